@@ -1,0 +1,3 @@
+from citesmart.cli import main
+
+main()

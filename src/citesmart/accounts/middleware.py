@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from citesmart.accounts.access import role_of
+from citesmart.accounts.roles import Role
+
+
+class RequireTwoFactorMiddleware:
+    """National administrators must pass a TOTP check before using the back office."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._must_verify(request):
+            return redirect(f"{reverse('accounts:two_factor')}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+    @staticmethod
+    def _must_verify(request) -> bool:
+        if not settings.OTP_REQUIRED_FOR_NATIONAL_ADMINS:
+            return False
+        if not request.path.startswith(reverse("admin:index")):
+            return False
+        if request.path in {reverse("admin:login"), reverse("admin:logout")}:
+            return False
+        user = request.user
+        return role_of(user) == Role.NATIONAL_ADMIN and not user.is_verified()

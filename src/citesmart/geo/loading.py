@@ -1,0 +1,83 @@
+"""Loads the ubigeo reference files shipped in geo/data/ (see data/SOURCES.md)."""
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import transaction
+
+from citesmart.geo.models import Department, District, Province
+from citesmart.lib.text import fold
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _rows(name: str) -> Iterator[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def _boundaries(name: str) -> dict[str, dict]:
+    collection = json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+    return {feature["id"]: feature["geometry"] for feature in collection["features"]}
+
+
+def _float(value: str) -> float | None:
+    return float(value) if value else None
+
+
+def _upsert(model, objects: list) -> None:
+    fields = [f.name for f in model._meta.concrete_fields if not f.primary_key]
+    model.objects.bulk_create(
+        objects, update_conflicts=True, unique_fields=["code"], update_fields=fields, batch_size=500
+    )
+
+
+@transaction.atomic
+def load_geography() -> dict[str, int]:
+    """Create or update every department, province and district. Safe to run again."""
+    shapes = _boundaries("peru_departments.geojson")
+    _upsert(
+        Department,
+        [
+            Department(
+                code=r["code2"], name=r["name"], search_name=fold(r["name"]), capital=r["capital"],
+                iso_3166_2=r["iso_3166_2"],
+                centroid_lat=float(r["centroid_lat"]), centroid_lon=float(r["centroid_lon"]),
+                capital_lat=_float(r["capital_lat"]), capital_lon=_float(r["capital_lon"]),
+                boundary=shapes.get(r["code2"]),
+            )
+            for r in _rows("ubigeo_departments.csv")
+        ],
+    )
+    shapes = _boundaries("peru_provinces.geojson")
+    _upsert(
+        Province,
+        [
+            Province(
+                code=r["code4"], name=r["name"], search_name=fold(r["name"]), capital=r["capital"],
+                department_id=r["department_code2"], region=r["region"],
+                centroid_lat=float(r["centroid_lat"]), centroid_lon=float(r["centroid_lon"]),
+                capital_lat=_float(r["capital_lat"]), capital_lon=_float(r["capital_lon"]),
+                boundary=shapes.get(r["code4"]),
+            )
+            for r in _rows("ubigeo_provinces.csv")
+        ],
+    )
+    _upsert(
+        District,
+        [
+            District(
+                code=r["code6"], name=r["name"], search_name=fold(r["name"]), capital=r["capital"],
+                province_id=r["province_code4"], department_id=r["department_code2"],
+                capital_lat=_float(r["lat"]), capital_lon=_float(r["lon"]),
+            )
+            for r in _rows("ubigeo_districts.csv")
+        ],
+    )
+    return {
+        "departamentos": Department.objects.count(),
+        "provincias": Province.objects.count(),
+        "distritos": District.objects.count(),
+    }

@@ -1,0 +1,1 @@
+"""Django-free helpers: text, identity documents, spreadsheets, dates."""

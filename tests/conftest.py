@@ -1,0 +1,79 @@
+"""Shared fixtures: the real reference data, and a small world of users (like healthchecks' Alice/Bob)."""
+
+import pytest
+
+from citesmart.accounts.actions import create_staff_user
+from citesmart.accounts.roles import Role
+from citesmart.geo.loading import load_geography
+from citesmart.network.models import Center
+from citesmart.network.reference import load_network
+
+PASSWORD = "una-clave-de-prueba-larga"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database starts with the real ubigeo and CITE network, as production does."""
+    with django_db_blocker.unblock():
+        load_geography()
+        load_network()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def center_a(db) -> Center:
+    return Center.objects.get(code="citeagroindustrial-moquegua")  # has the Tacna technical unit
+
+
+@pytest.fixture
+def center_b(db) -> Center:
+    return Center.objects.get(code="citecuero-y-calzado-trujillo")
+
+
+def make_user(username: str, role: Role, center: Center | None = None):
+    return create_staff_user(username=username, password=PASSWORD, role=role, center=center)
+
+
+@pytest.fixture
+def national_admin(db):
+    return make_user("itp_admin", Role.NATIONAL_ADMIN)
+
+
+@pytest.fixture
+def analyst(db):
+    return make_user("itp_analista", Role.ANALYST)
+
+
+@pytest.fixture
+def manager_a(center_a):
+    return make_user("gestor_a", Role.CENTER_MANAGER, center_a)
+
+
+@pytest.fixture
+def operator_a(center_a):
+    return make_user("operador_a", Role.CENTER_OPERATOR, center_a)
+
+
+@pytest.fixture
+def manager_b(center_b):
+    return make_user("gestor_b", Role.CENTER_MANAGER, center_b)
+
+
+@pytest.fixture
+def operator_b(center_b):
+    return make_user("operador_b", Role.CENTER_OPERATOR, center_b)
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client logged in as the given user: client_for(manager_a).get(...)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
