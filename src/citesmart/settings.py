@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "citesmart.geo",
     "citesmart.network",
     "citesmart.accounts",
+    "citesmart.units",
+    "citesmart.records",
 ]
 
 MIDDLEWARE = [

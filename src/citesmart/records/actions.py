@@ -1,0 +1,199 @@
+"""Writes on service reports. The back office, the importer and the API all call these.
+
+Every function validates with Spanish messages keyed by field, writes atomically and
+leaves an audit entry (records/audit.py).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from citesmart.network.models import CatalogueService, Center, ServiceCategory
+from citesmart.records.audit import record_audit
+from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, Service, ServiceReport
+from citesmart.records.snapshots import snapshot_report
+from citesmart.units.models import ProductiveUnit
+
+
+@dataclass(frozen=True)
+class AttendedUnit:
+    unit: ProductiveUnit
+    amount: Decimal = Decimal("0")
+
+
+@dataclass
+class RecordResult:
+    report: ServiceReport
+    outcome: str  # "created" | "updated" | "unchanged"
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_report_rules(
+    *, center: Center, category: ServiceCategory | None, catalogue_service: CatalogueService | None,
+    start_date: date, end_date: date, units: list[AttendedUnit], is_free: bool, today: date | None = None,
+) -> list[str]:
+    """Raise ValidationError {field: message} for broken rules; return warnings otherwise."""
+    today = today or timezone.localdate()
+    errors: dict[str, str] = {}
+    if end_date < start_date:
+        errors["end_date"] = "La fecha de fin no puede ser anterior a la fecha de inicio."
+    if start_date > today or end_date > today:
+        errors["end_date" if end_date > today else "start_date"] = (
+            f"La fecha no puede ser futura (hoy es {today:%d/%m/%Y})."
+        )
+    if catalogue_service is not None:
+        if catalogue_service.center_id != center.pk and catalogue_service.center_id != center.parent_id:
+            errors["catalogue_service"] = "El servicio no pertenece al catálogo de este centro."
+        elif category is not None and catalogue_service.category_id != category.pk:
+            errors["category"] = (
+                f"La categoría no corresponde al servicio «{catalogue_service.name}», "
+                f"que es de «{catalogue_service.category}»."
+            )
+    if category is None and catalogue_service is None:
+        errors["category"] = "Indique la categoría del servicio o un servicio del catálogo."
+    if not units:
+        errors["units"] = "El informe debe atender al menos a una unidad productiva."
+    unit_ids = [a.unit.pk for a in units]
+    if len(set(unit_ids)) != len(unit_ids):
+        errors["units"] = "Una unidad productiva figura más de una vez en el informe."
+    if is_free and any(a.amount for a in units):
+        errors["amount"] = "Un servicio gratuito tiene monto 0: borre el monto o quite «gratuito»."
+    if any(a.amount < 0 for a in units):
+        errors["amount"] = "El monto no puede ser negativo."
+    if errors:
+        raise ValidationError(errors)
+    warnings = []
+    if catalogue_service is not None and catalogue_service.tariff is not None and not is_free:
+        for attended in units:
+            if attended.amount != catalogue_service.tariff:
+                warnings.append(
+                    f"El monto S/ {attended.amount} difiere de la tarifa del catálogo "
+                    f"(S/ {catalogue_service.tariff}) para {attended.unit.document_label}."
+                )
+                break
+    return warnings
+
+
+@transaction.atomic
+def record_service_report(
+    *, center: Center, code: str, start_date: date, end_date: date, units: list[AttendedUnit],
+    category: ServiceCategory | None = None, catalogue_service: CatalogueService | None = None,
+    chain=None, delivery_district=None, status: str = ReportStatus.REGISTERED, is_free: bool = False,
+    programme=None, participants: int | None = None, hours: Decimal | None = None, notes: str = "",
+    actor=None, source: str = AuditEntry.Source.SCREEN, batch: ImportBatch | None = None,
+    today: date | None = None,
+) -> RecordResult:
+    """Create the report `code` of `center`, or bring an existing one in line (idempotent).
+
+    The attended units become exactly `units`: one Service each (the counting unit).
+    """
+    code = code.strip()
+    if not code:
+        raise ValidationError({"code": "Indique el código del informe."})
+    warnings = check_report_rules(
+        center=center, category=category, catalogue_service=catalogue_service, start_date=start_date,
+        end_date=end_date, units=units, is_free=is_free, today=today,
+    )
+    values = {
+        "category": category or catalogue_service.category, "catalogue_service": catalogue_service,
+        "chain": chain, "start_date": start_date, "end_date": end_date,
+        "delivery_district": delivery_district or center.district, "status": status, "is_free": is_free,
+        "programme": programme, "participants": participants, "hours": hours, "notes": notes,
+    }
+    report = ServiceReport.objects.select_for_update().filter(center=center, code=code).first()
+    before = snapshot_report(report) if report else None
+    if report is None:
+        report = ServiceReport(center=center, code=code, created_by=actor, import_batch=batch, **values)
+    else:
+        for name, value in values.items():
+            setattr(report, name, value)
+        if before["status"] == ReportStatus.CANCELLED and status != ReportStatus.CANCELLED:
+            report.cancel_reason = ""
+    report.full_clean(exclude=["created_by"])
+    report.save()
+    _set_services(report, units)
+    after = snapshot_report(report)
+    if before == after:
+        return RecordResult(report, "unchanged", warnings)
+    record_audit(
+        action=AuditEntry.Action.CREATE if before is None else AuditEntry.Action.UPDATE, source=source,
+        obj=report, actor=actor, center=center, batch=batch, before=before, after=after,
+    )
+    return RecordResult(report, "created" if before is None else "updated", warnings)
+
+
+def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
+    wanted = {a.unit.pk: a.amount for a in units}
+    existing = {s.unit_id: s for s in report.services.all()}
+    report.services.exclude(unit_id__in=wanted).delete()
+    for unit_id, amount in wanted.items():
+        service = existing.get(unit_id)
+        if service is None:
+            Service.objects.create(report=report, unit_id=unit_id, amount=amount)
+        elif service.amount != amount:
+            service.amount = amount
+            service.save(update_fields=["amount"])
+
+
+@transaction.atomic
+def cancel_report(*, report: ServiceReport, reason: str, actor, source: str = AuditEntry.Source.SCREEN,
+                  batch: ImportBatch | None = None) -> ServiceReport:
+    """Cancel (never delete) a report: it stops counting and keeps its history."""
+    if not reason.strip():
+        raise ValidationError({"cancel_reason": "Indique el motivo de la anulación."})
+    before = snapshot_report(report)
+    report.status, report.cancel_reason = ReportStatus.CANCELLED, reason.strip()[:300]
+    report.save(update_fields=["status", "cancel_reason", "updated_at"])
+    record_audit(action=AuditEntry.Action.CANCEL, source=source, obj=report, actor=actor, center=report.center,
+                 batch=batch, before=before, after=snapshot_report(report), reason=reason)
+    return report
+
+
+@transaction.atomic
+def set_report_status(*, report: ServiceReport, status: str, actor) -> ServiceReport:
+    """Validate a registered report (or send it back to registered)."""
+    if report.status == ReportStatus.CANCELLED:
+        raise ValidationError({"status": "Un informe anulado no se puede validar."})
+    before = snapshot_report(report)
+    report.status = status
+    report.save(update_fields=["status", "updated_at"])
+    record_audit(action=AuditEntry.Action.UPDATE, source=AuditEntry.Source.SCREEN, obj=report, actor=actor,
+                 center=report.center, before=before, after=snapshot_report(report))
+    return report
+
+
+@transaction.atomic
+def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
+    """Undo an import: reports it created are cancelled, reports it changed get their values back."""
+    if batch.status != ImportBatch.Status.COMMITTED:
+        raise ValidationError("Solo se puede revertir un lote registrado y no revertido.")
+    entries = batch.audit_entries.filter(object_type="servicereport").order_by("-id")
+    for entry in entries:
+        report = ServiceReport.objects.select_for_update().get(pk=entry.object_id)
+        if entry.action == AuditEntry.Action.CREATE:
+            cancel_report(report=report, reason=f"Reversión del lote #{batch.pk}", actor=actor,
+                          source=AuditEntry.Source.IMPORT, batch=None)
+        elif entry.before is not None:
+            _restore(report, entry.before, actor=actor, batch=batch)
+    batch.status, batch.reverted_by, batch.reverted_at = ImportBatch.Status.REVERTED, actor, timezone.now()
+    batch.save(update_fields=["status", "reverted_by", "reverted_at"])
+    return batch
+
+
+def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch) -> None:
+    before = snapshot_report(report)
+    for name, value in snapshot.items():
+        if name == "services":
+            continue
+        field_name = f"{name}_id" if report._meta.get_field(name).is_relation else name
+        setattr(report, field_name, value)
+    report.full_clean(exclude=["created_by"])
+    report.save()
+    _set_services(report, [AttendedUnit(ProductiveUnit(pk=uid), Decimal(amount)) for uid, amount in snapshot["services"]])
+    record_audit(action=AuditEntry.Action.REVERT, source=AuditEntry.Source.IMPORT, obj=report, actor=actor,
+                 center=report.center, before=before, after=snapshot_report(report),
+                 reason=f"Reversión del lote #{batch.pk}")
