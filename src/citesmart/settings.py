@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "citesmart.accounts",
     "citesmart.units",
     "citesmart.records",
+    "citesmart.analytics",
 ]
 
 MIDDLEWARE = [

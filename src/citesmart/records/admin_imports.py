@@ -1,0 +1,1 @@
+"""Back-office screens for spreadsheet imports: upload page, batch list, revert."""
