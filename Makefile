@@ -37,6 +37,7 @@ test: $(STAMP)
 	@mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+check: export DEBUG := 1
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real reference data, and a small world of users (like healthchecks' Alice/Bob)."""
+"""Shared fixtures: the real reference data and a small world of users (healthchecks' Alice/Bob)."""
 
 import pytest
 

@@ -16,14 +16,19 @@ def change_url(obj) -> str:
 @pytest.fixture
 def service_b(center_b):
     return CatalogueService.objects.create(
-        center=center_b, name="Ensayo de calzado", category=ServiceCategory.objects.get(code="ensayos-laboratorio"),
+        center=center_b,
+        name="Ensayo de calzado",
+        category=ServiceCategory.objects.get(code="ensayos-laboratorio"),
         tariff=Decimal("80.00"),
     )
 
 
 def test_manager_reaches_own_center_and_its_technical_units(manager_a, center_a):
     names = set(accessible_centers(manager_a).values_list("name", flat=True))
-    assert names == {"CITEagroindustrial Moquegua", "Unidad Técnica Tacna (CITEagroindustrial Moquegua)"}
+    assert names == {
+        "CITEagroindustrial Moquegua",
+        "Unidad Técnica Tacna (CITEagroindustrial Moquegua)",
+    }
 
 
 def test_national_staff_reach_every_center(national_admin, analyst):
@@ -38,17 +43,24 @@ def test_manager_can_open_own_center_change_page(client_for, manager_a, center_a
 
 
 @pytest.mark.parametrize("who", ["manager_a", "operator_a"])
-def test_center_staff_get_404_on_another_centers_pages(request, client_for, who, center_b, service_b):
+def test_center_staff_get_404_on_another_centers_pages(
+    request, client_for, who, center_b, service_b
+):
     client = client_for(request.getfixturevalue(who))
-    for url in [change_url(center_b), change_url(service_b),
-                reverse("admin:network_center_history", args=[center_b.pk])]:
+    for url in [
+        change_url(center_b),
+        change_url(service_b),
+        reverse("admin:network_center_history", args=[center_b.pk]),
+    ]:
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"name": "hackeado"}).status_code in {403, 404}, url
     center_b.refresh_from_db()
     assert center_b.name == "CITEcuero y calzado Trujillo"
 
 
-def test_other_center_is_absent_from_lists_and_autocomplete(client_for, manager_a, center_b, service_b):
+def test_other_center_is_absent_from_lists_and_autocomplete(
+    client_for, manager_a, center_b, service_b
+):
     client = client_for(manager_a)
     centers = client.get(reverse("admin:network_center_changelist"))
     assert centers.status_code == 200
@@ -58,7 +70,12 @@ def test_other_center_is_absent_from_lists_and_autocomplete(client_for, manager_
     assert "Ensayo de calzado" not in catalogue.text
     autocomplete = client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "network", "model_name": "catalogueservice", "field_name": "center", "term": "cuero"},
+        {
+            "app_label": "network",
+            "model_name": "catalogueservice",
+            "field_name": "center",
+            "term": "cuero",
+        },
     )
     assert autocomplete.status_code == 200
     assert autocomplete.json()["results"] == []
@@ -67,8 +84,13 @@ def test_other_center_is_absent_from_lists_and_autocomplete(client_for, manager_
 def test_manager_cannot_add_a_catalogue_service_to_another_center(client_for, manager_a, center_b):
     response = client_for(manager_a).post(
         reverse("admin:network_catalogueservice_add"),
-        {"center": center_b.pk, "name": "Intruso", "category": ServiceCategory.objects.first().pk,
-         "tariff": "10", "chains": []},
+        {
+            "center": center_b.pk,
+            "name": "Intruso",
+            "category": ServiceCategory.objects.first().pk,
+            "tariff": "10",
+            "chains": [],
+        },
     )
     assert response.status_code == 200  # the form comes back with an error
     assert "Escoja una opción válida" in response.text
@@ -78,9 +100,15 @@ def test_manager_cannot_add_a_catalogue_service_to_another_center(client_for, ma
 def test_manager_adds_a_catalogue_service_to_own_center(client_for, manager_a, center_a):
     response = client_for(manager_a).post(
         reverse("admin:network_catalogueservice_add"),
-        {"center": center_a.pk, "name": "Análisis fisicoquímico", "description": "",
-         "category": ServiceCategory.objects.get(code="ensayos-laboratorio").pk,
-         "tariff": "150.00", "unit_of_sale": "por muestra", "is_public": "on"},
+        {
+            "center": center_a.pk,
+            "name": "Análisis fisicoquímico",
+            "description": "",
+            "category": ServiceCategory.objects.get(code="ensayos-laboratorio").pk,
+            "tariff": "150.00",
+            "unit_of_sale": "por muestra",
+            "is_public": "on",
+        },
     )
     assert response.status_code == 302, response.text
     assert CatalogueService.objects.get(name="Análisis fisicoquímico").center == center_a

@@ -8,7 +8,11 @@ from citesmart.network.models import CatalogueService, Center, Programme, Servic
 
 
 def catalogue_service(center, **fields) -> CatalogueService:
-    defaults = {"name": "Análisis de cuero", "category": ServiceCategory.objects.first(), "tariff": Decimal("120")}
+    defaults = {
+        "name": "Análisis de cuero",
+        "category": ServiceCategory.objects.first(),
+        "tariff": Decimal("120"),
+    }
     return CatalogueService(center=center, **(defaults | fields))
 
 

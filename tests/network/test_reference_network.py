@@ -47,7 +47,11 @@ def test_technical_units_have_their_parent_or_are_reported_missing_it(db):
 def test_loading_twice_changes_nothing(db):
     before = (Center.objects.count(), Chain.objects.count(), ServiceCategory.objects.count())
     load_network()
-    assert (Center.objects.count(), Chain.objects.count(), ServiceCategory.objects.count()) == before
+    assert (
+        Center.objects.count(),
+        Chain.objects.count(),
+        ServiceCategory.objects.count(),
+    ) == before
 
 
 def test_the_eight_itp_categories_are_there_in_order(db):

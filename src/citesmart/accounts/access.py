@@ -39,7 +39,11 @@ def accessible_centers(user) -> QuerySet[Center]:
     if role is None:
         return Center.objects.none()
     center = home_center(user)
-    return Center.objects.filter(Q(pk=center.pk) | Q(parent=center.pk)) if center else Center.objects.none()
+    return (
+        Center.objects.filter(Q(pk=center.pk) | Q(parent=center.pk))
+        if center
+        else Center.objects.none()
+    )
 
 
 def scope(queryset: QuerySet, user, *, center_field: str = "center") -> QuerySet:

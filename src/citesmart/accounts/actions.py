@@ -18,10 +18,19 @@ def sync_groups(user: User) -> None:
 
 @transaction.atomic
 def create_staff_user(
-    *, username: str, password: str, role: Role, center=None, email: str = "", first_name: str = "", last_name: str = ""
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    center=None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
 ) -> User:
     """Create a back-office account with its role (and center, for center staff)."""
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True)
+    user = User(
+        username=username, email=email, first_name=first_name, last_name=last_name, is_staff=True
+    )
     user.set_password(password)
     user.full_clean()
     user.save()

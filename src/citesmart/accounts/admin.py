@@ -62,7 +62,11 @@ class StaffUserAdmin(UserAdmin, CenterScopedAdmin):
         return self.limited_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return ["last_login", "date_joined"] if obj is not None and not is_national(request.user) else []
+        return (
+            ["last_login", "date_joined"]
+            if obj is not None and not is_national(request.user)
+            else []
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -77,4 +81,3 @@ class StaffProfileAdmin(CenterScopedAdmin):
 
     def has_module_permission(self, request):
         return False  # edited inside the user page
-

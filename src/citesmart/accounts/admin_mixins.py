@@ -1,14 +1,18 @@
 """Admin building blocks that apply accounts.access scoping to every back-office screen."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.http import Http404
 
 from citesmart.accounts.access import accessible_centers, is_national, scope
 
-
 # Links typed without a scheme ("itp.gob.pe") are taken as https, as Django 6 will do.
-URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+URL_FIELDS: Mapping[type[models.Field], Mapping[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 class CenterScopedAdmin(admin.ModelAdmin):
@@ -49,4 +53,4 @@ class ScopedInline:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is accessible_centers(request.user).model:
             kwargs["queryset"] = accessible_centers(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

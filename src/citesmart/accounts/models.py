@@ -14,8 +14,12 @@ class StaffProfile(models.Model):
     )
     role = models.CharField(_("rol"), max_length=20, choices=Role.choices)
     center = models.ForeignKey(
-        "network.Center", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="staff", verbose_name=_("centro"),
+        "network.Center",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("centro"),
         help_text=_("Vacío para el personal del ITP (administradores nacionales y analistas)."),
     )
 

@@ -10,7 +10,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # Apps whose models national administrators manage entirely.
-OWN_APPS = ["geo", "network", "accounts", "units", "records", "analytics", "portal", "api", "opendata", "reports", "targets"]
+OWN_APPS = [
+    "geo",
+    "network",
+    "accounts",
+    "units",
+    "records",
+    "analytics",
+    "portal",
+    "api",
+    "opendata",
+    "reports",
+    "targets",
+]
 
 
 class Role(models.TextChoices):
@@ -25,27 +37,56 @@ CENTER_ROLES = {Role.CENTER_MANAGER, Role.CENTER_OPERATOR}
 # Permissions as "app_label.codename"; "app_label.view_*" means every view permission of the app.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.NATIONAL_ADMIN: [f"{app}.*" for app in OWN_APPS]
-    + ["auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group",
-       "otp_totp.view_totpdevice", "otp_totp.delete_totpdevice", "axes.view_accessattempt",
-       "axes.delete_accessattempt"],
+    + [
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+    ],
     Role.ANALYST: [f"{app}.view_*" for app in OWN_APPS],
     Role.CENTER_MANAGER: [
-        "geo.view_*", "network.view_*",
+        "geo.view_*",
+        "network.view_*",
         "network.change_center",
-        "network.add_catalogueservice", "network.change_catalogueservice", "network.delete_catalogueservice",
-        "network.add_centername", "network.change_centername",
-        "auth.view_user", "auth.add_user", "auth.change_user",
-        "accounts.view_staffprofile", "accounts.add_staffprofile", "accounts.change_staffprofile",
-        "units.view_*", "units.add_productiveunit", "units.change_productiveunit",
-        "records.view_*", "records.add_servicereport", "records.change_servicereport",
-        "records.add_service", "records.change_service", "records.delete_service",
-        "records.add_importbatch", "records.change_importbatch",
+        "network.add_catalogueservice",
+        "network.change_catalogueservice",
+        "network.delete_catalogueservice",
+        "network.add_centername",
+        "network.change_centername",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "accounts.view_staffprofile",
+        "accounts.add_staffprofile",
+        "accounts.change_staffprofile",
+        "units.view_*",
+        "units.add_productiveunit",
+        "units.change_productiveunit",
+        "records.view_*",
+        "records.add_servicereport",
+        "records.change_servicereport",
+        "records.add_service",
+        "records.change_service",
+        "records.delete_service",
+        "records.add_importbatch",
+        "records.change_importbatch",
     ],
     Role.CENTER_OPERATOR: [
-        "geo.view_*", "network.view_*",
-        "units.view_*", "units.add_productiveunit", "units.change_productiveunit",
-        "records.view_*", "records.add_servicereport", "records.change_servicereport",
-        "records.add_service", "records.change_service", "records.delete_service",
+        "geo.view_*",
+        "network.view_*",
+        "units.view_*",
+        "units.add_productiveunit",
+        "units.change_productiveunit",
+        "records.view_*",
+        "records.add_servicereport",
+        "records.change_servicereport",
+        "records.add_service",
+        "records.change_service",
+        "records.delete_service",
         "records.add_importbatch",
     ],
 }

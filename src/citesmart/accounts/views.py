@@ -14,7 +14,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label=_("Código de 6 dígitos"), max_length=6, min_length=6,
+        label=_("Código de 6 dígitos"),
+        max_length=6,
+        min_length=6,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -26,7 +28,7 @@ def _qr_svg(url: str) -> str:
 
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Enrol a TOTP device on first use, then ask for a code; on success mark the session verified."""
+    """Enrol a TOTP device on first use, then ask for a code; success marks the session verified."""
     next_url = request.GET.get("next") or "/admin/"
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "/admin/"

@@ -42,10 +42,15 @@ def load_geography() -> dict[str, int]:
         Department,
         [
             Department(
-                code=r["code2"], name=r["name"], search_name=fold(r["name"]), capital=r["capital"],
+                code=r["code2"],
+                name=r["name"],
+                search_name=fold(r["name"]),
+                capital=r["capital"],
                 iso_3166_2=r["iso_3166_2"],
-                centroid_lat=float(r["centroid_lat"]), centroid_lon=float(r["centroid_lon"]),
-                capital_lat=_float(r["capital_lat"]), capital_lon=_float(r["capital_lon"]),
+                centroid_lat=float(r["centroid_lat"]),
+                centroid_lon=float(r["centroid_lon"]),
+                capital_lat=_float(r["capital_lat"]),
+                capital_lon=_float(r["capital_lon"]),
                 boundary=shapes.get(r["code2"]),
             )
             for r in _rows("ubigeo_departments.csv")
@@ -56,10 +61,16 @@ def load_geography() -> dict[str, int]:
         Province,
         [
             Province(
-                code=r["code4"], name=r["name"], search_name=fold(r["name"]), capital=r["capital"],
-                department_id=r["department_code2"], region=r["region"],
-                centroid_lat=float(r["centroid_lat"]), centroid_lon=float(r["centroid_lon"]),
-                capital_lat=_float(r["capital_lat"]), capital_lon=_float(r["capital_lon"]),
+                code=r["code4"],
+                name=r["name"],
+                search_name=fold(r["name"]),
+                capital=r["capital"],
+                department_id=r["department_code2"],
+                region=r["region"],
+                centroid_lat=float(r["centroid_lat"]),
+                centroid_lon=float(r["centroid_lon"]),
+                capital_lat=_float(r["capital_lat"]),
+                capital_lon=_float(r["capital_lon"]),
                 boundary=shapes.get(r["code4"]),
             )
             for r in _rows("ubigeo_provinces.csv")
@@ -69,9 +80,14 @@ def load_geography() -> dict[str, int]:
         District,
         [
             District(
-                code=r["code6"], name=r["name"], search_name=fold(r["name"]), capital=r["capital"],
-                province_id=r["province_code4"], department_id=r["department_code2"],
-                capital_lat=_float(r["lat"]), capital_lon=_float(r["lon"]),
+                code=r["code6"],
+                name=r["name"],
+                search_name=fold(r["name"]),
+                capital=r["capital"],
+                province_id=r["province_code4"],
+                department_id=r["department_code2"],
+                capital_lat=_float(r["lat"]),
+                capital_lon=_float(r["lon"]),
             )
             for r in _rows("ubigeo_districts.csv")
         ],

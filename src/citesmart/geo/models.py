@@ -35,7 +35,10 @@ class Department(Place):
 
 class Province(Place):
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="provinces", verbose_name=_("departamento")
+        Department,
+        on_delete=models.PROTECT,
+        related_name="provinces",
+        verbose_name=_("departamento"),
     )
     region = models.CharField(
         _("región"), max_length=100, help_text=_("Distingue Lima Metropolitana de Lima Provincias.")
@@ -55,7 +58,10 @@ class District(Place):
     )
     # Denormalised from the province: filters by department are the most common.
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="districts", verbose_name=_("departamento")
+        Department,
+        on_delete=models.PROTECT,
+        related_name="districts",
+        verbose_name=_("departamento"),
     )
 
     class Meta(Place.Meta):

@@ -31,5 +31,8 @@ def find_districts_by_name(name: str, *, department: Department | None = None) -
 
 def find_place(code: str) -> Department | Province | District | None:
     """Any level by ubigeo code: 2, 4 or 6 digits."""
-    model = {2: Department, 4: Province, 6: District}.get(len(code))
-    return model.objects.filter(code=code).first() if model else None
+    if len(code) == 2:
+        return Department.objects.filter(code=code).first()
+    if len(code) == 4:
+        return Province.objects.filter(code=code).first()
+    return District.objects.filter(code=code).first() if len(code) == 6 else None

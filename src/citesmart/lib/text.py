@@ -18,5 +18,5 @@ def fold(value: str) -> str:
 
 
 def fold_key(value: str) -> str:
-    """Like fold(), but also ignores spaces, hyphens and underscores: "Fecha_Inicio" -> "fechainicio"."""
+    """Like fold(), also ignoring spaces, hyphens, underscores: "Fecha_Inicio" -> "fechainicio"."""
     return _SEPARATORS.sub("", fold(value))

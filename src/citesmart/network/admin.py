@@ -4,7 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 from citesmart.accounts.admin_mixins import URL_FIELDS, CenterScopedAdmin
 from citesmart.network.models import (
-    CatalogueService, Center, CenterName, Chain, LegalAct, Modality, Programme, ServiceCategory,
+    CatalogueService,
+    Center,
+    CenterName,
+    Chain,
+    LegalAct,
+    Modality,
+    Programme,
+    ServiceCategory,
 )
 
 
@@ -84,11 +91,21 @@ class CenterAdmin(CenterScopedAdmin):
     filter_horizontal = ["chains", "territory", "modalities"]
     inlines = [CenterNameInline, LegalActInline, CatalogueInline]
     national_only_fields = (
-        "code", "kind", "parent", "active_from", "active_to", "created_year", "source_url", "source_notes",
+        "code",
+        "kind",
+        "parent",
+        "active_from",
+        "active_to",
+        "created_year",
+        "source_url",
+        "source_notes",
     )
     fieldsets = [
         (None, {"fields": ["code", "name", "kind", "parent", "operator", "modalities"]}),
-        (_("Sede"), {"fields": ["department", "district", "locality", "address", "latitude", "longitude"]}),
+        (
+            _("Sede"),
+            {"fields": ["department", "district", "locality", "address", "latitude", "longitude"]},
+        ),
         (_("Alcance"), {"fields": ["territory", "chains"]}),
         (_("Vigencia"), {"fields": ["created_year", "active_from", "active_to"]}),
         (_("Contacto público"), {"fields": ["email", "phone", "website"]}),

@@ -1,5 +1,7 @@
 """The registry of the CITE network: centers, chains, categories, programmes, catalogue."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -60,7 +62,9 @@ class Programme(models.Model):
         verbose_name_plural = _("programas")
         constraints = [
             models.CheckConstraint(
-                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                condition=Q(starts_on__isnull=True)
+                | Q(ends_on__isnull=True)
+                | Q(ends_on__gte=models.F("starts_on")),
                 name="programme_ends_after_start",
                 violation_error_message=_("El programa no puede terminar antes de empezar."),
             )
@@ -94,24 +98,38 @@ class Center(models.Model):
         TECHNICAL_UNIT = "unidad_tecnica", _("Unidad técnica")
 
     code = models.SlugField(
-        _("código"), max_length=80, unique=True,
+        _("código"),
+        max_length=80,
+        unique=True,
         help_text=_("Identificador estable: no cambia aunque cambie el nombre."),
     )
     name = models.CharField(_("nombre vigente"), max_length=200)
     search_name = models.CharField(max_length=200, db_index=True, editable=False)
     kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="technical_units",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="technical_units",
         verbose_name=_("CITE del que depende"),
     )
     operator = models.CharField(_("entidad operadora"), max_length=200, blank=True)
     modalities = models.ManyToManyField(Modality, blank=True, verbose_name=_("modalidades"))
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="seated_centers",
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seated_centers",
         verbose_name=_("departamento de la sede"),
     )
     district = models.ForeignKey(
-        District, on_delete=models.PROTECT, null=True, blank=True, related_name="seated_centers",
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seated_centers",
         verbose_name=_("distrito de la sede"),
     )
     locality = models.CharField(
@@ -123,7 +141,9 @@ class Center(models.Model):
     territory = models.ManyToManyField(
         Department, blank=True, related_name="served_by", verbose_name=_("ámbito (departamentos)")
     )
-    chains = models.ManyToManyField(Chain, blank=True, related_name="centers", verbose_name=_("cadenas"))
+    chains = models.ManyToManyField(
+        Chain, blank=True, related_name="centers", verbose_name=_("cadenas")
+    )
     created_year = models.PositiveSmallIntegerField(_("año de creación"), null=True, blank=True)
     active_from = models.DateField(_("activo desde"), null=True, blank=True)
     active_to = models.DateField(_("activo hasta"), null=True, blank=True)
@@ -139,9 +159,13 @@ class Center(models.Model):
         verbose_name_plural = _("centros")
         constraints = [
             models.CheckConstraint(
-                condition=Q(active_to__isnull=True) | Q(active_from__isnull=True) | Q(active_to__gte=models.F("active_from")),
+                condition=Q(active_to__isnull=True)
+                | Q(active_from__isnull=True)
+                | Q(active_to__gte=models.F("active_from")),
                 name="center_active_period_ordered",
-                violation_error_message=_("La fecha «activo hasta» no puede ser anterior a «activo desde»."),
+                violation_error_message=_(
+                    "La fecha «activo hasta» no puede ser anterior a «activo desde»."
+                ),
             )
         ]
 
@@ -153,15 +177,22 @@ class Center(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
-        if self.parent_id is not None:
+        errors: dict[str, Any] = {}
+        if self.parent is not None:
             if self.kind != self.Kind.TECHNICAL_UNIT:
                 errors["parent"] = _("Solo una unidad técnica depende de otro CITE.")
             elif self.parent_id == self.pk or self.pk in self.parent.ancestor_ids():
                 errors["parent"] = _("Un centro no puede depender de sí mismo.")
             elif self.parent.kind == self.Kind.TECHNICAL_UNIT:
-                errors["parent"] = _("Una unidad técnica depende de un CITE, no de otra unidad técnica.")
-        if self.district_id and self.department_id and self.district.department_id != self.department_id:
+                errors["parent"] = _(
+                    "Una unidad técnica depende de un CITE, no de otra unidad técnica."
+                )
+        district = self.district if self.district_id else None
+        if (
+            district is not None
+            and self.department_id
+            and district.department_id != self.department_id
+        ):
             errors["district"] = _("El distrito de la sede no está en el departamento de la sede.")
         if errors:
             raise ValidationError(errors)
@@ -181,7 +212,7 @@ class Center(models.Model):
         if self.latitude is not None and self.longitude is not None:
             return self.latitude, self.longitude
         place = self.district or self.department
-        if place is not None and place.capital_lat is not None:
+        if place is not None and place.capital_lat is not None and place.capital_lon is not None:
             return place.capital_lat, place.capital_lon
         return None
 
@@ -237,15 +268,28 @@ class LegalAct(models.Model):
 class CatalogueService(models.Model):
     """A service a center offers publicly, with its tariff or the programme that makes it free."""
 
-    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="catalogue", verbose_name=_("centro"))
+    center = models.ForeignKey(
+        Center, on_delete=models.CASCADE, related_name="catalogue", verbose_name=_("centro")
+    )
     name = models.CharField(_("nombre"), max_length=200)
     description = models.TextField(_("descripción"), blank=True)
-    category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, verbose_name=_("categoría"))
+    category = models.ForeignKey(
+        ServiceCategory, on_delete=models.PROTECT, verbose_name=_("categoría")
+    )
     chains = models.ManyToManyField(Chain, blank=True, verbose_name=_("cadenas"))
-    unit_of_sale = models.CharField(_("unidad de venta"), max_length=80, blank=True, help_text=_("p. ej. por muestra, por hora, por participante"))
+    unit_of_sale = models.CharField(
+        _("unidad de venta"),
+        max_length=80,
+        blank=True,
+        help_text=_("p. ej. por muestra, por hora, por participante"),
+    )
     is_free = models.BooleanField(_("gratuito"), default=False)
     tariff = models.DecimalField(
-        _("tarifa (S/)"), max_digits=12, decimal_places=2, null=True, blank=True,
+        _("tarifa (S/)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     programme = models.ForeignKey(
@@ -260,7 +304,9 @@ class CatalogueService(models.Model):
         verbose_name = _("servicio del catálogo")
         verbose_name_plural = _("catálogo de servicios")
         constraints = [
-            models.UniqueConstraint(fields=["center", "name"], name="catalogue_name_unique_per_center"),
+            models.UniqueConstraint(
+                fields=["center", "name"], name="catalogue_name_unique_per_center"
+            ),
             models.CheckConstraint(
                 condition=Q(tariff__isnull=True) | Q(tariff__gte=0),
                 name="catalogue_tariff_not_negative",
@@ -277,7 +323,7 @@ class CatalogueService(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.is_free and self.tariff is not None:
             errors["tariff"] = _("Un servicio gratuito no tiene tarifa: deje la tarifa vacía.")
         if not self.is_free and self.tariff is None:

@@ -30,8 +30,13 @@ PROGRAMMES = [
         "code": "economia-circular-eficiencia-energetica",
         "name": "Servicios de economía circular y eficiencia energética",
         "funders": "AECID, GIZ",
-        "themes": "Economía circular, eficiencia energética, residuos, subproductos, agua, ecodiseño",
-        "description": "50 servicios diseñados con AECID y GIZ en 12 CITE, gratuitos hasta el 30 de junio de 2026.",
+        "themes": (
+            "Economía circular, eficiencia energética, residuos, subproductos, agua, ecodiseño"
+        ),
+        "description": (
+            "50 servicios diseñados con AECID y GIZ en 12 CITE, "
+            "gratuitos hasta el 30 de junio de 2026."
+        ),
         "ends_on": "2026-06-30",
     },
     {
@@ -39,13 +44,20 @@ PROGRAMMES = [
         "name": "Vales de servicios tecnológicos para MIPYME",
         "funders": "ITP",
         "themes": "Reactivación económica",
-        "description": "Vales de hasta S/ 4 300 por MIPYME (RE 76-2020-ITP/DE), con topes por tipo de servicio.",
+        "description": (
+            "Vales de hasta S/ 4 300 por MIPYME (RE 76-2020-ITP/DE), "
+            "con topes por tipo de servicio."
+        ),
     },
 ]
 
 MODALITIES = [("cdpd", "Centro de desarrollo productivo digital (CDPD)")]
 
-KINDS = {"public": Center.Kind.PUBLIC, "private": Center.Kind.PRIVATE, "unidad_tecnica": Center.Kind.TECHNICAL_UNIT}
+KINDS = {
+    "public": Center.Kind.PUBLIC,
+    "private": Center.Kind.PRIVATE,
+    "unidad_tecnica": Center.Kind.TECHNICAL_UNIT,
+}
 
 
 @dataclass
@@ -120,7 +132,9 @@ def load_network(path: Path = DATA_DIR / "cites.csv") -> NetworkReport:
         center = centers[row["name"]]
         parent = centers.get(row["parent_cite"]) if row["parent_cite"] else None
         if center.kind == Center.Kind.TECHNICAL_UNIT and parent is None:
-            report.warnings.append(f"{center.name}: unidad técnica sin CITE del que depende en la fuente.")
+            report.warnings.append(
+                f"{center.name}: unidad técnica sin CITE del que depende en la fuente."
+            )
         if parent is not None and center.parent_id != parent.pk:
             center.parent = parent
             center.full_clean()

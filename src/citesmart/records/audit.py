@@ -5,11 +5,28 @@ from citesmart.records.snapshots import diff
 
 
 def record_audit(
-    *, action: str, source: str, obj, actor=None, center=None, batch=None,
-    before: dict | None = None, after: dict | None = None, reason: str = "",
+    *,
+    action: str,
+    source: str,
+    obj,
+    actor=None,
+    center=None,
+    batch=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
 ) -> AuditEntry:
     return AuditEntry.objects.create(
-        action=action, source=source, object_type=obj._meta.model_name, object_id=obj.pk,
-        object_repr=str(obj)[:250], center=center, batch=batch, before=before, after=after,
-        changes=diff(before, after) if after is not None else {}, reason=reason[:300], actor=actor,
+        action=action,
+        source=source,
+        object_type=obj._meta.model_name,
+        object_id=obj.pk,
+        object_repr=str(obj)[:250],
+        center=center,
+        batch=batch,
+        before=before,
+        after=after,
+        changes=diff(before, after) if after is not None else {},
+        reason=reason[:300],
+        actor=actor,
     )

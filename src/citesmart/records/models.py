@@ -15,32 +15,59 @@ class ReportStatus(models.TextChoices):
 class ServiceReport(models.Model):
     """Informe de servicio: one activity of a center, attending one or more productive units."""
 
-    center = models.ForeignKey("network.Center", on_delete=models.PROTECT, related_name="reports", verbose_name=_("centro"))
+    center = models.ForeignKey(
+        "network.Center", on_delete=models.PROTECT, related_name="reports", verbose_name=_("centro")
+    )
     code = models.CharField(_("código del informe"), max_length=60)
     catalogue_service = models.ForeignKey(
-        "network.CatalogueService", on_delete=models.PROTECT, null=True, blank=True,
+        "network.CatalogueService",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         verbose_name=_("servicio del catálogo"),
     )
-    category = models.ForeignKey("network.ServiceCategory", on_delete=models.PROTECT, verbose_name=_("categoría"))
-    chain = models.ForeignKey("network.Chain", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("cadena"))
+    category = models.ForeignKey(
+        "network.ServiceCategory", on_delete=models.PROTECT, verbose_name=_("categoría")
+    )
+    chain = models.ForeignKey(
+        "network.Chain", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("cadena")
+    )
     start_date = models.DateField(_("fecha de inicio"))
     end_date = models.DateField(_("fecha de fin"))
     delivery_district = models.ForeignKey(
-        "geo.District", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("lugar de prestación"),
+        "geo.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("lugar de prestación"),
         help_text=_("Por defecto, el distrito de la sede del centro."),
     )
-    status = models.CharField(_("estado"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.REGISTERED)
+    status = models.CharField(
+        _("estado"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.REGISTERED
+    )
     is_free = models.BooleanField(_("gratuito"), default=False)
-    programme = models.ForeignKey("network.Programme", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("programa"))
+    programme = models.ForeignKey(
+        "network.Programme",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("programa"),
+    )
     participants = models.PositiveIntegerField(_("participantes"), null=True, blank=True)
     hours = models.DecimalField(_("horas"), max_digits=7, decimal_places=1, null=True, blank=True)
     notes = models.TextField(_("observaciones"), blank=True)
     cancel_reason = models.CharField(_("motivo de anulación"), max_length=300, blank=True)
     import_batch = models.ForeignKey(
-        "records.ImportBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports",
+        "records.ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
         verbose_name=_("lote de importación"),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("registrado el"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
 
@@ -49,12 +76,21 @@ class ServiceReport(models.Model):
         verbose_name_plural = _("informes de servicio")
         ordering = ["-start_date", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["center", "code"], name="report_code_unique_per_center",
-                                    violation_error_message=_("Ya existe un informe con ese código en el centro.")),
-            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="report_end_after_start",
-                                   violation_error_message=_("La fecha de fin no puede ser anterior a la de inicio.")),
+            models.UniqueConstraint(
+                fields=["center", "code"],
+                name="report_code_unique_per_center",
+                violation_error_message=_("Ya existe un informe con ese código en el centro."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="report_end_after_start",
+                violation_error_message=_("La fecha de fin no puede ser anterior a la de inicio."),
+            ),
         ]
-        indexes = [models.Index(fields=["status", "start_date"]), models.Index(fields=["updated_at"])]
+        indexes = [
+            models.Index(fields=["status", "start_date"]),
+            models.Index(fields=["updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} — {self.center}"
@@ -63,18 +99,33 @@ class ServiceReport(models.Model):
 class Service(models.Model):
     """One productive unit attended on one report: the counting unit of the network."""
 
-    report = models.ForeignKey(ServiceReport, on_delete=models.CASCADE, related_name="services", verbose_name=_("informe"))
-    unit = models.ForeignKey("units.ProductiveUnit", on_delete=models.PROTECT, related_name="services", verbose_name=_("unidad productiva"))
-    amount = models.DecimalField(_("monto cobrado (S/)"), max_digits=12, decimal_places=2, default=0)
+    report = models.ForeignKey(
+        ServiceReport, on_delete=models.CASCADE, related_name="services", verbose_name=_("informe")
+    )
+    unit = models.ForeignKey(
+        "units.ProductiveUnit",
+        on_delete=models.PROTECT,
+        related_name="services",
+        verbose_name=_("unidad productiva"),
+    )
+    amount = models.DecimalField(
+        _("monto cobrado (S/)"), max_digits=12, decimal_places=2, default=0
+    )
 
     class Meta:
         verbose_name = _("servicio")
         verbose_name_plural = _("servicios (unidades atendidas)")
         constraints = [
-            models.UniqueConstraint(fields=["report", "unit"], name="service_unit_once_per_report",
-                                    violation_error_message=_("La unidad productiva ya figura en este informe.")),
-            models.CheckConstraint(condition=Q(amount__gte=0), name="service_amount_not_negative",
-                                   violation_error_message=_("El monto no puede ser negativo.")),
+            models.UniqueConstraint(
+                fields=["report", "unit"],
+                name="service_unit_once_per_report",
+                violation_error_message=_("La unidad productiva ya figura en este informe."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="service_amount_not_negative",
+                violation_error_message=_("El monto no puede ser negativo."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,7 +141,12 @@ class ImportBatch(models.Model):
         COMMITTED = "registrado", _("Registrado")
         REVERTED = "revertido", _("Revertido")
 
-    center = models.ForeignKey("network.Center", on_delete=models.PROTECT, related_name="import_batches", verbose_name=_("centro"))
+    center = models.ForeignKey(
+        "network.Center",
+        on_delete=models.PROTECT,
+        related_name="import_batches",
+        verbose_name=_("centro"),
+    )
     file = models.FileField(_("archivo"), upload_to="imports/%Y/%m/", blank=True)
     filename = models.CharField(_("nombre del archivo"), max_length=255)
     status = models.CharField(_("estado"), max_length=12, choices=Status.choices)
@@ -100,9 +156,23 @@ class ImportBatch(models.Model):
     reports_updated = models.PositiveIntegerField(_("informes actualizados"), default=0)
     reports_unchanged = models.PositiveIntegerField(_("informes sin cambios"), default=0)
     messages = models.JSONField(_("mensajes"), default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("importado por"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("importado por"),
+    )
     created_at = models.DateTimeField(_("fecha"), auto_now_add=True)
-    reverted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("revertido por"))
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revertido por"),
+    )
     reverted_at = models.DateTimeField(_("revertido el"), null=True, blank=True)
 
     class Meta:
@@ -133,16 +203,39 @@ class AuditEntry(models.Model):
 
     action = models.CharField(_("acción"), max_length=12, choices=Action.choices)
     source = models.CharField(_("origen"), max_length=12, choices=Source.choices)
-    object_type = models.CharField(_("tipo de objeto"), max_length=40)  # "servicereport" | "productiveunit"
+    object_type = models.CharField(
+        _("tipo de objeto"), max_length=40
+    )  # "servicereport" | "productiveunit"
     object_id = models.PositiveBigIntegerField(_("id del objeto"))
     object_repr = models.CharField(_("objeto"), max_length=250)
-    center = models.ForeignKey("network.Center", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("centro"))
-    batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries", verbose_name=_("lote"))
+    center = models.ForeignKey(
+        "network.Center",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("centro"),
+    )
+    batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+        verbose_name=_("lote"),
+    )
     changes = models.JSONField(_("cambios"), default=dict, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.CharField(_("motivo"), max_length=300, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("usuario"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("usuario"),
+    )
     created_at = models.DateTimeField(_("fecha"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -7,8 +7,19 @@ from django.forms.models import model_to_dict
 from citesmart.records.models import ServiceReport
 
 REPORT_FIELDS = [
-    "catalogue_service", "category", "chain", "start_date", "end_date", "delivery_district", "status",
-    "is_free", "programme", "participants", "hours", "notes", "cancel_reason",
+    "catalogue_service",
+    "category",
+    "chain",
+    "start_date",
+    "end_date",
+    "delivery_district",
+    "status",
+    "is_free",
+    "programme",
+    "participants",
+    "hours",
+    "notes",
+    "cancel_reason",
 ]
 
 
@@ -34,6 +45,17 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, list
 
 
 def unit_snapshot(unit) -> dict[str, Any]:
-    fields = ["document_type", "document_number", "person_dni", "name", "client_type", "size_class",
-              "taxpayer_type", "ciiu", "department", "district", "merged_into"]
+    fields = [
+        "document_type",
+        "document_number",
+        "person_dni",
+        "name",
+        "client_type",
+        "size_class",
+        "taxpayer_type",
+        "ciiu",
+        "department",
+        "district",
+        "merged_into",
+    ]
     return {k: _jsonable(v) for k, v in model_to_dict(unit, fields=fields).items()}

@@ -40,7 +40,10 @@ class ProductiveUnit(models.Model):
     )
     document_number = models.CharField(_("número de documento"), max_length=12, blank=True)
     person_dni = models.CharField(
-        _("DNI de la persona"), max_length=8, blank=True, db_index=True,
+        _("DNI de la persona"),
+        max_length=8,
+        blank=True,
+        db_index=True,
         help_text=_("DNI de una persona natural, también cuando se registra con RUC 10."),
     )
     name = models.CharField(_("razón social o nombre"), max_length=250)
@@ -52,13 +55,21 @@ class ProductiveUnit(models.Model):
     ciiu = models.CharField(_("CIIU"), max_length=10, blank=True)
     chains = models.ManyToManyField("network.Chain", blank=True, verbose_name=_("cadenas"))
     department = models.ForeignKey(
-        "geo.Department", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("departamento")
+        "geo.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("departamento"),
     )
     district = models.ForeignKey(
         "geo.District", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("distrito")
     )
     registered_by = models.ForeignKey(
-        "network.Center", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "network.Center",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("centro que la registró"),
     )
     email = models.EmailField(_("correo"), blank=True)
@@ -66,7 +77,11 @@ class ProductiveUnit(models.Model):
     consent_date = models.DateField(_("fecha del consentimiento"), null=True, blank=True)
     consent_channel = models.CharField(_("medio del consentimiento"), max_length=80, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_units",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_units",
         verbose_name=_("fusionada en"),
     )
     created_at = models.DateTimeField(_("creada"), auto_now_add=True)
@@ -98,6 +113,8 @@ class ProductiveUnit(models.Model):
     @property
     def is_natural_person(self) -> bool:
         """Its name, document and contact are personal data (Ley 29733): never public."""
-        return bool(self.person_dni) or is_personal_document(self.document_type, self.document_number) or (
-            self.document_type == DocumentType.NONE
+        return (
+            bool(self.person_dni)
+            or is_personal_document(self.document_type, self.document_number)
+            or (self.document_type == DocumentType.NONE)
         )

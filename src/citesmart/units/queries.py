@@ -23,11 +23,18 @@ def find_unit(
     units = ProductiveUnit.objects.filter(merged_into__isnull=True)
     if document_type == DocumentType.NONE:
         return units.filter(
-            document_type=DocumentType.NONE, name__iexact=name.strip(), district=district, registered_by=center
+            document_type=DocumentType.NONE,
+            name__iexact=name.strip(),
+            district=district,
+            registered_by=center,
         ).first()
     found = units.filter(document_type=document_type, document_number=document_number).first()
     if found is None and document_type == DocumentType.DNI:
         found = units.filter(person_dni=document_number).first()
-    if found is None and document_type == DocumentType.RUC and is_natural_person_ruc(document_number):
+    if (
+        found is None
+        and document_type == DocumentType.RUC
+        and is_natural_person_ruc(document_number)
+    ):
         found = units.filter(person_dni=dni_from_ruc(document_number)).first()
     return found

@@ -6,7 +6,7 @@ from citesmart.accounts.actions import create_staff_user
 from citesmart.accounts.roles import Role
 from citesmart.network.models import Center
 
-DEMO_PASSWORD = "demo-citesmart-2026"
+DEMO_PASSWORD = "demo-citesmart-2026"  # noqa: S105 - printed on purpose, demo only
 DEMO_CENTER = "citemadera-y-del-mueble-lima"
 # (username, role, center code or None, full name)
 DEMO_USERS = [
@@ -29,12 +29,19 @@ class Command(BaseCommand):
             User.objects.filter(username=username).delete()
             first, _, last = full_name.partition(" ")
             user = create_staff_user(
-                username=username, password=DEMO_PASSWORD, role=role, center=center,
-                first_name=first, last_name=last,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                center=center,
+                first_name=first,
+                last_name=last,
             )
             if role == Role.NATIONAL_ADMIN:
                 user.is_superuser = True
                 user.save(update_fields=["is_superuser"])
-        self.stdout.write("Cuentas de demostración (contraseña para todas: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Cuentas de demostración (contraseña para todas: {DEMO_PASSWORD}):")
         for username, role, center_code, _ in DEMO_USERS:
-            self.stdout.write(f"  {username:<10} {Role(role).label}" + (f" — {center_code}" if center_code else ""))
+            self.stdout.write(
+                f"  {username:<10} {Role(role).label}"
+                + (f" — {center_code}" if center_code else "")
+            )
