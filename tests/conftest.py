@@ -24,6 +24,14 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits and cached answers live in the cache: every test starts without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def center_a(db) -> Center:
     return Center.objects.get(code="citeagroindustrial-moquegua")  # has the Tacna technical unit

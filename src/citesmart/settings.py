@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "citesmart.units",
     "citesmart.records",
     "citesmart.analytics",
+    "citesmart.service_requests",
+    "citesmart.portal",
 ]
 
 MIDDLEWARE = [

@@ -74,6 +74,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "records.delete_service",
         "records.add_importbatch",
         "records.change_importbatch",
+        "service_requests.view_*",
+        "service_requests.change_servicerequest",
     ],
     Role.CENTER_OPERATOR: [
         "geo.view_*",
@@ -88,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "records.change_service",
         "records.delete_service",
         "records.add_importbatch",
+        "service_requests.view_*",
+        "service_requests.change_servicerequest",
     ],
 }
 

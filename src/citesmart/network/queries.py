@@ -1,0 +1,87 @@
+"""Public reads of the registry: centers and the service catalogue, as the portal shows them."""
+
+import math
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from citesmart.geo.models import Department
+from citesmart.lib.text import fold
+from citesmart.network.models import CatalogueService, Center
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (lat, lon) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+def public_centers() -> QuerySet[Center]:
+    return Center.objects.select_related("parent", "department", "district").prefetch_related(
+        "chains", "territory", "modalities"
+    )
+
+
+def current_catalogue() -> QuerySet[CatalogueService]:
+    """Public catalogue services valid today."""
+    today = timezone.localdate()
+    return (
+        CatalogueService.objects.filter(is_public=True)
+        .exclude(valid_to__lt=today)
+        .exclude(valid_from__gt=today)
+        .select_related("center", "center__department", "center__district", "category", "programme")
+        .prefetch_related(Prefetch("center__territory"), "chains")
+    )
+
+
+@dataclass(frozen=True)
+class CatalogueHit:
+    service: CatalogueService
+    distance_km: float | None  # from the center's seat to the searched department
+
+
+def search_catalogue(
+    *, words: str = "", chain: str = "", category: str = "", department: Department | None = None,
+    free_only: bool = False, programme: str = "",
+) -> list[CatalogueHit]:
+    """Catalogue services matching every given criterion.
+
+    Words match name, description, center and category ignoring accents and case. With a
+    department, only centers whose territory covers it, nearest seats first.
+    """
+    services = current_catalogue()
+    if chain:
+        services = services.filter(Q(chains__code=chain) | Q(center__chains__code=chain))
+    if category:
+        services = services.filter(category__code=category)
+    if free_only:
+        services = services.filter(is_free=True)
+    if programme:
+        services = services.filter(programme__code=programme)
+    if department is not None:
+        services = services.filter(center__territory=department)
+    terms = fold(words).split()
+    hits = []
+    for service in services.distinct():
+        haystack = fold(f"{service.name} {service.description} {service.center.name} {service.category.name}")
+        if all(term in haystack for term in terms):
+            hits.append(CatalogueHit(service, _distance(service.center, department)))
+    hits.sort(key=lambda h: (h.distance_km if h.distance_km is not None else math.inf, h.service.center.name,
+                             h.service.name))
+    return hits
+
+
+def _distance(center: Center, department: Department | None) -> float | None:
+    seat = center.seat_point
+    if department is None or seat is None:
+        return None
+    return distance_km(seat, (department.centroid_lat, department.centroid_lon))
+
+
+def centers_serving(department: Department) -> list[tuple[Center, float | None]]:
+    """Centers whose territory covers the department, nearest seat first ("¿qué centro atiende mi región?")."""
+    centers = public_centers().filter(territory=department)
+    ranked = [(c, _distance(c, department)) for c in centers]
+    return sorted(ranked, key=lambda pair: (pair[1] if pair[1] is not None else math.inf, pair[0].name))

@@ -1,0 +1,75 @@
+from django import forms
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from citesmart.geo.models import Department, District
+from citesmart.geo.queries import find_district_by_code, find_districts_by_name
+from citesmart.lib.identity import DocumentType, InvalidDocument, clean_document
+from citesmart.network.models import Center, Chain, Programme, ServiceCategory
+
+
+class CatalogueSearchForm(forms.Form):
+    q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
+    departamento = forms.ModelChoiceField(
+        Department.objects.all(), label=_("Mi región"), required=False, to_field_name="code",
+        empty_label=_("Todo el Perú"),
+    )
+    cadena = forms.ModelChoiceField(
+        Chain.objects.all(), label=_("Cadena productiva"), required=False, to_field_name="code",
+        empty_label=_("Todas"),
+    )
+    categoria = forms.ModelChoiceField(
+        ServiceCategory.objects.filter(is_active=True), label=_("Tipo de servicio"), required=False,
+        to_field_name="code", empty_label=_("Todos"),
+    )
+    programa = forms.ModelChoiceField(
+        Programme.objects.all(), label=_("Programa"), required=False, to_field_name="code",
+        empty_label=_("Cualquiera"),
+    )
+    gratuitos = forms.BooleanField(label=_("Solo servicios gratuitos"), required=False)
+
+
+class ServiceRequestForm(forms.Form):
+    document_type = forms.ChoiceField(
+        label=_("Tipo de documento"), choices=[(DocumentType.RUC.value, "RUC"), (DocumentType.DNI.value, "DNI")]
+    )
+    document_number = forms.CharField(label=_("Número de documento"), max_length=15)
+    name = forms.CharField(label=_("Nombre o razón social"), max_length=200)
+    email = forms.EmailField(label=_("Correo electrónico"))
+    phone = forms.CharField(label=_("Teléfono (opcional)"), max_length=30, required=False)
+    district = forms.CharField(
+        label=_("Distrito (código ubigeo de 6 dígitos o nombre)"), max_length=100,
+        help_text=_("Por ejemplo 150142 o «Villa El Salvador»."),
+    )
+    chain = forms.ModelChoiceField(
+        Chain.objects.all(), label=_("Cadena productiva"), required=False, to_field_name="code",
+        empty_label=_("No sé / otra"),
+    )
+    center = forms.ModelChoiceField(Center.objects.all(), label=_("Centro preferido"), to_field_name="code")
+    need = forms.CharField(label=_("¿Qué necesita?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}))
+    consent = forms.BooleanField(
+        label=mark_safe(  # noqa: S308 - constant text with a link to our own page
+            'Autorizo el tratamiento de mis datos personales para atender esta solicitud, según la '
+            '<a href="/privacidad/">política de privacidad</a> (Ley 29733).'
+        ),
+        error_messages={"required": _("Debe autorizar el tratamiento de sus datos para enviar la solicitud.")},
+    )
+    # Honeypot: hidden from people by CSS; bots fill every field.
+    website = forms.CharField(required=False, label=_("No llenar"))
+
+    def clean_document_number(self) -> str:
+        kind = self.data.get("document_type", DocumentType.RUC.value)
+        try:
+            return clean_document(kind, self.cleaned_data["document_number"])
+        except InvalidDocument as error:
+            raise forms.ValidationError(str(error)) from error
+
+    def clean_district(self) -> District:
+        text = self.cleaned_data["district"].strip()
+        found = [find_district_by_code(text)] if text.isdigit() else find_districts_by_name(text)
+        found = [d for d in found if d is not None]
+        if len(found) != 1:
+            raise forms.ValidationError(
+                _("No encontramos ese distrito o hay varios con ese nombre: use el código ubigeo de 6 dígitos.")
+            )
+        return found[0]

@@ -1,0 +1,19 @@
+from django.urls import path
+from django.views.generic import TemplateView
+
+from citesmart.portal.views import dashboard, registry, requests
+
+app_name = "portal"
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("centros/", registry.center_list, name="center_list"),
+    path("centros/<slug:code>/", dashboard.center_detail, name="center_detail"),
+    path("servicios/", registry.catalogue, name="catalogue"),
+    path("servicios/<int:pk>/", registry.catalogue_service, name="catalogue_service"),
+    path("solicitudes/nueva/", requests.request_new, name="request_new"),
+    path("solicitudes/enviada/", requests.request_sent, name="request_sent"),
+    path("solicitudes/<str:code>/", requests.request_status, name="request_status"),
+    path("metodologia/", TemplateView.as_view(template_name="portal/methodology.html",
+                                              extra_context={"nav": "methodology"}), name="methodology"),
+    path("privacidad/", TemplateView.as_view(template_name="portal/privacy.html"), name="privacy"),
+]

@@ -1,0 +1,62 @@
+"""Service requests from the public: the form, and the status page reached by tracking code."""
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from citesmart.network.queries import current_catalogue
+from citesmart.portal.forms import ServiceRequestForm
+from citesmart.service_requests.actions import RateLimited, client_key, submit_request
+from citesmart.service_requests.models import ServiceRequest
+
+STATUS_LOOKUPS_PER_MINUTE = 20
+
+
+def _ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@require_http_methods(["GET", "POST"])
+def request_new(request: HttpRequest) -> HttpResponse:
+    service = None
+    if service_id := request.GET.get("servicio", ""):
+        service = current_catalogue().filter(pk=service_id if service_id.isdigit() else 0).first()
+    initial = {"center": service.center.code if service else request.GET.get("centro", "")}
+    form = ServiceRequestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["website"]:  # honeypot filled: a bot; answer as if accepted, store nothing
+            return redirect("portal:request_sent")
+        fields = {k: data[k] for k in ["document_type", "document_number", "name", "email", "phone",
+                                       "district", "chain", "center", "need"]}
+        fields["catalogue_service"] = service if service and service.center == data["center"] else None
+        try:
+            created = submit_request(data=fields, ip=_ip(request), base_url=request.build_absolute_uri("/")[:-1])
+        except RateLimited as error:
+            return render(request, "portal/request_new.html", {"form": form, "service": service,
+                                                               "rate_error": str(error)}, status=429)
+        return redirect("portal:request_status", code=created.tracking_code)
+    return render(request, "portal/request_new.html", {"form": form, "service": service})
+
+
+@require_GET
+def request_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/request_sent.html")
+
+
+@require_GET
+def request_status(request: HttpRequest, code: str) -> HttpResponse:
+    """Status by tracking code. Lookups are rate-limited per client to stop enumeration."""
+    key = f"request-lookups:{client_key(_ip(request))}"
+    cache.add(key, 0, timeout=60)
+    if cache.incr(key) > STATUS_LOOKUPS_PER_MINUTE:
+        response = render(request, "portal/rate_limited.html", status=429)
+        response["Retry-After"] = "60"
+        return response
+    service_request = get_object_or_404(
+        ServiceRequest.objects.select_related("center", "catalogue_service"), tracking_code=code.upper()
+    )
+    events = service_request.events.all()
+    return render(request, "portal/request_status.html", {"req": service_request, "events": events})
+

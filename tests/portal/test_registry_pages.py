@@ -1,0 +1,58 @@
+import pytest
+from django.urls import reverse
+
+from citesmart.network.models import Center
+
+pytestmark = pytest.mark.django_db
+
+
+def test_center_list_shows_the_whole_network(client):
+    page = client.get(reverse("portal:center_list"))
+    assert page.status_code == 200
+    assert page.text.count('href="/centros/') == Center.objects.count() + page.text.count("<small>de ")
+    assert "CITEtextil camélidos Cusco" in page.text
+
+
+def test_center_page_shows_identity_and_catalogue(client, catalogue):
+    tacna = Center.objects.get(name__startswith="Unidad Técnica Tacna")
+    page = client.get(reverse("portal:center_detail", args=[tacna.code])).text
+    assert "Unidad técnica" in page and "CITEagroindustrial Moquegua" in page and "Tacna" in page
+    page = client.get(reverse("portal:center_detail", args=["citemadera-y-del-mueble-lima"])).text
+    assert "Ensayo de humedad de la madera" in page and "S/ 85,50" in page
+    assert "Villa El Salvador" in page and "Madera" in page
+
+
+def test_unknown_center_is_404(client):
+    assert client.get(reverse("portal:center_detail", args=["no-existe"])).status_code == 404
+
+
+def test_catalogue_search_by_words_ignores_accents(client, catalogue):
+    page = client.get(reverse("portal:catalogue"), {"q": "energetica"}).text
+    assert "Diagnóstico de eficiencia energética" in page
+    assert "Ensayo de humedad" not in page
+
+
+def test_catalogue_search_by_department_lists_centers_covering_it_nearest_first(client, catalogue):
+    page = client.get(reverse("portal:catalogue"), {"departamento": "13"}).text  # La Libertad
+    assert "Diagnóstico de eficiencia energética" in page
+    assert "Ensayo de humedad" not in page  # CITEmadera serves Lima, not La Libertad
+    serving = page.split("Centros que atienden esta región")[1].split("</ol>")[0]
+    assert serving.index("CITEcuero y calzado Trujillo") < serving.index("CITEagroindustrial Chavimochic")
+
+
+def test_catalogue_free_filter_shows_programme_and_end_date(client, catalogue):
+    page = client.get(reverse("portal:catalogue"), {"gratuitos": "on"}).text
+    assert "Ensayo de humedad" not in page
+    assert "Gratuito" in page and "30 de junio de 2026" in page
+
+
+def test_service_page_offers_a_request_button(client, catalogue):
+    service = catalogue[0]
+    page = client.get(reverse("portal:catalogue_service", args=[service.pk])).text
+    assert "Solicitar este servicio" in page
+    assert f"/solicitudes/nueva/?servicio={service.pk}" in page
+
+
+def test_static_pages_render_in_spanish(client):
+    assert "Servicios brindados" in client.get(reverse("portal:methodology")).text
+    assert "Ley 29733" in client.get(reverse("portal:privacy")).text

@@ -1,0 +1,103 @@
+"""A visitor asks for a service, follows it by code; the center's staff answer in the back office."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from citesmart.service_requests.models import RequestStatus, ServiceRequest
+
+VALID = {
+    "document_type": "ruc", "document_number": "20131312955", "name": "Muebles Ayni S.A.C.",
+    "email": "gerencia@ayni.pe", "phone": "987654321", "district": "150142", "chain": "madera",
+    "center": "citemadera-y-del-mueble-lima", "need": "Ensayos de humedad para un lote de tablas.",
+    "consent": "on", "website": "",
+}
+
+
+def send(client, **changes):
+    return client.post(reverse("portal:request_new"), VALID | changes)
+
+
+@pytest.fixture
+def sent(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(client)
+    assert response.status_code == 302, response.text
+    return ServiceRequest.objects.get()
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_request_gets_a_tracking_code_a_status_page_and_an_email(client, sent):
+    assert sent.tracking_code.startswith("SOL-") and len(sent.tracking_code) == 14
+    page = client.get(reverse("portal:request_status", args=[sent.tracking_code])).text
+    assert "Recibida" in page and "CITEmadera y del Mueble Lima" in page
+    assert "Muebles Ayni" not in page and "20131312955" not in page  # no personal data on the page
+    assert len(mail.outbox) == 1 and sent.tracking_code in mail.outbox[0].subject
+
+
+def test_invalid_ruc_is_refused_with_a_spanish_message(client):
+    response = send(client, document_number="20131312954")
+    assert response.status_code == 200
+    assert "dígito verificador" in response.text
+    assert not ServiceRequest.objects.exists()
+
+
+def test_consent_is_required(client):
+    response = send(client, consent="")
+    assert "Debe autorizar el tratamiento de sus datos" in response.text
+    assert not ServiceRequest.objects.exists()
+
+
+def test_district_by_name_or_code(client):
+    assert send(client, district="Villa El Salvador").status_code == 302
+    assert "No encontramos ese distrito" in send(client, district="Atlántida").text
+
+
+def test_honeypot_discards_bots_silently(client):
+    assert send(client, website="http://spam.example").status_code == 302
+    assert not ServiceRequest.objects.exists()
+
+
+def test_too_many_requests_for_one_document_are_refused(client):
+    for _ in range(5):
+        assert send(client).status_code == 302
+    response = send(client)
+    assert response.status_code == 429 and "Inténtelo mañana" in response.text
+
+
+def test_unknown_tracking_codes_are_404_and_lookups_are_rate_limited(client):
+    for _ in range(20):
+        assert client.get(reverse("portal:request_status", args=["SOL-AAAAAAAAAA"])).status_code == 404
+    response = client.get(reverse("portal:request_status", args=["SOL-AAAAAAAAAB"]))
+    assert response.status_code == 429 and response["Retry-After"] == "60"
+
+
+def test_center_staff_answer_and_the_requester_is_told(client_for, sent, django_capture_on_commit_callbacks):
+    from citesmart.accounts.actions import create_staff_user
+    from citesmart.accounts.roles import Role
+
+    manager = create_staff_user(username="gestor_madera", password="x" * 12, role=Role.CENTER_MANAGER,
+                                center=sent.center)
+    staff = client_for(manager)
+    url = reverse("admin:service_requests_servicerequest_change", args=[sent.pk])
+    assert "Muebles Ayni" in staff.get(url).text  # staff see the requester
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, {"status": RequestStatus.IN_PROGRESS, "answer": "Le llamaremos el lunes.",
+                                    "decline_reason": "", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.text
+    sent.refresh_from_db()
+    assert sent.status == RequestStatus.IN_PROGRESS and sent.assigned_to == manager
+    assert "En proceso" in mail.outbox[-1].subject
+    declined = staff.post(url, {"status": RequestStatus.DECLINED, "answer": "", "decline_reason": "",
+                                "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+    assert "Indique el motivo" in declined.text
+    sent.refresh_from_db()
+    assert sent.status == RequestStatus.IN_PROGRESS
+
+
+def test_other_centers_staff_cannot_see_the_request(client_for, sent, manager_b):
+    url = reverse("admin:service_requests_servicerequest_change", args=[sent.pk])
+    assert client_for(manager_b).get(url).status_code == 404
+    listing = client_for(manager_b).get(reverse("admin:service_requests_servicerequest_changelist"))
+    assert sent.tracking_code not in listing.text
