@@ -19,6 +19,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq chromium
+
 # Development/demo mode unless the environment says otherwise.
 demo: export DEBUG ?= 1
 demo: $(STAMP)
@@ -26,6 +32,7 @@ demo: $(STAMP)
 	$(BIN)/citesmart migrate --noinput -v0
 	$(BIN)/citesmart load_reference
 	@if $(BIN)/citesmart help demo_data >/dev/null 2>&1; then $(BIN)/citesmart demo_data; fi
+	$(BIN)/citesmart analytics rebuild
 	$(BIN)/citesmart create_demo_users
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"
 	$(BIN)/citesmart runserver 127.0.0.1:$(PORT)
@@ -33,7 +40,7 @@ demo: $(STAMP)
 # Tests run with DEBUG=1 in the environment so no production secret is needed; pytest-django
 # still runs each test with settings.DEBUG = False. DATABASE_URL selects PostgreSQL.
 test: export DEBUG := 1
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	@mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -42,6 +49,12 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src/citesmart/lib src/citesmart/accounts src/citesmart/network src/citesmart/geo
+
+# Analytics benchmark on a separate PostgreSQL database (BENCH_ARGS=--10m for 10M services).
+bench: export DEBUG := 1
+bench: $(STAMP)
+	@mkdir -p var/bench bench/results
+	$(BIN)/python bench/analytics_bench.py $(BENCH_ARGS)
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -97,7 +97,7 @@ def choropleth(
         value = values.get(code, 0)
         tip = f"{name}: {number(value)} {measure_label}"
         out.append(
-            f'<a href="{escape(href(code))}" data-dept="{code}" aria-label="{escape(tip)}">'
+            f'<a href="{escape(href(code))}" data-dept="{code}" data-live-link aria-label="{escape(tip)}">'
             f'<path class="dept" d="{d}" fill="{colour(value, bounds)}"><title>{escape(tip)}</title></path></a>'
         )
     for m in markers:
@@ -112,3 +112,15 @@ def choropleth(
             legend.append((fill, f"{number(lower)} – {number(bound)}"))
             lower = bound + 1
     return mark_safe("".join(out)), legend  # noqa: S308 - texts escaped above
+
+
+def seat_map(point: tuple[float, float], *, title: str, department_code: str = "") -> SafeString:
+    """A small map of Peru with the center's seat marked and its department shaded."""
+    k = _scale()
+    x, y = _project(point[1], point[0], k)
+    out = [f'<svg class="map seat" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(title)}">']
+    for code, (_name, d) in department_paths().items():
+        fill = SCALE[1] if code == department_code else EMPTY
+        out.append(f'<path class="dept" d="{d}" fill="{fill}"/>')
+    out.append(f'<circle class="center" cx="{x}" cy="{y}" r="6"><title>{escape(title)}</title></circle></svg>')
+    return mark_safe("".join(out))  # noqa: S308 - texts escaped above

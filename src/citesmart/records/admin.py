@@ -1,3 +1,439 @@
-# Admin registrations for the records app. Import batches (upload page, revert) live in
-# admin_imports.py; keep this import so Django's autodiscovery registers them.
 from citesmart.records import admin_imports  # noqa: F401
+
+# Admin registrations for the records app. Import batches (upload page, revert) live in
+# admin_imports.py; the import above lets Django's autodiscovery register them.
+#
+# The service report screen is the entry screen of center operators: the report and its
+# attended units on one page (records/forms.py). Every write goes through records.actions;
+# rows come from records.queries and accounts.access, so nothing here decides scope.
+# ruff: noqa: I001 - the admin_imports line above stays first, by agreement.
+
+import copy
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Count, Field, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from citesmart.accounts.access import home_center, is_national
+from citesmart.accounts.admin_mixins import CenterScopedAdmin
+from citesmart.records.actions import cancel_report, set_report_status
+from citesmart.records.export import export_response
+from citesmart.records.forms import CancelReportForm, ServiceReportForm
+from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
+from citesmart.records.queries import (
+    can_export_records,
+    can_validate_reports,
+    catalogue_for_user,
+)
+from citesmart.units.models import ProductiveUnit
+
+READ_ONLY_ON_CHANGE = ["center", "code", "status", "cancel_reason"]
+RECORD_FIELDS = ["import_batch", "created_by", "created_at", "updated_at"]
+OBJECT_TYPES = {"servicereport": ServiceReport, "productiveunit": ProductiveUnit}
+
+
+def audit_url(obj) -> str:
+    """The audit list filtered to one report or unit: its history."""
+    query = urlencode({"object_type": obj._meta.model_name, "object_id": obj.pk})
+    return f"{reverse('admin:records_auditentry_changelist')}?{query}"
+
+
+def soles(amount) -> str:
+    return f"S/ {amount or 0:,.2f}"
+
+
+class EndYearFilter(admin.SimpleListFilter):
+    """Year of the end date, the date a service counts in (docs/COUNTING.md)."""
+
+    title = "año"
+    parameter_name = "anio"
+
+    def lookups(self, request, model_admin):
+        years = model_admin.get_queryset(request).dates("end_date", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(end_date__year=int(self.value()))
+        return queryset
+
+
+@admin.register(ServiceReport)
+class ServiceReportAdmin(CenterScopedAdmin):
+    form = ServiceReportForm
+    change_form_template = "records/servicereport_change_form.html"
+    change_list_template = "records/servicereport_change_list.html"
+    list_display = [
+        "code",
+        "center",
+        "category",
+        "chain",
+        "start_date",
+        "end_date",
+        "status",
+        "units_count",
+        "amount_total",
+    ]
+    list_filter = [
+        "status",
+        ("center", admin.RelatedOnlyFieldListFilter),
+        "category",
+        ("chain", admin.RelatedOnlyFieldListFilter),
+        EndYearFilter,
+    ]
+    list_select_related = ["center", "category", "chain"]
+    search_fields = ["code", "=services__unit__document_number", "=services__unit__person_dni"]
+    search_help_text = "Busque por código del informe o por RUC/DNI de una unidad atendida."
+    show_full_result_count = False
+    autocomplete_fields = ["delivery_district"]
+    actions = ["validate_reports", "cancel_reports", "export_xlsx", "export_csv"]
+    fieldsets = [
+        (None, {"fields": ["center", "code", "status", "cancel_reason"]}),
+        (
+            "Servicio",
+            {"fields": ["catalogue_service", "category", "chain", "programme", "is_free"]},
+        ),
+        (
+            "Fechas y lugar",
+            {"fields": ["start_date", "end_date", "delivery_district", "participants", "hours"]},
+        ),
+        ("Observaciones", {"fields": ["notes"]}),
+        ("Registro", {"fields": RECORD_FIELDS, "classes": ["collapse"]}),
+    ]
+
+    # --- rows and permissions ----------------------------------------------------------
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_units=Count("services"), _amount=Sum("services__amount"))
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a report is cancelled ("anulado"), never deleted
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status == ReportStatus.CANCELLED:
+            return False  # kept as it was, with its history
+        return super().has_change_permission(request, obj)
+
+    def has_validate_permission(self, request) -> bool:
+        return can_validate_reports(request.user)
+
+    def has_export_permission(self, request) -> bool:
+        return can_export_records(request.user)
+
+    # --- the entry form ----------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        return [(None, {"fields": ["center", "code"]}), *self.fieldsets[1:-1]]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [*READ_ONLY_ON_CHANGE, *RECORD_FIELDS]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if not is_national(request.user) and "center" not in initial:
+            center = home_center(request.user)
+            initial["center"] = center.pk if center else None
+        return initial
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "catalogue_service":
+            kwargs["queryset"] = catalogue_for_user(request.user).select_related("center")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # Not obj.save(): the action validates, records the units and leaves the audit entry.
+        result = form.save_entry()
+        obj.pk = result.report.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+        for warning in result.warnings:
+            messages.warning(request, warning)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the attended units were recorded by save_model's action
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(self._entry_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _entry_context(self, request, obj) -> dict[str, Any]:
+        if obj is None:
+            return {"units_editable": True}
+        return {
+            "units_editable": self.has_change_permission(request, obj),
+            "services": obj.services.select_related("unit").order_by("unit__name"),
+            "audit_url": audit_url(obj),
+            "can_cancel": self.has_change_permission(request, obj),
+            "can_validate": obj.status == ReportStatus.REGISTERED
+            and self.has_validate_permission(request),
+        }
+
+    # --- list columns ------------------------------------------------------------------
+
+    @admin.display(description="unidades atendidas", ordering="_units")
+    def units_count(self, obj):
+        return obj._units
+
+    @admin.display(description="monto total", ordering="_amount")
+    def amount_total(self, obj):
+        return soles(obj._amount)
+
+    # --- cancel, validate, export ------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("exportar/", wrap(self.export_view), name="records_servicereport_export"),
+            path(
+                "<path:object_id>/anular/",
+                wrap(self.cancel_view),
+                name="records_servicereport_cancel",
+            ),
+            path(
+                "<path:object_id>/validar/",
+                wrap(self.validate_view),
+                name="records_servicereport_validate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_export": can_export_records(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        report = self.get_object(request, object_id)
+        if not self.has_change_permission(request, report):
+            raise PermissionDenied
+        response = self._cancel(request, self.get_queryset(request).filter(pk=report.pk))
+        return response or redirect("admin:records_servicereport_change", report.pk)
+
+    @admin.action(description="Anular los informes seleccionados", permissions=["change"])
+    def cancel_reports(self, request, queryset):
+        return self._cancel(request, queryset, from_list=True)
+
+    def _cancel(
+        self, request: HttpRequest, reports: QuerySet, *, from_list: bool = False
+    ) -> HttpResponse | None:
+        """Ask for the reason; once given, cancel each report through the action."""
+        pending = list(reports.exclude(status=ReportStatus.CANCELLED))
+        form = CancelReportForm(request.POST if "confirmar" in request.POST else None)
+        if form.is_valid():
+            for report in pending:
+                cancel_report(report=report, reason=form.cleaned_data["reason"], actor=request.user)
+            self.message_user(request, f"Informes anulados: {len(pending)}.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Anular informes de servicio",
+            "reports": pending,
+            "form": form,
+            "from_list": from_list,
+        }
+        return TemplateResponse(request, "records/cancel_reports.html", context)
+
+    def validate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        report = self.get_object(request, object_id)
+        if request.method != "POST" or not self.has_validate_permission(request):
+            raise PermissionDenied
+        self._validate(request, [report])
+        return redirect("admin:records_servicereport_change", report.pk)
+
+    @admin.action(description="Validar los informes seleccionados", permissions=["validate"])
+    def validate_reports(self, request, queryset):
+        self._validate(request, queryset.filter(status=ReportStatus.REGISTERED))
+
+    def _validate(self, request: HttpRequest, reports) -> None:
+        done = 0
+        for report in reports:
+            try:
+                set_report_status(report=report, status=ReportStatus.VALIDATED, actor=request.user)
+                done += 1
+            except ValidationError as error:
+                self.message_user(request, f"{report.code}: {error.messages[0]}", messages.ERROR)
+        self.message_user(request, f"Informes validados: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Exportar los seleccionados a Excel (xlsx)", permissions=["export"])
+    def export_xlsx(self, request, queryset):
+        return export_response(request.user, queryset, "xlsx")
+
+    @admin.action(description="Exportar los seleccionados a CSV", permissions=["export"])
+    def export_csv(self, request, queryset):
+        return export_response(request.user, queryset, "csv")
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """Everything the list shows with its current filters and search, as a download."""
+        if not self.has_view_permission(request) or not can_export_records(request.user):
+            raise PermissionDenied
+        params = request.GET.copy()
+        fmt = params.pop("formato", ["xlsx"])[-1]
+        list_request = copy.copy(request)
+        list_request.GET = params
+        try:
+            changelist = self.get_changelist_instance(list_request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:records_servicereport_changelist"))
+        return export_response(request.user, changelist.get_queryset(list_request), fmt)
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+class ObjectTypeFilter(admin.SimpleListFilter):
+    title = "tipo de objeto"
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        return [(name, model._meta.verbose_name) for name, model in OBJECT_TYPES.items()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(CenterScopedAdmin):
+    """Who changed what, when and why: read-only, scoped to the user's centers."""
+
+    list_display = [
+        "created_at",
+        "action",
+        "source",
+        "object_type_label",
+        "object_link",
+        "center",
+        "actor",
+        "reason",
+    ]
+    list_filter = [
+        "action",
+        "source",
+        ObjectTypeFilter,
+        ("center", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+        ("actor", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["center", "actor"]
+    search_fields = ["object_repr", "=object_id", "reason"]
+    search_help_text = "Busque por el objeto (código del informe, nombre o documento) o su id."
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = [
+        "created_at",
+        "action",
+        "source",
+        "object_type_label",
+        "object_link",
+        "center",
+        "batch",
+        "actor",
+        "reason",
+        "changes_table",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="tipo de objeto", ordering="object_type")
+    def object_type_label(self, entry: AuditEntry) -> str:
+        model = OBJECT_TYPES.get(entry.object_type)
+        return str(model._meta.verbose_name) if model else entry.object_type
+
+    @admin.display(description="objeto", ordering="object_repr")
+    def object_link(self, entry: AuditEntry) -> str:
+        model = OBJECT_TYPES.get(entry.object_type)
+        if model is None:
+            return entry.object_repr
+        url = reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+            args=[entry.object_id],
+        )
+        return format_html('<a href="{}">{}</a>', url, entry.object_repr)
+
+    @admin.display(description="cambios")
+    def changes_table(self, entry: AuditEntry) -> str:
+        rows = describe_changes(entry)
+        if not rows:
+            return "—"
+        body = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>",
+            rows,
+        )
+        return format_html(
+            '<table class="audit-changes"><thead><tr><th>Campo</th><th>Antes</th><th></th>'
+            "<th>Después</th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
+
+
+def describe_changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """(field label, before, after) in Spanish for each changed field of an entry."""
+    model = OBJECT_TYPES.get(entry.object_type)
+    return [
+        (_field_label(model, name), _value(model, name, old), _value(model, name, new))
+        for name, (old, new) in (entry.changes or {}).items()
+    ]
+
+
+def _field(model, name: str) -> Field | None:
+    """The model field an entry names; None if unknown or renamed since it was written."""
+    try:
+        return model._meta.get_field(name) if model is not None else None
+    except FieldDoesNotExist:
+        return None
+
+
+def _field_label(model, name: str) -> str:
+    if name == "services":
+        return "Unidades atendidas (monto)"
+    field = _field(model, name)
+    return str(field.verbose_name).capitalize() if field is not None else name
+
+
+def _value(model, name: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if name == "services":
+        units = ProductiveUnit.objects.in_bulk([unit_id for unit_id, _amount in value])
+        return "; ".join(
+            f"{units[uid].document_label if uid in units else uid} ({soles(Decimal(amount))})"
+            for uid, amount in value
+        )
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    field = _field(model, name)
+    if field is None:
+        return str(value)
+    if field.is_relation:
+        related = field.related_model.objects.filter(pk=value).first()
+        return str(related) if related else f"#{value}"
+    return str(dict(field.flatchoices).get(value, value)) if field.choices else str(value)

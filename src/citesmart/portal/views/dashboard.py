@@ -1,19 +1,70 @@
 """The national dashboard and the center pages: figures from analytics.queries only."""
 
+import hashlib
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import condition, require_GET
 
-from citesmart.network.queries import current_catalogue
+from citesmart.analytics.queries import InvalidQuery, freshness
+from citesmart.network.models import Chain, Programme, ServiceCategory
+from citesmart.geo.models import Department
+from citesmart.lib.spreadsheets import write_csv
+from citesmart.network.queries import current_catalogue, public_centers
+from citesmart.portal import maps, presenters
+from citesmart.portal.formatting import stamp
 from citesmart.portal.views.registry import get_public_center
 
 
+def _etag(request: HttpRequest, *args, **kwargs) -> str:
+    """Same data generation + same query = same page: browsers and proxies may reuse it."""
+    key = f"{freshness().isoformat()}|{request.path}|{request.GET.urlencode()}|{request.headers.get('X-Partial', '')}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _filter_choices() -> dict:
+    return {
+        "years": presenters.available_years(),
+        "chains": Chain.objects.filter(centers__isnull=False).distinct(),
+        "departments": Department.objects.all(),
+        "categories": ServiceCategory.objects.filter(is_active=True),
+        "programmes": Programme.objects.all(),
+    }
+
+
+def _render_board(request: HttpRequest, template: str, context: dict, **board_args) -> HttpResponse:
+    centers = list(public_centers())
+    try:
+        board = presenters.dashboard(request.GET, centers=centers, **board_args)
+    except InvalidQuery as error:
+        context |= {"errors": error.errors, **_filter_choices(), "centers": centers}
+        return render(request, template, context, status=400)
+    if block_key := request.GET.get("csv"):
+        return _csv(board, block_key)
+    context |= {"board": board, "stamp": stamp(board.fresh_as_of), "centers": centers, **_filter_choices()}
+    if request.headers.get("X-Partial"):
+        return render(request, "portal/_results.html", context)
+    return render(request, template, context)
+
+
+def _csv(board: presenters.Dashboard, key: str) -> HttpResponse:
+    block = next((b for b in board.blocks if b.key == key), None)
+    if block is None:
+        return HttpResponse("Tabla desconocida.", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="citesmart-{key}.csv"'
+    write_csv(response, block.headers, block.rows)
+    return response
+
+
 @require_GET
+@condition(etag_func=_etag)
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"nav": "home"})
+    return _render_board(request, "portal/home.html", {"nav": "home"})
 
 
 @require_GET
+@condition(etag_func=_etag)
 def center_detail(request: HttpRequest, code: str) -> HttpResponse:
     center = get_public_center(code)
     context = {
@@ -24,4 +75,8 @@ def center_detail(request: HttpRequest, code: str) -> HttpResponse:
         "legal_acts": center.legal_acts.order_by("date"),
         "names": center.names.order_by("valid_from"),
     }
-    return render(request, "portal/center_detail.html", context)
+    if point := center.map_point:
+        title = f"Sede de {center.name}" + ("" if center.seat_point else " (departamento; sede exacta sin dato)")
+        context["seat_map"] = maps.seat_map(point, title=title, department_code=center.department_id or "")
+    return _render_board(request, "portal/center_detail.html", context, fixed={"centers": (center.code,)},
+                         subject=f"{center.name}")

@@ -1,0 +1,55 @@
+"""Settings of the read model, each with a default so settings.py needs no entry.
+
+Override in settings (or the environment variables named) when deploying.
+"""
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+
+def directory() -> Path:
+    """Where the DuckDB generations live; one directory per app server, never shared."""
+    value = getattr(settings, "ANALYTICS_DIR", None) or os.environ.get("CITESMART_ANALYTICS_DIR")
+    return Path(value) if value else Path(settings.VAR_DIR) / "analytics"
+
+
+def _number(name: str, default: float) -> float:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(f"CITESMART_{name}")
+    return default if value is None else float(value)
+
+
+def disclosure_threshold() -> int:
+    """Cells with fewer distinct productive units than this are flagged (disclosure rules)."""
+    return int(_number("ANALYTICS_DISCLOSURE_THRESHOLD", 5))
+
+
+def check_interval() -> float:
+    """Seconds between two freshness checks against the SQL database (per app server)."""
+    return _number("ANALYTICS_CHECK_INTERVAL", 1.0)
+
+
+def overlap_seconds() -> float:
+    """How far behind the last seen `updated_at` a refresh looks again (late commits, clocks)."""
+    return _number("ANALYTICS_OVERLAP_SECONDS", 600)
+
+
+def auto_refresh() -> bool:
+    """Whether a query that finds the records changed refreshes the read model itself."""
+    return bool(getattr(settings, "ANALYTICS_AUTO_REFRESH", True))
+
+
+def cache_size() -> int:
+    """Answers kept per process (LRU); every new generation makes the old ones unreachable."""
+    return int(_number("ANALYTICS_CACHE_SIZE", 256))
+
+
+def duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
+    """Per-process DuckDB limits: several web workers share one machine."""
+    return {
+        "threads": str(int(_number("ANALYTICS_THREADS", 2))),
+        "memory_limit": str(getattr(settings, "ANALYTICS_MEMORY_LIMIT", "1GB")),
+    }

@@ -1,0 +1,243 @@
+"""The one gateway to DuckDB: immutable generations, a CURRENT pointer and a writer lock.
+
+Django-free on purpose (it only needs a directory), so crash tests can drive it from a
+subprocess. Layout of the directory (one per app server, never on a shared disk):
+
+    gen-00000042.duckdb   published generations: written once, never opened read-write again
+    gen-00000043.duckdb.tmp   the generation a writer is building (absent when idle)
+    CURRENT               the file name of the generation readers must use
+    writer.lock           fcntl lock held by the one process that builds the next generation
+
+Why generations rather than updating one file in place: DuckDB lets one process open a file
+read-write only while no other process has it open at all, so an in-place refresh would have
+to stop every web worker's readers. Instead a writer copies the current file (or builds a new
+one), applies its changes to the copy, checkpoints, fsyncs and renames it into place, then
+atomically replaces CURRENT. Readers hold their generation open read-only and, before each
+query, stat CURRENT; when it changed they attach the new generation. A writer killed at any
+moment leaves only a `.tmp` file behind (removed by the next writer), and CURRENT still names
+the last complete generation. The fcntl lock dies with its process, so no stale lock remains.
+"""
+
+import fcntl
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+Config = dict[str, str | bool | int | float | list[str]]
+POINTER = "CURRENT"
+LOCK = "writer.lock"
+_GENERATION = re.compile(r"^gen-(\d{8})\.duckdb$")
+
+
+class Busy(Exception):
+    """Another process is writing the next generation."""
+
+
+class Unavailable(Exception):
+    """No generation has been built yet."""
+
+
+# --- writers ------------------------------------------------------------------------------
+
+
+@contextmanager
+def writer_lock(directory: Path, *, wait: bool = True) -> Iterator[None]:
+    """Hold the exclusive right to build the next generation (one writer per directory).
+
+    flock is released by the kernel when the process dies, even under SIGKILL.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as error:
+            raise Busy(str(directory)) from error
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def new_generation(
+    directory: Path, *, copy_current: bool, config: Config | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the next generation; published when the block exits cleanly.
+
+    The caller must hold `writer_lock`. With `copy_current` the new file starts as a copy of
+    the current one (copy-on-write incremental refresh); otherwise it starts empty (rebuild).
+    If the block raises, or the process dies, the half-built file is never published.
+    """
+    _remove_leftovers(directory)
+    current = current_path(directory)
+    final = directory / f"gen-{_number(current) + 1:08d}.duckdb"
+    building = final.with_name(final.name + ".tmp")
+    if copy_current and current is not None:
+        shutil.copyfile(current, building)  # copy_file_range: a reflink on XFS/btrfs
+    con = duckdb.connect(str(building), config=config or {})
+    try:
+        yield con
+        con.execute("CHECKPOINT")  # everything in the main file, no WAL left to carry along
+    except BaseException:
+        con.close()
+        _remove_leftovers(directory)
+        raise
+    con.close()
+    _fsync(building)
+    os.rename(building, final)
+    _point_to(directory, final)
+    _collect(directory, keep={final.name, current.name if current else ""})
+
+
+def current_path(directory: Path) -> Path | None:
+    """The generation CURRENT names, or None before the first build."""
+    try:
+        name = (directory / POINTER).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return directory / name if name else None
+
+
+def _number(path: Path | None) -> int:
+    match = _GENERATION.match(path.name) if path else None
+    return int(match.group(1)) if match else 0
+
+
+def _point_to(directory: Path, generation: Path) -> None:
+    # Write-then-rename is atomic on POSIX: a reader sees the old name or the new one, never
+    # a torn file. The fsyncs make the new pointer survive a power cut only after the
+    # generation it names is itself on disk.
+    staging = directory / (POINTER + ".tmp")
+    with open(staging, "w") as handle:
+        handle.write(generation.name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(staging, directory / POINTER)
+    _fsync(directory)
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """Delete half-built files of a writer that died (only called under the writer lock)."""
+    for path in directory.glob("*.tmp*"):  # includes DuckDB's spill directory, <file>.tmp
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _collect(directory: Path, *, keep: set[str]) -> None:
+    # Readers may still hold an older generation open: unlinking is safe on POSIX (their
+    # file descriptor keeps the data alive), and we keep the previous generation on disk so a
+    # reader that read CURRENT just before the swap can still attach it.
+    for path in directory.glob("gen-*.duckdb"):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+            Path(str(path) + ".wal").unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- readers ------------------------------------------------------------------------------
+
+
+class Reader:
+    """One per process and directory: the current generation, attached read-only.
+
+    Any number of processes may attach the same published file read-only at once. Each query
+    gets its own cursor (DuckDB cursors are per-thread connections to the same database).
+    """
+
+    def __init__(self, directory: Path, config: Config | None = None) -> None:
+        self.directory = directory
+        self.config = config or {}
+        self._lock = threading.Lock()
+        self._pointer_key: tuple[int, int] | None = None
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self.generation = ""
+        self.meta: dict[str, Any] = {}
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the newest published generation."""
+        connection = self._current_connection()
+        cursor = connection.cursor()
+        try:
+            cursor.execute("USE rm")  # the search path is per cursor
+            yield cursor
+        finally:
+            cursor.close()
+
+    def _current_connection(self) -> duckdb.DuckDBPyConnection:
+        # One stat() per query: os.replace gives CURRENT a new inode at every publication.
+        try:
+            stat = os.stat(self.directory / POINTER)
+        except FileNotFoundError as error:
+            raise Unavailable(str(self.directory)) from error
+        key = (stat.st_ino, stat.st_mtime_ns)
+        with self._lock:
+            if key != self._pointer_key or self._connection is None:
+                self._attach_current()
+                self._pointer_key = key
+            assert self._connection is not None
+            return self._connection
+
+    def _attach_current(self) -> None:
+        for _attempt in range(5):  # a writer may publish (and collect) between read and attach
+            path = current_path(self.directory)
+            if path is None:
+                raise Unavailable(str(self.directory))
+            connection = duckdb.connect(":memory:", config=self.config)
+            try:
+                connection.execute(f"ATTACH '{_quote(path)}' AS rm (READ_ONLY)")
+            except duckdb.IOException:
+                connection.close()
+                continue
+            # Nothing a query does may touch files or the network from here on.
+            connection.execute("SET enable_external_access = false")
+            rows = connection.execute("SELECT key, value FROM rm.meta").fetchall()
+            # The old connection is not closed: another thread may still be reading it; it is
+            # released (and its file descriptor with it) when the last cursor lets go of it.
+            self._connection, self.generation = connection, path.name
+            self.meta = dict(rows)
+            return
+        raise Unavailable(str(self.directory))
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+_readers: dict[Path, Reader] = {}
+_readers_lock = threading.Lock()
+
+
+def reader(directory: Path, config: Config | None = None) -> Reader:
+    """The process-wide reader of `directory`."""
+    with _readers_lock:
+        found = _readers.get(directory)
+        if found is None:
+            found = _readers[directory] = Reader(directory, config)
+        return found
+
+
+def forget_readers() -> None:
+    """Drop every cached reader (tests that switch directories, forked workers)."""
+    with _readers_lock:
+        _readers.clear()
+
+
+# A forked worker (gunicorn --preload) must not share its parent's DuckDB handles.
+os.register_at_fork(after_in_child=forget_readers)

@@ -1,0 +1,89 @@
+"""Reconciling the read model with the records: the `analytics check` command.
+
+The expected side is computed with the Django ORM on the SQL tables, independently of the
+extraction code, so a bug in the refresh cannot hide itself.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, F, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractYear
+
+from citesmart.analytics import refresh
+from citesmart.records.models import ReportStatus, Service
+
+Key = tuple[str, int, str]  # (status, year, center code)
+Cell = tuple[int, int, Decimal]  # (services, distinct units, amount)
+
+
+@dataclass(frozen=True)
+class Difference:
+    status: str
+    year: int
+    center: str
+    records: Cell | None
+    read_model: Cell | None
+
+    def __str__(self) -> str:
+        return (
+            f"{self.status} {self.year} {self.center}: registros {_cell(self.records)}, "
+            f"modelo analítico {_cell(self.read_model)}"
+        )
+
+
+def _cell(cell: Cell | None) -> str:
+    if cell is None:
+        return "—"
+    return f"{cell[0]} servicios, {cell[1]} unidades, S/ {cell[2]}"
+
+
+def from_records() -> dict[Key, Cell]:
+    """Services, distinct units (after merges) and amounts by status × year × center (ORM)."""
+    amount = Case(
+        When(report__is_free=True, then=Value(Decimal(0))),
+        default=F("amount"),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    rows = (
+        Service.objects.exclude(report__status=ReportStatus.CANCELLED)
+        .values(
+            status=F("report__status"),
+            year=ExtractYear("report__end_date"),
+            center=F("report__center__code"),
+        )
+        .annotate(
+            services=Count("id"),
+            units=Count(Coalesce("unit__merged_into_id", "unit_id"), distinct=True),
+            amount=Sum(amount),
+        )
+    )
+    return {
+        (r["status"], r["year"], r["center"]): (r["services"], r["units"], _money(r["amount"]))
+        for r in rows
+    }
+
+
+def from_read_model() -> dict[Key, Cell]:
+    """The same figures from the current generation of the read model."""
+    reader = refresh.ensure_fresh()
+    with reader.cursor() as cursor:
+        rows = cursor.execute(
+            "SELECT status, year, center_code, count(*), count(DISTINCT unit_id), "
+            "sum(CASE WHEN is_free THEN 0 ELSE amount END) FROM facts GROUP BY ALL"
+        ).fetchall()
+    return {(s, int(y), c): (int(n), int(u), _money(a)) for s, y, c, n, u, a in rows}
+
+
+def _money(value: object) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
+def differences() -> list[Difference]:
+    """Every (status, year, center) where the records and the read model disagree."""
+    records, model = from_records(), from_read_model()
+    return [
+        Difference(*key, records.get(key), model.get(key))
+        for key in sorted(records.keys() | model.keys())
+        if records.get(key) != model.get(key)
+    ]

@@ -1,0 +1,269 @@
+"""Building and refreshing the read model from the records, and keeping it fresh.
+
+Freshness: every query calls `ensure_fresh()`. At most once per `check_interval` (1 s) per
+app server it reads the watermark of the records (source.windows: count, max and checksum of
+`updated_at` of reports and units after an anchor) and compares it with the one stored in the
+current generation. When it moved, the query runs an incremental refresh itself, unless
+another process of this server is already writing one (then it answers from the current
+generation and the new one shows up within a second or two). No hook in the actions is
+needed: every write path (back office, importer, API, merges, batch reverts) saves a report
+or a unit, and `auto_now` moves its `updated_at`.
+"""
+
+# SQL here is assembled from constant identifiers only; every value is a bound parameter.
+# ruff: noqa: S608
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from django.utils import timezone
+
+from citesmart.analytics import conf, connection, schema, source
+
+REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
+
+
+@dataclass(frozen=True)
+class Outcome:
+    generation: str  # "" when nothing changed
+    kind: str  # "rebuild" | "refresh" | "unchanged"
+    reports: int  # reports reloaded (all of them on a rebuild)
+    rows: int  # fact rows in the generation
+    seconds: float
+
+
+def rebuild(*, wait: bool = True) -> Outcome:
+    """Build a new generation from scratch and publish it (the `analytics rebuild` command)."""
+    directory = conf.directory()
+    with connection.writer_lock(directory, wait=wait):
+        return _rebuild_locked(directory)
+
+
+def refresh(*, wait: bool = True) -> Outcome:
+    """Apply what changed in the records since the current generation, copy-on-write.
+
+    Rebuilds instead when there is no generation yet or its schema is out of date. With
+    `wait=False`, raises connection.Busy rather than queue behind another writer.
+    """
+    directory = conf.directory()
+    with connection.writer_lock(directory, wait=wait):
+        current = connection.current_path(directory)
+        meta = _read_meta(current) if current else {}
+        if meta.get("schema") != schema.VERSION:
+            return _rebuild_locked(directory)
+        return _refresh_locked(directory, meta)
+
+
+def _rebuild_locked(directory: Path) -> Outcome:
+    started = time.perf_counter()
+    with connection.new_generation(
+        directory, copy_current=False, config=conf.duckdb_config()
+    ) as con:
+        # The watermark is read *before* the data: whatever commits in between is in the
+        # data and also moves the watermark, so the worst case is one needless refresh.
+        as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
+        marks = source.windows(anchors)
+        dimensions = source.dimension_tables()
+        schema.create(con)
+        schema.replace_dimensions(con, dimensions)
+        # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once.
+        con.execute(schema.FACTS_DDL.format(name="facts_load").replace("TABLE", "TEMP TABLE", 1))
+        for batch in source.fact_batches():
+            schema.insert_raw(con, batch, into="temp.facts_load")
+        # One sorted pass adds the first dates; sorting by date makes DuckDB's min/max zone
+        # maps skip row groups outside a date filter.
+        con.execute(
+            "INSERT INTO facts SELECT l.* REPLACE (fd.first_date_validated AS "
+            "first_date_validated, fd.first_date_counted AS first_date_counted) "
+            "FROM temp.facts_load l JOIN ("
+            + schema.FIRST_DATES_SQL.format(where="").replace("FROM facts", "FROM temp.facts_load")
+            + ") fd USING (unit_id) ORDER BY l.date, l.center_code"
+        )
+        con.execute("DROP TABLE temp.facts_load")
+        rows = _count(con)
+        reports = _count(con, "count(DISTINCT report_id)")
+        _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows)
+    generation = _published(directory)
+    return Outcome(generation, "rebuild", reports, rows, time.perf_counter() - started)
+
+
+def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
+    started = time.perf_counter()
+    old_anchors = json.loads(meta["anchors"])
+    as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
+    marks = source.windows(anchors)
+    dimensions = source.dimension_tables()
+    digest = source.dimensions_digest(dimensions)
+    if source.windows(old_anchors) == json.loads(meta["windows"]) and digest == meta["digest"]:
+        return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
+    report_ids, unit_ids = source.changed_since(old_anchors)
+    if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
+        return _rebuild_locked(directory)  # a mass update: one sequential read is cheaper
+    with connection.new_generation(
+        directory, copy_current=True, config=conf.duckdb_config()
+    ) as con:
+        schema.replace_dimensions(con, dimensions)
+        if digest != meta["digest"]:
+            schema.rewrite_labels(con)
+        # A merge moves Service rows without touching their reports: the reports to reload
+        # are those whose facts name a changed unit (before) plus those attending it now.
+        report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
+        _reload_reports(con, report_ids)
+        rows = _count(con)
+        _store_meta(con, as_of, anchors, marks, digest, rows)
+    generation = _published(directory)
+    return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)
+
+
+def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> None:
+    """Replace the fact rows of these reports with their current rows, then fix first dates."""
+    if not report_ids:
+        return
+    _temp_ids(con, "touched_reports", report_ids)
+    con.execute(
+        "CREATE TEMP TABLE touched_units AS SELECT DISTINCT unit_id FROM facts "
+        "WHERE report_id IN (SELECT id FROM touched_reports)"
+    )
+    con.execute("DELETE FROM facts WHERE report_id IN (SELECT id FROM touched_reports)")
+    for batch in source.fact_batches(sorted(report_ids)):
+        schema.insert_raw(con, batch)
+    con.execute(
+        "INSERT INTO touched_units SELECT DISTINCT unit_id FROM facts "
+        "WHERE report_id IN (SELECT id FROM touched_reports)"
+    )
+    # A unit's first date can move either way (new earlier service, cancelled first one).
+    where = "WHERE unit_id IN (SELECT unit_id FROM touched_units)"
+    con.execute(
+        "UPDATE facts SET first_date_validated = fd.first_date_validated, "
+        "first_date_counted = fd.first_date_counted "
+        f"FROM ({schema.FIRST_DATES_SQL.format(where=where)}) fd "
+        "WHERE facts.unit_id = fd.unit_id AND ("
+        "facts.first_date_validated IS DISTINCT FROM fd.first_date_validated OR "
+        "facts.first_date_counted IS DISTINCT FROM fd.first_date_counted)"
+    )
+
+
+def _reports_of_units(con: duckdb.DuckDBPyConnection, unit_ids: set[int]) -> set[int]:
+    if not unit_ids:
+        return set()
+    _temp_ids(con, "changed_units", unit_ids)
+    rows = con.execute(
+        "SELECT DISTINCT report_id FROM facts WHERE unit_id IN (SELECT id FROM changed_units) "
+        "OR raw_unit_id IN (SELECT id FROM changed_units)"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _temp_ids(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[int]) -> None:
+    con.register("ids", pa.table({"id": pa.array(sorted(ids), type=pa.int64())}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT id FROM ids")
+    con.unregister("ids")
+
+
+def _count(con: duckdb.DuckDBPyConnection, expression: str = "count(*)") -> int:
+    row = con.execute(f"SELECT {expression} FROM facts").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _published(directory: Path) -> str:
+    path = connection.current_path(directory)  # we still hold the writer lock
+    return path.name if path else ""
+
+
+def _store_meta(
+    con: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    anchors: dict[str, str],
+    marks: dict,
+    digest: str,
+    rows: int,
+) -> None:
+    schema.write_meta(
+        con,
+        {
+            "schema": schema.VERSION,
+            "fresh_as_of": as_of.isoformat(),
+            "anchors": json.dumps(anchors, sort_keys=True),
+            "windows": json.dumps(marks, sort_keys=True),
+            "digest": digest,
+            "rows": str(rows),
+            "written_at": timezone.now().isoformat(),
+        },
+    )
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    # A short read-only look: published generations are never written again.
+    with duckdb.connect(str(path), read_only=True) as con:
+        return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+# --- freshness on the query path -----------------------------------------------------------
+
+_checked_at = 0.0
+_check_lock = threading.Lock()
+
+
+def ensure_fresh() -> connection.Reader:
+    """The reader of this process, refreshed first when the records moved (throttled).
+
+    Called by analytics.queries before answering. Cost when nothing changed: one stat() per
+    query, and one watermark query (two index/scan aggregates) per second per server.
+    """
+    directory = conf.directory()
+    reader = connection.reader(directory, conf.duckdb_config())
+    if not _due(directory):
+        return reader
+    try:
+        with reader.cursor():
+            pass  # attaches the newest generation and loads its meta
+    except connection.Unavailable:
+        if not conf.auto_refresh():
+            raise
+        rebuild()  # the very first query of a new server waits for the first generation
+        return reader
+    windows = source.windows(json.loads(reader.meta["anchors"]))
+    if windows != json.loads(reader.meta["windows"]) and conf.auto_refresh():
+        _try(refresh)
+    return reader
+
+
+def _due(directory: Path) -> bool:
+    """True for the one caller per interval (per process, then per server) that must check."""
+    global _checked_at
+    interval = conf.check_interval()
+    now = time.monotonic()
+    with _check_lock:
+        if now - _checked_at < interval:
+            return False
+        _checked_at = now
+    # The processes of one server share a stamp file: the first to find it old enough checks.
+    stamp = directory / "checked"
+    try:
+        if time.time() - stamp.stat().st_mtime < interval:
+            return False
+    except FileNotFoundError:
+        directory.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    return True
+
+
+def _try(action: Callable[..., Outcome]) -> None:
+    # Busy: another process of this server is writing the next generation right now.
+    with suppress(connection.Busy):
+        action(wait=False)
+
+
+def reset_throttle() -> None:
+    """Forget the last check time (tests, and after a write in the same process)."""
+    global _checked_at
+    with _check_lock:
+        _checked_at = 0.0

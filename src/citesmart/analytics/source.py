@@ -1,0 +1,299 @@
+"""Reading the system of record (SQLite or PostgreSQL) for the read model, in Arrow batches.
+
+The SQL side stays narrow: ids, codes and values only; names and the ubigeo hierarchy are
+joined inside DuckDB from small dimension tables (see schema.py). PostgreSQL streams through
+COPY ... TO STDOUT (CSV) into pyarrow's streaming CSV reader; SQLite is fetched in batches.
+Either way DuckDB receives whole Arrow batches, never single rows.
+"""
+
+# SQL here is assembled from constant identifiers only; every value is a bound parameter.
+# ruff: noqa: S608
+
+import hashlib
+import io
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from django.db import connection
+from django.db.models import Max
+
+from citesmart.geo.models import Department, District, Province
+from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
+from citesmart.records.models import ReportStatus, Service, ServiceReport
+from citesmart.units.models import ClientType, ProductiveUnit, SizeClass
+
+BATCH_ROWS = 100_000
+IDS_PER_QUERY = 5_000
+
+# (column, Arrow type) of one raw fact row, in SELECT order. Everything is an integer or text
+# so that one statement reads the same on both databases; DuckDB casts on insert.
+RAW_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("service_id", pa.int64()),
+    ("report_id", pa.int64()),
+    ("date", pa.string()),
+    ("status", pa.string()),
+    ("is_free", pa.int64()),
+    ("amount", pa.string()),
+    ("center_id", pa.int64()),
+    ("chain_id", pa.int64()),
+    ("category_id", pa.int64()),
+    ("catalogue_service_id", pa.int64()),
+    ("programme_id", pa.int64()),
+    ("raw_unit_id", pa.int64()),
+    ("unit_id", pa.int64()),
+    ("client_type", pa.string()),
+    ("size_class", pa.string()),
+    ("unit_district_code", pa.string()),
+    ("unit_department_code", pa.string()),
+    ("delivery_district_code", pa.string()),
+]
+RAW_SCHEMA = pa.schema(RAW_COLUMNS)
+
+
+def _fact_sql(where: str) -> str:
+    # The survivor of a merge stands for the unit (one level: merge_units moves the services,
+    # so a service pointing at a merged unit is already the exception).
+    service, report = Service._meta.db_table, ServiceReport._meta.db_table
+    unit = ProductiveUnit._meta.db_table
+    return f"""
+        SELECT s.id, s.report_id, CAST(r.end_date AS TEXT), r.status,
+               CASE WHEN r.is_free THEN 1 ELSE 0 END, CAST(s.amount AS TEXT),
+               r.center_id, r.chain_id, r.category_id, r.catalogue_service_id, r.programme_id,
+               s.unit_id, su.id, su.client_type, su.size_class, su.district_id,
+               su.department_id, r.delivery_district_id
+        FROM {service} s
+        JOIN {report} r ON r.id = s.report_id
+        JOIN {unit} u ON u.id = s.unit_id
+        JOIN {unit} su ON su.id = COALESCE(u.merged_into_id, u.id)
+        WHERE r.status <> '{ReportStatus.CANCELLED.value}' {where}
+    """
+
+
+def fact_batches(report_ids: Sequence[int] | None = None) -> Iterator[pa.Table]:
+    """Raw fact rows (cancelled reports left out): all of them, or those of `report_ids`."""
+    if report_ids is None:
+        yield from _read(_fact_sql(""), ())
+        return
+    ids = sorted(set(report_ids))
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        marks = ", ".join(["%s"] * len(chunk))
+        yield from _read(_fact_sql(f"AND s.report_id IN ({marks})"), chunk)
+
+
+def _read(sql: str, params: Sequence[Any]) -> Iterator[pa.Table]:
+    if connection.vendor == "postgresql":
+        yield from _copy_batches(sql, params)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(BATCH_ROWS):
+            columns = zip(*rows, strict=True)
+            arrays = [pa.array(v, type=t) for v, (_, t) in zip(columns, RAW_COLUMNS, strict=True)]
+            yield pa.table(arrays, schema=RAW_SCHEMA)
+
+
+def _copy_batches(sql: str, params: Sequence[Any]) -> Iterator[pa.Table]:
+    connection.ensure_connection()
+    raw = connection.connection  # psycopg 3: COPY binds parameters on the client side
+    statement = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(statement, params) as copy:
+        chunks = (bytes(chunk) for chunk in copy)
+        first = next(chunks, b"")
+        if not first:
+            return  # pyarrow refuses an empty CSV stream
+        reader = pacsv.open_csv(
+            _ChunkStream(itertools.chain([first], chunks)),
+            read_options=pacsv.ReadOptions(
+                column_names=[name for name, _ in RAW_COLUMNS],
+                block_size=16 << 20,
+                use_threads=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict(RAW_COLUMNS),
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            yield pa.Table.from_batches([batch], schema=RAW_SCHEMA)
+
+
+class _ChunkStream(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks (COPY output for pyarrow)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        # Fill the whole buffer: COPY yields one small chunk per row, and pyarrow makes one
+        # record batch per read, so short reads would mean one-row batches.
+        view, filled = memoryview(buffer).cast("B"), 0
+        while filled < len(view):
+            if not self._pending:
+                self._pending = next(self._chunks, b"")
+                if not self._pending:
+                    break
+            size = min(len(view) - filled, len(self._pending))
+            view[filled : filled + size] = self._pending[:size]
+            self._pending = self._pending[size:]
+            filled += size
+        return filled
+
+
+def reports_touching_units(unit_ids: Iterable[int]) -> set[int]:
+    """Reports that now attend one of these units or one merged into them."""
+    found: set[int] = set()
+    ids = sorted(set(unit_ids))
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        chunk = ids[start : start + IDS_PER_QUERY]
+        found.update(Service.objects.filter(unit_id__in=chunk).values_list("report_id", flat=True))
+        found.update(
+            Service.objects.filter(unit__merged_into_id__in=chunk).values_list(
+                "report_id", flat=True
+            )
+        )
+    return found
+
+
+def changed_since(anchors: dict[str, str]) -> tuple[set[int], set[int]]:
+    """(report ids, unit ids) whose updated_at is after their table's anchor."""
+    reports = ServiceReport.objects.filter(updated_at__gt=_parse(anchors["reports"]))
+    units = ProductiveUnit.objects.filter(updated_at__gt=_parse(anchors["units"]))
+    return set(reports.values_list("id", flat=True)), set(units.values_list("id", flat=True))
+
+
+# --- freshness watermark -------------------------------------------------------------------
+
+WATCHED: dict[str, type[ServiceReport] | type[ProductiveUnit]] = {
+    "reports": ServiceReport,
+    "units": ProductiveUnit,
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the rows changed since `anchor` look like: any commit in the window changes it."""
+
+    anchor: str
+    count: int
+    latest: str
+    checksum: int
+
+
+def new_anchors(overlap: float) -> dict[str, str]:
+    """Per table: the latest updated_at minus the overlap allowed for late commits and clocks."""
+    anchors = {}
+    for name, model in WATCHED.items():
+        latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]
+        anchor = (latest or datetime(2000, 1, 1, tzinfo=UTC)) - timedelta(seconds=overlap)
+        anchors[name] = anchor.isoformat()
+    return anchors
+
+
+def windows(anchors: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The watermark: count, max and a checksum of updated_at per table, after each anchor.
+
+    Cheap: reports have an index on updated_at, units are a single scan. A transaction that
+    commits late, with an updated_at older than the max already seen, still changes the count
+    or the checksum as long as its rows fall after the anchor (the overlap, 10 minutes).
+    """
+    found = {}
+    for name, model in WATCHED.items():
+        anchor = _parse(anchors[name])
+        sql = (
+            f"SELECT COUNT(*), CAST(MAX(updated_at) AS TEXT), {_checksum_sql()} "
+            f"FROM {model._meta.db_table} WHERE updated_at > %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [connection.ops.adapt_datetimefield_value(anchor)])
+            count, latest, checksum = cursor.fetchone()
+        found[name] = asdict(Window(anchors[name], int(count), latest or "", int(checksum or 0)))
+    return found
+
+
+def _checksum_sql() -> str:
+    if connection.vendor == "postgresql":
+        return "SUM((EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint)"
+    # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; seconds and microseconds apart.
+    return (
+        "SUM(CAST(strftime('%%s', updated_at) AS INTEGER) * 1000000"
+        " + CAST(substr(updated_at || '.000000', 21, 6) AS INTEGER))"
+    )
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+# --- dimensions ----------------------------------------------------------------------------
+
+
+def dimension_tables() -> dict[str, pa.Table]:
+    """The registry, geography and choices as small Arrow tables (a few thousand rows)."""
+    centers = list(
+        Center.objects.values_list("id", "code", "name", "kind", "parent__code", "parent__name")
+    )
+    districts = list(
+        District.objects.values_list(
+            "code", "name", "province_id", "province__name", "department_id", "department__name"
+        )
+    )
+    return {
+        "dim_center": _table(
+            ["id", "code", "name", "kind", "cite_code", "cite_name"],
+            [(i, c, n, k, pc or c, pn or n) for i, c, n, k, pc, pn in centers],
+        ),
+        "dim_chain": _table(
+            ["id", "code", "name"], Chain.objects.values_list("id", "code", "name")
+        ),
+        "dim_category": _table(
+            ["id", "code", "name"], ServiceCategory.objects.values_list("id", "code", "name")
+        ),
+        "dim_programme": _table(
+            ["id", "code", "name"], Programme.objects.values_list("id", "code", "name")
+        ),
+        "dim_catalogue": _table(
+            ["id", "name", "center_code"],
+            CatalogueService.objects.values_list("id", "name", "center__code"),
+        ),
+        "dim_department": _table(["code", "name"], Department.objects.values_list("code", "name")),
+        "dim_province": _table(
+            ["code", "name", "department_code"],
+            Province.objects.values_list("code", "name", "department_id"),
+        ),
+        "dim_district": _table(
+            [
+                *("code", "name", "province_code", "province_name"),
+                *("department_code", "department_name"),
+            ],
+            districts,
+        ),
+        "dim_client_type": _table(["code", "name"], [(c, str(n)) for c, n in ClientType.choices]),
+        "dim_size_class": _table(["code", "name"], [(c, str(n)) for c, n in SizeClass.choices]),
+        "dim_center_kind": _table(["code", "name"], [(c, str(n)) for c, n in Center.Kind.choices]),
+    }
+
+
+def _table(names: list[str], rows: Iterable[Sequence[Any]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) or [() for _ in names]
+    return pa.table({name: list(values) for name, values in zip(names, columns, strict=True)})
+
+
+def dimensions_digest(tables: dict[str, pa.Table]) -> str:
+    """A digest of every name and code: when it moves, the labels in the facts are rewritten."""
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode())
+        digest.update(repr(tables[name].to_pydict()).encode())
+    return digest.hexdigest()

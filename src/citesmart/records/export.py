@@ -1,0 +1,138 @@
+"""Exporting service records: one row per service (the counting unit), xlsx or csv.
+
+Rows are read with a server-side iterator and written by lib.spreadsheets (formula
+injection neutralised, xlsx in write-only mode) to a temporary file that is then streamed,
+so ~100k rows take constant memory. Who may export is decided by
+records.queries.can_export_records, checked here for every door (admin action or view).
+"""
+
+import tempfile
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse
+from django.utils import timezone
+
+from citesmart.accounts.access import scope
+from citesmart.lib.identity import DocumentType
+from citesmart.lib.spreadsheets import CellValue, write_csv, write_xlsx
+from citesmart.records.models import ReportStatus, Service, ServiceReport
+from citesmart.records.queries import can_export_records
+from citesmart.units.models import ClientType, SizeClass
+
+Format = Literal["xlsx", "csv"]
+FORMATS: tuple[Format, ...] = ("xlsx", "csv")
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+HEADERS = [
+    "Código del informe",
+    "Centro",
+    "Estado",
+    "Categoría",
+    "Servicio del catálogo",
+    "Cadena",
+    "Fecha de inicio",
+    "Fecha de fin",
+    "Lugar de prestación",
+    "Gratuito",
+    "Programa",
+    "Participantes",
+    "Horas",
+    "Tipo de documento",
+    "Número de documento",
+    "Unidad productiva",
+    "Tipo de cliente",
+    "Tamaño",
+    "Departamento de la unidad",
+    "Monto cobrado (S/)",
+]
+# values_list() paths, in the order of HEADERS.
+_COLUMNS = [
+    "report__code",
+    "report__center__name",
+    "report__status",
+    "report__category__name",
+    "report__catalogue_service__name",
+    "report__chain__name",
+    "report__start_date",
+    "report__end_date",
+    "report__delivery_district__name",
+    "report__is_free",
+    "report__programme__name",
+    "report__participants",
+    "report__hours",
+    "unit__document_type",
+    "unit__document_number",
+    "unit__name",
+    "unit__client_type",
+    "unit__size_class",
+    "unit__department__name",
+    "amount",
+]
+_LABELS: dict[str, dict[Any, Any]] = {
+    "report__status": dict(ReportStatus.choices),
+    "unit__document_type": {d.value: d.label for d in DocumentType},
+    "unit__client_type": dict(ClientType.choices),
+    "unit__size_class": dict(SizeClass.choices),
+}
+_CHUNK = 2000
+
+
+def export_rows(reports: QuerySet[ServiceReport]) -> Iterator[list[CellValue]]:
+    """One row per service of `reports`, in HEADERS order, read in chunks."""
+    services = (
+        Service.objects.filter(report__in=reports.values("pk"))
+        .order_by("report__end_date", "report__center__name", "report__code", "unit__name")
+        .values_list(*_COLUMNS)
+    )
+    labels = [_LABELS.get(column) for column in _COLUMNS]
+    for values in services.iterator(chunk_size=_CHUNK):
+        row: list[CellValue] = []
+        for value, names in zip(values, labels, strict=True):
+            if names is not None:
+                value = str(names.get(value, value))
+            elif isinstance(value, bool):
+                value = "Sí" if value else "No"
+            row.append(value)
+        yield row
+
+
+def export_filename(reports: QuerySet[ServiceReport], fmt: Format) -> str:
+    """`informes-<center code>-<date>.<fmt>` for one center, `informes-red-...` otherwise."""
+    codes = list(reports.order_by().values_list("center__code", flat=True).distinct()[:2])
+    who = codes[0] if len(codes) == 1 else "red"
+    return f"informes-{who}-{timezone.localdate():%Y%m%d}.{fmt}"
+
+
+def write_export(target, reports: QuerySet[ServiceReport], fmt: Format) -> None:
+    """Write the export of `reports` to a binary file object in the given format."""
+    if fmt == "xlsx":
+        write_xlsx(target, {"Servicios": (HEADERS, export_rows(reports))})
+    else:
+        write_csv(target, HEADERS, export_rows(reports))
+
+
+def export_response(user, reports: QuerySet[ServiceReport], fmt: str) -> FileResponse:
+    """An HTTP download of the `reports` the user may reach, for a user who may export.
+
+    Raises PermissionDenied for users without an export role.
+    """
+    if not can_export_records(user):
+        raise PermissionDenied("Su rol no permite exportar registros.")
+    if fmt not in FORMATS:
+        raise ValueError(f"Formato de exportación desconocido: {fmt}")
+    chosen: Format = "csv" if fmt == "csv" else "xlsx"
+    reports = scope(reports, user)
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
+    write_export(spool, reports, chosen)
+    spool.seek(0)
+    return FileResponse(
+        spool,
+        as_attachment=True,
+        filename=export_filename(reports, chosen),
+        content_type=CONTENT_TYPES[chosen],
+    )
