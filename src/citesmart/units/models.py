@@ -99,7 +99,7 @@ class ProductiveUnit(models.Model):
                 violation_error_message=_("Ya existe una unidad productiva con ese documento."),
             ),
         ]
-        indexes = [models.Index(fields=["document_number"])]
+        indexes = [models.Index(fields=["document_number"]), models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.document_label})"
