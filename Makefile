@@ -31,7 +31,7 @@ demo: $(STAMP)
 	@mkdir -p var
 	$(BIN)/citesmart migrate --noinput -v0
 	$(BIN)/citesmart load_reference
-	@if $(BIN)/citesmart help demo_data >/dev/null 2>&1; then $(BIN)/citesmart demo_data; fi
+	$(BIN)/citesmart demo_data
 	$(BIN)/citesmart analytics rebuild
 	$(BIN)/citesmart create_demo_users
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"

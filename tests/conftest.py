@@ -4,6 +4,7 @@ import pytest
 
 from citesmart.accounts.actions import create_staff_user
 from citesmart.accounts.roles import Role
+from citesmart.analytics import connection, queries, refresh
 from citesmart.geo.loading import load_geography
 from citesmart.network.models import Center
 from citesmart.network.reference import load_network
@@ -85,3 +86,16 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def read_model(settings, tmp_path):
+    """A private read model directory; every query checks the records (no 1 s throttle)."""
+    settings.ANALYTICS_DIR = tmp_path / "analytics"
+    settings.ANALYTICS_CHECK_INTERVAL = 0
+    connection.forget_readers()
+    queries.clear_cache()
+    refresh.reset_throttle()
+    yield settings.ANALYTICS_DIR
+    connection.forget_readers()
+    queries.clear_cache()

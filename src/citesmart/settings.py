@@ -86,6 +86,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets readers work while one writer commits; a busy timeout avoids spurious
     # "database is locked" errors under the development server's threads.
     DATABASES["default"]["OPTIONS"] = {

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from citesmart.analytics import connection, queries, refresh
+from citesmart.analytics import connection, refresh
 from citesmart.geo.models import Department, District
 from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report
@@ -16,19 +16,6 @@ from citesmart.units.actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit, SizeClass
 
 TODAY = date(2025, 6, 30)
-
-
-@pytest.fixture
-def read_model(settings, tmp_path):
-    """A private read model directory; every query checks the records (no 1 s throttle)."""
-    settings.ANALYTICS_DIR = tmp_path / "analytics"
-    settings.ANALYTICS_CHECK_INTERVAL = 0
-    connection.forget_readers()
-    queries.clear_cache()
-    refresh.reset_throttle()
-    yield settings.ANALYTICS_DIR
-    connection.forget_readers()
-    queries.clear_cache()
 
 
 def make_unit(

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 def test_center_list_shows_the_whole_network(client):
     page = client.get(reverse("portal:center_list"))
     assert page.status_code == 200
-    assert page.text.count('href="/centros/') == Center.objects.count() + page.text.count("<small>de ")
+    assert page.text.count('href="/centros/') == Center.objects.count() + page.text.count(
+        "<small>de "
+    )
     assert "CITEtextil camélidos Cusco" in page.text
 
 
@@ -37,7 +39,9 @@ def test_catalogue_search_by_department_lists_centers_covering_it_nearest_first(
     assert "Diagnóstico de eficiencia energética" in page
     assert "Ensayo de humedad" not in page  # CITEmadera serves Lima, not La Libertad
     serving = page.split("Centros que atienden esta región")[1].split("</ol>")[0]
-    assert serving.index("CITEcuero y calzado Trujillo") < serving.index("CITEagroindustrial Chavimochic")
+    assert serving.index("CITEcuero y calzado Trujillo") < serving.index(
+        "CITEagroindustrial Chavimochic"
+    )
 
 
 def test_catalogue_free_filter_shows_programme_and_end_date(client, catalogue):

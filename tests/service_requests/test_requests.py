@@ -7,10 +7,17 @@ from django.urls import reverse
 from citesmart.service_requests.models import RequestStatus, ServiceRequest
 
 VALID = {
-    "document_type": "ruc", "document_number": "20131312955", "name": "Muebles Ayni S.A.C.",
-    "email": "gerencia@ayni.pe", "phone": "987654321", "district": "150142", "chain": "madera",
-    "center": "citemadera-y-del-mueble-lima", "need": "Ensayos de humedad para un lote de tablas.",
-    "consent": "on", "website": "",
+    "document_type": "ruc",
+    "document_number": "20131312955",
+    "name": "Muebles Ayni S.A.C.",
+    "email": "gerencia@ayni.pe",
+    "phone": "987654321",
+    "district": "150142",
+    "chain": "madera",
+    "center": "citemadera-y-del-mueble-lima",
+    "need": "Ensayos de humedad para un lote de tablas.",
+    "consent": "on",
+    "website": "",
 }
 
 
@@ -24,6 +31,7 @@ def sent(client, django_capture_on_commit_callbacks):
         response = send(client)
     assert response.status_code == 302, response.text
     return ServiceRequest.objects.get()
+
 
 pytestmark = pytest.mark.django_db
 
@@ -68,29 +76,50 @@ def test_too_many_requests_for_one_document_are_refused(client):
 
 def test_unknown_tracking_codes_are_404_and_lookups_are_rate_limited(client):
     for _ in range(20):
-        assert client.get(reverse("portal:request_status", args=["SOL-AAAAAAAAAA"])).status_code == 404
+        assert (
+            client.get(reverse("portal:request_status", args=["SOL-AAAAAAAAAA"])).status_code == 404
+        )
     response = client.get(reverse("portal:request_status", args=["SOL-AAAAAAAAAB"]))
     assert response.status_code == 429 and response["Retry-After"] == "60"
 
 
-def test_center_staff_answer_and_the_requester_is_told(client_for, sent, django_capture_on_commit_callbacks):
+def test_center_staff_answer_and_the_requester_is_told(
+    client_for, sent, django_capture_on_commit_callbacks
+):
     from citesmart.accounts.actions import create_staff_user
     from citesmart.accounts.roles import Role
 
-    manager = create_staff_user(username="gestor_madera", password="x" * 12, role=Role.CENTER_MANAGER,
-                                center=sent.center)
+    manager = create_staff_user(
+        username="gestor_madera", password="x" * 12, role=Role.CENTER_MANAGER, center=sent.center
+    )
     staff = client_for(manager)
     url = reverse("admin:service_requests_servicerequest_change", args=[sent.pk])
     assert "Muebles Ayni" in staff.get(url).text  # staff see the requester
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(url, {"status": RequestStatus.IN_PROGRESS, "answer": "Le llamaremos el lunes.",
-                                    "decline_reason": "", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+        response = staff.post(
+            url,
+            {
+                "status": RequestStatus.IN_PROGRESS,
+                "answer": "Le llamaremos el lunes.",
+                "decline_reason": "",
+                "events-TOTAL_FORMS": "0",
+                "events-INITIAL_FORMS": "0",
+            },
+        )
     assert response.status_code == 302, response.text
     sent.refresh_from_db()
     assert sent.status == RequestStatus.IN_PROGRESS and sent.assigned_to == manager
     assert "En proceso" in mail.outbox[-1].subject
-    declined = staff.post(url, {"status": RequestStatus.DECLINED, "answer": "", "decline_reason": "",
-                                "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0"})
+    declined = staff.post(
+        url,
+        {
+            "status": RequestStatus.DECLINED,
+            "answer": "",
+            "decline_reason": "",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
     assert "Indique el motivo" in declined.text
     sent.refresh_from_db()
     assert sent.status == RequestStatus.IN_PROGRESS

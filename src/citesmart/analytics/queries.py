@@ -197,7 +197,9 @@ def top(dimension: str, measure: str, n: int = 10, filters: Filters | None = Non
 
 def freshness() -> datetime:
     """When the records the read model reflects were read."""
-    return datetime.fromisoformat(refresh.ensure_fresh().meta["fresh_as_of"])
+    reader = refresh.ensure_fresh()
+    with reader.cursor():  # attaches the current generation, which loads its meta
+        return datetime.fromisoformat(reader.meta["fresh_as_of"])
 
 
 # --- validation ----------------------------------------------------------------------------

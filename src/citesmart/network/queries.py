@@ -14,7 +14,10 @@ from citesmart.network.models import CatalogueService, Center
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (lat, lon) points."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 6371.0 * 2 * math.asin(math.sqrt(h))
 
 
@@ -43,8 +46,13 @@ class CatalogueHit:
 
 
 def search_catalogue(
-    *, words: str = "", chain: str = "", category: str = "", department: Department | None = None,
-    free_only: bool = False, programme: str = "",
+    *,
+    words: str = "",
+    chain: str = "",
+    category: str = "",
+    department: Department | None = None,
+    free_only: bool = False,
+    programme: str = "",
 ) -> list[CatalogueHit]:
     """Catalogue services matching every given criterion.
 
@@ -65,11 +73,18 @@ def search_catalogue(
     terms = fold(words).split()
     hits = []
     for service in services.distinct():
-        haystack = fold(f"{service.name} {service.description} {service.center.name} {service.category.name}")
+        haystack = fold(
+            f"{service.name} {service.description} {service.center.name} {service.category.name}"
+        )
         if all(term in haystack for term in terms):
             hits.append(CatalogueHit(service, _distance(service.center, department)))
-    hits.sort(key=lambda h: (h.distance_km if h.distance_km is not None else math.inf, h.service.center.name,
-                             h.service.name))
+    hits.sort(
+        key=lambda h: (
+            h.distance_km if h.distance_km is not None else math.inf,
+            h.service.center.name,
+            h.service.name,
+        )
+    )
     return hits
 
 
@@ -84,4 +99,6 @@ def centers_serving(department: Department) -> list[tuple[Center, float | None]]
     """Centers whose territory covers the department, nearest seat first ("¿qué centro atiende mi región?")."""
     centers = public_centers().filter(territory=department)
     ranked = [(c, _distance(c, department)) for c in centers]
-    return sorted(ranked, key=lambda pair: (pair[1] if pair[1] is not None else math.inf, pair[0].name))
+    return sorted(
+        ranked, key=lambda pair: (pair[1] if pair[1] is not None else math.inf, pair[0].name)
+    )

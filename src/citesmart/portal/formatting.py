@@ -12,7 +12,11 @@ def number(value: float | int | Decimal | None, decimals: int = 0) -> str:
     if value is None:
         return "—"
     text = f"{value:,.{decimals}f}"
-    return text.replace(",", THIN_SPACE).replace(".", ",") if decimals else text.replace(",", THIN_SPACE)
+    return (
+        text.replace(",", THIN_SPACE).replace(".", ",")
+        if decimals
+        else text.replace(",", THIN_SPACE)
+    )
 
 
 def soles(value: float | Decimal | None) -> str:
@@ -24,5 +28,5 @@ def percent_change(current: float, previous: float) -> float | None:
 
 
 def stamp(moment: datetime) -> str:
-    """"26/11/2026 10:42" in Lima time."""
+    """ "26/11/2026 10:42" in Lima time."""
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")

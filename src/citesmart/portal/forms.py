@@ -11,19 +11,31 @@ from citesmart.network.models import Center, Chain, Programme, ServiceCategory
 class CatalogueSearchForm(forms.Form):
     q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
     departamento = forms.ModelChoiceField(
-        Department.objects.all(), label=_("Mi región"), required=False, to_field_name="code",
+        Department.objects.all(),
+        label=_("Mi región"),
+        required=False,
+        to_field_name="code",
         empty_label=_("Todo el Perú"),
     )
     cadena = forms.ModelChoiceField(
-        Chain.objects.all(), label=_("Cadena productiva"), required=False, to_field_name="code",
+        Chain.objects.all(),
+        label=_("Cadena productiva"),
+        required=False,
+        to_field_name="code",
         empty_label=_("Todas"),
     )
     categoria = forms.ModelChoiceField(
-        ServiceCategory.objects.filter(is_active=True), label=_("Tipo de servicio"), required=False,
-        to_field_name="code", empty_label=_("Todos"),
+        ServiceCategory.objects.filter(is_active=True),
+        label=_("Tipo de servicio"),
+        required=False,
+        to_field_name="code",
+        empty_label=_("Todos"),
     )
     programa = forms.ModelChoiceField(
-        Programme.objects.all(), label=_("Programa"), required=False, to_field_name="code",
+        Programme.objects.all(),
+        label=_("Programa"),
+        required=False,
+        to_field_name="code",
         empty_label=_("Cualquiera"),
     )
     gratuitos = forms.BooleanField(label=_("Solo servicios gratuitos"), required=False)
@@ -31,28 +43,39 @@ class CatalogueSearchForm(forms.Form):
 
 class ServiceRequestForm(forms.Form):
     document_type = forms.ChoiceField(
-        label=_("Tipo de documento"), choices=[(DocumentType.RUC.value, "RUC"), (DocumentType.DNI.value, "DNI")]
+        label=_("Tipo de documento"),
+        choices=[(DocumentType.RUC.value, "RUC"), (DocumentType.DNI.value, "DNI")],
     )
     document_number = forms.CharField(label=_("Número de documento"), max_length=15)
     name = forms.CharField(label=_("Nombre o razón social"), max_length=200)
     email = forms.EmailField(label=_("Correo electrónico"))
     phone = forms.CharField(label=_("Teléfono (opcional)"), max_length=30, required=False)
     district = forms.CharField(
-        label=_("Distrito (código ubigeo de 6 dígitos o nombre)"), max_length=100,
+        label=_("Distrito (código ubigeo de 6 dígitos o nombre)"),
+        max_length=100,
         help_text=_("Por ejemplo 150142 o «Villa El Salvador»."),
     )
     chain = forms.ModelChoiceField(
-        Chain.objects.all(), label=_("Cadena productiva"), required=False, to_field_name="code",
+        Chain.objects.all(),
+        label=_("Cadena productiva"),
+        required=False,
+        to_field_name="code",
         empty_label=_("No sé / otra"),
     )
-    center = forms.ModelChoiceField(Center.objects.all(), label=_("Centro preferido"), to_field_name="code")
-    need = forms.CharField(label=_("¿Qué necesita?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}))
+    center = forms.ModelChoiceField(
+        Center.objects.all(), label=_("Centro preferido"), to_field_name="code"
+    )
+    need = forms.CharField(
+        label=_("¿Qué necesita?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5})
+    )
     consent = forms.BooleanField(
-        label=mark_safe(  # noqa: S308 - constant text with a link to our own page
-            'Autorizo el tratamiento de mis datos personales para atender esta solicitud, según la '
+        label=mark_safe(
+            "Autorizo el tratamiento de mis datos personales para atender esta solicitud, según la "
             '<a href="/privacidad/">política de privacidad</a> (Ley 29733).'
         ),
-        error_messages={"required": _("Debe autorizar el tratamiento de sus datos para enviar la solicitud.")},
+        error_messages={
+            "required": _("Debe autorizar el tratamiento de sus datos para enviar la solicitud.")
+        },
     )
     # Honeypot: hidden from people by CSS; bots fill every field.
     website = forms.CharField(required=False, label=_("No llenar"))
@@ -70,6 +93,8 @@ class ServiceRequestForm(forms.Form):
         found = [d for d in found if d is not None]
         if len(found) != 1:
             raise forms.ValidationError(
-                _("No encontramos ese distrito o hay varios con ese nombre: use el código ubigeo de 6 dígitos.")
+                _(
+                    "No encontramos ese distrito o hay varios con ese nombre: use el código ubigeo de 6 dígitos."
+                )
             )
         return found[0]

@@ -54,7 +54,11 @@ def department_paths() -> dict[str, tuple[str, str]]:
     paths = {}
     for dept in Department.objects.order_by("code"):
         geometry = dept.boundary or {"type": "Polygon", "coordinates": []}
-        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        polygons = (
+            geometry["coordinates"]
+            if geometry["type"] == "MultiPolygon"
+            else [geometry["coordinates"]]
+        )
         d = "".join(_ring_path(ring, k) for polygon in polygons for ring in polygon)
         paths[dept.code] = (dept.name, d)
     return paths
@@ -86,13 +90,19 @@ class Marker:
 
 
 def choropleth(
-    values: Mapping[str, float], *, measure_label: str, href: Callable[[str], str],
-    markers: Sequence[Marker] = (), label: str,
+    values: Mapping[str, float],
+    *,
+    measure_label: str,
+    href: Callable[[str], str],
+    markers: Sequence[Marker] = (),
+    label: str,
 ) -> tuple[SafeString, list[tuple[str, str]]]:
     """The map SVG and its legend [(colour, text)]; each department links to `href(code)`."""
     bounds = classes(list(values.values()))
     k = _scale()
-    out = [f'<svg class="map" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(label)}">']
+    out = [
+        f'<svg class="map" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(label)}">'
+    ]
     for code, (name, d) in department_paths().items():
         value = values.get(code, 0)
         tip = f"{name}: {number(value)} {measure_label}"
@@ -102,8 +112,10 @@ def choropleth(
         )
     for m in markers:
         x, y = _project(m.lon, m.lat, k)
-        out.append(f'<a href="{escape(m.href)}"><circle class="center" cx="{x}" cy="{y}" r="3.5">'
-                   f"<title>{escape(m.title)}</title></circle></a>")
+        out.append(
+            f'<a href="{escape(m.href)}"><circle class="center" cx="{x}" cy="{y}" r="3.5">'
+            f"<title>{escape(m.title)}</title></circle></a>"
+        )
     out.append("</svg>")
     legend = [(EMPTY, "0")]
     lower = 1.0
@@ -111,16 +123,20 @@ def choropleth(
         if bound >= lower:
             legend.append((fill, f"{number(lower)} – {number(bound)}"))
             lower = bound + 1
-    return mark_safe("".join(out)), legend  # noqa: S308 - texts escaped above
+    return mark_safe("".join(out)), legend
 
 
 def seat_map(point: tuple[float, float], *, title: str, department_code: str = "") -> SafeString:
     """A small map of Peru with the center's seat marked and its department shaded."""
     k = _scale()
     x, y = _project(point[1], point[0], k)
-    out = [f'<svg class="map seat" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(title)}">']
+    out = [
+        f'<svg class="map seat" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(title)}">'
+    ]
     for code, (_name, d) in department_paths().items():
         fill = SCALE[1] if code == department_code else EMPTY
         out.append(f'<path class="dept" d="{d}" fill="{fill}"/>')
-    out.append(f'<circle class="center" cx="{x}" cy="{y}" r="6"><title>{escape(title)}</title></circle></svg>')
-    return mark_safe("".join(out))  # noqa: S308 - texts escaped above
+    out.append(
+        f'<circle class="center" cx="{x}" cy="{y}" r="6"><title>{escape(title)}</title></circle></svg>'
+    )
+    return mark_safe("".join(out))

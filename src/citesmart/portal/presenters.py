@@ -19,8 +19,11 @@ from citesmart.portal.formatting import number, percent_change, soles
 
 # Query-string names (Spanish, as visitors see them in shared links) -> Filters fields.
 PARAMS = {
-    "cadena": "chains", "departamento": "departments", "centro": "centers",
-    "categoria": "categories", "programa": "programmes",
+    "cadena": "chains",
+    "departamento": "departments",
+    "centro": "centers",
+    "categoria": "categories",
+    "programa": "programmes",
 }
 MEASURE_WORDS = {"services": "servicios", "units": "unidades productivas"}
 
@@ -61,7 +64,9 @@ class Dashboard:
 
 def available_years() -> list[int]:
     """Years with services, newest first."""
-    return sorted((row["year"] for row in figures(by=["year"], measures=["services"]).rows), reverse=True)
+    return sorted(
+        (row["year"] for row in figures(by=["year"], measures=["services"]).rows), reverse=True
+    )
 
 
 def latest_year() -> int:
@@ -83,7 +88,10 @@ def period_from(params: QueryDict, *, fixed: dict[str, Any] | None = None) -> Pe
     codes = {PARAMS[name]: tuple(params.getlist(name)) for name in PARAMS if params.getlist(name)}
     codes = {k: tuple(v for v in values if v) for k, values in codes.items()}
     codes |= fixed or {}
-    start, end = _parse_date(params.get("desde", ""), "date_from"), _parse_date(params.get("hasta", ""), "date_to")
+    start, end = (
+        _parse_date(params.get("desde", ""), "date_from"),
+        _parse_date(params.get("hasta", ""), "date_to"),
+    )
     if start or end:
         start, end = start or date(2000, 1, 1), end or date.today()
         current = Filters(date_from=start, date_to=end, **codes)
@@ -101,18 +109,27 @@ def period_from(params: QueryDict, *, fixed: dict[str, Any] | None = None) -> Pe
 
 
 def _year_before(day: date) -> date:
-    return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year - 1)
+    return (
+        day.replace(year=day.year - 1, day=28)
+        if (day.month, day.day) == (2, 29)
+        else day.replace(year=day.year - 1)
+    )
 
 
 def _delta(current: float, previous: float) -> dict[str, Any]:
     change = percent_change(current, previous)
-    return {"change": change, "change_text": "—" if change is None else f"{change:+.1f} %".replace(".", ",")}
+    return {
+        "change": change,
+        "change_text": "—" if change is None else f"{change:+.1f} %".replace(".", ","),
+    }
 
 
 def headline(period: Period) -> list[dict[str, Any]]:
     now, before = figures(period.filters).totals, figures(period.previous).totals
-    centers = (len(figures(period.filters, by=["center"], measures=["services"]).rows),
-               len(figures(period.previous, by=["center"], measures=["services"]).rows))
+    centers = (
+        len(figures(period.filters, by=["center"], measures=["services"]).rows),
+        len(figures(period.previous, by=["center"], measures=["services"]).rows),
+    )
     departments = tuple(
         sum(1 for r in figures(f, by=["department"], measures=["services"]).rows if r["department"])
         for f in (period.filters, period.previous)
@@ -120,18 +137,39 @@ def headline(period: Period) -> list[dict[str, Any]]:
     items = [
         ("services", "Servicios brindados", now["services"], before["services"], "servicios"),
         ("units", "Unidades productivas atendidas", now["units"], before["units"], "unidades"),
-        ("new_units", "Unidades productivas nuevas", now["new_units"], before["new_units"], "nuevas"),
+        (
+            "new_units",
+            "Unidades productivas nuevas",
+            now["new_units"],
+            before["new_units"],
+            "nuevas",
+        ),
         ("centers", "Centros activos", centers[0], centers[1], "centros-activos"),
-        ("departments", "Departamentos alcanzados", departments[0], departments[1], "departamentos"),
+        (
+            "departments",
+            "Departamentos alcanzados",
+            departments[0],
+            departments[1],
+            "departamentos",
+        ),
     ]
     return [
-        {"key": key, "label": label, "value": value, "value_text": number(value), "anchor": anchor,
-         "previous_text": number(prev)} | _delta(value, prev)
+        {
+            "key": key,
+            "label": label,
+            "value": value,
+            "value_text": number(value),
+            "anchor": anchor,
+            "previous_text": number(prev),
+        }
+        | _delta(value, prev)
         for key, label, value, prev, anchor in items
     ]
 
 
-def announcement(period: Period, items: list[dict[str, Any]], leading: Figures, subject: str) -> str:
+def announcement(
+    period: Period, items: list[dict[str, Any]], leading: Figures, subject: str
+) -> str:
     """A sentence in the ministry's style, from the same figures."""
     values = {item["key"]: item for item in items}
     text = (
@@ -140,20 +178,34 @@ def announcement(period: Period, items: list[dict[str, Any]], leading: Figures, 
     )
     if values["services"]["change"] is not None:
         direction = "más" if values["services"]["change"] >= 0 else "menos"
-        text += f", {abs(values['services']['change']):.1f} % {direction} que el año anterior".replace(".", ",", 1)
+        text += (
+            f", {abs(values['services']['change']):.1f} % {direction} que el año anterior".replace(
+                ".", ",", 1
+            )
+        )
     if leading.rows:
         names = [row["chain_label"] for row in leading.rows[:3]]
-        text += "; destacan las cadenas de " + (", ".join(names[:-1]) + " y " + names[-1] if len(names) > 1 else names[0])
+        text += "; destacan las cadenas de " + (
+            ", ".join(names[:-1]) + " y " + names[-1] if len(names) > 1 else names[0]
+        )
     return text + "."
 
 
-def _bars(key: str, title: str, answer: Figures, dimension: str, measure: str = "services") -> Block:
+def _bars(
+    key: str, title: str, answer: Figures, dimension: str, measure: str = "services"
+) -> Block:
     label = f"{title}: {MEASURE_WORDS.get(measure, measure)}"
     rows = [(row[f"{dimension}_label"], row[measure]) for row in answer.rows]
     return Block(
-        key=key, title=title, svg=charts.bar_chart(rows, label=label),
-        headers=[answer_title(dimension), "Servicios" if measure == "services" else "Unidades productivas"],
-        rows=[[name, value] for name, value in rows], flagged=answer.flagged,
+        key=key,
+        title=title,
+        svg=charts.bar_chart(rows, label=label),
+        headers=[
+            answer_title(dimension),
+            "Servicios" if measure == "services" else "Unidades productivas",
+        ],
+        rows=[[name, value] for name, value in rows],
+        flagged=answer.flagged,
         note="Se muestran los 10 primeros." if answer.truncated else "",
     )
 
@@ -166,6 +218,7 @@ def answer_title(dimension: str) -> str:
 
 def monthly(period: Period) -> Block:
     """Services per month: the period against the same months a year earlier."""
+
     def series(filters: Filters) -> list[int]:
         values = [0] * 12
         for row in figures(filters, by=["month"], measures=["services"]).rows:
@@ -175,7 +228,9 @@ def monthly(period: Period) -> Block:
     now, before = series(period.filters), series(period.previous)
     lines = [("Periodo seleccionado", now, "line-current"), ("Año anterior", before, "line-prev")]
     return Block(
-        key="mensual", title="Servicios por mes", svg=charts.line_chart(lines, label="Servicios por mes"),
+        key="mensual",
+        title="Servicios por mes",
+        svg=charts.line_chart(lines, label="Servicios por mes"),
         headers=["Mes", "Periodo seleccionado", "Año anterior"],
         rows=[[charts.MONTHS[i], now[i], before[i]] for i in range(12)],
     )
@@ -183,14 +238,23 @@ def monthly(period: Period) -> Block:
 
 def free_share(period: Period) -> Block:
     answer = figures(period.filters, by=["free"], measures=["services", "amount"])
-    programmes = figures(period.filters, by=["programme"], measures=["services"], order_by="services")
+    programmes = figures(
+        period.filters, by=["programme"], measures=["services"], order_by="services"
+    )
     parts = [(row["free_label"], row["services"]) for row in answer.rows]
     rows = [[row["free_label"], row["services"], soles(row["amount"])] for row in answer.rows]
-    rows += [[f"Programa: {row['programme_label']}", row["services"], ""] for row in programmes.rows
-             if row["programme"]]
-    return Block(key="gratuidad", title="Servicios gratuitos y pagados",
-                 svg=charts.share_bar(parts, label="Servicios gratuitos y pagados"),
-                 headers=["", "Servicios", "Monto cobrado"], rows=rows)
+    rows += [
+        [f"Programa: {row['programme_label']}", row["services"], ""]
+        for row in programmes.rows
+        if row["programme"]
+    ]
+    return Block(
+        key="gratuidad",
+        title="Servicios gratuitos y pagados",
+        svg=charts.share_bar(parts, label="Servicios gratuitos y pagados"),
+        headers=["", "Servicios", "Monto cobrado"],
+        rows=rows,
+    )
 
 
 def department_map(period: Period, measure: str, base_query: QueryDict, centers: list[Center]):
@@ -204,28 +268,50 @@ def department_map(period: Period, measure: str, base_query: QueryDict, centers:
 
     markers = [
         maps.Marker(lat, lon, center.name, reverse("portal:center_detail", args=[center.code]))
-        for center in centers if (point := center.map_point) for lat, lon in [point]
+        for center in centers
+        if (point := center.map_point)
+        for lat, lon in [point]
     ]
-    svg, legend = maps.choropleth(values, measure_label=MEASURE_WORDS[measure], href=href, markers=markers,
-                                  label=f"Mapa del Perú: {MEASURE_WORDS[measure]} por departamento")
-    table = Block(key="departamentos", title=f"{MEASURE_WORDS[measure].capitalize()} por departamento",
-                  svg=svg, headers=["Departamento", MEASURE_WORDS[measure].capitalize()],
-                  rows=[[row["department_label"], row[measure]] for row in answer.rows], flagged=answer.flagged)
+    svg, legend = maps.choropleth(
+        values,
+        measure_label=MEASURE_WORDS[measure],
+        href=href,
+        markers=markers,
+        label=f"Mapa del Perú: {MEASURE_WORDS[measure]} por departamento",
+    )
+    table = Block(
+        key="departamentos",
+        title=f"{MEASURE_WORDS[measure].capitalize()} por departamento",
+        svg=svg,
+        headers=["Departamento", MEASURE_WORDS[measure].capitalize()],
+        rows=[[row["department_label"], row[measure]] for row in answer.rows],
+        flagged=answer.flagged,
+    )
     return table, legend
 
 
 def dashboard(
-    params: QueryDict, *, centers: list[Center], fixed: dict[str, Any] | None = None, subject: str = "la red CITE"
+    params: QueryDict,
+    *,
+    centers: list[Center],
+    fixed: dict[str, Any] | None = None,
+    subject: str = "la red CITE",
 ) -> Dashboard:
     """Everything the dashboard shows, for the filters in `params`."""
     period = period_from(params, fixed=fixed)
     measure = "units" if params.get("mapa") == "unidades" else "services"
     board = Dashboard(period=period, query=params.urlencode(), map_measure=measure)
     board.headline = headline(period)
-    chains = figures(period.filters, by=["chain"], measures=["services"], order_by="services", limit=10)
+    chains = figures(
+        period.filters, by=["chain"], measures=["services"], order_by="services", limit=10
+    )
     board.sentence = announcement(period, board.headline, chains, subject)
-    top_centers = figures(period.filters, by=["center"], measures=["services"], order_by="services", limit=10)
-    categories = figures(period.filters, by=["category"], measures=["services"], order_by="services")
+    top_centers = figures(
+        period.filters, by=["center"], measures=["services"], order_by="services", limit=10
+    )
+    categories = figures(
+        period.filters, by=["category"], measures=["services"], order_by="services"
+    )
     client_types = figures(period.filters, by=["client_type"], measures=["units"], order_by="units")
     map_block, board.legend = department_map(period, measure, params, centers)
     board.blocks = [
@@ -233,7 +319,13 @@ def dashboard(
         _bars("categorias", "Servicios por categoría", categories, "category"),
         _bars("cadenas", "Servicios por cadena productiva", chains, "chain"),
         _bars("centros", "Centros con más servicios", top_centers, "center"),
-        _bars("clientes", "Unidades productivas por tipo de cliente", client_types, "client_type", "units"),
+        _bars(
+            "clientes",
+            "Unidades productivas por tipo de cliente",
+            client_types,
+            "client_type",
+            "units",
+        ),
         free_share(period),
         map_block,
     ]

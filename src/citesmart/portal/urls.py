@@ -13,7 +13,12 @@ urlpatterns = [
     path("solicitudes/nueva/", requests.request_new, name="request_new"),
     path("solicitudes/enviada/", requests.request_sent, name="request_sent"),
     path("solicitudes/<str:code>/", requests.request_status, name="request_status"),
-    path("metodologia/", TemplateView.as_view(template_name="portal/methodology.html",
-                                              extra_context={"nav": "methodology"}), name="methodology"),
+    path(
+        "metodologia/",
+        TemplateView.as_view(
+            template_name="portal/methodology.html", extra_context={"nav": "methodology"}
+        ),
+        name="methodology",
+    ),
     path("privacidad/", TemplateView.as_view(template_name="portal/privacy.html"), name="privacy"),
 ]

@@ -13,7 +13,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from citesmart.service_requests.models import TRANSITIONS, RequestEvent, RequestStatus, ServiceRequest
+from citesmart.service_requests.models import (
+    TRANSITIONS,
+    RequestEvent,
+    RequestStatus,
+    ServiceRequest,
+)
 
 # Unambiguous characters: no 0/O, 1/I/L. 10 of 31 symbols ≈ 50 bits: not guessable.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -37,15 +42,26 @@ def client_key(ip: str) -> str:
 def _check_rate(*, document_number: str, key: str) -> None:
     now = timezone.now()
     recent = ServiceRequest.objects.filter
-    if recent(document_number=document_number, created_at__gte=now - timedelta(days=1)).count() >= MAX_PER_DOCUMENT_PER_DAY:
-        raise RateLimited("Ya registramos varias solicitudes con este documento hoy. Inténtelo mañana.")
-    if recent(client_key=key, created_at__gte=now - timedelta(hours=1)).count() >= MAX_PER_CLIENT_PER_HOUR:
+    if (
+        recent(document_number=document_number, created_at__gte=now - timedelta(days=1)).count()
+        >= MAX_PER_DOCUMENT_PER_DAY
+    ):
+        raise RateLimited(
+            "Ya registramos varias solicitudes con este documento hoy. Inténtelo mañana."
+        )
+    if (
+        recent(client_key=key, created_at__gte=now - timedelta(hours=1)).count()
+        >= MAX_PER_CLIENT_PER_HOUR
+    ):
         raise RateLimited("Demasiadas solicitudes desde su conexión. Inténtelo dentro de una hora.")
 
 
 def _notify(request: ServiceRequest, base_url: str) -> None:
     """E-mail the requester about the request's current step (console back end by default)."""
-    context = {"request": request, "status_url": base_url + reverse("portal:request_status", args=[request.tracking_code])}
+    context = {
+        "request": request,
+        "status_url": base_url + reverse("portal:request_status", args=[request.tracking_code]),
+    }
     send_mail(
         subject=f"Su solicitud {request.tracking_code}: {request.get_status_display()}",
         message=render_to_string("service_requests/email.txt", context),
@@ -59,10 +75,14 @@ def submit_request(*, data: dict, ip: str, base_url: str) -> ServiceRequest:
     """Create a request from validated form data, after the abuse checks; e-mails a receipt."""
     key = client_key(ip)
     _check_rate(document_number=data["document_number"], key=key)
-    request = ServiceRequest(**data, client_key=key, consent_at=timezone.now(), tracking_code=new_tracking_code())
+    request = ServiceRequest(
+        **data, client_key=key, consent_at=timezone.now(), tracking_code=new_tracking_code()
+    )
     request.full_clean()
     request.save()
-    RequestEvent.objects.create(request=request, status=RequestStatus.RECEIVED, message="Solicitud recibida.")
+    RequestEvent.objects.create(
+        request=request, status=RequestStatus.RECEIVED, message="Solicitud recibida."
+    )
     transaction.on_commit(lambda: _notify(request, base_url))
     return request
 
@@ -78,14 +98,24 @@ def check_status_change(*, request: ServiceRequest, status: str, report, reason:
         raise ValidationError({"decline_reason": "Indique el motivo por el que no se atenderá."})
     if status == RequestStatus.ATTENDED:
         if report is None:
-            raise ValidationError({"report": "Indique el informe de servicio con el que se atendió."})
+            raise ValidationError(
+                {"report": "Indique el informe de servicio con el que se atendió."}
+            )
         if request.center_id not in (report.center_id, report.center.parent_id):
-            raise ValidationError({"report": "El informe debe ser del centro que recibió la solicitud."})
+            raise ValidationError(
+                {"report": "El informe debe ser del centro que recibió la solicitud."}
+            )
 
 
 @transaction.atomic
 def change_status(
-    *, request: ServiceRequest, status: str, actor, message: str = "", report=None, reason: str = "",
+    *,
+    request: ServiceRequest,
+    status: str,
+    actor,
+    message: str = "",
+    report=None,
+    reason: str = "",
     base_url: str = "",
 ) -> ServiceRequest:
     """Move a request forward (received → in progress → attended / declined) and tell the requester."""
@@ -96,6 +126,8 @@ def change_status(
     if request.assigned_to is None and actor is not None:
         request.assigned_to = actor
     request.save()
-    RequestEvent.objects.create(request=request, status=status, message=message or reason, actor=actor)
+    RequestEvent.objects.create(
+        request=request, status=status, message=message or reason, actor=actor
+    )
     transaction.on_commit(lambda: _notify(request, base_url))
     return request

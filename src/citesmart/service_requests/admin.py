@@ -31,7 +31,9 @@ class ServiceRequestForm(forms.ModelForm):
         data = super().clean()
         current = ServiceRequest.objects.get(pk=self.instance.pk)
         check_status_change(
-            request=current, status=data.get("status", current.status), report=data.get("report"),
+            request=current,
+            status=data.get("status", current.status),
+            report=data.get("report"),
             reason=data.get("decline_reason", ""),
         )
         return data
@@ -40,21 +42,58 @@ class ServiceRequestForm(forms.ModelForm):
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(CenterScopedAdmin):
     form = ServiceRequestForm
-    list_display = ["tracking_code", "created_at", "center", "catalogue_service", "status", "assigned_to"]
+    list_display = [
+        "tracking_code",
+        "created_at",
+        "center",
+        "catalogue_service",
+        "status",
+        "assigned_to",
+    ]
     list_filter = ["status", "center"]
     list_select_related = ["center", "catalogue_service", "assigned_to"]
     search_fields = ["tracking_code", "name", "document_number"]
     date_hierarchy = "created_at"
     inlines = [RequestEventInline]
     readonly_fields = [
-        "tracking_code", "created_at", "center", "catalogue_service", "document_type", "document_number",
-        "name", "email", "phone", "district", "chain", "need", "consent_at",
+        "tracking_code",
+        "created_at",
+        "center",
+        "catalogue_service",
+        "document_type",
+        "document_number",
+        "name",
+        "email",
+        "phone",
+        "district",
+        "chain",
+        "need",
+        "consent_at",
     ]
     fieldsets = [
-        (_("Solicitud"), {"fields": ["tracking_code", "created_at", "center", "catalogue_service", "need"]}),
-        (_("Solicitante"), {"fields": ["document_type", "document_number", "name", "email", "phone",
-                                       "district", "chain", "consent_at"]}),
-        (_("Atención"), {"fields": ["status", "assigned_to", "answer", "report", "decline_reason"]}),
+        (
+            _("Solicitud"),
+            {"fields": ["tracking_code", "created_at", "center", "catalogue_service", "need"]},
+        ),
+        (
+            _("Solicitante"),
+            {
+                "fields": [
+                    "document_type",
+                    "document_number",
+                    "name",
+                    "email",
+                    "phone",
+                    "district",
+                    "chain",
+                    "consent_at",
+                ]
+            },
+        ),
+        (
+            _("Atención"),
+            {"fields": ["status", "assigned_to", "answer", "report", "decline_reason"]},
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -65,7 +104,9 @@ class ServiceRequestAdmin(CenterScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "report":
-            kwargs["queryset"] = scope(ServiceReport.objects.all(), request.user).select_related("center")
+            kwargs["queryset"] = scope(ServiceReport.objects.all(), request.user).select_related(
+                "center"
+            )
         if db_field.name == "assigned_to":
             kwargs["queryset"] = User.objects.filter(
                 is_active=True, staff_profile__center__in=accessible_centers(request.user)
@@ -79,6 +120,11 @@ class ServiceRequestAdmin(CenterScopedAdmin):
         obj.status = ServiceRequest.objects.get(pk=obj.pk).status
         obj.save(update_fields=["assigned_to", "answer", "updated_at"])
         change_status(
-            request=obj, status=new_status, actor=request.user, message=obj.answer, report=obj.report,
-            reason=obj.decline_reason, base_url=request.build_absolute_uri("/")[:-1],
+            request=obj,
+            status=new_status,
+            actor=request.user,
+            message=obj.answer,
+            report=obj.report,
+            reason=obj.decline_reason,
+            base_url=request.build_absolute_uri("/")[:-1],
         )

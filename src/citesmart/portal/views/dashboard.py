@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.http import condition, require_GET
 
 from citesmart.analytics.queries import InvalidQuery, freshness
-from citesmart.network.models import Chain, Programme, ServiceCategory
 from citesmart.geo.models import Department
 from citesmart.lib.spreadsheets import write_csv
+from citesmart.network.models import Chain, Programme, ServiceCategory
 from citesmart.network.queries import current_catalogue, public_centers
 from citesmart.portal import maps, presenters
 from citesmart.portal.formatting import stamp
@@ -41,7 +41,12 @@ def _render_board(request: HttpRequest, template: str, context: dict, **board_ar
         return render(request, template, context, status=400)
     if block_key := request.GET.get("csv"):
         return _csv(board, block_key)
-    context |= {"board": board, "stamp": stamp(board.fresh_as_of), "centers": centers, **_filter_choices()}
+    context |= {
+        "board": board,
+        "stamp": stamp(board.fresh_as_of),
+        "centers": centers,
+        **_filter_choices(),
+    }
     if request.headers.get("X-Partial"):
         return render(request, "portal/_results.html", context)
     return render(request, template, context)
@@ -50,7 +55,9 @@ def _render_board(request: HttpRequest, template: str, context: dict, **board_ar
 def _csv(board: presenters.Dashboard, key: str) -> HttpResponse:
     block = next((b for b in board.blocks if b.key == key), None)
     if block is None:
-        return HttpResponse("Tabla desconocida.", status=404, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "Tabla desconocida.", status=404, content_type="text/plain; charset=utf-8"
+        )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="citesmart-{key}.csv"'
     write_csv(response, block.headers, block.rows)
@@ -76,7 +83,16 @@ def center_detail(request: HttpRequest, code: str) -> HttpResponse:
         "names": center.names.order_by("valid_from"),
     }
     if point := center.map_point:
-        title = f"Sede de {center.name}" + ("" if center.seat_point else " (departamento; sede exacta sin dato)")
-        context["seat_map"] = maps.seat_map(point, title=title, department_code=center.department_id or "")
-    return _render_board(request, "portal/center_detail.html", context, fixed={"centers": (center.code,)},
-                         subject=f"{center.name}")
+        title = f"Sede de {center.name}" + (
+            "" if center.seat_point else " (departamento; sede exacta sin dato)"
+        )
+        context["seat_map"] = maps.seat_map(
+            point, title=title, department_code=center.department_id or ""
+        )
+    return _render_board(
+        request,
+        "portal/center_detail.html",
+        context,
+        fixed={"centers": (center.code,)},
+        subject=f"{center.name}",
+    )

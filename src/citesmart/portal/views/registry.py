@@ -5,7 +5,12 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from citesmart.network.models import Center
-from citesmart.network.queries import centers_serving, current_catalogue, public_centers, search_catalogue
+from citesmart.network.queries import (
+    centers_serving,
+    current_catalogue,
+    public_centers,
+    search_catalogue,
+)
 from citesmart.portal.forms import CatalogueSearchForm
 
 
@@ -23,9 +28,12 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         department = data["departamento"]
         hits = search_catalogue(
-            words=data["q"], chain=data["cadena"].code if data["cadena"] else "",
-            category=data["categoria"].code if data["categoria"] else "", department=department,
-            free_only=data["gratuitos"], programme=data["programa"].code if data["programa"] else "",
+            words=data["q"],
+            chain=data["cadena"].code if data["cadena"] else "",
+            category=data["categoria"].code if data["categoria"] else "",
+            department=department,
+            free_only=data["gratuitos"],
+            programme=data["programa"].code if data["programa"] else "",
         )
         serving = centers_serving(department) if department else []
     elif not request.GET:

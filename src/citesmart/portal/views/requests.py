@@ -28,14 +28,34 @@ def request_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         if data["website"]:  # honeypot filled: a bot; answer as if accepted, store nothing
             return redirect("portal:request_sent")
-        fields = {k: data[k] for k in ["document_type", "document_number", "name", "email", "phone",
-                                       "district", "chain", "center", "need"]}
-        fields["catalogue_service"] = service if service and service.center == data["center"] else None
+        fields = {
+            k: data[k]
+            for k in [
+                "document_type",
+                "document_number",
+                "name",
+                "email",
+                "phone",
+                "district",
+                "chain",
+                "center",
+                "need",
+            ]
+        }
+        fields["catalogue_service"] = (
+            service if service and service.center == data["center"] else None
+        )
         try:
-            created = submit_request(data=fields, ip=_ip(request), base_url=request.build_absolute_uri("/")[:-1])
+            created = submit_request(
+                data=fields, ip=_ip(request), base_url=request.build_absolute_uri("/")[:-1]
+            )
         except RateLimited as error:
-            return render(request, "portal/request_new.html", {"form": form, "service": service,
-                                                               "rate_error": str(error)}, status=429)
+            return render(
+                request,
+                "portal/request_new.html",
+                {"form": form, "service": service, "rate_error": str(error)},
+                status=429,
+            )
         return redirect("portal:request_status", code=created.tracking_code)
     return render(request, "portal/request_new.html", {"form": form, "service": service})
 
@@ -55,8 +75,8 @@ def request_status(request: HttpRequest, code: str) -> HttpResponse:
         response["Retry-After"] = "60"
         return response
     service_request = get_object_or_404(
-        ServiceRequest.objects.select_related("center", "catalogue_service"), tracking_code=code.upper()
+        ServiceRequest.objects.select_related("center", "catalogue_service"),
+        tracking_code=code.upper(),
     )
     events = service_request.events.all()
     return render(request, "portal/request_status.html", {"req": service_request, "events": events})
-
