@@ -226,11 +226,11 @@ def _checksum_sql() -> str:
     # Each timestamp in microseconds is reduced modulo a prime before summing: a plain sum of
     # 10^15-sized values overflows SQLite's 64-bit integers after a few thousand rows.
     if connection.vendor == "postgresql":
-        return "SUM((EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint % 1000000007)"
+        return "SUM((EXTRACT(EPOCH FROM updated_at) * 1000000)::bigint %% 1000000007)"
     # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; seconds and microseconds apart.
     return (
         "SUM((CAST(strftime('%%s', updated_at) AS INTEGER) * 1000000"
-        " + CAST(substr(updated_at || '.000000', 21, 6) AS INTEGER)) % 1000000007)"
+        " + CAST(substr(updated_at || '.000000', 21, 6) AS INTEGER)) %% 1000000007)"
     )
 
 
