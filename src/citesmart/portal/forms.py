@@ -8,36 +8,19 @@ from citesmart.lib.identity import DocumentType, InvalidDocument, clean_document
 from citesmart.network.models import Center, Chain, Programme, ServiceCategory
 
 
+def by_code(queryset, label, empty_label, *, required: bool = False) -> forms.ModelChoiceField:
+    """A choice of registry rows addressed by their code, as in shareable URLs."""
+    return forms.ModelChoiceField(
+        queryset, label=label, required=required, to_field_name="code", empty_label=empty_label
+    )
+
+
 class CatalogueSearchForm(forms.Form):
     q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
-    departamento = forms.ModelChoiceField(
-        Department.objects.all(),
-        label=_("Mi región"),
-        required=False,
-        to_field_name="code",
-        empty_label=_("Todo el Perú"),
-    )
-    cadena = forms.ModelChoiceField(
-        Chain.objects.all(),
-        label=_("Cadena productiva"),
-        required=False,
-        to_field_name="code",
-        empty_label=_("Todas"),
-    )
-    categoria = forms.ModelChoiceField(
-        ServiceCategory.objects.filter(is_active=True),
-        label=_("Tipo de servicio"),
-        required=False,
-        to_field_name="code",
-        empty_label=_("Todos"),
-    )
-    programa = forms.ModelChoiceField(
-        Programme.objects.all(),
-        label=_("Programa"),
-        required=False,
-        to_field_name="code",
-        empty_label=_("Cualquiera"),
-    )
+    departamento = by_code(Department.objects.all(), _("Mi región"), _("Todo el Perú"))
+    cadena = by_code(Chain.objects.all(), _("Cadena productiva"), _("Todas"))
+    categoria = by_code(ServiceCategory.objects.filter(is_active=True), _("Tipo de servicio"), _("Todos"))
+    programa = by_code(Programme.objects.all(), _("Programa"), _("Cualquiera"))
     gratuitos = forms.BooleanField(label=_("Solo servicios gratuitos"), required=False)
 
 
@@ -55,13 +38,7 @@ class ServiceRequestForm(forms.Form):
         max_length=100,
         help_text=_("Por ejemplo 150142 o «Villa El Salvador»."),
     )
-    chain = forms.ModelChoiceField(
-        Chain.objects.all(),
-        label=_("Cadena productiva"),
-        required=False,
-        to_field_name="code",
-        empty_label=_("No sé / otra"),
-    )
+    chain = by_code(Chain.objects.all(), _("Cadena productiva"), _("No sé / otra"))
     center = forms.ModelChoiceField(
         Center.objects.all(), label=_("Centro preferido"), to_field_name="code"
     )
