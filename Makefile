@@ -27,13 +27,14 @@ $(CHROMIUM):
 
 # Development/demo mode unless the environment says otherwise.
 demo: export DEBUG ?= 1
-demo: $(STAMP)
+demo: $(STAMP) $(CHROMIUM)
 	@mkdir -p var
 	$(BIN)/citesmart migrate --noinput -v0
 	$(BIN)/citesmart load_reference
 	$(BIN)/citesmart demo_data
 	$(BIN)/citesmart analytics rebuild
 	$(BIN)/citesmart create_demo_users
+	$(BIN)/citesmart demo_targets
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"
 	$(BIN)/citesmart runserver 127.0.0.1:$(PORT)
 

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "citesmart.analytics",
     "citesmart.service_requests",
     "citesmart.portal",
+    "citesmart.targets",
+    "citesmart.reports",
 ]
 
 MIDDLEWARE = [
@@ -174,3 +176,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Targets: a center is flagged as behind when its achievement to date falls short of the
+# phased target to date by more than this fraction (0.10 = ten percentage points).
+TARGETS_BEHIND_MARGIN = float(env_str("TARGETS_BEHIND_MARGIN", "0.10"))

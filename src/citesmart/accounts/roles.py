@@ -76,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "records.change_importbatch",
         "service_requests.view_*",
         "service_requests.change_servicerequest",
+        "targets.view_*",
     ],
     Role.CENTER_OPERATOR: [
         "geo.view_*",

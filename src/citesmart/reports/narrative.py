@@ -1,0 +1,108 @@
+"""The report's text, written from its figures: nothing here is typed by hand but the grammar."""
+
+from citesmart.portal.formatting import number, soles
+from citesmart.reports.build import Report, Table
+
+LEADERS = 4
+
+
+def _listing(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " y " + items[-1]
+
+
+def _change(value: float | None, noun: str) -> str:
+    if value is None:
+        return ""
+    if abs(value) < 0.05:
+        return f"{noun} se mantuvieron sin variación"
+    verb = "crecieron" if value > 0 else "disminuyeron"
+    return f"{noun} {verb} {number(abs(value), 1)} %"
+
+
+def _leaders(table: Table | None, n: int = LEADERS) -> list[str]:
+    if table is None:
+        return []
+    rows = [r for r in table.rows if not r["flagged"]][:n]
+    return [f"{r[f'{table.answer.by[0]}_label']} ({number(r['services'])})" for r in rows]
+
+
+def paragraphs(report: Report) -> list[str]:
+    t, p = report.totals, report.period
+    subject = "la red CITE" if report.center is None else report.center.name
+    when = f"En {p.year}" if p.full_year else f"Entre el {p.text}"
+    out = [
+        f"{when}, {subject} brindó {number(t['services'])} servicios tecnológicos "
+        f"en {number(report.reports)} informes de servicio a {number(t['units'])} unidades "
+        f"productivas, {number(t['new_units'])} de ellas atendidas por primera vez en la red. "
+        f"Los servicios pagados sumaron {soles(t['amount'])}."
+    ]
+    changes = [
+        c
+        for c in (
+            _change(report.change("services"), "los servicios"),
+            _change(report.change("units"), "las unidades productivas atendidas"),
+        )
+        if c
+    ]
+    if changes:
+        same = "el mismo periodo de" if not p.full_year else "el año"
+        out.append(f"Frente a {same} {p.year - 1}, {_listing(changes)}.")
+    ranking = []
+    if report.center is None and (leaders := _leaders(report.tables.get("center"))):
+        ranking.append(f"Los centros con más servicios fueron {_listing(leaders)}.")
+    if leaders := _leaders(report.tables.get("chain"), 3):
+        ranking.append(f"Por cadena productiva destacan {_listing(leaders)}.")
+    if leaders := _leaders(report.tables.get("department"), 3):
+        ranking.append(
+            f"Los departamentos con más servicios, según la ubicación de la unidad productiva, "
+            f"fueron {_listing(leaders)}."
+        )
+    if ranking:
+        out.append(" ".join(ranking))
+    if report.new_technical_units:
+        names = [
+            f"«{u['name']}»" + (f" de {u['parent']}" if u["parent"] not in u["name"] else "")
+            for u in report.new_technical_units
+        ]
+        if len(names) == 1:
+            out.append(f"En {p.year} entró en funcionamiento la unidad técnica {names[0]}.")
+        else:
+            out.append(
+                f"En {p.year} entraron en funcionamiento las unidades técnicas {_listing(names)}."
+            )
+    programmes = report.tables.get("programme")
+    if programmes and programmes.rows:
+        services = sum(r["services"] for r in programmes.rows)
+        names = [r["programme_label"] for r in programmes.rows[:3]]
+        out.append(
+            f"{number(services)} servicios se brindaron en el marco de programas, "
+            f"principalmente {_listing(names)}."
+        )
+    out.extend(_targets_text(report))
+    return out
+
+
+def _targets_text(report: Report) -> list[str]:
+    services = [p for p in report.targets if p.target.indicator == "services"]
+    if not services:
+        return []
+    main = next((p for p in services if not p.target.center_id), None) or (
+        services[0] if len(services) == 1 else None
+    )
+    text = []
+    if main is not None:
+        text.append(
+            f"La meta de servicios de {main.target.year} es de {number(main.value)}; al corte se "
+            f"alcanzó el {number(main.percent, 1)} % y, al ritmo habitual de los años anteriores, "
+            f"el año cerraría en torno a {number(main.projection or 0)} servicios."
+        )
+    behind = [p for p in services if p.target.center_id and p.behind]
+    if behind and report.center is None:
+        text.append(
+            "Un centro está rezagado frente a su meta de servicios a la fecha."
+            if len(behind) == 1
+            else f"{len(behind)} centros están rezagados frente a su meta de servicios a la fecha."
+        )
+    return [" ".join(text)] if text else []
