@@ -7,6 +7,7 @@ admin.site.site_title = _("citesmart")
 admin.site.index_title = _("Administración")
 
 urlpatterns = [
+    path("admin/informes/", include("citesmart.reports.urls")),
     path("admin/", admin.site.urls),
     path("cuenta/", include("citesmart.accounts.urls")),
     path("", include("citesmart.portal.urls")),

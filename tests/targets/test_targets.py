@@ -1,0 +1,165 @@
+"""Targets: versions kept, achievement counted by analytics, scoping, spreadsheet loading."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from citesmart.analytics.queries import Filters, figures
+from citesmart.lib.spreadsheets import write_csv
+from citesmart.targets.actions import set_target
+from citesmart.targets.importer import import_targets
+from citesmart.targets.models import Phasing, Target, TargetVersion
+from citesmart.targets.queries import achievement, visible_targets
+from citesmart.targets.seasonality import share_to_date
+from tests.analytics.conftest import build_world
+
+CUT = date(2025, 6, 30)
+
+
+@pytest.fixture
+def world(db, read_model):
+    return build_world()
+
+
+def test_a_revision_keeps_the_earlier_versions(national_admin, center_a):
+    first = set_target(
+        national_admin, center=center_a, year=2026, indicator="services", value=100,
+        phasing=Phasing.EVEN,
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        set_target(national_admin, center=center_a, year=2026, indicator="services", value=120)
+    assert "motivo" in str(refused.value)
+    second = set_target(
+        national_admin, center=center_a, year=2026, indicator="services", value=120,
+        phasing=Phasing.EVEN, reason="Nuevo equipamiento",
+    )  # fmt: skip
+    target = Target.objects.get()
+    assert [v.number for v in target.versions.order_by("number")] == [1, 2]
+    assert target.current == second and second.created_by == national_admin
+    first.refresh_from_db()
+    assert first.value == Decimal(100) and first.reason == ""
+    with pytest.raises(ValidationError):
+        first.save()
+    with pytest.raises(ValidationError):
+        first.delete()
+    assert TargetVersion.objects.count() == 2
+
+
+def test_only_national_administrators_set_targets(manager_a, analyst, center_a):
+    for user in (manager_a, analyst):
+        with pytest.raises(PermissionDenied):
+            set_target(user, center=center_a, year=2026, indicator="services", value=10)
+
+
+def test_achievement_is_what_analytics_counts(world, national_admin):
+    center = world.centers[0]
+    target = set_target(
+        national_admin, center=center, year=2025, indicator="services", value=40,
+        phasing=Phasing.EVEN,
+    ).target  # fmt: skip
+    national = set_target(national_admin, center=None, year=2025, indicator="units", value=8).target
+    rows = {p.target.pk: p for p in achievement(visible_targets(national_admin, 2025), CUT)}
+    answer = figures(Filters(years=[2025], date_to=CUT), by=["center"], measures=["services"])
+    expected = next((r["services"] for r in answer.rows if r["center"] == center.code), 0)
+    assert expected > 0
+    progress = rows[target.pk]
+    assert progress.actual == expected
+    assert progress.phased_to_date == pytest.approx(40 * share_to_date([1 / 12] * 12, CUT), rel=1e-4)
+    assert progress.percent == pytest.approx(100 * expected / 40)
+    assert progress.projection is not None and progress.projection >= progress.actual
+    units = figures(Filters(years=[2025], date_to=CUT), measures=["units"]).totals["units"]
+    assert rows[national.pk].actual == units
+    assert progress.behind == (progress.percent_of_phased < 90)
+
+
+def test_seasonal_phasing_follows_previous_years(world, national_admin):
+    version = set_target(
+        national_admin, center=None, year=2025, indicator="services", value=1000,
+        phasing=Phasing.SEASONAL,
+    )  # fmt: skip
+    history = figures(Filters(years=[2022, 2023, 2024]), by=["month"], measures=["services"])
+    months = [0] * 12
+    for row in history.rows:
+        months[int(row["month"][5:]) - 1] += row["services"]
+    total = sum(months)
+    assert version.monthly_shares == pytest.approx([m / total for m in months], abs=1e-5)
+    assert sum(version.monthly_shares) == pytest.approx(1, abs=1e-4)
+
+
+def _page(client, **params):
+    return client.get(reverse("admin:targets_target_changelist"), params)
+
+
+def test_a_manager_sees_only_their_center(client_for, national_admin, manager_a, center_a, center_b, read_model):
+    for center in (center_a, center_b, None):
+        set_target(national_admin, center=center, year=2025, indicator="services", value=50)
+    page = _page(client_for(manager_a), anio=2025)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert center_a.name in text and center_b.name not in text and "nacional" not in text
+    other = Target.objects.get(center=center_b)
+    client = client_for(manager_a)
+    assert client.get(reverse("admin:targets_target_change", args=[other.pk])).status_code == 404
+    assert client.get(reverse("admin:targets_target_add")).status_code == 403
+    exported = client.get(reverse("admin:targets_target_export", args=["csv"]), {"anio": 2025})
+    csv_text = b"".join(exported.streaming_content).decode("utf-8-sig")
+    assert center_a.name in csv_text and center_b.name not in csv_text
+    everything = _page(client_for(national_admin), anio=2025, orden="avance", dir="desc")
+    body = everything.content.decode()
+    assert center_a.name in body and center_b.name in body and "Red CITE (nacional)" in body
+
+
+def test_national_staff_revise_through_the_form(client_for, national_admin, center_a, read_model):
+    client = client_for(national_admin)
+    url = reverse("admin:targets_target_add")
+    data = {"center": center_a.pk, "year": 2026, "indicator": "units", "value": "30",
+            "phasing": "uniforme"}  # fmt: skip
+    assert client.post(url, data).status_code == 302
+    refused = client.post(url, {**data, "value": "35"})
+    assert "motivo" in refused.content.decode()
+    assert client.post(url, {**data, "value": "35", "reason": "Ajuste"}).status_code == 302
+    target = Target.objects.get()
+    history = client.get(reverse("admin:targets_target_change", args=[target.pk])).content.decode()
+    assert "Ajuste" in history and "v1" in history and "v2" in history
+
+
+def _sheet(rows) -> io.BytesIO:
+    buffer = io.BytesIO()
+    write_csv(buffer, ["Centro", "Año", "Indicador", "Meta", "Distribución", "Motivo"], rows)
+    buffer.seek(0)
+    return buffer
+
+
+def test_loading_is_all_or_nothing(national_admin, center_a, read_model):
+    bad = _sheet([
+        [center_a.code, 2026, "servicios", 500, "uniforme", ""],
+        ["Nacional", 2026, "unidades", "muchas", "", ""],
+        ["no-existe", 2026, "servicios", 10, "", ""],
+    ])  # fmt: skip
+    result = import_targets(national_admin, bad, filename="metas.csv")
+    assert not result.ok and Target.objects.count() == 0
+    messages = [str(e) for e in result.errors]
+    assert messages[0].startswith("fila 3, columna D (Meta): «muchas» no es un monto válido")
+    assert messages[1].startswith("fila 4, columna A (Centro): No existe el centro «no-existe»")
+    good = _sheet([
+        [center_a.name.upper(), 2026, "Servicios", "1.500", "uniforme", ""],
+        ["", 2026, "unidades nuevas", 900, "estacional", ""],
+    ])  # fmt: skip
+    result = import_targets(national_admin, good, filename="metas.csv")
+    assert result.ok and result.written == 2
+    revision = _sheet([[center_a.code, 2026, "servicios", 1600, "uniforme", ""]])
+    result = import_targets(national_admin, revision, filename="metas.csv")
+    assert [str(e) for e in result.errors] == [
+        "fila 2, columna F (Motivo): indique el motivo de la revisión de la meta (queda en el "
+        "historial)."
+    ]
+    assert Target.objects.get(center=center_a).current.value == Decimal(1500)
+
+
+def test_managers_cannot_load_targets(manager_a, read_model):
+    with pytest.raises(PermissionDenied):
+        import_targets(manager_a, _sheet([]), filename="metas.csv")
