@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from tests.analytics.conftest import build_world
 
 from citesmart.analytics.queries import Filters, figures
 from citesmart.lib.spreadsheets import write_csv
@@ -15,7 +16,6 @@ from citesmart.targets.importer import import_targets
 from citesmart.targets.models import Phasing, Target, TargetVersion
 from citesmart.targets.queries import achievement, visible_targets
 from citesmart.targets.seasonality import share_to_date
-from tests.analytics.conftest import build_world
 
 CUT = date(2025, 6, 30)
 
@@ -68,7 +68,9 @@ def test_achievement_is_what_analytics_counts(world, national_admin):
     assert expected > 0
     progress = rows[target.pk]
     assert progress.actual == expected
-    assert progress.phased_to_date == pytest.approx(40 * share_to_date([1 / 12] * 12, CUT), rel=1e-4)
+    assert progress.phased_to_date == pytest.approx(
+        40 * share_to_date([1 / 12] * 12, CUT), rel=1e-4
+    )
     assert progress.percent == pytest.approx(100 * expected / 40)
     assert progress.projection is not None and progress.projection >= progress.actual
     units = figures(Filters(years=[2025], date_to=CUT), measures=["units"]).totals["units"]
@@ -94,7 +96,9 @@ def _page(client, **params):
     return client.get(reverse("admin:targets_target_changelist"), params)
 
 
-def test_a_manager_sees_only_their_center(client_for, national_admin, manager_a, center_a, center_b, read_model):
+def test_a_manager_sees_only_their_center(
+    client_for, national_admin, manager_a, center_a, center_b, read_model
+):
     for center in (center_a, center_b, None):
         set_target(national_admin, center=center, year=2025, indicator="services", value=50)
     page = _page(client_for(manager_a), anio=2025)

@@ -284,16 +284,17 @@ def methodology_lines(report: Report) -> list[str]:
     return [
         f"Periodo: {report.period.text}. "
         f"Comparación con el mismo periodo de {report.period.year - 1}.",
-        "Unidad de conteo: un servicio es una unidad productiva atendida en un informe de servicio; "
-        "una capacitación a 25 empresas es 1 informe y 25 servicios.",
-        "Unidades productivas atendidas: unidades distintas (por RUC o DNI) tras fusionar duplicados; "
-        "un RUC 10 y el DNI de la misma persona son una sola unidad.",
+        "Unidad de conteo: un servicio es una unidad productiva atendida en un informe de "
+        "servicio; una capacitación a 25 empresas es 1 informe y 25 servicios.",
+        "Unidades productivas atendidas: unidades distintas (por RUC o DNI) tras fusionar "
+        "duplicados; un RUC 10 y el DNI de la misma persona son una sola unidad.",
         "Unidades nuevas: aquellas cuyo primer servicio en toda la red cae dentro del periodo.",
-        "Se cuentan solo informes validados; los anulados nunca cuentan. La fecha de un servicio es "
-        "la fecha de fin de su informe.",
+        "Se cuentan solo informes validados; los anulados nunca cuentan. La fecha de un "
+        "servicio es la fecha de fin de su informe.",
         "Monto cobrado: suma de los montos de los servicios, en soles; los gratuitos cuentan 0.",
         f"Datos al {spanish_date(report.fresh_as_of.date())}, {report.fresh_as_of:%H:%M} "
         "(modelo analítico de citesmart).",
         f"Reserva estadística: las filas con menos de {report.threshold} unidades productivas "
-        "distintas se muestran con «*» y sin cifras, para no revelar datos de una empresa o persona.",
+        "distintas se muestran con «*» y sin cifras, para no revelar datos de una empresa o "
+        "persona.",
     ]

@@ -152,9 +152,13 @@ def _parse(number: int, cells: dict[str, CellValue], letters, result) -> dict | 
             fail(name, getattr(error, "message", str(error)))
     if len(result.errors) == before and data.get("categoria") and data.get("cadena"):
         fail("cadena", "indique una categoría o una cadena, no ambas")
-    if len(result.errors) == before and data.get("meta") is not None:
-        if data["indicador"] != Indicator.AMOUNT and data["meta"] != data["meta"].to_integral():
-            fail("meta", "la meta de servicios o unidades debe ser un número entero")
+    if (
+        len(result.errors) == before
+        and data.get("meta") is not None
+        and data["indicador"] != Indicator.AMOUNT
+        and data["meta"] != data["meta"].to_integral()
+    ):
+        fail("meta", "la meta de servicios o unidades debe ser un número entero")
     return data if len(result.errors) == before else None
 
 

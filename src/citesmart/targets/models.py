@@ -63,6 +63,18 @@ class Target(models.Model):
         who = self.center.name if self.center_id else _("Red CITE (nacional)")
         return f"{who} · {self.year} · {self.get_indicator_display()}{self.breakdown_text}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.key = self.make_key(
+            self.center_id, self.year, self.indicator, self.category_id, self.chain_id
+        )
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.category_id and self.chain_id:
+            raise ValidationError(
+                _("Una meta se desglosa por categoría o por cadena, no por ambas a la vez.")
+            )
+
     @property
     def breakdown_text(self) -> str:
         if self.category_id:
@@ -74,18 +86,6 @@ class Target(models.Model):
     @staticmethod
     def make_key(center_id, year, indicator, category_id, chain_id) -> str:
         return f"{center_id or 0}:{year}:{indicator}:{category_id or 0}:{chain_id or 0}"
-
-    def clean(self) -> None:
-        if self.category_id and self.chain_id:
-            raise ValidationError(
-                _("Una meta se desglosa por categoría o por cadena, no por ambas a la vez.")
-            )
-
-    def save(self, *args, **kwargs) -> None:
-        self.key = self.make_key(
-            self.center_id, self.year, self.indicator, self.category_id, self.chain_id
-        )
-        super().save(*args, **kwargs)
 
     @property
     def current(self) -> "TargetVersion | None":

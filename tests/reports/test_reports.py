@@ -1,0 +1,127 @@
+"""Reports: every figure is the analytics answer; PDF text extractable; managers scoped."""
+
+import io
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from tests.analytics.conftest import build_world
+
+from citesmart.analytics.queries import figures
+from citesmart.lib.text import fold
+from citesmart.portal.formatting import number
+from citesmart.reports import narrative
+from citesmart.reports.build import MEASURES, TABLES, build_report
+from citesmart.reports.render import html, render
+from citesmart.targets.actions import set_target
+
+CUT = date(2025, 6, 30)
+
+
+@pytest.fixture
+def world(db, read_model):
+    return build_world(reports=60)
+
+
+def test_every_figure_is_the_analytics_answer(world):
+    report = build_report(2025, CUT)
+    assert report.totals == figures(report.filters, measures=[*MEASURES, "reports"]).totals
+    assert report.previous_totals == figures(report.previous_filters, measures=MEASURES).totals
+    assert report.totals["services"] > 0
+    for key, dimension, *_ in TABLES:
+        expected = figures(report.filters, by=[dimension], measures=MEASURES, order_by="services")
+        rows = [r for r in expected.rows if not (key == "programme" and not r["programme"])]
+        assert report.tables[key].rows == rows
+    page = html(report)
+    assert number(report.totals["services"]) in page
+    for row in report.tables["center"].rows:
+        if not row["flagged"]:
+            assert (
+                f'<td>{row["center_label"]}</td><td class="n">{number(row["services"])}</td>'
+                in page
+            )
+    book = load_workbook(io.BytesIO(render(report, "xlsx")), read_only=True)
+    summary = list(book["Resumen"].iter_rows(values_only=True))
+    assert summary[1][:2] == ("Servicios", report.totals["services"])
+    assert {"Centros", "Categorías", "Cadenas", "Departamentos", "Tipo de cliente"} <= set(
+        book.sheetnames
+    )
+
+
+def test_a_center_report_counts_only_that_center(world):
+    center = world.centers[2]
+    report = build_report(2025, CUT, center)
+    assert report.filters.centers == (center.code,)
+    assert report.totals == figures(report.filters, measures=[*MEASURES, "reports"]).totals
+    assert "center" not in report.tables  # no technical units below it
+
+
+@pytest.mark.browser
+def test_the_pdf_renders_and_its_text_can_be_read(world, national_admin, tmp_path):
+    set_target(national_admin, center=None, year=2025, indicator="services", value=50)
+    output = tmp_path / "informe.pdf"
+    call_command("report", year=2025, until="2025-06-30", format="pdf", output=str(output))
+    reader = PdfReader(output)
+    assert len(reader.pages) >= 3
+    text = " ".join(page.extract_text() for page in reader.pages)
+    report = build_report(2025, CUT)
+    assert "Informe de avance 2025" in text
+    assert number(report.totals["services"]) in text
+    assert "Metas y avance" in text and "Nota metodológica" in text
+    assert f"Página 1 de {len(reader.pages)}" in text
+
+
+def _form(client, **params):
+    return client.get(reverse("reports:form"), params)
+
+
+def test_a_manager_only_reports_on_their_own_center(
+    client_for, manager_a, operator_a, center_a, center_b, read_model
+):
+    client = client_for(manager_a)
+    own = _form(client, year=2025, center=center_a.pk, format="html")
+    assert own.status_code == 200 and own["Content-Type"].startswith("text/html")
+    assert f"Informe anual 2025 — {center_a.name}" in own.content.decode()
+    other = _form(client, year=2025, center=center_b.pk, format="html")
+    assert "Informe anual 2025 —" not in other.content.decode()
+    assert "errorlist" in other.content.decode()
+    network = _form(client, year=2025, format="html")
+    assert "Red CITE</h1>" not in network.content.decode()
+    assert _form(client_for(operator_a), year=2025, center=center_a.pk).status_code == 403
+
+
+def test_national_staff_report_on_the_network(client_for, analyst, read_model):
+    answer = _form(client_for(analyst), year=2025, format="xlsx")
+    assert answer.status_code == 200
+    assert answer["Content-Disposition"] == 'attachment; filename="informe-red-cite-2025.xlsx"'
+
+
+def test_the_command_explains_bad_options(read_model, db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="debe estar dentro del año 2025"):
+        call_command("report", year=2025, until="2024-09-30", format="html", output="x.html")
+    with pytest.raises(CommandError, match="No existe el centro"):
+        call_command("report", year=2025, center="no-existe", format="html", output="x.html")
+
+
+def test_year_to_september_names_the_four_published_leaders(db, read_model):
+    """The demo history (small scale keeps the published ranking) and the year-to-date text."""
+    call_command("demo_data", years="2024-2025", scale=0.02, seed=7, stdout=io.StringIO())
+    report = build_report(2025, date(2025, 9, 30))
+    text = " ".join(narrative.paragraphs(report))
+    leaders = [
+        "CITEmadera y del Mueble Lima",
+        "CITEcuero y calzado Trujillo",
+        "CITEtextil camélidos Cusco",
+        "CITEforestal Pucallpa",
+    ]
+    positions = [fold(text).find(fold(name)) for name in leaders]
+    assert all(p > 0 for p in positions) and positions == sorted(positions)
+    sentence = next(p for p in narrative.paragraphs(report) if "centros con más" in p)
+    for name, row in zip(leaders, report.tables["center"].rows[:4], strict=True):
+        assert fold(row["center_label"]) == fold(name)
+        assert f"({number(row['services'])})" in sentence
