@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from citesmart.lib.spreadsheets import write_xlsx
@@ -84,6 +85,10 @@ def context(report: Report, *, for_print: bool = False) -> dict:
                 "title": table.title,
                 "dimension": table.dimension_title,
                 "rows": [(r[label], _cells(table, r)) for r in table.rows],
+                # Programmes leave out services outside any programme, so no total there.
+                "total": None
+                if table.key == "programme"
+                else _cells(table, {**table.answer.totals, "flagged": False}),
                 "flagged": any(r["flagged"] for r in table.rows),
             }
         )
@@ -94,8 +99,7 @@ def context(report: Report, *, for_print: bool = False) -> dict:
         "title": title(report),
         "for_print": for_print,
         "period_text": report.period.text,
-        "generated": spanish_date(report.generated_at.date()),
-        "fresh": f"{spanish_date(report.fresh_as_of.date())}, {report.fresh_as_of:%H:%M}",
+        "generated": spanish_date(timezone.localtime(report.generated_at).date()),
         "headline": [
             {
                 "title": MEASURE_TITLES[m] if m != "amount" else "Monto cobrado",
@@ -140,6 +144,11 @@ def context(report: Report, *, for_print: bool = False) -> dict:
         "methodology": methodology_lines(report),
         "margin": round(behind_margin() * 100),
     }
+
+
+def _moment(moment) -> str:
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return f"{spanish_date(local.date())}, {local:%H:%M}"
 
 
 def _headline(value, measure: str) -> str:
@@ -292,8 +301,8 @@ def methodology_lines(report: Report) -> list[str]:
         "Se cuentan solo informes validados; los anulados nunca cuentan. La fecha de un "
         "servicio es la fecha de fin de su informe.",
         "Monto cobrado: suma de los montos de los servicios, en soles; los gratuitos cuentan 0.",
-        f"Datos al {spanish_date(report.fresh_as_of.date())}, {report.fresh_as_of:%H:%M} "
-        "(modelo analítico de citesmart).",
+        f"Datos al {_moment(report.fresh_as_of)} (hora de Lima), según el modelo analítico de "
+        "citesmart, derivado de los registros de servicios.",
         f"Reserva estadística: las filas con menos de {report.threshold} unidades productivas "
         "distintas se muestran con «*» y sin cifras, para no revelar datos de una empresa o "
         "persona.",

@@ -65,17 +65,18 @@ class TargetAdmin(CenterScopedAdmin):
 
     def _selection(self, request: HttpRequest):
         years = queries.target_years(request.user)
+        fallback = queries.default_year(request.user) or date.today().year
         try:
-            year = int(request.GET.get("anio") or (years[0] if years else date.today().year))
+            year = int(request.GET.get("anio") or fallback)
         except ValueError:
-            year = years[0] if years else date.today().year
+            year = fallback
         as_of, error = None, ""
         if request.GET.get("corte"):
             try:
                 as_of = parse_date(request.GET["corte"])
             except ValueError as problem:
                 error = f"Fecha de corte: {problem}."
-        indicator = request.GET.get("indicador") or ""
+        indicator = request.GET.get("indicador", "services")
         targets = queries.visible_targets(request.user, year)
         if indicator:
             targets = targets.filter(indicator=indicator)

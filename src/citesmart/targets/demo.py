@@ -1,7 +1,9 @@
-"""Demo targets: each center's goal is last year's achievement plus a growth it was asked for.
+"""Demo targets, drawn around the demo history so the progress page shows a realistic mix.
 
-Deterministic (growth derived from the center code), idempotent (setting the same value again
-adds no version), and with one revision so the history page has something to show.
+A year the demo history covers gets goals between 85 % and 120 % of what each center did
+(some end ahead, a few behind); a later year gets last year's figures plus a growth. The
+factor comes from the center code, so the targets are deterministic; setting the same value
+again adds no version; the national goals have one revision so the history page shows one.
 """
 
 import hashlib
@@ -16,35 +18,39 @@ DEMO_REASON = "Meta de demostración, a partir del logro del año anterior."
 REVISION_REASON = (
     "Revisión de demostración: se ajusta la meta tras la evaluación del primer semestre."
 )
-INDICATORS = (Indicator.SERVICES, Indicator.UNITS, Indicator.NEW_UNITS)
+INDICATORS = [Indicator.SERVICES, Indicator.UNITS, Indicator.NEW_UNITS]
 
 
-def growth(code: str, indicator: str, year: int) -> float:
-    """Between -8 % and +12 %: some centers end up ahead of their goal, some behind."""
+def growth(code: str, indicator: str, year: int, low: float, high: float) -> float:
     digest = hashlib.sha256(f"{code}:{indicator}:{year}".encode()).digest()
-    return 0.92 + 0.20 * digest[0] / 255
+    return low + (high - low) * digest[0] / 255
 
 
 def load_demo_targets(years: list[int], say: Callable[[str], None] = print) -> int:
     created = 0
     centers = {c.code: c for c in Center.objects.all()}
     for year in years:
-        previous = figures(Filters(years=(year - 1,)), by=["center"], measures=list(INDICATORS))
+        previous = figures(Filters(years=(year,)), by=["center"], measures=INDICATORS)
+        low, high = 0.85, 1.20
+        if not previous.totals["services"]:  # a year not yet lived: last year plus growth
+            previous = figures(Filters(years=(year - 1,)), by=["center"], measures=INDICATORS)
+            low, high = 1.0, 1.12
         for row in previous.rows:
             center = centers.get(row["center"])
             if center is None or not row["services"]:
                 continue
             for indicator in INDICATORS:
-                value = round(row[indicator] * growth(center.code, indicator, year))
+                value = round(row[indicator] * growth(center.code, indicator, year, low, high))
                 if value > 0:
                     created += _set(center, year, indicator, value, DEMO_REASON)
         for indicator in INDICATORS:
             total = previous.totals[indicator]
             national = Target.make_key(None, year, indicator, None, None)
             if total and not Target.objects.filter(key=national).exists():
-                first = round(total * 1.02, -2)
+                first = round(total * low * 0.98, -2)
                 created += _set(None, year, indicator, first, DEMO_REASON, Phasing.EVEN)
-                created += _set(None, year, indicator, round(total * 1.06, -2), REVISION_REASON)
+                second = round(total * (low + high) / 2 * 0.98, -2)
+                created += _set(None, year, indicator, second, REVISION_REASON)
         say(f"Metas de demostración {year}: listas.")
     return created
 

@@ -52,6 +52,16 @@ def target_years(user) -> list[int]:
     return sorted(set(visible_targets(user).values_list("year", flat=True)), reverse=True)
 
 
+def default_year(user) -> int | None:
+    """The latest target year that already has counted services (else the latest one)."""
+    years = target_years(user)
+    if not years:
+        return None
+    answer = figures(Filters(), by=["year"], measures=["services"])
+    counted = {int(row["year"]) for row in answer.rows if row["services"]}
+    return next((y for y in years if y in counted), years[0])
+
+
 def default_as_of(year: int, today: date | None = None) -> date:
     today = today or timezone.localdate()
     return min(today, date(year, 12, 31))
