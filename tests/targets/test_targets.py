@@ -96,6 +96,20 @@ def test_seasonal_phasing_follows_previous_years(world, national_admin):
     assert sum(version.monthly_shares) == pytest.approx(1, abs=1e-4)
 
 
+def test_units_are_phased_by_the_share_of_the_year_reached(world, national_admin):
+    """Distinct units do not add up by month: the profile is cumulative, ending at 100 %."""
+    version = set_target(national_admin, center=None, year=2025, indicator="units", value=10)
+    shares = version.monthly_shares
+    assert sum(shares) == pytest.approx(1, abs=1e-4) and min(shares) >= 0
+    years = [y for y in (2022, 2023, 2024) if figures(Filters(years=[y])).totals["units"]]
+    by_june = [
+        figures(Filters(years=[y], date_to=date(y, 6, 30))).totals["units"]
+        / figures(Filters(years=[y])).totals["units"]
+        for y in years
+    ]
+    assert sum(shares[:6]) == pytest.approx(sum(by_june) / len(by_june), abs=1e-4)
+
+
 def _page(client, **params):
     return client.get(reverse("admin:targets_target_changelist"), params)
 

@@ -88,15 +88,19 @@ def _targets_text(report: Report) -> list[str]:
     services = [p for p in report.targets if p.target.indicator == "services"]
     if not services:
         return []
-    main = next((p for p in services if not p.target.center_id), None) or (
-        services[0] if len(services) == 1 else None
-    )
+    own = report.center.pk if report.center else None
+    main = next((p for p in services if p.target.center_id == own), None)
     text = []
     if main is not None:
         text.append(
             f"La meta de servicios de {main.target.year} es de {number(main.value)}; al corte se "
-            f"alcanzó el {number(main.percent, 1)} % y, al ritmo habitual de los años anteriores, "
-            f"el año cerraría en torno a {number(main.projection or 0)} servicios."
+            f"alcanzó el {number(main.percent, 1)} %"
+            + (
+                "."
+                if report.period.full_year or main.projection is None
+                else " y, al ritmo habitual de los años anteriores, el año cerraría en torno a "
+                f"{number(main.projection)} servicios."
+            )
         )
     behind = [p for p in services if p.target.center_id and p.behind]
     if behind and report.center is None:

@@ -13,6 +13,7 @@ from citesmart.analytics.queries import Filters, figures
 from citesmart.network.models import Center
 from citesmart.targets.actions import set_target
 from citesmart.targets.models import Indicator, Phasing, Target
+from citesmart.targets.seasonality import EVEN, history_filters, seasonal_shares_by_center
 
 DEMO_REASON = "Meta de demostración, a partir del logro del año anterior."
 REVISION_REASON = (
@@ -35,14 +36,17 @@ def load_demo_targets(years: list[int], say: Callable[[str], None] = print) -> i
         if not previous.totals["services"]:  # a year not yet lived: last year plus growth
             previous = figures(Filters(years=(year - 1,)), by=["center"], measures=INDICATORS)
             low, high = 1.0, 1.12
+        history = history_filters(year, center=None, category=None, chain=None)
+        profiles = {i: seasonal_shares_by_center(year, i, history) for i in INDICATORS}
         for row in previous.rows:
             center = centers.get(row["center"])
             if center is None or not row["services"]:
                 continue
             for indicator in INDICATORS:
                 value = round(row[indicator] * growth(center.code, indicator, year, low, high))
+                shares = profiles[indicator].get(center.code, EVEN)
                 if value > 0:
-                    created += _set(center, year, indicator, value, DEMO_REASON)
+                    created += _set(center, year, indicator, value, DEMO_REASON, shares=shares)
         for indicator in INDICATORS:
             total = previous.totals[indicator]
             national = Target.make_key(None, year, indicator, None, None)
@@ -55,7 +59,7 @@ def load_demo_targets(years: list[int], say: Callable[[str], None] = print) -> i
     return created
 
 
-def _set(center, year, indicator, value, reason, phasing=Phasing.SEASONAL) -> int:
+def _set(center, year, indicator, value, reason, phasing=Phasing.SEASONAL, shares=None) -> int:
     version = set_target(
         None,
         center=center,
@@ -64,5 +68,6 @@ def _set(center, year, indicator, value, reason, phasing=Phasing.SEASONAL) -> in
         value=value,
         phasing=phasing,
         reason=reason,
+        shares=shares,
     )
     return 1 if version.reason == reason and version.value == value else 0

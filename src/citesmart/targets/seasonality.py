@@ -7,12 +7,17 @@ from what was achieved to date. Both read the same history: the three previous y
 import calendar
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
 from citesmart.analytics.queries import Filters, InvalidQuery, figures
 
 HISTORY_YEARS = 3
 EVEN = [1 / 12] * 12
+# Distinct units do not add up month by month (a unit served in March and May counts once in
+# the year), so their profile is the share of the year's units already reached at each month
+# end; the other indicators add up and use monthly sums.
+CUMULATIVE = {"units"}
 
 
 def history_filters(year: int, *, center: str | None, category: str | None, chain: str | None):
@@ -43,21 +48,55 @@ def seasonal_shares(
     chain: str | None = None,
 ) -> list[float]:
     """Each month's share of the indicator in the previous years (even if none)."""
+    filters = history_filters(year, center=center, category=category, chain=chain)
     try:
-        answer = figures(
-            history_filters(year, center=center, category=category, chain=chain),
-            by=["month"],
-            measures=[indicator],
-        )
+        if indicator in CUMULATIVE:
+            return cumulative_shares(filters, indicator, by_center=False).get(None, list(EVEN))
+        answer = figures(filters, by=["month"], measures=[indicator])
     except InvalidQuery:  # a center or code the read model does not know yet: no history
         return list(EVEN)
     return shares_from_rows((row["month"], row[indicator]) for row in answer.rows)
 
 
+def cumulative_shares(filters, indicator: str, *, by_center: bool) -> dict:
+    """Monthly shares from the part of each history year reached by every month end.
+
+    Keys are center codes (or None for the whole selection); 13 queries per history year.
+    """
+    by = ["center"] if by_center else []
+    reached: dict = defaultdict(lambda: [0.0] * 12)
+    years: dict = defaultdict(int)
+    for year in filters.years:
+        whole = _by_key(figures(replace(filters, years=(year,)), by=by, measures=[indicator]), by)
+        for key, total in whole.items():
+            if total:
+                years[key] += 1
+        for month in range(1, 13):
+            end = date(year, month, calendar.monthrange(year, month)[1])
+            part = replace(filters, years=(year,), date_to=end)
+            so_far = _by_key(figures(part, by=by, measures=[indicator]), by)
+            for key, total in whole.items():
+                if total:
+                    reached[key][month - 1] += so_far.get(key, 0) / total
+    shares = {}
+    for key, sums in reached.items():
+        curve = [value / years[key] for value in sums]
+        shares[key] = [curve[0]] + [curve[i] - curve[i - 1] for i in range(1, 12)]
+    return shares
+
+
+def _by_key(answer, by: list[str]) -> dict:
+    if not by:
+        return {None: float(answer.totals[answer.measures[0]] or 0)}
+    return {row["center"]: float(row[answer.measures[0]] or 0) for row in answer.rows}
+
+
 def seasonal_shares_by_center(
     year: int, indicator: str, filters: Filters
 ) -> dict[str, list[float]]:
-    """The same profile for every center at once (one query), keyed by center code."""
+    """The same profile for every center at once, keyed by center code."""
+    if indicator in CUMULATIVE:
+        return cumulative_shares(filters, indicator, by_center=True)
     answer = figures(filters, by=["center", "month"], measures=[indicator])
     grouped: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for row in answer.rows:
