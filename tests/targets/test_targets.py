@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from openpyxl import load_workbook
 from tests.analytics.conftest import build_world, record
 
 from citesmart.analytics.queries import Filters, figures
@@ -130,6 +131,9 @@ def test_a_manager_sees_only_their_center(
     exported = client.get(reverse("admin:targets_target_export", args=["csv"]), {"anio": 2025})
     csv_text = b"".join(exported.streaming_content).decode("utf-8-sig")
     assert center_a.name in csv_text and center_b.name not in csv_text
+    workbook = client.get(reverse("admin:targets_target_export", args=["xlsx"]), {"anio": 2025})
+    sheet = load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [center_a.name]
     everything = _page(client_for(national_admin), anio=2025, orden="avance", dir="desc")
     body = everything.content.decode()
     assert center_a.name in body and center_b.name in body and "Red CITE (nacional)" in body
