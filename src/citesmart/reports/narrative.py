@@ -47,8 +47,8 @@ def paragraphs(report: Report) -> list[str]:
         if c
     ]
     if changes:
-        same = "el mismo periodo de" if not p.full_year else "el año"
-        out.append(f"Frente a {same} {p.year - 1}, {_listing(changes)}.")
+        same = "al mismo periodo de" if not p.full_year else "a"
+        out.append(f"Frente {same} {p.year - 1}, {_listing(changes)}.")
     ranking = []
     if report.center is None and (leaders := _leaders(report.tables.get("center"))):
         ranking.append(f"Los centros con más servicios fueron {_listing(leaders)}.")
@@ -92,16 +92,16 @@ def _targets_text(report: Report) -> list[str]:
     main = next((p for p in services if p.target.center_id == own), None)
     text = []
     if main is not None:
-        text.append(
-            f"La meta de servicios de {main.target.year} es de {number(main.value)}; al corte se "
-            f"alcanzó el {number(main.percent, 1)} %"
-            + (
-                "."
-                if report.period.full_year or main.projection is None
-                else " y, al ritmo habitual de los años anteriores, el año cerraría en torno a "
+        goal = f"La meta de servicios de {main.target.year}"
+        reached = f"{number(main.percent, 1)} %"
+        if report.period.full_year or main.projection is None:
+            text.append(f"{goal} fue de {number(main.value)}; se alcanzó el {reached}.")
+        else:
+            text.append(
+                f"{goal} es de {number(main.value)}; al corte se alcanzó el {reached} y, al ritmo "
+                "habitual de los años anteriores, el año cerraría en torno a "
                 f"{number(main.projection)} servicios."
             )
-        )
     behind = [p for p in services if p.target.center_id and p.behind]
     if behind and report.center is None:
         text.append(
