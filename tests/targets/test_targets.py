@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 from tests.analytics.conftest import build_world, record
@@ -189,3 +190,19 @@ def test_loading_is_all_or_nothing(national_admin, center_a, read_model):
 def test_managers_cannot_load_targets(manager_a, read_model):
     with pytest.raises(PermissionDenied):
         import_targets(manager_a, _sheet([]), filename="metas.csv")
+
+
+def test_the_command_loads_a_file_or_explains_why_not(tmp_path, center_a, read_model):
+    good, bad = tmp_path / "metas.csv", tmp_path / "malas.csv"
+    write_csv(
+        good,
+        ["Centro", "Año", "Indicador", "Meta"],
+        [[center_a.code, 2026, "monto", "S/ 1 500,50"]],
+    )
+    write_csv(bad, ["Centro", "Año", "Indicador"], [[center_a.code, 2026, "monto"]])
+    out = io.StringIO()
+    call_command("load_targets", str(good), stdout=out)
+    assert "Se registraron 1 meta(s)" in out.getvalue()
+    assert Target.objects.get().current.value == Decimal("1500.50")
+    with pytest.raises(CommandError, match=r"Faltan columnas obligatorias en «malas\.csv»: Meta"):
+        call_command("load_targets", str(bad))
