@@ -4,6 +4,7 @@ from citesmart.portal.formatting import number, soles
 from citesmart.reports.build import Report, Table
 
 LEADERS = 4
+NBSP = "\u00a0"  # keeps "S/" on the line of its amount
 
 
 def _listing(items: list[str]) -> str:
@@ -36,7 +37,7 @@ def paragraphs(report: Report) -> list[str]:
         f"{when}, {subject} brindó {number(t['services'])} servicios tecnológicos "
         f"en {number(report.reports)} informes de servicio a {number(t['units'])} unidades "
         f"productivas, {number(t['new_units'])} de ellas atendidas por primera vez en la red. "
-        f"Los servicios pagados sumaron {soles(t['amount'])}."
+        f"Los servicios pagados sumaron {soles(t['amount']).replace(' ', NBSP, 1)}."
     ]
     changes = [
         c
