@@ -9,5 +9,6 @@ admin.site.index_title = _("Administración")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("cuenta/", include("citesmart.accounts.urls")),
+    path("datos/", include("citesmart.opendata.urls")),
     path("", include("citesmart.portal.urls")),
 ]
