@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "citesmart.records",
     "citesmart.analytics",
     "citesmart.service_requests",
+    "citesmart.opendata",
     "citesmart.portal",
     "citesmart.targets",
     "citesmart.reports",
