@@ -162,7 +162,6 @@ def test_a_failed_run_leaves_the_previous_release_online(world, client, monkeypa
     first, _ = publish.publish(now=FIRST)
     before = client.get("/datos/servicios.csv")
     served = b"".join(before.streaming_content)
-    before.close()
 
     def broken(resource, rows, path):
         raise OSError("disco lleno")
@@ -174,7 +173,6 @@ def test_a_failed_run_leaves_the_previous_release_online(world, client, monkeypa
     assert [p.name for p in publish.releases_dir().iterdir()] == [first.name]
     after = client.get("/datos/servicios.csv")
     assert b"".join(after.streaming_content) == served
-    after.close()
 
 
 def test_invalid_rows_are_refused_before_anything_is_switched(world, monkeypatch):
