@@ -69,6 +69,9 @@ def test_the_package_validates_with_frictionless(world, frictionless_validate):
     folder, _ = publish.publish(now=FIRST)
     report = frictionless_validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert len(report.tasks) == len(catalog.RESOURCES)
+    rows = {task.name: task.stats.get("rows", 0) for task in report.tasks}
+    assert rows["servicios"] == figures().totals["services"] > 0
     package = json.loads((folder / "datapackage.json").read_text())
     assert [r["name"] for r in package["resources"]] == [r.name for r in catalog.RESOURCES]
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
