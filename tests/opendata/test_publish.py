@@ -69,6 +69,9 @@ def test_the_package_validates_with_frictionless(world, frictionless_validate):
     folder, _ = publish.publish(now=FIRST)
     report = frictionless_validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    assert len(report.tasks) == len(catalog.RESOURCES)
+    rows = {task.name: task.stats.get("rows", 0) for task in report.tasks}
+    assert rows["servicios"] == figures().totals["services"] > 0
     package = json.loads((folder / "datapackage.json").read_text())
     assert [r["name"] for r in package["resources"]] == [r.name for r in catalog.RESOURCES]
     assert package["licenses"][0]["name"] == "CC-BY-4.0"
@@ -162,7 +165,6 @@ def test_a_failed_run_leaves_the_previous_release_online(world, client, monkeypa
     first, _ = publish.publish(now=FIRST)
     before = client.get("/datos/servicios.csv")
     served = b"".join(before.streaming_content)
-    before.close()
 
     def broken(resource, rows, path):
         raise OSError("disco lleno")
@@ -174,7 +176,6 @@ def test_a_failed_run_leaves_the_previous_release_online(world, client, monkeypa
     assert [p.name for p in publish.releases_dir().iterdir()] == [first.name]
     after = client.get("/datos/servicios.csv")
     assert b"".join(after.streaming_content) == served
-    after.close()
 
 
 def test_invalid_rows_are_refused_before_anything_is_switched(world, monkeypatch):
