@@ -14,18 +14,19 @@ import io
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Model
+from django.db.models import BooleanField, Model, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -53,12 +54,18 @@ from citesmart.lib.spreadsheets import (
 from citesmart.lib.text import fold
 from citesmart.lib.values import clean_text, is_blank, parse_amount, parse_date, parse_ubigeo
 from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
-from citesmart.records.actions import AttendedUnit, check_report_rules, record_service_report
+from citesmart.records.actions import (
+    KEEP,
+    AttendedUnit,
+    check_report_rules,
+    record_service_report,
+)
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, Service, ServiceReport
 from citesmart.records.snapshots import diff, snapshot_report, unit_snapshot
 from citesmart.records.template import COLUMNS, REJECTION_COLUMN, match_column
 from citesmart.units.actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit, SizeClass
+from citesmart.units.queries import survivor
 
 BULK_MIN_ROWS = 500
 """From this many rows to write, the bulk writer is used instead of one action per report."""
@@ -323,7 +330,6 @@ class _Row:
     raw: list[CellValue]
     code: str = ""
     report: dict[str, Any] = field(default_factory=dict)
-    shown: dict[str, str] = field(default_factory=dict)
     document_type: str = DocumentType.NONE
     document_number: str = ""
     name: str = ""
@@ -412,7 +418,8 @@ class _Lookups:
     def memo(self, kind: str, value: Any, parse: Callable[[Any, "_Lookups"], Any]) -> tuple:
         """(parsed, error) of a cell, memoised: dates, categories, places, documents and
         amounts repeat on every row of a report and across reports."""
-        key = (kind, _typed(value))
+        # 1, 1.0 and True are equal dictionary keys, but not the same cell: the type counts.
+        key = (kind, value.__class__, _typed(value) if value.__class__ is tuple else value)
         found = self._memo.get(key)
         if found is None:
             try:
@@ -425,11 +432,8 @@ class _Lookups:
         return found
 
 
-def _typed(value: Any) -> Any:
-    # 1, 1.0 and True are equal dictionary keys, but not the same cell.
-    if isinstance(value, tuple):
-        return tuple((type(v), v) for v in value)
-    return type(value), value
+def _typed(value: tuple) -> tuple:
+    return tuple((type(v), v) for v in value)
 
 
 def _choices(choices: list[tuple[str, Any]]) -> dict[str, str]:
@@ -499,8 +503,10 @@ def _map_headers(ctx: _Context, table: Table) -> None:
 def _parse_row(number: int, values: list[CellValue], columns: _Columns, lookups: _Lookups) -> _Row:
     row = _Row(number, values)
 
+    where = columns.index  # rows come padded to the headers' width
+
     def cell(name: str) -> CellValue:
-        index = columns.index.get(name)
+        index = where.get(name)
         return values[index] if index is not None else None
 
     def fail(name: str, message: str) -> None:
@@ -511,13 +517,13 @@ def _parse_row(number: int, values: list[CellValue], columns: _Columns, lookups:
         fail("codigo_informe", "falta el código del informe")
     elif len(row.code) > _MAX_CODE:
         fail("codigo_informe", f"el código tiene más de {_MAX_CODE} caracteres")
+    memo, report = lookups.memo, row.report
     for name, column in _REPORT_FIELD_COLUMNS.items():
-        value, error = lookups.memo(name, cell(column), _REPORT_PARSERS[name])
-        row.shown[name] = clean_text(cell(column))
+        value, error = memo(name, cell(column), _REPORT_PARSERS[name])
         if error:
             fail(column, error)
         else:
-            row.report[name] = value
+            report[name] = value
     _parse_unit(row, cell, fail, lookups)
     return row
 
@@ -700,7 +706,8 @@ def _add_to_draft(drafts: dict[str, _Draft], row: _Row, ctx: _Context) -> None:
                         row.number,
                         label(_REPORT_FIELD_COLUMNS[name]),
                         f"no coincide con la fila {first.number} del mismo informe "
-                        f"«{draft.code}» («{first.shown[name] or 'vacío'}»); las filas de un "
+                        f"«{draft.code}» («{_shown(first, name, ctx.columns) or 'vacío'}»); "
+                        "las filas de un "
                         "informe deben tener los mismos datos del informe",
                     )
                 )
@@ -715,6 +722,12 @@ def _add_to_draft(drafts: dict[str, _Draft], row: _Row, ctx: _Context) -> None:
                 )
             )
     draft.rows.append(row)
+
+
+def _shown(row: _Row, name: str, columns: _Columns) -> str:
+    """A report field of a row as written in the file, for messages."""
+    index = columns.index.get(_REPORT_FIELD_COLUMNS[name])
+    return clean_text(row.raw[index]) if index is not None else ""
 
 
 def _check_report(ctx: _Context, draft: _Draft) -> None:
@@ -825,6 +838,15 @@ class _ReportPlan:
     before: dict[str, Any] | None
     after: dict[str, Any]
     outcome: str  # "created" | "updated" | "unchanged", as RecordResult.outcome
+    current: list["_Current"] = field(default_factory=list)
+
+
+class _Current(NamedTuple):
+    """A service the report has in the database."""
+
+    pk: int
+    unit_id: int
+    amount: Decimal
 
 
 @dataclass
@@ -843,26 +865,39 @@ class _Planner:
 
     def plan(self, drafts: list[_Draft], *, lock: bool) -> _Plan:
         plan = _Plan()
-        existing = self._existing_reports([d.code for d in drafts], lock=lock)
+        existing, services = self._existing_reports([d.code for d in drafts], lock=lock)
         units = _UnitIndex(self.center, [row for draft in drafts for row in draft.rows])
         for draft in drafts:
             attended = [units.resolve(row, plan) for row in draft.rows]
-            plan.reports.append(self._report_plan(draft, attended, existing.get(draft.code)))
+            report = existing.get(draft.code)
+            current = services.get(report.pk, []) if report is not None else []
+            plan.reports.append(self._report_plan(draft, attended, report, current))
         return plan
 
-    def _existing_reports(self, codes: list[str], *, lock: bool) -> dict[str, ServiceReport]:
+    def _existing_reports(
+        self, codes: list[str], *, lock: bool
+    ) -> tuple[dict[str, ServiceReport], dict[int, list["_Current"]]]:
+        """The center's reports with these codes, and their services as plain tuples."""
         found: dict[str, ServiceReport] = {}
-        for start in range(0, len(codes), _CHUNK):
-            query = ServiceReport.objects.filter(
-                center=self.center, code__in=codes[start : start + _CHUNK]
-            )
-            if lock:  # as record_service_report does, row by row
-                query = query.select_for_update()
-            found |= {r.code: r for r in query.prefetch_related("services")}
-        return found
+        query = ServiceReport.objects.filter(center=self.center)
+        if lock:  # as record_service_report does, row by row
+            query = query.select_for_update()
+        for chunk in _any_of(query, "code", codes):
+            found |= {r.code: r for r in chunk}
+        services: dict[int, list[_Current]] = defaultdict(list)
+        ids = [r.pk for r in found.values()]
+        rows = Service.objects.values_list("pk", "report_id", "unit_id", "amount")
+        for chunk in _any_of(rows, "report_id", ids):
+            for pk, report_id, unit_id, amount in chunk:
+                services[report_id].append(_Current(pk, unit_id, amount))
+        return found, services
 
     def _report_plan(
-        self, draft: _Draft, units: list[ProductiveUnit], report: ServiceReport | None
+        self,
+        draft: _Draft,
+        units: list[ProductiveUnit],
+        report: ServiceReport | None,
+        current: list["_Current"],
     ) -> _ReportPlan:
         values = _report_values(draft, report, self.center)
         amounts = [_amount(row, values["is_free"]) for row in draft.rows]
@@ -870,10 +905,33 @@ class _Planner:
             ([_unit_key(u), str(a)] for u, a in zip(units, amounts, strict=True)),
             key=lambda s: (isinstance(s[0], str), s[0], s[1]),
         )
-        before = snapshot_report(report) if report is not None else None
+        before = (
+            snapshot_report(report, [(c.unit_id, c.amount) for c in current])
+            if report is not None
+            else None
+        )
         after = _snapshot(values, services, cancel_reason=_cancel_reason(report, values))
         outcome = "created" if before is None else "unchanged" if before == after else "updated"
-        return _ReportPlan(draft, values, units, report, before, after, outcome)
+        return _ReportPlan(draft, values, units, report, before, after, outcome, current)
+
+
+def _any_of(query: QuerySet, name: str, values: list[Any]) -> Iterator[QuerySet]:
+    """`query` filtered on `name` IN `values`, as few queries as the database allows.
+
+    PostgreSQL takes the whole list as one array parameter (`= ANY(%s)`): one query, and no
+    per-value work in Django's lookup machinery; elsewhere the list goes in chunks.
+    """
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        column = query.model._meta.get_field(name).column
+        table = query.model._meta.db_table
+        # Identifiers come from the model's meta, the values go as one parameter.
+        condition = RawSQL(f'"{table}"."{column}" = ANY(%s)', (values,), BooleanField())  # noqa: S611
+        yield query.filter(condition)
+        return
+    for start in range(0, len(values), _CHUNK):
+        yield query.filter(**{f"{name}__in": values[start : start + _CHUNK]})
 
 
 def _unit_key(unit: ProductiveUnit) -> Any:
@@ -942,27 +1000,15 @@ def _pk(obj: Any) -> Any:
     return obj.pk if obj is not None else None
 
 
-class _UnitIndex:
-    """units.queries.find_unit and units.actions.get_or_create_unit, replayed over dicts."""
+class _Known:
+    """Units by document, by the person behind a DNI or RUC 10, and (undocumented) by name."""
 
-    def __init__(self, center: Center, rows: list[_Row]) -> None:
-        self.center = center
+    def __init__(self) -> None:
         self.by_document: dict[tuple[str, str], ProductiveUnit] = {}
         self.by_person: dict[str, list[ProductiveUnit]] = defaultdict(list)
         self.by_name: dict[tuple[str, str | None], ProductiveUnit] = {}
-        numbers = sorted({r.document_number for r in rows if r.document_number})
-        people = sorted({r.identity[1] for r in rows if r.identity[0] == "persona"})
-        live = ProductiveUnit.objects.filter(merged_into__isnull=True).order_by("name", "pk")
-        for start in range(0, max(len(numbers), len(people)), _CHUNK):
-            for unit in live.filter(document_number__in=numbers[start : start + _CHUNK]):
-                self._add(unit)
-            for unit in live.filter(person_dni__in=people[start : start + _CHUNK]):
-                self._add(unit)
-        if any(r.document_type == DocumentType.NONE for r in rows):
-            for unit in live.filter(document_type=DocumentType.NONE, registered_by=center):
-                self._add(unit)
 
-    def _add(self, unit: ProductiveUnit) -> None:
+    def add(self, unit: ProductiveUnit) -> None:
         if unit.document_type == DocumentType.NONE:
             self.by_name.setdefault((unit.name.upper(), unit.district_id), unit)
             return
@@ -980,6 +1026,55 @@ class _UnitIndex:
             found = people[0] if people else None
         return found
 
+
+class _UnitIndex:
+    """units.queries.find_unit and units.actions.get_or_create_unit, replayed over dicts."""
+
+    def __init__(self, center: Center, rows: list[_Row]) -> None:
+        self.center = center
+        self.live, self.merged = _Known(), _Known()
+        self._survivors: dict[int, ProductiveUnit] = {}
+        numbers = sorted({r.document_number for r in rows if r.document_number})
+        people = sorted({r.identity[1] for r in rows if r.identity[0] == "persona"})
+        undocumented = any(r.document_type == DocumentType.NONE for r in rows)
+        units = ProductiveUnit.objects.order_by("name", "pk")
+        for known, query in (
+            (self.live, units.filter(merged_into__isnull=True)),
+            (self.merged, units.filter(merged_into__isnull=False)),
+        ):
+            chunks = [*_any_of(query, "document_number", numbers)]
+            chunks += [*_any_of(query, "person_dni", people)]
+            if undocumented:
+                chunks.append(query.filter(document_type=DocumentType.NONE, registered_by=center))
+            for chunk in chunks:  # documents first, as find_unit looks
+                for unit in chunk:
+                    known.add(unit)
+        for people_units in self.live.by_person.values():
+            people_units.sort(key=lambda u: (u.name, u.pk))
+
+    def _add(self, unit: ProductiveUnit) -> None:
+        self.live.add(unit)
+
+    def find(self, row: _Row) -> ProductiveUnit | None:
+        found = self.live.find(row)
+        if found is not None:
+            return found
+        merged = self.merged.find(row)
+        if merged is None:
+            return None
+        if merged.pk not in self._survivors:  # rare: one query per merge followed
+            self._survivors[merged.pk] = self._live_twin(survivor(merged))
+        return self._survivors[merged.pk]
+
+    def _live_twin(self, unit: ProductiveUnit) -> ProductiveUnit:
+        """The survivor as this index holds it, so a RUC 10 upgrade is seen by later rows."""
+        if unit.document_type == DocumentType.NONE:
+            return unit
+        known = self.live.by_document.setdefault((unit.document_type, unit.document_number), unit)
+        if known is unit and unit.person_dni:
+            self.live.by_person[unit.person_dni].append(unit)
+        return known
+
     def resolve(self, row: _Row, plan: _Plan) -> ProductiveUnit:
         unit = self.find(row)
         if unit is None:
@@ -988,11 +1083,15 @@ class _UnitIndex:
             plan.unit_audits.append(
                 _UnitAudit(unit, AuditEntry.Action.CREATE, None, unit_snapshot(unit), str(unit))
             )
-        elif unit.document_type == DocumentType.DNI and row.document_type == DocumentType.RUC:
+        elif (
+            unit.document_type == DocumentType.DNI
+            and row.document_type == DocumentType.RUC
+            and row.identity == ("persona", unit.person_dni)
+        ):
             before = unit_snapshot(unit)
-            del self.by_document[(unit.document_type, unit.document_number)]
+            self.live.by_document.pop((unit.document_type, unit.document_number), None)
             unit.document_type, unit.document_number = DocumentType.RUC, row.document_number
-            self.by_document[(unit.document_type, unit.document_number)] = unit
+            self.live.by_document[(unit.document_type, unit.document_number)] = unit
             if unit.pk is not None and unit not in plan.upgraded_units:
                 plan.upgraded_units.append(unit)
             plan.unit_audits.append(
@@ -1110,7 +1209,6 @@ def _record_with_actions(
         )
         created_units += created
         attended.append(AttendedUnit(unit, _amount(row, values["is_free"])))
-    district = values["delivery_district_id"]
     recorded = record_service_report(
         center=ctx.center,
         code=draft.code,
@@ -1120,13 +1218,13 @@ def _record_with_actions(
         category=values["category"],
         catalogue_service=values["catalogue_service"],
         chain=values["chain"],
-        delivery_district=District.objects.get(pk=district) if district else None,
+        delivery_district=KEEP,  # the planner's values keep these four, as the action does
         status=values["status"],
         is_free=values["is_free"],
         programme=values["programme"],
-        participants=values["participants"],
-        hours=values["hours"],
-        notes=values["notes"],
+        participants=KEEP,
+        hours=KEEP,
+        notes=KEEP,
         actor=ctx.user,
         source=AuditEntry.Source.IMPORT,
         batch=batch,
@@ -1220,15 +1318,14 @@ class _BulkWriter:
                 unit.pk: _amount(row, plan.values["is_free"])
                 for unit, row in zip(plan.units, plan.draft.rows, strict=True)
             }
-            current = {s.unit_id: s for s in report.services.all()} if plan.before else {}
+            current = {s.unit_id: s for s in plan.current}
             delete += [s.pk for unit_id, s in current.items() if unit_id not in wanted]
             for unit_id, amount in wanted.items():
                 service = current.get(unit_id)
                 if service is None:
                     create.append((report.pk, unit_id, amount))
                 elif service.amount != amount:
-                    service.amount = amount
-                    update.append(service)
+                    update.append(Service(pk=service.pk, amount=amount))
             # New units have their ids now: the audit snapshot gets them.
             plan.after = {**plan.after, "services": sorted([u, str(a)] for u, a in wanted.items())}
         for start in range(0, len(delete), _CHUNK):
