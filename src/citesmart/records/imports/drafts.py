@@ -158,12 +158,17 @@ class _StandIn:
     """What check_report_rules reads of a unit, without building a model per row."""
 
     pk: int
-    document_label: str
+    row: Row
+
+    @property
+    def document_label(self) -> str:
+        """Only read for a tariff warning: not translated for every row."""
+        kind, number = self.row.document_type, self.row.document_number
+        return f"{DocumentType(kind).label} {number}".strip()
 
 
 def _placeholder_unit(row: Row, index: int) -> Any:
-    label = f"{DocumentType(row.document_type).label} {row.document_number}".strip()
-    return _StandIn(index, label)
+    return _StandIn(index, row)
 
 
 def service_amount(row: Row, is_free: bool) -> Decimal:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, Model, QuerySet
 from django.db.models.expressions import RawSQL
 
 from citesmart.lib.identity import (
@@ -86,8 +86,11 @@ class Planner:
         query = ServiceReport.objects.filter(center=self.center)
         if lock:  # as record_service_report does, row by row
             query = query.select_for_update()
+        center_field = ServiceReport._meta.get_field("center")
         for chunk in _any_of(query, "code", codes):
-            found |= {r.code: r for r in chunk}
+            for report in chunk:
+                center_field.set_cached_value(report, self.center)  # str(report) names it
+                found[report.code] = report
         services: dict[int, list[_Current]] = defaultdict(list)
         ids = [r.pk for r in found.values()]
         rows = Service.objects.values_list("pk", "report_id", "unit_id", "amount")
@@ -183,15 +186,15 @@ def _report_values(draft: Draft, report: ServiceReport | None, center: Center) -
 def _snapshot(values: dict[str, Any], services: list[list[Any]], *, cancel_reason: str) -> dict:
     """What records.snapshots.snapshot_report will return once `values` are saved."""
     return {
-        "catalogue_service": _pk(values["catalogue_service"]),
-        "category": _pk(values["category"]),
-        "chain": _pk(values["chain"]),
+        "catalogue_service": pk_of(values["catalogue_service"]),
+        "category": pk_of(values["category"]),
+        "chain": pk_of(values["chain"]),
         "start_date": values["start_date"].isoformat(),
         "end_date": values["end_date"].isoformat(),
         "delivery_district": values["delivery_district_id"],
         "status": str(values["status"]),
         "is_free": values["is_free"],
-        "programme": _pk(values["programme"]),
+        "programme": pk_of(values["programme"]),
         "participants": values["participants"],
         "hours": str(values["hours"]) if values["hours"] is not None else None,
         "notes": values["notes"],
@@ -200,7 +203,7 @@ def _snapshot(values: dict[str, Any], services: list[list[Any]], *, cancel_reaso
     }
 
 
-def _pk(obj: Any) -> Any:
+def pk_of(obj: Any) -> Any:
     return obj.pk if obj is not None else None
 
 
@@ -312,19 +315,39 @@ class _UnitIndex:
 
     def _new(self, row: Row) -> ProductiveUnit:
         person = row.identity[1] if row.identity[0] == "persona" else ""
-        unit = ProductiveUnit(
+        unit = new_instance(
+            ProductiveUnit,
             document_type=row.document_type,
             document_number=row.document_number,
             person_dni=person,
             name=row.name,
             client_type=row.client_type,
             size_class=SizeClass.UNKNOWN,
-            district=row.district,
+            district_id=row.district.pk if row.district else None,
             department_id=row.department.pk if row.department else None,
-            registered_by=self.center,
+            registered_by_id=self.center.pk,
         )
         self._add(unit)
         return unit
+
+
+def new_instance(model: type[Model], **values: Any) -> Any:
+    """model(**values) by attribute name (foreign keys as ids), several times faster.
+
+    Positional construction skips the keyword path (related descriptors, routers), which
+    dominated building the tens of thousands of rows a large import writes.
+    """
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        fields = model._meta.concrete_fields
+        defaults = _DEFAULTS[model] = {f.attname: f.get_default() for f in fields}
+    unknown = values.keys() - defaults.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no attributes {sorted(unknown)}")
+    return model(*{**defaults, **values}.values())
+
+
+_DEFAULTS: dict[type[Model], dict[str, Any]] = {}
 
 
 def count_outcomes(result: ImportResult, plan: Plan) -> None:

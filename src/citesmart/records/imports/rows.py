@@ -83,7 +83,11 @@ class Lookups:
         """(parsed, error) of a cell, memoised: dates, categories, places, documents and
         amounts repeat on every row of a report and across reports."""
         # 1, 1.0 and True are equal dictionary keys, but not the same cell: the type counts.
-        key = (kind, value.__class__, _typed(value) if value.__class__ is tuple else value)
+        if value.__class__ is tuple:  # (document type, number)
+            first, second = value
+            key: tuple = (kind, first.__class__, first, second.__class__, second)
+        else:
+            key = (kind, value.__class__, value)
         found = self._memo.get(key)
         if found is None:
             try:
@@ -94,10 +98,6 @@ class Lookups:
                 found = (None, error.detail)
             self._memo[key] = found
         return found
-
-
-def _typed(value: tuple) -> tuple:
-    return tuple((type(v), v) for v in value)
 
 
 def _choices(choices: list[tuple[str, Any]]) -> dict[str, str]:

@@ -18,7 +18,14 @@ from citesmart.records.actions import (
     record_service_report,
 )
 from citesmart.records.imports.drafts import Draft, attach, collect_rejections, service_amount
-from citesmart.records.imports.planning import Plan, Planner, ReportPlan, count_outcomes
+from citesmart.records.imports.planning import (
+    Plan,
+    Planner,
+    ReportPlan,
+    count_outcomes,
+    new_instance,
+    pk_of,
+)
 from citesmart.records.imports.report import save_batch, update_batch
 from citesmart.records.imports.results import CHUNK, Context, Progress
 from citesmart.records.models import AuditEntry, ImportBatch, Service, ServiceReport
@@ -190,13 +197,18 @@ class _BulkWriter:
         new: list[ServiceReport] = []
         for plan in plans:
             if plan.report is None:
-                plan.report = ServiceReport(
-                    center=self.center,
+                plan.report = new_instance(
+                    ServiceReport,
+                    center_id=self.center.pk,
                     code=plan.draft.code,
-                    created_by=self.actor,
-                    import_batch=self.batch,
-                    **plan.values,
+                    created_by_id=self.actor.pk if self.actor else None,
+                    import_batch_id=self.batch.pk,
+                    **{
+                        _ATTNAMES.get(k, k): pk_of(v) if k in _ATTNAMES else v
+                        for k, v in plan.values.items()
+                    },
                 )
+                _CENTER.set_cached_value(plan.report, self.center)  # str(report) names it
                 new.append(plan.report)
                 continue
             for name, value in plan.values.items():
@@ -301,6 +313,14 @@ def _db_value(field: Any, obj: Model) -> Any:
     return value
 
 
+_CENTER = ServiceReport._meta.get_field("center")
+# plan.values' related objects -> the attribute holding their id.
+_ATTNAMES = {
+    "category": "category_id",
+    "catalogue_service": "catalogue_service_id",
+    "chain": "chain_id",
+    "programme": "programme_id",
+}
 _AUDIT_COLUMNS = (
     "action", "source", "object_type", "object_id", "object_repr", "center_id", "batch_id",
     "before", "after", "changes", "reason", "actor_id",
