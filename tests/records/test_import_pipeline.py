@@ -415,3 +415,18 @@ def test_the_file_is_kept_with_the_batch(center_a):
         assert stored.read().startswith(b"codigo_informe,")
     rejected = Path(batch.file.path.replace(".csv", "-rechazadas.csv"))
     assert rejected.read_text(encoding="utf-8-sig").splitlines()[0].endswith(",motivo")
+
+
+def test_a_merged_units_document_is_imported_onto_the_survivor(center_a, national_admin, bulk):
+    """find_unit follows merges: an old file with the duplicate's RUC does not revive it."""
+    from citesmart.units.actions import merge_units
+
+    run(center_a, [row(), row(codigo_informe="INF-002", numero_documento=RUC_B)], bulk=bulk)
+    survivor = ProductiveUnit.objects.get(document_number=RUC_A)
+    duplicate = ProductiveUnit.objects.get(document_number=RUC_B)
+    merge_units(survivor=survivor, duplicate=duplicate, actor=national_admin, reason="Mismo")
+    result = run(center_a, [row(codigo_informe="INF-003", numero_documento=RUC_B)], bulk=bulk)
+    assert result.exit_code == 0 and result.units_created == 0
+    report = ServiceReport.objects.get(center=center_a, code="INF-003")
+    assert list(report.services.values_list("unit", flat=True)) == [survivor.pk]
+    assert ProductiveUnit.objects.count() == 2
