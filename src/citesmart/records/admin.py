@@ -15,7 +15,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Count, Field, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Field, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -125,6 +125,18 @@ class ServiceReportAdmin(CenterScopedAdmin):
                 _amount=Subquery(services.annotate(total=Sum("amount")).values("total")),
             )
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        """Code (contains) or an attended unit's RUC/DNI (exact), each word required.
+
+        search_fields describe it; done here with a subquery instead of the admin's join
+        through services and units, which needs a DISTINCT over every report.
+        """
+        for word in search_term.split():
+            units = ProductiveUnit.objects.filter(Q(document_number=word) | Q(person_dni=word))
+            reports = Service.objects.filter(unit__in=units).values("report_id")
+            queryset = queryset.filter(Q(code__icontains=word) | Q(pk__in=reports))
+        return queryset, False
 
     def has_delete_permission(self, request, obj=None):
         return False  # a report is cancelled ("anulado"), never deleted
