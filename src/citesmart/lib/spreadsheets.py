@@ -712,6 +712,7 @@ def write_xlsx(
         bold=workbook.add_format({"bold": True}),
         date=workbook.add_format({"num_format": "dd/mm/yyyy"}),
         datetime=workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"}),
+        time=workbook.add_format({"num_format": "hh:mm"}),
     )
     for title, (headers, rows) in sheets.items():
         sheet = workbook.add_worksheet(_sheet_title(title))
@@ -729,6 +730,7 @@ class _XlsxFormats:
     bold: Any
     date: Any
     datetime: Any
+    time: Any
 
 
 def _write_xlsx_cell(
@@ -744,8 +746,10 @@ def _write_xlsx_cell(
         sheet.write_datetime(row, column, value.replace(tzinfo=None), formats.datetime)
     elif isinstance(value, datetime.date):
         sheet.write_datetime(row, column, value, formats.date)
+    elif isinstance(value, (datetime.time, datetime.timedelta)):
+        sheet.write_datetime(row, column, value, formats.time)
     else:
-        text = safe_cell(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+        text = str(safe_cell(ILLEGAL_CHARACTERS_RE.sub("", str(value))))
         # Line ends as XML reads them back (XlsxWriter would keep a CR as "_x000D_").
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         sheet.write_string(row, column, text, style)
