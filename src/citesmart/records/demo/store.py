@@ -112,6 +112,17 @@ def delete_demo_data() -> tuple[int, int]:
     return removed_reports, removed_units
 
 
+def refresh_statistics() -> None:
+    """ANALYZE the tables a load filled (PostgreSQL): the planner's row estimates are stale
+    right after a bulk load until autovacuum gets to it, and the back-office list's search
+    and filters pick poor plans meanwhile."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(_table(m) for m in (ServiceReport, Service, ProductiveUnit))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
 def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
