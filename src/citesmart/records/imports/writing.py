@@ -3,6 +3,7 @@
 import datetime
 import operator
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -296,13 +297,12 @@ def _insert_rows(
     """Insert plain rows (attribute names -> values) whose ids are not needed afterwards."""
     if not rows:
         return
-    if connection.vendor != "postgresql":
-        objects = [model(**dict(zip(names, row, strict=True))) for row in rows]
-        model._default_manager.bulk_create(objects, batch_size=CHUNK)
-        return
     meta = model._meta
     fields = [meta.get_field(name) for name in names]
     stamped = [f for f in meta.concrete_fields if getattr(f, "auto_now_add", False)]
+    if connection.vendor != "postgresql":
+        _insert_rows_executemany(meta, fields, stamped, rows, now)
+        return
     json = [f.get_internal_type() == "JSONField" for f in fields]
     columns = [f.column for f in fields + stamped]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -314,6 +314,28 @@ def _insert_rows(
                 Jsonb(v) if j and v is not None else v for v, j in zip(row, json, strict=True)
             ]
             copy.write_row([*values, *[now] * len(stamped)])
+
+
+def _insert_rows_executemany(
+    meta: Any, fields: list[Any], stamped: list[Any], rows: list[tuple], now: datetime.datetime
+) -> None:
+    """Other databases: one prepared INSERT run over the rows, values adapted by each field
+    as bulk_create would, without building and pre-saving a model instance per row."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields + stamped)
+    marks = ", ".join(["%s"] * (len(fields) + len(stamped)))
+    statement = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    prepare = [partial(f.get_db_prep_save, connection=connection) for f in fields]
+    stamps = [f.get_db_prep_save(now, connection=connection) for f in stamped]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            cursor.executemany(
+                statement,
+                [
+                    [*(p(v) for p, v in zip(prepare, row, strict=True)), *stamps]
+                    for row in rows[start : start + CHUNK]
+                ],
+            )
 
 
 def _db_value(field: Any, value: Any) -> Any:
