@@ -7,6 +7,7 @@ from random import Random
 import pytest
 from django.core.exceptions import ValidationError
 
+from citesmart.geo.models import District
 from citesmart.lib.identity import random_ruc, ruc_for_dni
 from citesmart.network.models import CatalogueService, ServiceCategory
 from citesmart.records.actions import (
@@ -162,7 +163,16 @@ def test_merge_moves_services_and_keeps_the_duplicate_with_history(
         action=AuditEntry.Action.MERGE, object_id=duplicate.pk, object_type="productiveunit"
     )
     assert entry.before["merged_into"] is None and entry.after["merged_into"] == survivor.pk
-    assert find_unit("ruc", duplicate.document_number) is None  # only live units are found
+    # The duplicate's document now leads to the survivor (it used to find nothing, so a
+    # re-import of an old file created the duplicate again): it holds the services.
+    assert find_unit("ruc", duplicate.document_number) == survivor
+    again, created = get_or_create_unit(
+        document_type="ruc",
+        document_number=duplicate.document_number,
+        name="Agroindustrias Moquegua",
+        center=center_b,
+    )
+    assert again == survivor and not created
 
 
 def test_ruc_10_and_dni_of_the_same_person_are_one_unit(center_a):
@@ -182,3 +192,58 @@ def test_ruc_10_and_dni_of_the_same_person_are_one_unit(center_a):
     assert created and not again and by_ruc.pk == by_dni.pk
     assert ProductiveUnit.objects.count() == 1
     assert find_unit("dni", "41234567").pk == by_dni.pk
+
+
+def test_recording_the_same_report_again_writes_nothing(center_a, unit, operator_a):
+    first = record(
+        center_a,
+        "MOQ-9",
+        [AttendedUnit(unit, Decimal("12.5"))],
+        hours=Decimal("3"),
+        participants=4,
+        actor=operator_a,
+    ).report
+    stamp = ServiceReport.objects.get(pk=first.pk).updated_at
+    again = record(
+        center_a,
+        "MOQ-9",
+        [AttendedUnit(unit, Decimal("12.50"))],
+        hours=Decimal("3.0"),
+        participants=4,
+        actor=operator_a,
+    )
+    assert again.outcome == "unchanged"
+    assert ServiceReport.objects.get(pk=first.pk).updated_at == stamp
+    assert AuditEntry.objects.filter(object_type="servicereport", object_id=first.pk).count() == 1
+
+
+def test_optional_fields_not_passed_keep_their_values(center_a, unit):
+    district = District.objects.get(code="180101")
+    first = record(
+        center_a,
+        "MOQ-10",
+        [AttendedUnit(unit)],
+        participants=25,
+        hours=Decimal("8"),
+        notes="Taller en campo",
+        delivery_district=district,
+    ).report
+    changed = record(
+        center_a,
+        "MOQ-10",
+        [AttendedUnit(unit)],
+        end_date=YESTERDAY,
+        start_date=YESTERDAY,
+        chain=None,
+    )
+    report = ServiceReport.objects.get(pk=first.pk)
+    assert changed.outcome == "unchanged"
+    assert (report.participants, report.hours, report.notes) == (
+        25,
+        Decimal("8.0"),
+        "Taller en campo",
+    )
+    assert report.delivery_district_id == district.pk
+    record(center_a, "MOQ-10", [AttendedUnit(unit)], notes="")
+    report.refresh_from_db()
+    assert report.notes == "" and report.participants == 25

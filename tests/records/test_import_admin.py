@@ -1,6 +1,7 @@
 """The back-office upload page, batch pages, downloads and revert, through HTTP."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -181,3 +182,46 @@ def test_national_admin_lists_every_batch(client_for, national_admin, operator_a
     page = client_for(national_admin).get(reverse("admin:records_importbatch_changelist"))
     assert page.status_code == 200 and "servicios.csv" in page.text
     assert "Importar archivo" in page.text
+
+
+def test_the_downloaded_template_filled_in_imports_through_the_page(
+    client_for, operator_a, center_a
+):
+    """Done-when of issue 3: the template, filled with a few rows (Excel dates), uploads."""
+    client = client_for(operator_a)
+    response = client.get(reverse("admin:records_importbatch_template", args=["xlsx"]))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = workbook["Servicios"]
+    example = [cell.value for cell in sheet[2]]
+    column = {name: index for index, name in enumerate(HEADERS)}
+    filled = []
+    for code, number, name in [
+        ("PLT-1", "20131312955", "Empresa Uno SAC"),
+        ("PLT-1", "20100070970", "Empresa Dos SAC"),
+        ("PLT-2", "20131312955", "Empresa Uno SAC"),
+    ]:
+        row = list(example)
+        row[column["codigo_informe"]] = code
+        row[column["tipo_documento"]] = "RUC"
+        row[column["numero_documento"]] = number
+        row[column["razon_social"]] = name
+        filled.append(row)
+    sheet.delete_rows(2)
+    for row in filled:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    def send():
+        upload = SimpleUploadedFile("plantilla-llena.xlsx", buffer.getvalue())
+        return client.post(UPLOAD, {"center": center_a.pk, "file": upload}, follow=True)
+
+    response = send()
+    assert "Importación registrada: 3 filas, 2 informes válidos" in response.text
+    reports = ServiceReport.objects.filter(center=center_a, code__startswith="PLT-")
+    assert sorted(r.code for r in reports) == ["PLT-1", "PLT-2"]
+    assert reports.get(code="PLT-1").services.count() == 2
+    assert isinstance(example[column["fecha_inicio"]], datetime.datetime)  # an Excel date
+    response = send()
+    assert ImportBatch.objects.order_by("-pk").first().reports_unchanged == 2
+    assert reports.count() == 2

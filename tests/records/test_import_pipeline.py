@@ -15,7 +15,7 @@ from openpyxl import Workbook
 
 from citesmart.lib.spreadsheets import read_table
 from citesmart.network.models import CatalogueService, Programme, ServiceCategory
-from citesmart.records import importer
+from citesmart.records import imports
 from citesmart.records.actions import revert_batch
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, Service, ServiceReport
 from citesmart.records.template import HEADERS, write_template
@@ -67,10 +67,10 @@ def csv_bytes(rows: list[dict[str, str]], *, encoding="utf-8", sep=",", headers=
     return out.getvalue().encode(encoding)
 
 
-def run(center, rows_or_bytes, *, filename="servicios.csv", **options) -> importer.ImportResult:
+def run(center, rows_or_bytes, *, filename="servicios.csv", **options) -> imports.ImportResult:
     data = rows_or_bytes if isinstance(rows_or_bytes, bytes) else csv_bytes(rows_or_bytes)
     options.setdefault("today", TODAY)
-    return importer.import_file(io.BytesIO(data), center=center, filename=filename, **options)
+    return imports.import_file(io.BytesIO(data), center=center, filename=filename, **options)
 
 
 def two_reports() -> list[dict[str, str]]:
@@ -144,7 +144,7 @@ def test_xlsx_with_excel_dates_and_text_dates(center_a, tmp_path, bulk):
     sheet.append([values[h] for h in HEADERS])  # 45751 is 04/04/2025 as an Excel serial
     path = tmp_path / "servicios.xlsx"
     workbook.save(path)
-    result = importer.import_file(path, center=center_a, today=TODAY, bulk=bulk)
+    result = imports.import_file(path, center=center_a, today=TODAY, bulk=bulk)
     assert result.exit_code == 0, result.errors
     first, second = ServiceReport.objects.filter(center=center_a).order_by("code")
     assert (first.start_date, first.end_date) == (
@@ -293,7 +293,7 @@ def test_accept_valid_writes_exactly_the_valid_reports(center_a, bulk):
     assert [number for number, _, _ in result.rejected] == [4, 5]
     assert result.rejected[0][2] == "el informe «INF-002» tiene errores en la fila 5"
     out = io.BytesIO()
-    importer.write_rejected_rows(result, out, fmt="csv")
+    imports.write_rejected_rows(result, out, fmt="csv")
     with read_table(io.BytesIO(out.getvalue())) as table:
         assert table.headers == [*HEADERS, "motivo"]
         assert [values[0] for _, values in table.rows()] == ["INF-002", "INF-002"]
@@ -403,7 +403,7 @@ def test_template_reads_back_as_a_valid_import(center_a, tmp_path):
         path = tmp_path / f"plantilla.{fmt}"
         with path.open("wb") as handle:
             write_template(handle, fmt=fmt, center=center_a)
-        result = importer.import_file(path, center=center_a, dry_run=True, today=TODAY)
+        result = imports.import_file(path, center=center_a, dry_run=True, today=TODAY)
         assert result.exit_code == 0, (fmt, result.fatal, result.errors)
 
 
@@ -415,3 +415,18 @@ def test_the_file_is_kept_with_the_batch(center_a):
         assert stored.read().startswith(b"codigo_informe,")
     rejected = Path(batch.file.path.replace(".csv", "-rechazadas.csv"))
     assert rejected.read_text(encoding="utf-8-sig").splitlines()[0].endswith(",motivo")
+
+
+def test_a_merged_units_document_is_imported_onto_the_survivor(center_a, national_admin, bulk):
+    """find_unit follows merges: an old file with the duplicate's RUC does not revive it."""
+    from citesmart.units.actions import merge_units
+
+    run(center_a, [row(), row(codigo_informe="INF-002", numero_documento=RUC_B)], bulk=bulk)
+    survivor = ProductiveUnit.objects.get(document_number=RUC_A)
+    duplicate = ProductiveUnit.objects.get(document_number=RUC_B)
+    merge_units(survivor=survivor, duplicate=duplicate, actor=national_admin, reason="Mismo")
+    result = run(center_a, [row(codigo_informe="INF-003", numero_documento=RUC_B)], bulk=bulk)
+    assert result.exit_code == 0 and result.units_created == 0
+    report = ServiceReport.objects.get(center=center_a, code="INF-003")
+    assert list(report.services.values_list("unit", flat=True)) == [survivor.pk]
+    assert ProductiveUnit.objects.count() == 2

@@ -179,3 +179,28 @@ def test_analyst_sees_every_report_but_cannot_change_them(client_for, analyst, r
     assert 'name="unidades-0-document_number"' not in page
     assert "Pisquera Moqueguana SAC" in page
     assert client.post(report_url("change", report_a), {"notes": "x"}).status_code == 403
+
+
+def test_the_report_list_takes_the_same_queries_for_3_or_13_reports(client_for, national_admin):
+    """No query per row: units and amounts come with the page, related names joined."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from citesmart.network.models import Center
+
+    centers = list(Center.objects.order_by("code")[:13])
+    client = client_for(national_admin)
+
+    def list_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(LIST_URL).status_code == 200
+        return len(captured)
+
+    for index, center in enumerate(centers[:3]):
+        make_report(center, f"N1-{index}", name=f"Empresa {index} SAC", seed=100 + index)
+    few = list_queries()
+    for index, center in enumerate(centers[3:], start=3):
+        make_report(center, f"N1-{index}", name=f"Empresa {index} SAC", seed=100 + index)
+    response = client.get(LIST_URL)
+    assert response.text.count("S/ 10.00") == 13  # each row: its amount, from the subquery
+    assert list_queries() == few

@@ -60,3 +60,24 @@ def get_center_for_user(user, code: str) -> Center:
     if center is None:
         raise Http404("Centro no encontrado.")
     return center
+
+
+# --- spreadsheet import (records.imports): who may import where -------------------------
+
+IMPORTING_ROLES = {Role.NATIONAL_ADMIN, Role.CENTER_MANAGER, Role.CENTER_OPERATOR}
+
+
+def can_import(user, center: Center) -> bool:
+    """Staff who record services may import into the centers they reach; analysts may not."""
+    if user is None:  # the command line without --user: the system itself
+        return True
+    if role_of(user) not in IMPORTING_ROLES:
+        return False
+    return accessible_centers(user).filter(pk=center.pk).exists()
+
+
+def importable_centers(user) -> QuerySet[Center]:
+    """Centers the user may import into (for the upload form's choices)."""
+    if role_of(user) not in IMPORTING_ROLES:
+        return Center.objects.none()
+    return accessible_centers(user)

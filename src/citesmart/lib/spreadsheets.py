@@ -23,10 +23,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Protocol, Self, TypeAlias, cast
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+import xlsxwriter
+from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from citesmart.lib.text import fold_key
@@ -641,6 +640,29 @@ def write_csv(
         _write_csv_rows(_Utf8Writer(binary), headers, rows, bom=bom, delimiter=delimiter)
 
 
+def csv_chunks(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[CellValue]],
+    *,
+    bom: bool = True,
+    delimiter: str = ",",
+    rows_per_chunk: int = 2000,
+) -> Iterator[bytes]:
+    """write_csv as a stream of UTF-8 chunks, for an HTTP response sent while rows are read."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    if bom:
+        buffer.write("\ufeff")
+    writer.writerow([_csv_text(header) for header in headers])
+    for number, row in enumerate(rows, start=1):
+        writer.writerow([_csv_text(value) for value in row])
+        if number % rows_per_chunk == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
 def _write_csv_rows(
     handle: Any,
     headers: Sequence[str],
@@ -669,38 +691,70 @@ def write_xlsx(
 ) -> None:
     """Write an xlsx workbook, one sheet per entry of ``sheets`` (title -> headers, rows).
 
-    Uses openpyxl's streaming write-only mode. Headers are bold and frozen; text passes
-    through safe_cell(); numbers and dates keep their type (dates shown as dd/mm/aaaa).
-    Time-zone-aware datetimes are written with their wall-clock time.
+    Written by XlsxWriter in constant-memory mode: rows stream to disk as they come, with
+    plain values (no cell object per value), several times faster than openpyxl for the
+    100k-row exports. Headers are bold and frozen; text passes through safe_cell() and is
+    never turned into a formula, number or link; numbers and dates keep their type (dates
+    shown as dd/mm/aaaa). Time-zone-aware datetimes are written with their wall-clock time.
     """
     if not sheets:
         raise ValueError("Se necesita al menos una hoja para crear el libro de Excel.")
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
+    workbook = xlsxwriter.Workbook(
+        str(target) if isinstance(target, (str, Path)) else target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    formats = _XlsxFormats(
+        bold=workbook.add_format({"bold": True}),
+        date=workbook.add_format({"num_format": "dd/mm/yyyy"}),
+        datetime=workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"}),
+        time=workbook.add_format({"num_format": "hh:mm"}),
+    )
     for title, (headers, rows) in sheets.items():
-        sheet = workbook.create_sheet(title=_sheet_title(title))
-        sheet.freeze_panes = "A2"
-        sheet.append([_xlsx_cell(sheet, header, font=bold) for header in headers])
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, value) for value in row])
-    workbook.save(target)
+        sheet = workbook.add_worksheet(_sheet_title(title))
+        sheet.freeze_panes(1, 0)
+        for column, header in enumerate(headers):
+            _write_xlsx_cell(sheet, 0, column, header, formats, formats.bold)
+        for number, row in enumerate(rows, start=1):
+            for column, value in enumerate(row):
+                _write_xlsx_cell(sheet, number, column, value, formats)
+    workbook.close()
+
+
+@dataclass(frozen=True)
+class _XlsxFormats:
+    bold: Any
+    date: Any
+    datetime: Any
+    time: Any
+
+
+def _write_xlsx_cell(
+    sheet: Any, row: int, column: int, value: CellValue, formats: _XlsxFormats, style: Any = None
+) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(row, column, value, style)
+    elif isinstance(value, (int, float, Decimal)):
+        sheet.write_number(row, column, value, style)
+    elif isinstance(value, datetime.datetime):
+        sheet.write_datetime(row, column, value.replace(tzinfo=None), formats.datetime)
+    elif isinstance(value, datetime.date):
+        sheet.write_datetime(row, column, value, formats.date)
+    elif isinstance(value, (datetime.time, datetime.timedelta)):
+        sheet.write_datetime(row, column, value, formats.time)
+    else:
+        text = str(safe_cell(ILLEGAL_CHARACTERS_RE.sub("", str(value))))
+        # Line ends as XML reads them back (XlsxWriter would keep a CR as "_x000D_").
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        sheet.write_string(row, column, text, style)
 
 
 def _sheet_title(title: str) -> str:
     cleaned = "".join(" " if char in "[]:*?/\\" else char for char in title).strip(" '")
     return cleaned[:31] or "Hoja"
-
-
-def _xlsx_cell(sheet: Any, value: CellValue, *, font: Font | None = None) -> Any:
-    if isinstance(value, str):
-        value = safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
-    elif isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        value = value.replace(tzinfo=None)
-    cell = WriteOnlyCell(sheet, value=value)
-    if font is not None:
-        cell.font = font
-    if isinstance(value, datetime.datetime):
-        cell.number_format = "dd/mm/yyyy hh:mm"
-    elif isinstance(value, datetime.date):
-        cell.number_format = "dd/mm/yyyy"
-    return cell

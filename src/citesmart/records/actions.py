@@ -7,6 +7,7 @@ leaves an audit entry (records/audit.py).
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,8 +34,15 @@ class RecordResult:
 
 
 def check_report_rules(
-    *, center: Center, category: ServiceCategory | None, catalogue_service: CatalogueService | None,
-    start_date: date, end_date: date, units: list[AttendedUnit], is_free: bool, today: date | None = None,
+    *,
+    center: Center,
+    category: ServiceCategory | None,
+    catalogue_service: CatalogueService | None,
+    start_date: date,
+    end_date: date,
+    units: list[AttendedUnit],
+    is_free: bool,
+    today: date | None = None,
 ) -> list[str]:
     """Raise ValidationError {field: message} for broken rules; return warnings otherwise."""
     today = today or timezone.localdate()
@@ -46,7 +54,10 @@ def check_report_rules(
             f"La fecha no puede ser futura (hoy es {today:%d/%m/%Y})."
         )
     if catalogue_service is not None:
-        if catalogue_service.center_id != center.pk and catalogue_service.center_id != center.parent_id:
+        if (
+            catalogue_service.center_id != center.pk
+            and catalogue_service.center_id != center.parent_id
+        ):
             errors["catalogue_service"] = "El servicio no pertenece al catálogo de este centro."
         elif category is not None and catalogue_service.category_id != category.pk:
             errors["category"] = (
@@ -78,50 +89,108 @@ def check_report_rules(
     return warnings
 
 
+class _Keep:
+    """Default of the optional fields of record_service_report: keep what the report has."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+_KEPT_DEFAULTS = {"participants": None, "hours": None, "notes": ""}
+
+
 @transaction.atomic
 def record_service_report(
-    *, center: Center, code: str, start_date: date, end_date: date, units: list[AttendedUnit],
-    category: ServiceCategory | None = None, catalogue_service: CatalogueService | None = None,
-    chain=None, delivery_district=None, status: str = ReportStatus.REGISTERED, is_free: bool = False,
-    programme=None, participants: int | None = None, hours: Decimal | None = None, notes: str = "",
-    actor=None, source: str = AuditEntry.Source.SCREEN, batch: ImportBatch | None = None,
+    *,
+    center: Center,
+    code: str,
+    start_date: date,
+    end_date: date,
+    units: list[AttendedUnit],
+    category: ServiceCategory | None = None,
+    catalogue_service: CatalogueService | None = None,
+    chain=None,
+    delivery_district=KEEP,
+    status: str = ReportStatus.REGISTERED,
+    is_free: bool = False,
+    programme=None,
+    participants: int | None = KEEP,
+    hours: Decimal | None = KEEP,
+    notes: str = KEEP,
+    actor=None,
+    source: str = AuditEntry.Source.SCREEN,
+    batch: ImportBatch | None = None,
     today: date | None = None,
 ) -> RecordResult:
     """Create the report `code` of `center`, or bring an existing one in line (idempotent).
 
     The attended units become exactly `units`: one Service each (the counting unit).
+    participants, hours, notes and delivery_district not passed keep the report's values
+    (empty, and the center's seat, when new); delivery_district=None means the center's seat.
+    When nothing would change, nothing is written: no save, no audit entry, same updated_at.
     """
     code = code.strip()
     if not code:
         raise ValidationError({"code": "Indique el código del informe."})
     warnings = check_report_rules(
-        center=center, category=category, catalogue_service=catalogue_service, start_date=start_date,
-        end_date=end_date, units=units, is_free=is_free, today=today,
+        center=center,
+        category=category,
+        catalogue_service=catalogue_service,
+        start_date=start_date,
+        end_date=end_date,
+        units=units,
+        is_free=is_free,
+        today=today,
     )
-    values = {
-        "category": category or catalogue_service.category, "catalogue_service": catalogue_service,
-        "chain": chain, "start_date": start_date, "end_date": end_date,
-        "delivery_district": delivery_district or center.district, "status": status, "is_free": is_free,
-        "programme": programme, "participants": participants, "hours": hours, "notes": notes,
-    }
     report = ServiceReport.objects.select_for_update().filter(center=center, code=code).first()
+    values = {
+        "category": category or catalogue_service.category,
+        "catalogue_service": catalogue_service,
+        "chain": chain,
+        "start_date": start_date,
+        "end_date": end_date,
+        "status": status,
+        "is_free": is_free,
+        "programme": programme,
+        "delivery_district_id": (
+            report.delivery_district_id or center.district_id
+            if delivery_district is KEEP and report is not None
+            else delivery_district.pk
+            if delivery_district not in (None, KEEP)
+            else center.district_id
+        ),
+    }
+    optional = {"participants": participants, "hours": hours, "notes": notes}
+    for name, value in optional.items():
+        if value is KEEP:
+            value = getattr(report, name) if report is not None else _KEPT_DEFAULTS[name]
+        values[name] = value
     before = snapshot_report(report) if report else None
     if report is None:
-        report = ServiceReport(center=center, code=code, created_by=actor, import_batch=batch, **values)
+        report = ServiceReport(
+            center=center, code=code, created_by=actor, import_batch=batch, **values
+        )
     else:
         for name, value in values.items():
             setattr(report, name, value)
         if before["status"] == ReportStatus.CANCELLED and status != ReportStatus.CANCELLED:
             report.cancel_reason = ""
     report.full_clean(exclude=["created_by"])
-    report.save()
-    _set_services(report, units)
-    after = snapshot_report(report)
+    after = snapshot_report(report, [(a.unit.pk, a.amount) for a in units])
     if before == after:
         return RecordResult(report, "unchanged", warnings)
+    report.save()
+    _set_services(report, units)
     record_audit(
-        action=AuditEntry.Action.CREATE if before is None else AuditEntry.Action.UPDATE, source=source,
-        obj=report, actor=actor, center=center, batch=batch, before=before, after=after,
+        action=AuditEntry.Action.CREATE if before is None else AuditEntry.Action.UPDATE,
+        source=source,
+        obj=report,
+        actor=actor,
+        center=center,
+        batch=batch,
+        before=before,
+        after=after,
     )
     return RecordResult(report, "created" if before is None else "updated", warnings)
 
@@ -140,16 +209,31 @@ def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
 
 
 @transaction.atomic
-def cancel_report(*, report: ServiceReport, reason: str, actor, source: str = AuditEntry.Source.SCREEN,
-                  batch: ImportBatch | None = None) -> ServiceReport:
+def cancel_report(
+    *,
+    report: ServiceReport,
+    reason: str,
+    actor,
+    source: str = AuditEntry.Source.SCREEN,
+    batch: ImportBatch | None = None,
+) -> ServiceReport:
     """Cancel (never delete) a report: it stops counting and keeps its history."""
     if not reason.strip():
         raise ValidationError({"cancel_reason": "Indique el motivo de la anulación."})
     before = snapshot_report(report)
     report.status, report.cancel_reason = ReportStatus.CANCELLED, reason.strip()[:300]
     report.save(update_fields=["status", "cancel_reason", "updated_at"])
-    record_audit(action=AuditEntry.Action.CANCEL, source=source, obj=report, actor=actor, center=report.center,
-                 batch=batch, before=before, after=snapshot_report(report), reason=reason)
+    record_audit(
+        action=AuditEntry.Action.CANCEL,
+        source=source,
+        obj=report,
+        actor=actor,
+        center=report.center,
+        batch=batch,
+        before=before,
+        after=snapshot_report(report),
+        reason=reason,
+    )
     return report
 
 
@@ -161,25 +245,41 @@ def set_report_status(*, report: ServiceReport, status: str, actor) -> ServiceRe
     before = snapshot_report(report)
     report.status = status
     report.save(update_fields=["status", "updated_at"])
-    record_audit(action=AuditEntry.Action.UPDATE, source=AuditEntry.Source.SCREEN, obj=report, actor=actor,
-                 center=report.center, before=before, after=snapshot_report(report))
+    record_audit(
+        action=AuditEntry.Action.UPDATE,
+        source=AuditEntry.Source.SCREEN,
+        obj=report,
+        actor=actor,
+        center=report.center,
+        before=before,
+        after=snapshot_report(report),
+    )
     return report
 
 
 @transaction.atomic
 def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
-    """Undo an import: reports it created are cancelled, reports it changed get their values back."""
+    """Undo an import: reports it created are cancelled, reports it changed get values back."""
     if batch.status != ImportBatch.Status.COMMITTED:
         raise ValidationError("Solo se puede revertir un lote registrado y no revertido.")
     entries = batch.audit_entries.filter(object_type="servicereport").order_by("-id")
     for entry in entries:
         report = ServiceReport.objects.select_for_update().get(pk=entry.object_id)
         if entry.action == AuditEntry.Action.CREATE:
-            cancel_report(report=report, reason=f"Reversión del lote #{batch.pk}", actor=actor,
-                          source=AuditEntry.Source.IMPORT, batch=None)
+            cancel_report(
+                report=report,
+                reason=f"Reversión del lote #{batch.pk}",
+                actor=actor,
+                source=AuditEntry.Source.IMPORT,
+                batch=None,
+            )
         elif entry.before is not None:
             _restore(report, entry.before, actor=actor, batch=batch)
-    batch.status, batch.reverted_by, batch.reverted_at = ImportBatch.Status.REVERTED, actor, timezone.now()
+    batch.status, batch.reverted_by, batch.reverted_at = (
+        ImportBatch.Status.REVERTED,
+        actor,
+        timezone.now(),
+    )
     batch.save(update_fields=["status", "reverted_by", "reverted_at"])
     return batch
 
@@ -193,7 +293,20 @@ def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch
         setattr(report, field_name, value)
     report.full_clean(exclude=["created_by"])
     report.save()
-    _set_services(report, [AttendedUnit(ProductiveUnit(pk=uid), Decimal(amount)) for uid, amount in snapshot["services"]])
-    record_audit(action=AuditEntry.Action.REVERT, source=AuditEntry.Source.IMPORT, obj=report, actor=actor,
-                 center=report.center, before=before, after=snapshot_report(report),
-                 reason=f"Reversión del lote #{batch.pk}")
+    _set_services(
+        report,
+        [
+            AttendedUnit(ProductiveUnit(pk=uid), Decimal(amount))
+            for uid, amount in snapshot["services"]
+        ],
+    )
+    record_audit(
+        action=AuditEntry.Action.REVERT,
+        source=AuditEntry.Source.IMPORT,
+        obj=report,
+        actor=actor,
+        center=report.center,
+        before=before,
+        after=snapshot_report(report),
+        reason=f"Reversión del lote #{batch.pk}",
+    )

@@ -15,7 +15,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Count, Field, QuerySet, Sum
+from django.db.models import Count, Field, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -28,7 +29,7 @@ from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.records.actions import cancel_report, set_report_status
 from citesmart.records.export import export_response
 from citesmart.records.forms import CancelReportForm, ServiceReportForm
-from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
+from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
 from citesmart.records.queries import (
     can_export_records,
     can_validate_reports,
@@ -113,11 +114,29 @@ class ServiceReportAdmin(CenterScopedAdmin):
     # --- rows and permissions ----------------------------------------------------------
 
     def get_queryset(self, request):
+        # Correlated subqueries, not a join + GROUP BY: the database computes them only for
+        # the page shown, and the paginator's count and the filters' lookups leave them out.
+        services = Service.objects.filter(report=OuterRef("pk")).order_by().values("report")
         return (
             super()
             .get_queryset(request)
-            .annotate(_units=Count("services"), _amount=Sum("services__amount"))
+            .annotate(
+                _units=Coalesce(Subquery(services.annotate(n=Count("pk")).values("n")), 0),
+                _amount=Subquery(services.annotate(total=Sum("amount")).values("total")),
+            )
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        """Code (contains) or an attended unit's RUC/DNI (exact), each word required.
+
+        search_fields describe it; done here with a subquery instead of the admin's join
+        through services and units, which needs a DISTINCT over every report.
+        """
+        for word in search_term.split():
+            units = ProductiveUnit.objects.filter(Q(document_number=word) | Q(person_dni=word))
+            reports = Service.objects.filter(unit__in=units).values("report_id")
+            queryset = queryset.filter(Q(code__icontains=word) | Q(pk__in=reports))
+        return queryset, False
 
     def has_delete_permission(self, request, obj=None):
         return False  # a report is cancelled ("anulado"), never deleted

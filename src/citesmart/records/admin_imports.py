@@ -15,11 +15,11 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from citesmart.accounts.access import home_center, role_of
+from citesmart.accounts.access import can_import, home_center, importable_centers, role_of
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.accounts.roles import Role
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS
-from citesmart.records import importer
+from citesmart.records import imports
 from citesmart.records.actions import revert_batch
 from citesmart.records.models import ImportBatch
 from citesmart.records.template import write_template
@@ -80,7 +80,7 @@ class UploadForm(forms.Form):
         self.too_big = too_big
         # A file stopped at the limit never reaches request.FILES: say why, not "required".
         self.fields["file"].required = not too_big
-        centers = importer.importable_centers(user)
+        centers = importable_centers(user)
         self.fields["center"].queryset = centers
         home = home_center(user)
         if home is not None:
@@ -160,7 +160,7 @@ class ImportBatchAdmin(CenterScopedAdmin):
             "error_count": sum(m["level"] == "error" for m in messages_),
             "can_revert": can_revert(request.user, batch),
             "has_rejected_file": bool(batch.file)
-            and default_storage.exists(importer.rejected_file_name(batch)),
+            and default_storage.exists(imports.rejected_file_name(batch)),
             **(extra_context or {}),
         }
         return super().change_view(request, object_id, form_url, extra)
@@ -198,7 +198,7 @@ class ImportBatchAdmin(CenterScopedAdmin):
     def _run_import(self, request: HttpRequest, form: UploadForm) -> HttpResponse:
         uploaded = form.cleaned_data["file"]
         try:
-            result = importer.import_file(
+            result = imports.import_file(
                 uploaded,
                 center=form.cleaned_data["center"],
                 filename=uploaded.name,
@@ -206,7 +206,7 @@ class ImportBatchAdmin(CenterScopedAdmin):
                 dry_run=form.cleaned_data["dry_run"],
                 accept_valid=form.cleaned_data["accept_valid"],
             )
-        except importer.ImportRefused as refused:
+        except imports.ImportRefused as refused:
             raise PermissionDenied(refused.message) from refused
         level = {0: messages.SUCCESS, 1: messages.WARNING}.get(result.exit_code, messages.ERROR)
         self.message_user(request, result.summary, level)
@@ -231,14 +231,14 @@ class ImportBatchAdmin(CenterScopedAdmin):
         batch = self.get_object(request, str(pk))
         if kind == "errores" and fmt in _CONTENT_TYPES:
             buffer = io.BytesIO()
-            importer.write_error_report(batch.messages or [], buffer, fmt=fmt)
+            imports.write_error_report(batch.messages or [], buffer, fmt=fmt)
             buffer.seek(0)
             name = f"errores-lote-{batch.pk}.{fmt}"
             return FileResponse(buffer, as_attachment=True, filename=name)
         if kind == "archivo" and batch.file:
             name = batch.file.name
         elif kind == "rechazadas" and batch.file:
-            name = importer.rejected_file_name(batch)
+            name = imports.rejected_file_name(batch)
         else:
             raise Http404
         if not default_storage.exists(name):
@@ -275,7 +275,7 @@ class ImportBatchAdmin(CenterScopedAdmin):
 
 def can_upload(user) -> bool:
     """Staff who record services (not analysts) may use the upload page."""
-    return importer.importable_centers(user).exists() and user.has_perm("records.add_importbatch")
+    return importable_centers(user).exists() and user.has_perm("records.add_importbatch")
 
 
 def can_revert(user, batch: ImportBatch) -> bool:
@@ -283,5 +283,5 @@ def can_revert(user, batch: ImportBatch) -> bool:
     return (
         batch.status == ImportBatch.Status.COMMITTED
         and role_of(user) in _REVERTING_ROLES
-        and importer.can_import(user, batch.center)
+        and can_import(user, batch.center)
     )

@@ -1,9 +1,10 @@
 """Exporting service records: one row per service (the counting unit), xlsx or csv.
 
 Rows are read with a server-side iterator and written by lib.spreadsheets (formula
-injection neutralised, xlsx in write-only mode) to a temporary file that is then streamed,
-so ~100k rows take constant memory. Who may export is decided by
-records.queries.can_export_records, checked here for every door (admin action or view).
+injection neutralised): CSV straight into a streamed response, xlsx (XlsxWriter, constant
+memory) to a temporary file that is then streamed, so ~100k rows take constant memory.
+Who may export is decided by records.queries.can_export_records, checked here for every
+door (admin action or view).
 """
 
 import tempfile
@@ -12,12 +13,13 @@ from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from citesmart.accounts.access import scope
 from citesmart.lib.identity import DocumentType
-from citesmart.lib.spreadsheets import CellValue, write_csv, write_xlsx
+from citesmart.lib.spreadsheets import CellValue, csv_chunks, write_csv, write_xlsx
 from citesmart.records.models import ReportStatus, Service, ServiceReport
 from citesmart.records.queries import can_export_records
 from citesmart.units.models import ClientType, SizeClass
@@ -116,9 +118,13 @@ def write_export(target, reports: QuerySet[ServiceReport], fmt: Format) -> None:
         write_csv(target, HEADERS, export_rows(reports))
 
 
-def export_response(user, reports: QuerySet[ServiceReport], fmt: str) -> FileResponse:
+def export_response(
+    user, reports: QuerySet[ServiceReport], fmt: str
+) -> FileResponse | StreamingHttpResponse:
     """An HTTP download of the `reports` the user may reach, for a user who may export.
 
+    CSV is streamed as rows are read. An xlsx file is a zip whose index comes last, so it is
+    written (streaming, constant memory) to a temporary file that is then sent in blocks.
     Raises PermissionDenied for users without an export role.
     """
     if not can_export_records(user):
@@ -127,12 +133,16 @@ def export_response(user, reports: QuerySet[ServiceReport], fmt: str) -> FileRes
         raise ValueError(f"Formato de exportación desconocido: {fmt}")
     chosen: Format = "csv" if fmt == "csv" else "xlsx"
     reports = scope(reports, user)
+    filename = export_filename(reports, chosen)
+    if chosen == "csv":
+        response = StreamingHttpResponse(
+            csv_chunks(HEADERS, export_rows(reports)), content_type=CONTENT_TYPES["csv"]
+        )
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        return response
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
     write_export(spool, reports, chosen)
     spool.seek(0)
     return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=export_filename(reports, chosen),
-        content_type=CONTENT_TYPES[chosen],
+        spool, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[chosen]
     )

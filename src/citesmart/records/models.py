@@ -90,6 +90,9 @@ class ServiceReport(models.Model):
         indexes = [
             models.Index(fields=["status", "start_date"]),
             models.Index(fields=["updated_at"]),
+            # The back-office list's order (Meta.ordering plus the admin's "-pk"): its first
+            # page is read from the index instead of sorting every report.
+            models.Index(fields=["-start_date", "code", "-id"], name="report_list_order"),
         ]
 
     def __str__(self) -> str:

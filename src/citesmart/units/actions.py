@@ -3,7 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from citesmart.lib.identity import DocumentType, clean_document, dni_from_ruc, InvalidDocument, is_natural_person_ruc
+from citesmart.lib.identity import (
+    DocumentType,
+    InvalidDocument,
+    clean_document,
+    dni_from_ruc,
+    is_natural_person_ruc,
+)
 from citesmart.records.audit import record_audit
 from citesmart.records.models import AuditEntry, Service
 from citesmart.records.snapshots import unit_snapshot
@@ -21,9 +27,18 @@ def _person_dni(document_type: str, number: str) -> str:
 
 @transaction.atomic
 def get_or_create_unit(
-    *, document_type: str, document_number: str, name: str, client_type: str = ClientType.OTHER,
-    size_class: str = "", district=None, department=None, center=None, actor=None,
-    source: str = AuditEntry.Source.SCREEN, batch=None,
+    *,
+    document_type: str,
+    document_number: str,
+    name: str,
+    client_type: str = ClientType.OTHER,
+    size_class: str = "",
+    district=None,
+    department=None,
+    center=None,
+    actor=None,
+    source: str = AuditEntry.Source.SCREEN,
+    batch=None,
 ) -> tuple[ProductiveUnit, bool]:
     """The unit with this identity, created if new. Raises ValidationError in Spanish.
 
@@ -31,34 +46,66 @@ def get_or_create_unit(
     """
     document_type = DocumentType(document_type)
     try:
-        number = clean_document(document_type, document_number) if document_type != DocumentType.NONE else ""
+        number = (
+            clean_document(document_type, document_number)
+            if document_type != DocumentType.NONE
+            else ""
+        )
     except InvalidDocument as error:
         raise ValidationError({"document_number": str(error)}) from error
     unit = find_unit(document_type, number, name=name, district=district, center=center)
     if unit is not None:
-        if unit.document_type == DocumentType.DNI and document_type == DocumentType.RUC:
+        # Only the same person's RUC 10 (a survivor found through a merged unit may differ).
+        same_person = unit.person_dni == _person_dni(document_type, number)
+        if (
+            unit.document_type == DocumentType.DNI
+            and document_type == DocumentType.RUC
+            and same_person
+        ):
             before = unit_snapshot(unit)
             unit.document_type, unit.document_number = DocumentType.RUC, number
             unit.save(update_fields=["document_type", "document_number", "updated_at"])
-            record_audit(action=AuditEntry.Action.UPDATE, source=source, obj=unit, actor=actor,
-                         center=center, batch=batch, before=before, after=unit_snapshot(unit),
-                         reason="RUC 10 de la misma persona")
+            record_audit(
+                action=AuditEntry.Action.UPDATE,
+                source=source,
+                obj=unit,
+                actor=actor,
+                center=center,
+                batch=batch,
+                before=before,
+                after=unit_snapshot(unit),
+                reason="RUC 10 de la misma persona",
+            )
         return unit, False
     unit = ProductiveUnit(
-        document_type=document_type, document_number=number, person_dni=_person_dni(document_type, number),
-        name=" ".join(name.split()), client_type=client_type, size_class=size_class or "sin_dato",
-        district=district, department=department or (district.department if district else None),
+        document_type=document_type,
+        document_number=number,
+        person_dni=_person_dni(document_type, number),
+        name=" ".join(name.split()),
+        client_type=client_type,
+        size_class=size_class or "sin_dato",
+        district=district,
+        department=department or (district.department if district else None),
         registered_by=center,
     )
     unit.full_clean()
     unit.save()
-    record_audit(action=AuditEntry.Action.CREATE, source=source, obj=unit, actor=actor, center=center,
-                 batch=batch, after=unit_snapshot(unit))
+    record_audit(
+        action=AuditEntry.Action.CREATE,
+        source=source,
+        obj=unit,
+        actor=actor,
+        center=center,
+        batch=batch,
+        after=unit_snapshot(unit),
+    )
     return unit, True
 
 
 @transaction.atomic
-def merge_units(*, survivor: ProductiveUnit, duplicate: ProductiveUnit, actor, reason: str) -> ProductiveUnit:
+def merge_units(
+    *, survivor: ProductiveUnit, duplicate: ProductiveUnit, actor, reason: str
+) -> ProductiveUnit:
     """Move the duplicate's services to the survivor and mark it merged; history stays.
 
     Where both attended the same report, the survivor's service stays and the amounts add up.
@@ -77,9 +124,22 @@ def merge_units(*, survivor: ProductiveUnit, duplicate: ProductiveUnit, actor, r
     before = unit_snapshot(duplicate)
     duplicate.merged_into = survivor
     duplicate.save(update_fields=["merged_into", "updated_at"])
-    record_audit(action=AuditEntry.Action.MERGE, source=AuditEntry.Source.MERGE, obj=duplicate, actor=actor,
-                 before=before, after=unit_snapshot(duplicate), reason=reason)
-    record_audit(action=AuditEntry.Action.MERGE, source=AuditEntry.Source.MERGE, obj=survivor, actor=actor,
-                 before=unit_snapshot(survivor), after=unit_snapshot(survivor),
-                 reason=f"Recibe los servicios de la unidad #{duplicate.pk}: {reason}")
+    record_audit(
+        action=AuditEntry.Action.MERGE,
+        source=AuditEntry.Source.MERGE,
+        obj=duplicate,
+        actor=actor,
+        before=before,
+        after=unit_snapshot(duplicate),
+        reason=reason,
+    )
+    record_audit(
+        action=AuditEntry.Action.MERGE,
+        source=AuditEntry.Source.MERGE,
+        obj=survivor,
+        actor=actor,
+        before=unit_snapshot(survivor),
+        after=unit_snapshot(survivor),
+        reason=f"Recibe los servicios de la unidad #{duplicate.pk}: {reason}",
+    )
     return survivor

@@ -16,11 +16,35 @@ def survivor(unit: ProductiveUnit) -> ProductiveUnit:
 def find_unit(
     document_type: str, document_number: str, *, name: str = "", district=None, center=None
 ) -> ProductiveUnit | None:
-    """The live unit with this (already cleaned) document; RUC 10 and DNI find each other.
+    """The unit with this (already cleaned) document; RUC 10 and DNI find each other.
 
     Units without a document are found by exact name within the same district and center.
+    A live unit wins; failing one, a unit merged into another stands for its survivor, so a
+    document seen before a merge still leads to the unit that now holds its services.
     """
-    units = ProductiveUnit.objects.filter(merged_into__isnull=True)
+    units = ProductiveUnit.objects.all()
+    found = _find(
+        units.filter(merged_into__isnull=True),
+        document_type,
+        document_number,
+        name,
+        district,
+        center,
+    )
+    if found is None:
+        merged = _find(
+            units.filter(merged_into__isnull=False),
+            document_type,
+            document_number,
+            name,
+            district,
+            center,
+        )
+        found = survivor(merged) if merged is not None else None
+    return found
+
+
+def _find(units, document_type, document_number, name, district, center):
     if document_type == DocumentType.NONE:
         return units.filter(
             document_type=DocumentType.NONE,

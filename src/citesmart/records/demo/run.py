@@ -101,6 +101,7 @@ def load_demo(
         )
         say(summary.line())
         summaries.append(summary)
+    store.refresh_statistics()
     say("Para verlos en el portal, reconstruya el modelo analítico: citesmart analytics rebuild")
     return summaries
 

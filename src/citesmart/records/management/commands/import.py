@@ -10,7 +10,7 @@ from typing import IO, Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
-from citesmart.records import importer
+from citesmart.records import imports
 
 MAX_SHOWN_ERRORS = 50
 
@@ -40,11 +40,11 @@ class Command(BaseCommand):
     def _run(self, options: dict[str, Any]) -> int:
         path = Path(options["path"])
         try:
-            center = importer.find_center(options["center"])
+            center = imports.find_center(options["center"])
             user = _user(options["user"])
             if not path.is_file():
-                raise importer.ImportRefused(f"No se encontró el archivo «{path}».")
-            result = importer.import_file(
+                raise imports.ImportRefused(f"No se encontró el archivo «{path}».")
+            result = imports.import_file(
                 path,
                 center=center,
                 user=user,
@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 accept_valid=options["accept_valid"],
                 progress=_progress_bar(self._stderr(), options["progress"]),
             )
-        except importer.ImportRefused as refused:
+        except imports.ImportRefused as refused:
             self.stderr.write(refused.message)
             return 2
         except OSError as error:
@@ -66,7 +66,7 @@ class Command(BaseCommand):
     def _stderr(self) -> IO[str]:
         return getattr(self.stderr, "_out", sys.stderr)
 
-    def _print(self, result: importer.ImportResult) -> None:
+    def _print(self, result: imports.ImportResult) -> None:
         if result.fatal:
             self.stderr.write(result.fatal)
         for warning in result.warnings:
@@ -77,14 +77,14 @@ class Command(BaseCommand):
         if hidden > 0:
             self.stdout.write(f"… y {hidden} errores más (use --report para la lista completa).")
 
-    def _write_files(self, result: importer.ImportResult, path: Path, options: dict) -> None:
+    def _write_files(self, result: imports.ImportResult, path: Path, options: dict) -> None:
         if options["report"]:
             out = Path(options["report"])
-            importer.write_error_report(importer.result_messages(result), out, fmt=_format_of(out))
+            imports.write_error_report(imports.result_messages(result), out, fmt=_format_of(out))
             self.stdout.write(f"Informe de errores: {out}")
         if result.rejected and (options["rejected"] or options["accept_valid"]):
             out = Path(options["rejected"] or path.with_name(f"{path.stem}-rechazadas.csv"))
-            importer.write_rejected_rows(result, out, fmt=_format_of(out))
+            imports.write_rejected_rows(result, out, fmt=_format_of(out))
             self.stdout.write(f"Filas rechazadas, para corregir y volver a importar: {out}")
 
 
@@ -93,7 +93,7 @@ def _user(username: str | None):
         return None
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise importer.ImportRefused(f"No existe un usuario activo «{username}».")
+        raise imports.ImportRefused(f"No existe un usuario activo «{username}».")
     return user
 
 
@@ -101,7 +101,7 @@ def _format_of(path: Path) -> str:
     return "xlsx" if path.suffix.lower() == ".xlsx" else "csv"
 
 
-def _progress_bar(stream: IO[str], forced: bool) -> importer.Progress | None:
+def _progress_bar(stream: IO[str], forced: bool) -> imports.Progress | None:
     """A one-line bar on stderr, only for a terminal (or when asked with --progress)."""
     if not forced and not stream.isatty():
         return None

@@ -1,0 +1,143 @@
+"""The entry point: import_file, the one pipeline behind the upload page and the CLI."""
+
+import datetime
+import difflib
+import gc
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+
+from citesmart.accounts.access import can_import
+from citesmart.lib.spreadsheets import DEFAULT_LIMITS, Limits
+from citesmart.lib.text import fold
+from citesmart.network.models import Center
+from citesmart.records.imports.drafts import read_rows
+from citesmart.records.imports.planning import Planner, count_outcomes
+from citesmart.records.imports.report import save_batch, store_rejected
+from citesmart.records.imports.results import Context, ImportRefused, ImportResult, Progress
+from citesmart.records.imports.writing import BULK_MIN_ROWS, write_plan
+from citesmart.records.models import ImportBatch
+
+
+def find_center(text: str) -> Center:
+    """A center by code or by name, ignoring case and accents; ImportRefused if unknown."""
+    wanted = (text or "").strip()
+    center = (
+        Center.objects.filter(code__iexact=wanted).first()
+        or Center.objects.filter(code=fold(wanted).replace(" ", "-")).first()
+        or Center.objects.filter(search_name=fold(wanted)).first()
+    )
+    if center is not None:
+        return center
+    names = list(Center.objects.values_list("name", flat=True))
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
+    hint = f" ¿Quiso decir {', '.join(f'«{n}»' for n in close)}?" if close else ""
+    raise ImportRefused(f"No existe el centro «{wanted}»; indique su código o su nombre.{hint}")
+
+
+def import_file(
+    source: str | os.PathLike[str] | IO[bytes],
+    *,
+    center: Center,
+    filename: str | None = None,
+    user=None,
+    dry_run: bool = False,
+    accept_valid: bool = False,
+    progress: Progress | None = None,
+    bulk: bool | None = None,
+    today: datetime.date | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> ImportResult:
+    """Import a spreadsheet of service reports into `center`; always records an ImportBatch.
+
+    All-or-nothing by default: one bad row and nothing is written. With `accept_valid` the
+    valid reports are written and the rows of rejected reports come back in
+    `result.rejected`. `bulk` forces (True) or forbids (False) the bulk writer; by default it
+    is used from BULK_MIN_ROWS rows. Raises ImportRefused when `user` may not import there.
+    """
+    if not can_import(user, center):
+        raise ImportRefused(
+            f"No tiene permiso para importar servicios en «{center.name}»: solo puede "
+            "hacerlo en su propio centro y sus unidades técnicas."
+        )
+    if filename is None:
+        filename = Path(source).name if isinstance(source, (str, os.PathLike)) else "archivo"
+    ctx = Context(center, user, today, ImportResult(filename, dry_run, accept_valid))
+    with _cyclic_gc_paused():
+        _run(ctx, source, limits, progress, bulk)
+    return ctx.result
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """An import holds every row of the file at once: hundreds of thousands of small objects
+    that the cyclic garbage collector would walk again and again (most of the time of a large
+    import went there). Nothing an import builds needs it: reference counting frees it all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(
+    ctx: Context,
+    source: str | os.PathLike[str] | IO[bytes],
+    limits: Limits,
+    progress: Progress | None,
+    bulk: bool | None,
+) -> None:
+    filename, dry_run, accept_valid = (
+        ctx.result.filename,
+        ctx.result.dry_run,
+        ctx.result.accept_valid,
+    )
+    stream, owned = _open(source)
+    try:
+        ctx.file_name = _store_copy(stream, filename, limits)
+        drafts = read_rows(ctx, stream, limits, progress)
+    finally:
+        if owned:
+            stream.close()
+    result = ctx.result
+    valid = [draft for draft in drafts if draft.valid]
+    if result.fatal or not valid or (result.errors and not accept_valid):
+        result.batch = save_batch(ctx)
+    elif dry_run:
+        count_outcomes(result, Planner(ctx).plan(valid, lock=False))
+        result.batch = save_batch(ctx)
+    else:
+        use_bulk = bulk if bulk is not None else sum(len(d.rows) for d in valid) >= BULK_MIN_ROWS
+        write_plan(ctx, drafts, bulk=use_bulk, progress=progress)
+    store_rejected(result)
+
+
+def _open(source: str | os.PathLike[str] | IO[bytes]) -> tuple[IO[bytes], bool]:
+    if isinstance(source, (str, os.PathLike)):
+        return open(source, "rb"), True
+    return source, False
+
+
+def _store_copy(stream: IO[bytes], filename: str, limits: Limits) -> str:
+    """Keep the file on the batch (within the size limit: bigger files are refused unread)."""
+    size = stream.seek(0, os.SEEK_END)
+    stream.seek(0)
+    if size > limits.max_bytes:
+        return ""
+    name = ImportBatch._meta.get_field("file").generate_filename(None, _safe_name(filename))
+    stored = default_storage.save(name, File(stream))
+    stream.seek(0)
+    return stored
+
+
+def _safe_name(filename: str) -> str:
+    base = os.path.basename(filename.replace("\\", "/")) or "archivo"
+    return re.sub(r"[^\w.\-]+", "_", base)[-120:]

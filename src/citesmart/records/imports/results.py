@@ -1,0 +1,120 @@
+"""What an import did: the result, its row errors, and the context the stages share."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from citesmart.lib.spreadsheets import (
+    CellValue,
+)
+from citesmart.network.models import Center
+from citesmart.records.imports.columns import Columns
+from citesmart.records.models import ImportBatch
+
+CHUNK = 2_000
+
+
+CENTS = Decimal("0.01")
+
+
+ZERO = Decimal("0.00")
+
+
+Progress = Callable[[str, int, int | None], None]
+"""progress(stage, done, total or None): "lectura" (rows) then "registro" (reports)."""
+
+
+class ImportRefused(Exception):
+    """The import cannot even start (center out of reach, unknown user); message in Spanish."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"fila {self.row}, columna {self.column}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, for a dry run, would do)."""
+
+    filename: str
+    dry_run: bool = False
+    accept_valid: bool = False
+    fatal: str = ""
+    rows: int = 0
+    reports: int = 0
+    rejected_reports: int = 0
+    rejected_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    units_created: int = 0
+    written: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, list[CellValue], str]] = field(default_factory=list, repr=False)
+    batch: ImportBatch | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 all valid, 1 rows rejected, 2 file unusable (the CLI's exit status)."""
+        if self.fatal:
+            return 2
+        return 1 if self.errors else 0
+
+    @property
+    def summary(self) -> str:
+        """One line in Spanish for the end of the CLI output and the batch page."""
+        if self.fatal:
+            return f"Archivo no utilizable: {self.fatal}"
+        done = (
+            f"{_n(self.created, 'informe nuevo', 'informes nuevos')}, "
+            f"{_n(self.updated, 'actualizado', 'actualizados')}, {self.unchanged} sin cambios, "
+            f"{_n(self.units_created, 'unidad productiva nueva', 'unidades productivas nuevas')}"
+        )
+        if self.dry_run:
+            verdict = "Verificación sin registrar"
+            outcome = f"se registrarían {done}" if not self.errors or self.accept_valid else ""
+        elif self.errors and not self.written:
+            verdict, outcome = "Archivo rechazado", "no se registró nada"
+        else:
+            verdict, outcome = "Importación registrada", done
+        parts = [
+            f"{verdict}: {_n(self.rows, 'fila', 'filas')}, "
+            f"{_n(self.reports, 'informe válido', 'informes válidos')}"
+        ]
+        if self.errors:
+            parts.append(
+                f"{_n(len(self.errors), 'error', 'errores')} en "
+                f"{_n(self.rejected_rows, 'fila', 'filas')} "
+                f"({_n(self.rejected_reports, 'informe rechazado', 'informes rechazados')})"
+            )
+        if outcome:
+            parts.append(outcome)
+        return "; ".join(parts) + "."
+
+
+def _n(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
+
+
+@dataclass
+class Context:
+    center: Center
+    user: Any
+    today: datetime.date | None
+    result: ImportResult
+    columns: "Columns" = field(default_factory=lambda: Columns({}, {}))
+    file_name: str = ""
