@@ -65,7 +65,7 @@ def refresh(*, wait: bool = True) -> Outcome:
 def _rebuild_locked(directory: Path) -> Outcome:
     started = time.perf_counter()
     with connection.new_generation(
-        directory, copy_current=False, config=conf.duckdb_config()
+        directory, copy_current=False, config=conf.build_config()
     ) as con:
         # The watermark is read *before* the data: whatever commits in between is in the
         # data and also moves the watermark, so the worst case is one needless refresh.
@@ -75,21 +75,23 @@ def _rebuild_locked(directory: Path) -> Outcome:
         schema.create(con)
         schema.replace_dimensions(con, dimensions)
         # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once,
-        # in date order (schema.SORTED_RAW_SQL), which the insertion order preserves.
+        # a year at a time (see schema.RAW_WITH_FIRST_DATES_SQL).
         _load_tables(con)
         con.execute(schema.RAW_VIEW_SQL)
-        con.execute(schema.SORTED_RAW_SQL)
+        con.execute(schema.RAW_WITH_FIRST_DATES_SQL)
         con.execute("DROP VIEW temp.batch")
         for name in source.TABLE_READS:
             con.execute(f"DROP TABLE temp.{name}")
-        con.execute(
-            schema.ENRICH_SQL.format(
-                name="facts",
-                extra=", b.first_date_validated, b.first_date_counted",
-                source="temp.sorted_raw",
+        years = con.execute("SELECT DISTINCT year(date) FROM temp.raw_facts ORDER BY 1")
+        for (year,) in years.fetchall():
+            con.execute(
+                schema.ENRICH_SQL.format(
+                    name="facts",
+                    extra=", b.first_date_validated, b.first_date_counted",
+                    source=f"temp.raw_facts WHERE year(date) = {int(year)}",
+                )
             )
-        )
-        con.execute("DROP TABLE temp.sorted_raw")
+        con.execute("DROP TABLE temp.raw_facts")
         rows = _count(con)
         reports = _count(con, "count(DISTINCT report_id)")
         _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows)
@@ -129,9 +131,7 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
     report_ids, unit_ids = source.changed_since(old_anchors)
     if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
         return _rebuild_locked(directory)  # a mass update: one sequential read is cheaper
-    with connection.new_generation(
-        directory, copy_current=True, config=conf.duckdb_config()
-    ) as con:
+    with connection.new_generation(directory, copy_current=True, config=conf.build_config()) as con:
         schema.replace_dimensions(con, dimensions)
         if digest != meta["digest"]:
             schema.rewrite_labels(con)
