@@ -47,6 +47,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--analytics-dir", help="read model (default: var/bench/analytics-<size>)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite column")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--orm-repeat", type=int, help="timed runs of the ORM queries (default: repeat // 2, ≥ 3)"
+    )
+    parser.add_argument(
+        "--sqlite-repeat", type=int, help="timed runs on SQLite (default: as --orm-repeat)"
+    )
     parser.add_argument("--load-only", action="store_true", help="load the data, time nothing")
     parser.add_argument("--reload", action="store_true", help="regenerate even if loaded")
     parser.add_argument("--out", default=str(ROOT / "bench/results/analytics.json"))
@@ -57,6 +63,8 @@ def parse_args() -> argparse.Namespace:
     args.pg = args.pg or f"postgres://postgres@127.0.0.1:5432/cs_bench{size}"
     args.sqlite = args.sqlite or str(ROOT / f"var/bench/{size}.sqlite3")
     args.analytics_dir = args.analytics_dir or str(ROOT / f"var/bench/analytics-{size}")
+    args.orm_repeat = args.orm_repeat or max(3, args.repeat // 2)
+    args.sqlite_repeat = args.sqlite_repeat or args.orm_repeat
     return args
 
 
@@ -499,6 +507,18 @@ def touch_10k_services(now: str) -> None:
     assert len(services) == 10_000
 
 
+def remove_refresh_reports() -> None:
+    """Delete what touch_10k_services added in an earlier run (the rebuild follows)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM records_service WHERE report_id IN "
+            "(SELECT id FROM records_servicereport WHERE code LIKE 'R10K-%%')"
+        )
+        cursor.execute("DELETE FROM records_servicereport WHERE code LIKE 'R10K-%%'")
+
+
 def main() -> None:
     args = parse_args()
     Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
@@ -516,6 +536,8 @@ def main() -> None:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{name}"')
+    if exists:
+        remove_refresh_reports()
     loaded = exists and not args.reload and Service.objects.count() == args.rows
     if not loaded:
         print(f"Generando {args.rows:,} servicios…", flush=True)
@@ -564,10 +586,10 @@ def main() -> None:
         row = {
             "name": query_name,
             "citesmart_ms": median_ms(ours, args.repeat, before=queries.clear_cache),
-            "postgres_ms": median_ms(lambda orm=orm: orm("default"), max(3, args.repeat // 2)),
+            "postgres_ms": median_ms(lambda orm=orm: orm("default"), args.orm_repeat),
             "sqlite_ms": None
             if args.no_sqlite
-            else median_ms(lambda orm=orm: orm("sqlite"), max(3, args.repeat // 2)),
+            else median_ms(lambda orm=orm: orm("sqlite"), args.sqlite_repeat),
         }
         results.append(row)
         for key in page_ms:
@@ -594,6 +616,11 @@ def main() -> None:
 
     report = {
         "rows": args.rows,
+        "repeats": {
+            "citesmart": args.repeat,
+            "postgres": args.orm_repeat,
+            "sqlite": args.sqlite_repeat,
+        },
         "units": args.units,
         "queries": results,
         "page_ms": page_ms | {"citesmart_cached_ms": cached},
