@@ -254,6 +254,24 @@ def test_small_cells_are_flagged_below_the_threshold(world, settings):
         assert row["flagged"] is (row["units"] < 3)
 
 
+def test_flags_without_the_units_measure_are_exact(world, settings):
+    # Without "units" among the measures the flags start from a cheap lower bound of the
+    # distinct units; the cells it cannot settle are counted exactly.
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = 3
+    exact = {
+        (row["center"], row["year"]): row["units"]
+        for row in figures(by=["center", "year"], measures=["units"]).rows
+    }
+    for row in figures(by=["center", "year"], measures=["services"]).rows:
+        assert row["flagged"] is (exact[(row["center"], row["year"])] < 3)
+
+
+def test_a_filter_selecting_nothing_gives_zero_and_a_flag(world):
+    answer = figures(Filters(years=[1995]), by=["center"], measures=["services"])
+    assert answer.rows == ()
+    assert answer.totals == {"services": 0, "flagged": True}
+
+
 def test_answers_carry_codes_labels_and_freshness(world):
     answer = figures(by=["month"], measures=["services"])
     row = answer.rows[0]

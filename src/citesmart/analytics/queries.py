@@ -339,7 +339,7 @@ def _exact_below_threshold(
 ) -> list[tuple[Any, ...]]:
     """Replace the units lower bound (last value) by the exact count where it is too low."""
     threshold = conf.disclosure_threshold()
-    low = [i for i, record in enumerate(result) if record[-1] < threshold]
+    low = [i for i, record in enumerate(result) if (record[-1] or 0) < threshold]
     if not low:
         return result
     where, params = _where(filters)
