@@ -10,10 +10,10 @@ import time
 from datetime import date
 
 import pytest
+from analytics_world import record
 
 from citesmart.analytics import connection, refresh, schema
 from citesmart.analytics.queries import figures
-from conftest import record
 
 # Runs in a separate process: starts a copy-on-write generation, empties the facts, says it
 # is ready and then waits forever, holding the writer lock and the half-written file.

@@ -4,6 +4,7 @@ import random
 from datetime import date
 
 import pytest
+from analytics_world import make_unit, record
 
 from citesmart.analytics import disclosure, refresh
 from citesmart.analytics.queries import Filters, figures
@@ -11,7 +12,6 @@ from citesmart.lib.identity import random_ruc
 from citesmart.network.models import Center
 from citesmart.units.actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit
-from conftest import make_unit, record
 
 
 def company(number: int, client_type=ClientType.FORMAL_ENTERPRISE) -> ProductiveUnit:

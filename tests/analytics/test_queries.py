@@ -5,18 +5,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from analytics_world import make_unit, record
 from django.db.models import Case, Count, DecimalField, F, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from citesmart.analytics import queries
-from citesmart.analytics.queries import Filters, InvalidQuery, figures
+from citesmart.analytics.queries import Filters, InvalidQuery, clear_cache, figures
 from citesmart.records.actions import cancel_report
 from citesmart.records.models import ReportStatus, Service
 from citesmart.units.actions import merge_units
 from citesmart.units.models import ClientType, SizeClass
-from conftest import make_unit, record
 
 
 def survivor(attribute: str):
@@ -252,6 +252,28 @@ def test_small_cells_are_flagged_below_the_threshold(world, settings):
     settings.ANALYTICS_DISCLOSURE_THRESHOLD = 3
     for row in figures(by=["center", "year"]).rows:
         assert row["flagged"] is (row["units"] < 3)
+
+
+def test_flags_without_the_units_measure_are_exact(world, settings):
+    # Without "units" among the measures the flags start from a cheap lower bound of the
+    # distinct units; the cells it cannot settle are counted exactly.
+    units = sorted(row["units"] for row in figures(by=["center", "year"], measures=["units"]).rows)
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = units[len(units) // 2] + 1  # some cells under it
+    clear_cache()
+    exact = {
+        (row["center"], row["year"]): row["flagged"]
+        for row in figures(by=["center", "year"], measures=["units"]).rows
+    }
+    assert any(exact.values())  # the world has small cells to flag
+    for row in figures(by=["center", "year"], measures=["services"]).rows:
+        assert row["flagged"] is exact[(row["center"], row["year"])]
+
+
+def test_a_filter_selecting_nothing_gives_zero_and_no_flag(world):
+    # An empty cell discloses nobody (analytics.disclosure.is_sensitive).
+    answer = figures(Filters(years=[1995]), by=["center"], measures=["services"])
+    assert answer.rows == ()
+    assert answer.totals == {"services": 0, "flagged": False}
 
 
 def test_answers_carry_codes_labels_and_freshness(world):

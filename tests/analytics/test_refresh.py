@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from analytics_world import facts_snapshot, make_unit, record
 from django.core.management import CommandError, call_command
 
 from citesmart.analytics import connection, queries, refresh
@@ -19,7 +20,6 @@ from citesmart.records.actions import (
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, ServiceReport
 from citesmart.units.actions import merge_units
 from citesmart.units.models import SizeClass
-from conftest import facts_snapshot, make_unit, record
 
 
 def assert_refresh_equals_rebuild() -> None:

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from tests.analytics.conftest import build_world
+from tests.analytics.analytics_world import build_world
 
 from citesmart.analytics.queries import figures
 from citesmart.lib.text import fold

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
-from tests.analytics.conftest import build_world, record
+from tests.analytics.analytics_world import build_world, record
 
 from citesmart.analytics.queries import Filters, figures
 from citesmart.lib.spreadsheets import write_csv

@@ -53,3 +53,14 @@ def duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
         "threads": str(int(_number("ANALYTICS_THREADS", 2))),
         "memory_limit": str(getattr(settings, "ANALYTICS_MEMORY_LIMIT", "1GB")),
     }
+
+
+def build_config() -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB limits of the one writer (rebuild, refresh): joins of every service need room.
+
+    At 10M services a rebuild holds ~2 GB of staged rows; under the readers' 1 GB it spills
+    to disk. One writer per server runs at a time (writer.lock).
+    """
+    return duckdb_config() | {
+        "memory_limit": str(getattr(settings, "ANALYTICS_BUILD_MEMORY_LIMIT", "4GB")),
+    }

@@ -43,20 +43,27 @@ class Dimension:
     label: str  # fact column holding the name
     title: str  # Spanish column header
     missing: str = "Sin dato"  # name shown when the code is empty
+    # Integer column(s) equivalent to the code, grouped by instead: hashing integers is
+    # markedly cheaper than hashing strings over millions of rows.
+    key: str = ""
 
 
 DIMENSIONS = {
     "year": Dimension("year", "year", "Año"),
-    "month": Dimension("year_month", "year_month", "Mes"),
+    "month": Dimension("year_month", "year_month", "Mes", key="year, month"),
     "department": Dimension("unit_department_code", "unit_department_name", "Departamento"),
     "province": Dimension("unit_province_code", "unit_province_name", "Provincia"),
-    "center": Dimension("center_code", "center_name", "Centro"),
+    "center": Dimension("center_code", "center_name", "Centro", key="center_id"),
     "cite": Dimension("cite_code", "cite_name", "CITE (con sus unidades técnicas)"),
-    "chain": Dimension("chain_code", "chain_name", "Cadena productiva", "Sin cadena"),
-    "category": Dimension("category_code", "category_name", "Categoría de servicio"),
+    "chain": Dimension("chain_code", "chain_name", "Cadena productiva", "Sin cadena", "chain_id"),
+    "category": Dimension(
+        "category_code", "category_name", "Categoría de servicio", key="category_id"
+    ),
     "client_type": Dimension("client_type", "client_type_name", "Tipo de cliente"),
     "size_class": Dimension("size_class", "size_class_name", "Tamaño"),
-    "programme": Dimension("programme_code", "programme_name", "Programa", "Sin programa"),
+    "programme": Dimension(
+        "programme_code", "programme_name", "Programa", "Sin programa", "programme_id"
+    ),
     "free": Dimension("is_free", "is_free", "Gratuito o pagado"),
 }
 
@@ -180,6 +187,8 @@ def figures(
             return _copy(cached)
         sql, params = _sql(filters, by, measures)
         result = cursor.execute(sql, params).fetchall()
+        if "units" not in measures:
+            result = _exact_below_threshold(cursor, filters, by, result)
     answer = _shape(result, by, measures, order_by, descending, limit, reader)
     _cache.put(key, answer)
     return _copy(answer)
@@ -284,24 +293,92 @@ def _sql(filters: Filters, by: tuple[str, ...], measures: tuple[str, ...]) -> tu
         "services": "count(*)",
         "reports": "count(DISTINCT report_id)",
         "units": "count(DISTINCT unit_id)",
-        "new_units": "count(DISTINCT unit_id)"
-        + (f" FILTER (WHERE {' AND '.join(new_clauses)})" if new_clauses else ""),
+        # CASE rather than FILTER: DuckDB's distinct aggregate with a FILTER is ~1.7x slower.
+        "new_units": (
+            f"count(DISTINCT CASE WHEN {' AND '.join(new_clauses)} THEN unit_id END)"
+            if new_clauses
+            else "count(DISTINCT unit_id)"
+        ),
         "amount": "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0)",
-        "natural_units": "count(DISTINCT unit_id) FILTER (WHERE is_natural)",
+        # Services to natural persons: only "more than none" matters to the disclosure rule,
+        # which a plain count answers as exactly as a distinct one, and far cheaper.
+        "natural": "count(*) FILTER (WHERE is_natural)",
     }
-    wanted = _with_flag_measures(measures)
-    select = [f"{expressions[m]} AS {m}" for m in wanted]
+    select = [f"{expressions[m]} AS {m}" for m in (*measures, "natural")]
+    if "units" not in measures:  # only the flags need it: a cheap lower bound first
+        select.append(f"{UNITS_FLOOR} AS units")
     params = new_params if "new_units" in measures else []
+    params += where_params
+    body = f"FROM facts WHERE {' AND '.join(where)}"
+    totals = f"SELECT {', '.join(['1 AS is_total', *select])} {body}"
+    if not by:
+        return totals, params
+    # Rows and totals as two plain aggregates rather than GROUPING SETS, which DuckDB runs
+    # markedly slower with distinct counts (measured 1.5x at 1M services).
+    keys = [DIMENSIONS[d].key or DIMENSIONS[d].code for d in by]
+    columns = [
+        c
+        for d in by
+        for c in (
+            f"any_value({DIMENSIONS[d].code})" if DIMENSIONS[d].key else DIMENSIONS[d].code,
+            f"any_value({DIMENSIONS[d].label})",
+        )
+    ]
+    rows = f"SELECT {', '.join([*columns, '0 AS is_total', *select])} {body} GROUP BY "
+    nulls = ", ".join(["NULL"] * len(columns))
+    sql = f"{rows}{', '.join(keys)} UNION ALL SELECT {nulls}, * FROM ({totals})"
+    return sql, params + params
+
+
+# A lower bound of the distinct units of a cell: how many of 64 residues of unit_id occur.
+# Flags only ask "fewer than the threshold?", and a bound at or above it answers that exactly
+# for a fraction of the cost of count(DISTINCT); only cells below it are counted exactly.
+UNITS_FLOOR = "bit_count(bit_or(1::UBIGINT << (unit_id % 64)::INTEGER))"
+MAX_RECOUNT = 500
+
+
+def _exact_below_threshold(
+    cursor: Any, filters: Filters, by: tuple[str, ...], result: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Replace the units lower bound (last value) by the exact count where it is too low."""
+    threshold = conf.disclosure_threshold()
+    low = [i for i, record in enumerate(result) if (record[-1] or 0) < threshold]
+    if not low:
+        return result
+    where, params = _where(filters)
     codes = [DIMENSIONS[d].code for d in by]
-    columns = [c for d in by for c in (DIMENSIONS[d].code, f"any_value({DIMENSIONS[d].label})")]
-    if by:
-        select = [*columns, f"GROUPING({codes[0]}) AS is_total", *select]
-        group = f"GROUP BY GROUPING SETS (({', '.join(codes)}), ())"
-    else:
-        select = ["1 AS is_total", *select]
-        group = ""
-    sql = f"SELECT {', '.join(select)} FROM facts WHERE {' AND '.join(where)} {group}"
-    return sql, params + where_params
+    cells = [result[i][: 2 * len(by) : 2] for i in low if not result[i][2 * len(by)]]
+    exact: dict[tuple[Any, ...], int] = {}
+    if any(result[i][2 * len(by)] for i in low):  # the totals row
+        exact[()] = _scalar(
+            cursor, f"SELECT count(DISTINCT unit_id) FROM facts WHERE {' AND '.join(where)}", params
+        )
+    if cells and len(cells) <= MAX_RECOUNT:
+        match = " AND ".join(f"{c} IS NOT DISTINCT FROM ?" for c in codes)
+        sql = (
+            f"SELECT {', '.join(codes)}, count(DISTINCT unit_id) FROM facts "
+            f"WHERE {' AND '.join(where)} AND ({' OR '.join([f'({match})'] * len(cells))}) "
+            f"GROUP BY {', '.join(codes)}"
+        )
+        found = cursor.execute(sql, params + [v for cell in cells for v in cell]).fetchall()
+        exact |= {tuple(row[:-1]): row[-1] for row in found}
+    elif cells:
+        sql = (
+            f"SELECT {', '.join(codes)}, count(DISTINCT unit_id) FROM facts "
+            f"WHERE {' AND '.join(where)} GROUP BY {', '.join(codes)}"
+        )
+        exact |= {tuple(row[:-1]): row[-1] for row in cursor.execute(sql, params).fetchall()}
+    fixed = list(result)
+    for i in low:
+        record = result[i]
+        cell = () if record[2 * len(by)] else tuple(record[: 2 * len(by) : 2])
+        fixed[i] = (*record[:-1], exact[cell])
+    return fixed
+
+
+def _scalar(cursor: Any, sql: str, params: list[Any]) -> int:
+    row = cursor.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _where(filters: Filters) -> tuple[list[str], list[Any]]:
@@ -338,11 +415,20 @@ def _date_clauses(filters: Filters, column: str) -> tuple[list[str], list[Any]]:
     if filters.date_to:
         clauses.append(f"{column} <= ?")
         params.append(filters.date_to)
+    # The service date has its year and month stored: a plain column compared to constants
+    # lets DuckDB's zone maps skip row groups (the facts are written a year at a time),
+    # which year(date) would not. The BETWEEN is redundant but prunes even where IN is not
+    # pushed down.
+    stored = column == "date"
     if filters.years:
-        clauses.append(f"year({column}) IN ({_marks(filters.years)})")
+        if stored:
+            clauses.append("year BETWEEN ? AND ?")
+            params += [filters.years[0], filters.years[-1]]
+        clauses.append(f"{'year' if stored else f'year({column})'} IN ({_marks(filters.years)})")
         params += filters.years
     if filters.months:
-        clauses.append(f"month({column}) IN ({_marks(filters.months)})")
+        month = "month" if stored else f"month({column})"
+        clauses.append(f"{month} IN ({_marks(filters.months)})")
         params += filters.months
     return clauses, params
 
@@ -364,12 +450,12 @@ def _shape(
     reader: connection.Reader,
 ) -> Figures:
     threshold = conf.disclosure_threshold()
-    wanted = _with_flag_measures(measures)
+    wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]
     rows, total = [], None
     for record in result:
         dims, (is_total, *values) = record[: 2 * len(by)], record[2 * len(by) :]
         cell = {m: _measure(m, v) for m, v in zip(wanted, values, strict=True)}
-        flagged = disclosure.is_sensitive(cell["units"], cell["natural_units"], threshold)
+        flagged = disclosure.is_sensitive(cell["units"], cell["natural"], threshold)
         shaped = {m: cell[m] for m in measures} | {"flagged": flagged}
         if is_total:
             total = shaped
@@ -395,11 +481,6 @@ def _shape(
         truncated=truncated,
         generation=reader.generation,
     )
-
-
-def _with_flag_measures(measures: tuple[str, ...]) -> list[str]:
-    # Internal measures behind `flagged` (disclosure.is_sensitive), never returned in rows.
-    return [*measures, *(m for m in ("units", "natural_units") if m not in measures)]
 
 
 def _measure(name: str, value: Any) -> Any:

@@ -65,7 +65,7 @@ def refresh(*, wait: bool = True) -> Outcome:
 def _rebuild_locked(directory: Path) -> Outcome:
     started = time.perf_counter()
     with connection.new_generation(
-        directory, copy_current=False, config=conf.duckdb_config()
+        directory, copy_current=False, config=conf.build_config()
     ) as con:
         # The watermark is read *before* the data: whatever commits in between is in the
         # data and also moves the watermark, so the worst case is one needless refresh.
@@ -74,25 +74,49 @@ def _rebuild_locked(directory: Path) -> Outcome:
         dimensions = source.dimension_tables()
         schema.create(con)
         schema.replace_dimensions(con, dimensions)
-        # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once.
-        con.execute(schema.FACTS_DDL.format(name="facts_load").replace("TABLE", "TEMP TABLE", 1))
-        for batch in source.fact_batches():
-            schema.insert_raw(con, batch, into="temp.facts_load")
-        # One sorted pass adds the first dates; sorting by date makes DuckDB's min/max zone
-        # maps skip row groups outside a date filter.
-        con.execute(
-            "INSERT INTO facts SELECT l.* REPLACE (fd.first_date_validated AS "
-            "first_date_validated, fd.first_date_counted AS first_date_counted) "
-            "FROM temp.facts_load l JOIN ("
-            + schema.FIRST_DATES_SQL.format(where="").replace("FROM facts", "FROM temp.facts_load")
-            + ") fd USING (unit_id) ORDER BY l.date, l.center_code"
-        )
-        con.execute("DROP TABLE temp.facts_load")
+        # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once,
+        # a year at a time (see schema.RAW_WITH_FIRST_DATES_SQL).
+        _load_tables(con)
+        con.execute(schema.RAW_VIEW_SQL)
+        con.execute(schema.RAW_WITH_FIRST_DATES_SQL)
+        con.execute("DROP VIEW temp.batch")
+        for name in source.TABLE_READS:
+            con.execute(f"DROP TABLE temp.{name}")
+        years = con.execute("SELECT DISTINCT year(date) FROM temp.raw_facts ORDER BY 1")
+        for (year,) in years.fetchall():
+            con.execute(
+                schema.ENRICH_SQL.format(
+                    name="facts",
+                    extra=", b.first_date_validated, b.first_date_counted",
+                    source=f"temp.raw_facts WHERE year(date) = {int(year)}",
+                )
+            )
+        con.execute("DROP TABLE temp.raw_facts")
         rows = _count(con)
         reports = _count(con, "count(DISTINCT report_id)")
         _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows)
     generation = _published(directory)
     return Outcome(generation, "rebuild", reports, rows, time.perf_counter() - started)
+
+
+def _load_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The services, reports and units tables as they are, into DuckDB temp tables."""
+    for name in source.TABLE_READS:
+        created = False
+        for batch in source.table_batches(name):
+            con.register("arrow_batch", batch)
+            if not created:
+                con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM arrow_batch")
+                created = True
+            else:
+                con.execute(f"INSERT INTO temp.{name} SELECT * FROM arrow_batch")
+            con.unregister("arrow_batch")
+        if not created:  # an empty table: the columns still have to exist
+            columns = ", ".join(
+                f"{column} {'BIGINT' if kind == pa.int64() else 'VARCHAR'}"
+                for column, kind in source.table_columns(name)
+            )
+            con.execute(f"CREATE TEMP TABLE {name} ({columns})")
 
 
 def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
@@ -107,9 +131,7 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
     report_ids, unit_ids = source.changed_since(old_anchors)
     if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
         return _rebuild_locked(directory)  # a mass update: one sequential read is cheaper
-    with connection.new_generation(
-        directory, copy_current=True, config=conf.duckdb_config()
-    ) as con:
+    with connection.new_generation(directory, copy_current=True, config=conf.build_config()) as con:
         schema.replace_dimensions(con, dimensions)
         if digest != meta["digest"]:
             schema.rewrite_labels(con)

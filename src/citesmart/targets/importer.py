@@ -22,7 +22,7 @@ from citesmart.lib.spreadsheets import (
 from citesmart.lib.text import fold
 from citesmart.lib.values import clean_text, is_blank, parse_amount, parse_int
 from citesmart.network.models import Center, Chain, ServiceCategory
-from citesmart.records.importer import ImportRefused, RowError, find_center
+from citesmart.records.imports import ImportRefused, RowError, find_center
 from citesmart.targets.actions import can_set_targets, set_target
 from citesmart.targets.models import Indicator, Phasing
 

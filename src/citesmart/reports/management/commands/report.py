@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from citesmart.analytics.queries import InvalidQuery
 from citesmart.lib.values import parse_date
-from citesmart.records.importer import ImportRefused, find_center
+from citesmart.records.imports import ImportRefused, find_center
 from citesmart.reports.build import ReportError, build_report
 from citesmart.reports.render import FORMATS, filename, render
 
