@@ -9,5 +9,6 @@ admin.site.index_title = _("Administración")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("cuenta/", include("citesmart.accounts.urls")),
+    path("", include("citesmart.api.urls")),
     path("", include("citesmart.portal.urls")),
 ]

@@ -76,6 +76,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "records.change_importbatch",
         "service_requests.view_*",
         "service_requests.change_servicerequest",
+        "api.view_apitoken",
+        "api.add_apitoken",
+        "api.change_apitoken",
     ],
     Role.CENTER_OPERATOR: [
         "geo.view_*",
