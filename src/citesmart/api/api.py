@@ -95,9 +95,18 @@ def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
     return error_response(404, "no_encontrado", "No existe el recurso pedido.")
 
 
+_HTTP_ERRORS = {
+    400: ("cuerpo_invalido", "El cuerpo de la solicitud no es JSON válido o no se puede leer."),
+    405: ("metodo_no_permitido", "Método no permitido en esta dirección."),
+}
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    return error_response(error.status_code, "error", str(error))
+    code, message = _HTTP_ERRORS.get(
+        error.status_code, ("error", "No se pudo atender la solicitud.")
+    )
+    return error_response(error.status_code, code, message)
 
 
 @api.exception_handler(Exception)

@@ -33,7 +33,8 @@ def _message(error: dict[str, Any]) -> str:
     if kind == "less_than":
         return f"Debe ser menor que {ctx.get('lt')}."
     if kind == "literal_error":
-        return f"Valor no permitido; use uno de: {ctx.get('expected')}."
+        expected = str(ctx.get("expected", "")).replace(" or ", " o ")
+        return f"Valor no permitido; use uno de: {expected}."
     if kind in ("string_too_long", "too_long"):
         limit = ctx.get("max_length")
         return f"Demasiado largo (máximo {limit})." if limit is not None else "Demasiado largo."
@@ -46,7 +47,11 @@ def validation_fields(errors: list[dict[str, Any]]) -> dict[str, str]:
     """{"page": "Debe ser un número entero.", "unidades[0].ubigeo": "..."}."""
     fields: dict[str, str] = {}
     for error in errors:
-        loc = [part for part in error.get("loc", ()) if part not in ("query", "body", "path")]
+        where = list(error.get("loc", ()))
+        in_query = bool(where) and where[0] == "query"
+        loc = [part for part in where if part not in ("query", "body", "path")]
+        if in_query:  # a repeated query parameter is named, not indexed
+            loc = [part for part in loc if not isinstance(part, int)]
         if loc and loc[0] in ("params", "report"):  # the schema argument's own name
             loc = loc[1:]
         name = ""
