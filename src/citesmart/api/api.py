@@ -35,7 +35,39 @@ class TokenLimit(_SettingRate, AuthRateThrottle):
     setting = "API_TOKEN_RATE"
 
 
-api = NinjaAPI(
+class CiteApi(NinjaAPI):
+    """Adds to the generated document what type hints cannot say: CSV and GeoJSON bodies."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        document = super().get_openapi_schema(*args, **kwargs)
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                ok = operation["responses"].get(200, operation["responses"].get("200"))
+                if ok is None or "content" not in ok:
+                    continue
+                names = {p["name"] for p in operation.get("parameters", [])}
+                if path.endswith(".geojson"):
+                    ok["content"] = {"application/geo+json": ok["content"]["application/json"]}
+                elif "format" in names:
+                    ok["content"]["text/csv"] = {
+                        "schema": {
+                            "type": "string",
+                            "description": "CSV UTF-8 con BOM: una fila por elemento.",
+                        }
+                    }
+                ok.setdefault("headers", {}).update(VALIDATOR_HEADERS)
+        return document
+
+
+VALIDATOR_HEADERS = {
+    "ETag": {
+        "description": "Huella del contenido (use If-None-Match).",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"description": "Tiempo de caché público.", "schema": {"type": "string"}},
+}
+
+api = CiteApi(
     title="API de la red CITE (citesmart)",
     version="1",
     description=(

@@ -24,6 +24,8 @@ def _message(error: dict[str, Any]) -> str:
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
     if kind in _MESSAGES:
         return _MESSAGES[kind]
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])
     if kind == "greater_than_equal":
         return f"Debe ser mayor o igual a {ctx.get('ge')}."
     if kind == "less_than_equal":

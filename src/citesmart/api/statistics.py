@@ -4,11 +4,13 @@ Codes go in and come out. Cells with fewer distinct productive units than the di
 threshold keep their codes and `flagged: true`, but their measures are withheld (null).
 """
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router
+from pydantic import BeforeValidator, StringConstraints
 
 from citesmart.analytics import queries
 from citesmart.api import schemas as s
@@ -49,28 +51,42 @@ LIST_FILTERS = {
 }
 
 
+def _iso_date(value: Any) -> Any:
+    # Pydantic would also take "0" as a Unix timestamp; the API takes AAAA-MM-DD only.
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Fecha inválida: use AAAA-MM-DD.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+Year = Annotated[int, Field(ge=1990, le=2100)]
+Month = Annotated[int, Field(ge=1, le=12)]
+CatalogueId = Annotated[int, Field(ge=1)]
+
+
 def _codes(description: str) -> Any:
     return Field(None, description=description + " Se puede repetir.", max_length=50)
 
 
 class StatisticsQuery(s.Schema):
-    desde: date | None = Field(None, description="Fecha inicial (AAAA-MM-DD), inclusive.")
-    hasta: date | None = Field(None, description="Fecha final (AAAA-MM-DD), inclusive.")
-    anio: list[int] | None = Field(None, description="Año(s).", max_length=50)
-    mes: list[int] | None = Field(None, description="Mes(es) del año, 1 a 12.", max_length=12)
-    centro: list[str] | None = _codes("Código de centro (un CITE incluye sus unidades técnicas).")
+    desde: IsoDate | None = Field(None, description="Fecha inicial (AAAA-MM-DD), inclusive.")
+    hasta: IsoDate | None = Field(None, description="Fecha final (AAAA-MM-DD), inclusive.")
+    anio: list[Year] | None = Field(None, description="Año(s).", max_length=50)
+    mes: list[Month] | None = Field(None, description="Mes(es) del año, 1 a 12.", max_length=12)
+    centro: list[Code] | None = _codes("Código de centro (un CITE incluye sus unidades técnicas).")
     con_unidades_tecnicas: bool = Field(
         True, description="Si el código de un CITE incluye a sus unidades técnicas."
     )
-    tipo_centro: list[str] | None = _codes("Tipo de centro (publico, privado, unidad_tecnica).")
-    cadena: list[str] | None = _codes("Código de cadena productiva.")
-    departamento: list[str] | None = _codes("Ubigeo del departamento de la unidad productiva.")
-    provincia: list[str] | None = _codes("Ubigeo de la provincia de la unidad productiva.")
-    categoria: list[str] | None = _codes("Código de categoría de servicio.")
-    servicio_catalogo: list[int] | None = _codes("Id de servicio del catálogo.")
-    programa: list[str] | None = _codes("Código de programa.")
-    tipo_cliente: list[str] | None = _codes("Código de tipo de cliente.")
-    tamano: list[str] | None = _codes("Código de tamaño de la unidad productiva.")
+    tipo_centro: list[Code] | None = _codes("Tipo de centro (publico, privado, unidad_tecnica).")
+    cadena: list[Code] | None = _codes("Código de cadena productiva.")
+    departamento: list[Code] | None = _codes("Ubigeo del departamento de la unidad productiva.")
+    provincia: list[Code] | None = _codes("Ubigeo de la provincia de la unidad productiva.")
+    categoria: list[Code] | None = _codes("Código de categoría de servicio.")
+    servicio_catalogo: list[CatalogueId] | None = _codes("Id de servicio del catálogo.")
+    programa: list[Code] | None = _codes("Código de programa.")
+    tipo_cliente: list[Code] | None = _codes("Código de tipo de cliente.")
+    tamano: list[Code] | None = _codes("Código de tamaño de la unidad productiva.")
     gratuito: bool | None = Field(None, description="true: solo gratuitos; false: solo pagados.")
     incluir_registrados: bool = Field(
         False, description="Contar también informes registrados aún no validados."
