@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "citesmart.records",
     "citesmart.analytics",
     "citesmart.service_requests",
+    "citesmart.opendata",
     "citesmart.portal",
     "ninja",  # ships the Swagger UI files served at /api/v1/docs/
     "citesmart.api",

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cuenta/", include("citesmart.accounts.urls")),
     path("", include("citesmart.api.urls")),
+    path("datos/", include("citesmart.opendata.urls")),
     path("", include("citesmart.portal.urls")),
 ]

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from citesmart.analytics import conf, connection, refresh
+from citesmart.analytics import conf, connection, disclosure, refresh
 
 MEASURES = ("services", "reports", "units", "new_units", "amount")
 MEASURE_TITLES = {
@@ -287,8 +287,9 @@ def _sql(filters: Filters, by: tuple[str, ...], measures: tuple[str, ...]) -> tu
         "new_units": "count(DISTINCT unit_id)"
         + (f" FILTER (WHERE {' AND '.join(new_clauses)})" if new_clauses else ""),
         "amount": "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0)",
+        "natural_units": "count(DISTINCT unit_id) FILTER (WHERE is_natural)",
     }
-    wanted = [*measures, *(["units"] if "units" not in measures else [])]  # units: for flags
+    wanted = _with_flag_measures(measures)
     select = [f"{expressions[m]} AS {m}" for m in wanted]
     params = new_params if "new_units" in measures else []
     codes = [DIMENSIONS[d].code for d in by]
@@ -363,12 +364,13 @@ def _shape(
     reader: connection.Reader,
 ) -> Figures:
     threshold = conf.disclosure_threshold()
-    wanted = [*measures, *(["units"] if "units" not in measures else [])]
+    wanted = _with_flag_measures(measures)
     rows, total = [], None
     for record in result:
         dims, (is_total, *values) = record[: 2 * len(by)], record[2 * len(by) :]
         cell = {m: _measure(m, v) for m, v in zip(wanted, values, strict=True)}
-        shaped = {m: cell[m] for m in measures} | {"flagged": cell["units"] < threshold}
+        flagged = disclosure.is_sensitive(cell["units"], cell["natural_units"], threshold)
+        shaped = {m: cell[m] for m in measures} | {"flagged": flagged}
         if is_total:
             total = shaped
             continue
@@ -382,7 +384,7 @@ def _shape(
         rows.sort(key=lambda row: _sort_key(row[order_by]), reverse=descending)
     truncated = limit is not None and len(rows) > limit
     if total is None:  # no service selected at all
-        total = {m: _measure(m, 0) for m in measures} | {"flagged": threshold > 0}
+        total = {m: _measure(m, 0) for m in measures} | {"flagged": False}
     return Figures(
         by=by,
         measures=measures,
@@ -393,6 +395,11 @@ def _shape(
         truncated=truncated,
         generation=reader.generation,
     )
+
+
+def _with_flag_measures(measures: tuple[str, ...]) -> list[str]:
+    # Internal measures behind `flagged` (disclosure.is_sensitive), never returned in rows.
+    return [*measures, *(m for m in ("units", "natural_units") if m not in measures)]
 
 
 def _measure(name: str, value: Any) -> Any:
@@ -452,6 +459,8 @@ def _copy(answer: Figures) -> Figures:
 
 def clear_cache() -> None:
     _cache.clear()
+    with _known_lock:
+        _known.clear()  # generation names may repeat in another read model directory
 
 
 __all__ = [

@@ -11,7 +11,7 @@ are kept alongside to validate codes and to rewrite names when the registry chan
 import duckdb
 import pyarrow as pa
 
-VERSION = "1"  # bump when the tables change: the next refresh then rebuilds from scratch
+VERSION = "2"  # bump when the tables change: the next refresh then rebuilds from scratch
 
 DIMENSIONS_DDL = {
     "dim_center": "id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, cite_code VARCHAR, "
@@ -63,6 +63,7 @@ CREATE TABLE {name} (
     client_type_name VARCHAR,
     size_class VARCHAR,
     size_class_name VARCHAR,
+    is_natural BOOLEAN NOT NULL,        -- the unit is a natural person (disclosure control)
     unit_district_code VARCHAR,
     unit_district_name VARCHAR,
     unit_province_code VARCHAR,
@@ -91,7 +92,7 @@ SELECT b.service_id, b.report_id, d AS date, year(d) AS year, month(d) AS month,
        b.catalogue_service_id, cs.name AS catalogue_service_name,
        b.programme_id, pr.code AS programme_code, pr.name AS programme_name,
        b.raw_unit_id, b.unit_id, b.client_type, ct.name AS client_type_name,
-       b.size_class, sc.name AS size_class_name,
+       b.size_class, sc.name AS size_class_name, b.is_natural = 1 AS is_natural,
        b.unit_district_code, ud.name AS unit_district_name,
        ud.province_code AS unit_province_code, ud.province_name AS unit_province_name,
        dep.code AS unit_department_code, dep.name AS unit_department_name,

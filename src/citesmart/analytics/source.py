@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import Max
 
 from citesmart.geo.models import Department, District, Province
+from citesmart.lib.identity import RUC_PREFIXES, DocumentType, is_personal_document
 from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
 from citesmart.records.models import ReportStatus, Service, ServiceReport
 from citesmart.units.models import ClientType, ProductiveUnit, SizeClass
@@ -48,11 +49,37 @@ RAW_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("unit_id", pa.int64()),
     ("client_type", pa.string()),
     ("size_class", pa.string()),
+    ("is_natural", pa.int64()),
     ("unit_district_code", pa.string()),
     ("unit_department_code", pa.string()),
     ("delivery_district_code", pa.string()),
 ]
 RAW_SCHEMA = pa.schema(RAW_COLUMNS)
+
+
+# Client types that are individuals whatever document they were registered with.
+NATURAL_PERSON_CLIENT_TYPES = (ClientType.NATURAL_PERSON_BUSINESS, ClientType.ENTREPRENEUR)
+
+
+def _natural_person_sql(unit: str) -> str:
+    """1 when the unit is a natural person (its figures could single someone out), else 0.
+
+    The same rule as ProductiveUnit.is_natural_person, widened by the client type; the
+    personal documents and RUC prefixes come from lib.identity.is_personal_document, so
+    the two never disagree. A unit without document counts as a person (informal producer).
+    """
+    kinds = [d.value for d in DocumentType if d is not DocumentType.RUC]
+    personal = [k for k in kinds if is_personal_document(k, "") or k == DocumentType.NONE]
+    prefixes = [p for p in RUC_PREFIXES if is_personal_document(DocumentType.RUC, p + "0" * 9)]
+    quoted = ", ".join(f"'{v}'" for v in personal)
+    ruc_prefixes = ", ".join(f"'{p}'" for p in prefixes)
+    types = ", ".join(f"'{t.value}'" for t in NATURAL_PERSON_CLIENT_TYPES)
+    return (
+        f"CASE WHEN {unit}.person_dni <> '' OR {unit}.document_type IN ({quoted})"
+        f" OR ({unit}.document_type = '{DocumentType.RUC.value}'"
+        f" AND substr({unit}.document_number, 1, 2) IN ({ruc_prefixes}))"
+        f" OR {unit}.client_type IN ({types}) THEN 1 ELSE 0 END"
+    )
 
 
 def _fact_sql(where: str) -> str:
@@ -64,7 +91,8 @@ def _fact_sql(where: str) -> str:
         SELECT s.id, s.report_id, CAST(r.end_date AS TEXT), r.status,
                CASE WHEN r.is_free THEN 1 ELSE 0 END, CAST(s.amount AS TEXT),
                r.center_id, r.chain_id, r.category_id, r.catalogue_service_id, r.programme_id,
-               s.unit_id, su.id, su.client_type, su.size_class, su.district_id,
+               s.unit_id, su.id, su.client_type, su.size_class, {_natural_person_sql("su")},
+               su.district_id,
                su.department_id, r.delivery_district_id
         FROM {service} s
         JOIN {report} r ON r.id = s.report_id

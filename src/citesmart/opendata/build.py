@@ -1,0 +1,334 @@
+"""The rows of each open-data resource, as catalog.RESOURCES describes them.
+
+Figures come from analytics.queries.figures with the disclosure rule applied
+(analytics.disclosure.protect); microdata rows come from the same read model, pseudonymised
+and with geography coarsened by disclosure.geography_level. The registry is read from the
+system of record (it holds no personal data).
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from citesmart.analytics import disclosure, refresh
+from citesmart.analytics.queries import Filters, figures
+from citesmart.lib.identity import DocumentType, is_personal_document
+from citesmart.network.models import CatalogueService, Center, Programme
+from citesmart.opendata.catalog import BY_NAME
+from citesmart.opendata.pseudonyms import Pseudonymiser
+from citesmart.units.models import ProductiveUnit
+
+Rows = list[dict[str, Any]]
+
+
+@dataclass
+class Context:
+    pseudonym: Pseudonymiser
+    threshold: int
+
+
+# --- microdata -----------------------------------------------------------------------------
+
+MICRODATA_SQL = """
+SELECT service_id, report_id, year, year_month, center_code, center_name, center_kind,
+       cite_code, category_code, category_name, chain_code, chain_name, programme_code,
+       catalogue_service_name, is_free, amount, unit_id, is_natural, client_type, size_class,
+       unit_district_code, unit_district_name, unit_province_code, unit_province_name,
+       unit_department_code, unit_department_name
+FROM facts WHERE status = 'validado'
+ORDER BY date, report_id, service_id
+"""
+
+AREA_COUNTS_SQL = """
+SELECT '{level}', {column}, count(DISTINCT unit_id) FROM facts
+WHERE status = 'validado' AND {column} IS NOT NULL GROUP BY {column}
+"""
+AREA_COLUMNS = {
+    "district": "unit_district_code",
+    "province": "unit_province_code",
+    "department": "unit_department_code",
+}
+LEVEL_NAMES = {"district": "distrito", "province": "provincia", "department": "departamento"}
+
+
+def services(context: Context) -> Rows:
+    """One row per validated service; see catalog 'servicios'."""
+    reader = refresh.ensure_fresh()
+    with reader.cursor() as cursor:
+        counts: dict[tuple[str, str], int] = {}
+        for level, column in AREA_COLUMNS.items():
+            sql = AREA_COUNTS_SQL.format(level=level, column=column)
+            for found_level, code, count in cursor.execute(sql).fetchall():
+                counts[(found_level, code)] = count
+        result = cursor.execute(MICRODATA_SQL)
+        names = [d[0] for d in result.description]
+        records = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    entities = _legal_entities({r["unit_id"] for r in records if not r["is_natural"]})
+    levels: dict[int, str | None] = {}
+    rows = []
+    for record in records:
+        unit = record["unit_id"]
+        if unit not in levels:
+            levels[unit] = _level(record, counts, context.threshold, unit in entities)
+        rows.append(_service_row(record, context, entities.get(unit), levels[unit]))
+    return rows
+
+
+def _legal_entities(unit_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """RUC and business name of the legal entities among these units (RUC 20 only)."""
+    found = {}
+    ids = sorted(unit_ids)
+    for start in range(0, len(ids), 5000):
+        units = ProductiveUnit.objects.filter(
+            pk__in=ids[start : start + 5000], document_type=DocumentType.RUC, person_dni=""
+        ).values_list("pk", "document_number", "name")
+        for pk, number, name in units:
+            if number.startswith("20") and not is_personal_document(DocumentType.RUC, number):
+                found[pk] = (number, name)
+    return found
+
+
+def _level(record: dict, counts: dict, threshold: int, legal_entity: bool) -> str | None:
+    areas = {
+        level: counts.get((level, record[column]))
+        for level, column in AREA_COLUMNS.items()
+        if record[column] is not None
+    }
+    return disclosure.geography_level(areas, natural_person=not legal_entity, limit=threshold)
+
+
+def _service_row(
+    record: dict, context: Context, entity: tuple[str, str] | None, level: str | None
+) -> dict[str, Any]:
+    shown = ("district", "province", "department")
+    shown = shown[shown.index(level) :] if level else ()
+    pseudonym = context.pseudonym
+    return {
+        "id_servicio": pseudonym("service", record["service_id"]),
+        "id_informe": pseudonym("report", record["report_id"]),
+        "anio": record["year"],
+        "mes": record["year_month"],
+        "centro_codigo": record["center_code"],
+        "centro_nombre": record["center_name"],
+        "tipo_centro": record["center_kind"],
+        "cite_codigo": record["cite_code"],
+        "categoria_codigo": record["category_code"],
+        "categoria": record["category_name"],
+        "cadena_codigo": record["chain_code"],
+        "cadena": record["chain_name"],
+        "programa_codigo": record["programme_code"],
+        "servicio_catalogo": record["catalogue_service_name"],
+        "gratuito": bool(record["is_free"]),
+        "monto_soles": Decimal(0) if record["is_free"] else record["amount"],
+        "id_unidad_productiva": pseudonym("unit", record["unit_id"]),
+        "persona_juridica": entity is not None,
+        "ruc": entity[0] if entity else None,
+        "razon_social": entity[1] if entity else None,
+        "tipo_cliente": record["client_type"],
+        "tamano": record["size_class"],
+        "nivel_ubicacion": LEVEL_NAMES[level] if level else "sin_dato",
+        "departamento_codigo": record["unit_department_code"] if "department" in shown else None,
+        "departamento": record["unit_department_name"] if "department" in shown else None,
+        "provincia_codigo": record["unit_province_code"] if "province" in shown else None,
+        "provincia": record["unit_province_name"] if "province" in shown else None,
+        "distrito_codigo": record["unit_district_code"] if "district" in shown else None,
+        "distrito": record["unit_district_name"] if "district" in shown else None,
+    }
+
+
+# --- aggregated tables ---------------------------------------------------------------------
+
+
+def _periods() -> Iterator[tuple[int, int]]:
+    """(year, month) of every month with validated services."""
+    for row in figures(by=["month"], measures=["services"]).rows:
+        year, month = str(row["month"]).split("-")
+        yield int(year), int(month)
+
+
+def _protected(filters: Filters, by: list[str], measures: list[str]) -> list[dict[str, Any]]:
+    return list(disclosure.protect(figures(filters, by=by, measures=measures)).rows)
+
+
+def by_center_category_month(context: Context) -> Rows:
+    rows = []
+    for year, month in _periods():
+        for cell in _protected(
+            Filters(years=[year], months=[month]),
+            ["center", "category"],
+            ["services", "reports", "units", "amount"],
+        ):
+            rows.append(
+                {
+                    "mes": f"{year}-{month:02d}",
+                    "centro_codigo": cell["center"],
+                    "centro_nombre": cell["center_label"],
+                    "categoria_codigo": cell["category"],
+                    "categoria": cell["category_label"],
+                    "servicios": cell["services"],
+                    "informes": cell["reports"],
+                    "unidades_productivas": cell["units"],
+                    "monto_soles": cell["amount"],
+                    "reservado": cell["suppressed"],
+                }
+            )
+    return rows
+
+
+def by_center_client_type_month(context: Context) -> Rows:
+    rows = []
+    for year, month in _periods():
+        for cell in _protected(
+            Filters(years=[year], months=[month]),
+            ["center", "client_type"],
+            ["units", "new_units", "services"],
+        ):
+            rows.append(
+                {
+                    "mes": f"{year}-{month:02d}",
+                    "centro_codigo": cell["center"],
+                    "centro_nombre": cell["center_label"],
+                    "tipo_cliente": cell["client_type"],
+                    "tipo_cliente_nombre": cell["client_type_label"],
+                    "unidades_productivas": cell["units"],
+                    "unidades_nuevas": cell["new_units"],
+                    "servicios": cell["services"],
+                    "reservado": cell["suppressed"],
+                }
+            )
+    return rows
+
+
+def by_department_chain_year(context: Context) -> Rows:
+    rows = []
+    years = [row["year"] for row in figures(by=["year"], measures=["services"]).rows]
+    for year in years:
+        for cell in _protected(
+            Filters(years=[year]),
+            ["department", "chain"],
+            ["services", "units", "new_units", "amount"],
+        ):
+            rows.append(
+                {
+                    "anio": year,
+                    "departamento_codigo": cell["department"],
+                    "departamento": cell["department_label"],
+                    "cadena_codigo": cell["chain"],
+                    "cadena": cell["chain_label"],
+                    "servicios": cell["services"],
+                    "unidades_productivas": cell["units"],
+                    "unidades_nuevas": cell["new_units"],
+                    "monto_soles": cell["amount"],
+                    "reservado": cell["suppressed"],
+                }
+            )
+    return rows
+
+
+# --- registry ------------------------------------------------------------------------------
+
+
+def _seat(center: Center) -> dict[str, Any]:
+    return {
+        "departamento_codigo": center.department_id,
+        "departamento": center.department.name if center.department_id else None,
+        "distrito_codigo": center.district_id,
+        "distrito": center.district.name if center.district_id else None,
+        "latitud": center.latitude,
+        "longitud": center.longitude,
+    }
+
+
+def centers(context: Context) -> Rows:
+    queryset = (
+        Center.objects.exclude(kind=Center.Kind.TECHNICAL_UNIT)
+        .select_related("department", "district")
+        .prefetch_related("chains")
+        .order_by("code")
+    )
+    return [
+        {
+            "codigo": c.code,
+            "nombre": c.name,
+            "tipo": c.kind,
+            "entidad_operadora": c.operator or None,
+            **_seat(c),
+            "cadenas": ";".join(sorted(ch.code for ch in c.chains.all())) or None,
+            "anio_creacion": c.created_year,
+            "activo_desde": c.active_from,
+            "activo_hasta": c.active_to,
+            "sitio_web": c.website or None,
+        }
+        for c in queryset
+    ]
+
+
+def technical_units(context: Context) -> Rows:
+    queryset = (
+        Center.objects.filter(kind=Center.Kind.TECHNICAL_UNIT)
+        .select_related("department", "district", "parent")
+        .order_by("code")
+    )
+    return [
+        {"codigo": c.code, "nombre": c.name, "cite_codigo": c.parent.code if c.parent else None}
+        | _seat(c)
+        for c in queryset
+    ]
+
+
+def catalogue(context: Context) -> Rows:
+    today = timezone.localdate()
+    queryset = (
+        CatalogueService.objects.filter(is_public=True)
+        .exclude(valid_to__lt=today)
+        .select_related("center", "category", "programme")
+        .order_by("center__code", "name", "pk")
+    )
+    return [
+        {
+            "id": s.pk,
+            "centro_codigo": s.center.code,
+            "centro_nombre": s.center.name,
+            "nombre": s.name,
+            "descripcion": s.description or None,
+            "categoria_codigo": s.category.code,
+            "unidad_venta": s.unit_of_sale or None,
+            "gratuito": s.is_free,
+            "tarifa_soles": None if s.is_free else s.tariff,
+            "programa_codigo": s.programme.code if s.programme else None,
+            "vigente_desde": s.valid_from,
+            "vigente_hasta": s.valid_to,
+        }
+        for s in queryset
+    ]
+
+
+def programmes(context: Context) -> Rows:
+    return [
+        {
+            "codigo": p.code,
+            "nombre": p.name,
+            "financiadores": p.funders or None,
+            "temas": p.themes or None,
+            "descripcion": p.description or None,
+            "inicio": p.starts_on,
+            "fin": p.ends_on,
+        }
+        for p in Programme.objects.order_by("code")
+    ]
+
+
+BUILDERS: dict[str, Callable[[Context], Rows]] = {
+    "servicios": services,
+    "servicios_centro_categoria_mes": by_center_category_month,
+    "unidades_centro_tipo_cliente_mes": by_center_client_type_month,
+    "servicios_departamento_cadena_anio": by_department_chain_year,
+    "centros": centers,
+    "unidades_tecnicas": technical_units,
+    "catalogo": catalogue,
+    "programas": programmes,
+}
+assert set(BUILDERS) == set(BY_NAME), "every resource of the catalog has a builder"
