@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from citesmart.analytics import disclosure
 from citesmart.analytics.queries import Filters, figures
 
 pytestmark = pytest.mark.django_db
@@ -29,16 +30,34 @@ def test_breakdown_with_filters_equals_figures(client, world, center_a):
     )
     assert body["totals"]["services"] == expected.totals["services"] == 12
     assert [r["month"] for r in body["rows"]] == [r["month"] for r in expected.rows]
-    assert set(body["rows"][0]) == {"month", "month_label", "services", "units", "flagged"}
+    assert set(body["rows"][0]) == {
+        "month",
+        "month_label",
+        "services",
+        "units",
+        "flagged",
+        "suppressed",
+    }
 
 
-def test_small_cells_are_flagged_and_withheld(client, world, center_b):
+def test_small_cells_follow_the_disclosure_rule(client, world, center_b):
     body = client.get("/api/v1/estadisticas/", {"por": "center"}).json()
     small = next(r for r in body["rows"] if r["center"] == center_b.code)
-    assert small["flagged"] is True
+    assert small["flagged"] is True and small["suppressed"] is True
     assert small["services"] is None and small["units"] is None and small["amount"] is None
     big = next(r for r in body["rows"] if r["center"] != center_b.code)
-    assert big["flagged"] is False and big["services"] == 12
+    # The only other cell is suppressed too (complementary), else total - big = small.
+    assert big["flagged"] is False and big["suppressed"] is True and big["services"] is None
+    assert body["totals"]["services"] == 14 and body["rules"]
+    expected = disclosure.protect(figures(by=["center"]))
+    assert [r["services"] for r in body["rows"]] == [r["services"] for r in expected.rows]
+
+
+def test_cells_of_legal_entities_only_are_not_suppressed(client, world):
+    body = client.get("/api/v1/estadisticas/", {"por": "client_type"}).json()
+    company = next(r for r in body["rows"] if r["client_type"] == "empresa_formal")
+    assert company["units"] == 1
+    assert company["flagged"] is False and company["suppressed"] is False
 
 
 def test_unknown_codes_and_dimensions_are_400_naming_the_parameter(client, world):

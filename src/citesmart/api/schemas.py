@@ -183,12 +183,15 @@ class StatisticsOut(Schema):
     measures: list[str] = Field(description="Medidas pedidas.")
     fresh_as_of: dt.datetime = Field(description="Hasta cuándo reflejan los registros las cifras.")
     threshold: int = Field(
-        description="Umbral de confidencialidad: celdas con menos unidades productivas distintas "
-        "se marcan (flagged) y sus medidas se omiten (null)."
+        description="Umbral del secreto estadístico: una celda con menos unidades productivas "
+        "distintas, alguna persona natural, es sensible (flagged) y se reserva (suppressed)."
     )
     truncated: bool = Field(description="Si el límite cortó filas.")
     rows: list[dict[str, Any]] = Field(
         description="Filas: por cada dimensión su código y «<dimensión>_label»; cada medida "
-        "(null si la celda se suprime) y «flagged»."
+        "(null si la celda está reservada), «flagged» y «suppressed»."
     )
-    totals: dict[str, Any] = Field(description="Medidas sobre todo lo filtrado y «flagged».")
+    totals: dict[str, Any] = Field(
+        description="Medidas sobre todo lo filtrado, «flagged» y «suppressed»."
+    )
+    rules: list[str] = Field(description="Reglas del secreto estadístico aplicadas.")

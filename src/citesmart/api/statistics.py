@@ -1,7 +1,8 @@
 """Statistics over `analytics.queries.figures`: the portal's filters, breakdowns and measures.
 
-Codes go in and come out. Cells with fewer distinct productive units than the disclosure
-threshold keep their codes and `flagged: true`, but their measures are withheld (null).
+Codes go in and come out. The disclosure rule is the one of the portal and the open data
+(`analytics.disclosure.protect`): a suppressed cell keeps its codes, says `suppressed: true`
+and has every measure null.
 """
 
 import re
@@ -12,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router
 from pydantic import BeforeValidator, StringConstraints
 
-from citesmart.analytics import queries
+from citesmart.analytics import disclosure, queries
 from citesmart.api import schemas as s
 from citesmart.api.http import ApiError, respond
 
@@ -130,13 +131,6 @@ PARAMETER_OF = {field: name for name, field in LIST_FILTERS.items()} | {
 }
 
 
-def suppress(row: dict[str, Any], measures: tuple[str, ...]) -> dict[str, Any]:
-    """The disclosure rule as the API applies it: a flagged cell keeps no measure."""
-    if row.get("flagged"):
-        return row | dict.fromkeys(measures)
-    return row
-
-
 @router.get(
     "/estadisticas/",
     response={200: s.StatisticsOut, **{400: s.Error, 429: s.Error}},
@@ -144,8 +138,8 @@ def suppress(row: dict[str, Any], measures: tuple[str, ...]) -> dict[str, Any]:
     description=(
         "Las mismas cifras que el tablero del portal, contadas según docs/COUNTING.md: "
         "filtros por códigos, desglose en hasta dos dimensiones y medidas. Incluye la fecha de "
-        "actualización (también en Last-Modified) y marca las celdas pequeñas (flagged), cuyas "
-        "medidas se omiten para proteger datos de personas naturales."
+        "actualización (también en Last-Modified) y aplica el secreto estadístico: las celdas "
+        "que podrían identificar a una persona natural se reservan (suppressed, medidas null)."
     ),
 )
 def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResponse:
@@ -163,7 +157,8 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
     except queries.InvalidQuery as error:
         fields = {PARAMETER_OF.get(k, k): v for k, v in error.errors.items()}
         raise ApiError(400, "consulta_invalida", "La consulta no es válida.", fields) from None
-    rows = [suppress(row, answer.measures) for row in answer.rows]
+    answer = disclosure.protect(answer)
+    rows = list(answer.rows)
     payload = s.StatisticsOut(
         by=list(answer.by),
         measures=list(answer.measures),
@@ -171,7 +166,8 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
         threshold=answer.threshold,
         truncated=answer.truncated,
         rows=rows,
-        totals=suppress(answer.totals, answer.measures),
+        totals=answer.totals,
+        rules=disclosure.rules(answer.threshold),
     )
     return respond(
         request,
