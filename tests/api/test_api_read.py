@@ -128,3 +128,12 @@ def test_docs_page_loads_nothing_external(client):
     assert "swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower() and "https://" not in page and "http://" not in page
     assert '"validatorUrl": null' in page
+
+
+def test_csv_neutralises_formulas(client):
+    from citesmart.network.models import Chain
+
+    Chain.objects.create(code="formula", name='=HYPERLINK("x")')
+    response = client.get("/api/v1/cadenas/", {"format": "csv", "page_size": 500})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert next(r for r in rows if r["code"] == "formula")["name"].startswith("'=")

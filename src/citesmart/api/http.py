@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import http_date, parse_http_date_safe
 from pydantic import BaseModel
 
+from citesmart.lib.spreadsheets import safe_cell
+
 CSV_TYPE = "text/csv; charset=utf-8"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -117,6 +119,9 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> str:
 
 
 def _cell(value: Any) -> Any:
+    """Flat, Excel-safe text: lists joined by «|», no formula injection (safe_cell)."""
+    if isinstance(value, str):
+        return safe_cell(value)
     if isinstance(value, list | tuple):
         return "|".join(str(v) for v in value)
     if isinstance(value, dict):
