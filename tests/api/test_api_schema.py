@@ -6,10 +6,24 @@ process through its WSGI application, on the test database with a small world of
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Django's WSGI handler closes the connection after each request (request_finished);
+    the test client turns that off, and so must a test calling the WSGI app directly, or
+    the test transaction is lost on PostgreSQL."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
