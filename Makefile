@@ -33,8 +33,10 @@ demo: $(STAMP)
 	$(BIN)/citesmart load_reference
 	$(BIN)/citesmart demo_data
 	$(BIN)/citesmart analytics rebuild
+	$(BIN)/citesmart publish_opendata
 	$(BIN)/citesmart create_demo_users
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"
+	@echo "Datos abiertos: http://127.0.0.1:$(PORT)/datos/"
 	$(BIN)/citesmart runserver 127.0.0.1:$(PORT)
 
 # Tests run with DEBUG=1 in the environment so no production secret is needed; pytest-django

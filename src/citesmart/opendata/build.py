@@ -63,17 +63,21 @@ def services(context: Context) -> Rows:
             sql = AREA_COUNTS_SQL.format(level=level, column=column)
             for found_level, code, count in cursor.execute(sql).fetchall():
                 counts[(found_level, code)] = count
+        legal = cursor.execute(
+            "SELECT DISTINCT unit_id FROM facts WHERE status = 'validado' AND NOT is_natural"
+        ).fetchall()
+        entities = _legal_entities({unit for (unit,) in legal})
         result = cursor.execute(MICRODATA_SQL)
         names = [d[0] for d in result.description]
-        records = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-    entities = _legal_entities({r["unit_id"] for r in records if not r["is_natural"]})
-    levels: dict[int, str | None] = {}
-    rows = []
-    for record in records:
-        unit = record["unit_id"]
-        if unit not in levels:
-            levels[unit] = _level(record, counts, context.threshold, unit in entities)
-        rows.append(_service_row(record, context, entities.get(unit), levels[unit]))
+        levels: dict[int, str | None] = {}
+        rows = []
+        while batch := result.fetchmany(50_000):
+            for values in batch:
+                record = dict(zip(names, values, strict=True))
+                unit = record["unit_id"]
+                if unit not in levels:
+                    levels[unit] = _level(record, counts, context.threshold, unit in entities)
+                rows.append(_service_row(record, context, entities.get(unit), levels[unit]))
     return rows
 
 

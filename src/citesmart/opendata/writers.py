@@ -15,11 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from openpyxl import Workbook
 
+from citesmart.opendata import xlsx
 from citesmart.opendata.catalog import Field, Resource
-
-XLSX_MAX_ROWS = 1_048_575  # one sheet, under the header
 
 
 def arrow_type(field: Field) -> pa.DataType:
@@ -62,16 +60,8 @@ def write_csv(resource: Resource, rows: list[dict[str, Any]], path: Path) -> Non
 
 
 def write_xlsx(resource: Resource, rows: list[dict[str, Any]], path: Path) -> None:
-    if len(rows) > XLSX_MAX_ROWS:
-        raise ValueError(
-            f"«{resource.name}» tiene {len(rows)} filas: más de las que admite una hoja de Excel."
-        )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(resource.name[:31])
-    sheet.append(resource.columns)
-    for row in rows:
-        sheet.append([row[c] for c in resource.columns])
-    workbook.save(path)
+    columns = resource.columns
+    xlsx.write(path, resource.name, columns, ([row[c] for c in columns] for row in rows))
 
 
 def write_parquet(resource: Resource, rows: list[dict[str, Any]], path: Path) -> None:
