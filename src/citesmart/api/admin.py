@@ -24,7 +24,7 @@ class ApiTokenAdmin(CenterScopedAdmin):
 
     @admin.display(description=_("estado"))
     def state(self, obj: ApiToken) -> str:
-        return _("activo") if obj.is_active else _("revocado")
+        return str(_("activo") if obj.is_active else _("revocado"))
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoked, never deleted: the audit keeps who wrote what

@@ -247,12 +247,12 @@ def departments(request: HttpRequest, params: Query[VocabularyQuery]) -> HttpRes
 )
 def department_boundaries(request: HttpRequest) -> HttpResponse:
     features = [
-        {
-            "type": "Feature",
-            "id": d.code,
-            "properties": {"code": d.code, "name": d.name},
-            "geometry": d.boundary,
-        }
+        s.Feature(
+            type="Feature",
+            id=d.code,
+            properties={"code": d.code, "name": d.name},
+            geometry=d.boundary,
+        )
         for d in Department.objects.order_by("code")
     ]
     payload = s.FeatureCollection(type="FeatureCollection", features=features)

@@ -173,7 +173,12 @@ def record(request: HttpRequest, report: ReportIn) -> HttpResponse:
         for error in result.errors:
             fields.setdefault(_field_of(error.row, error.column), error.message)
         raise ApiError(400, "informe_invalido", "El informe no es válido.", fields)
-    outcome = next(o for o in ("created", "updated", "unchanged") if getattr(result, o))
+    outcomes: tuple[Literal["created", "updated", "unchanged"], ...] = (
+        "created",
+        "updated",
+        "unchanged",
+    )
+    outcome = next(o for o in outcomes if getattr(result, o))
     body = ReportOut(
         codigo=report.codigo.strip(),
         centro=center.code,
