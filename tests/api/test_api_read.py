@@ -111,6 +111,13 @@ def test_catalogue(client, world):
     assert all(not s["is_free"] for s in response.json()["results"])
 
 
+def test_head_gives_the_headers_of_get(client):
+    get = client.get("/api/v1/cadenas/")
+    head = client.head("/api/v1/cadenas/")
+    assert head.status_code == 200 and head.content == b""
+    assert head["ETag"] == get["ETag"]
+
+
 def test_method_not_allowed_and_cors_preflight(client):
     response = client.delete("/api/v1/cadenas/")
     assert response.status_code == 405

@@ -20,6 +20,14 @@ class ApiMiddleware:
             return too_big
         if request.method == "OPTIONS":  # CORS preflight: reads only (see Allow-Methods)
             response = HttpResponse(status=204)
+        elif request.method == "HEAD":  # the GET answer's headers, without its body
+            request.method = "GET"
+            response = self._in_error_body(self.get_response(request))
+            request.method = "HEAD"
+            if not response.streaming:
+                length = len(response.content)
+                response.content = b""
+                response["Content-Length"] = str(length)
         else:
             response = self._in_error_body(self.get_response(request))
         if request.method in ("GET", "HEAD", "OPTIONS"):
