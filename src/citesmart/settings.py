@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "citesmart.portal",
     "citesmart.targets",
     "citesmart.reports",
+    "ninja",  # ships the Swagger UI files served at /api/v1/docs/
+    "citesmart.api",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "citesmart.api.middleware.ApiMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -181,3 +184,14 @@ LOGGING = {
 # Targets: a center is flagged as behind when its achievement to date falls short of the
 # phased target to date by more than this fraction (0.10 = ten percentage points).
 TARGETS_BEHIND_MARGIN = float(env_str("TARGETS_BEHIND_MARGIN", "0.10"))
+# Public API (citesmart.api): anonymous rate per IP, token rate, body size, cache lifetime.
+API_ANON_RATE = env_str("API_ANON_RATE", "300/min")
+API_TOKEN_RATE = env_str("API_TOKEN_RATE", "600/min")
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
+API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
+# Tokens travel only over HTTPS unless DEBUG or this is set (e.g. a TLS-terminating proxy
+# that does not send X-Forwarded-Proto).
+API_ALLOW_HTTP_TOKENS = env_bool("API_ALLOW_HTTP_TOKENS", False)
+# Client IP for rate limits: REMOTE_ADDR, or the N-th address from the right of
+# X-Forwarded-For behind N trusted proxies.
+NINJA_NUM_PROXIES = env_int("API_NUM_PROXIES", 0)

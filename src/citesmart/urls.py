@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/informes/", include("citesmart.reports.urls")),
     path("admin/", admin.site.urls),
     path("cuenta/", include("citesmart.accounts.urls")),
+    path("", include("citesmart.api.urls")),
     path("datos/", include("citesmart.opendata.urls")),
     path("", include("citesmart.portal.urls")),
 ]

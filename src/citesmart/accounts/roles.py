@@ -77,6 +77,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "service_requests.view_*",
         "service_requests.change_servicerequest",
         "targets.view_*",
+        "api.view_apitoken",
+        "api.add_apitoken",
+        "api.change_apitoken",
     ],
     Role.CENTER_OPERATOR: [
         "geo.view_*",

@@ -1,0 +1,179 @@
+"""Statistics over `analytics.queries.figures`: the portal's filters, breakdowns and measures.
+
+Codes go in and come out. The disclosure rule is the one of the portal and the open data
+(`analytics.disclosure.protect`): a suppressed cell keeps its codes, says `suppressed: true`
+and has every measure null.
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router
+from pydantic import BeforeValidator, StringConstraints
+
+from citesmart.analytics import disclosure, queries
+from citesmart.api import schemas as s
+from citesmart.api.http import ApiError, respond
+
+router = Router(tags=["Estadísticas"])
+
+Dimension = Literal[
+    "year",
+    "month",
+    "department",
+    "province",
+    "center",
+    "cite",
+    "chain",
+    "category",
+    "client_type",
+    "size_class",
+    "programme",
+    "free",
+]
+Measure = Literal["services", "reports", "units", "new_units", "amount"]
+
+# API parameter -> Filters field (the portal's names: cadena, departamento, centro...).
+LIST_FILTERS = {
+    "anio": "years",
+    "mes": "months",
+    "centro": "centers",
+    "tipo_centro": "center_kinds",
+    "cadena": "chains",
+    "departamento": "departments",
+    "provincia": "provinces",
+    "categoria": "categories",
+    "servicio_catalogo": "catalogue_services",
+    "programa": "programmes",
+    "tipo_cliente": "client_types",
+    "tamano": "size_classes",
+}
+
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic would also take "0" as a Unix timestamp; the API takes AAAA-MM-DD only.
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Fecha inválida: use AAAA-MM-DD.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+Year = Annotated[int, Field(ge=1990, le=2100)]
+Month = Annotated[int, Field(ge=1, le=12)]
+CatalogueId = Annotated[int, Field(ge=1)]
+
+
+def _codes(description: str) -> Any:
+    return Field(None, description=description + " Se puede repetir.", max_length=50)
+
+
+class StatisticsQuery(s.Schema):
+    desde: IsoDate | None = Field(None, description="Fecha inicial (AAAA-MM-DD), inclusive.")
+    hasta: IsoDate | None = Field(None, description="Fecha final (AAAA-MM-DD), inclusive.")
+    anio: list[Year] | None = Field(None, description="Año(s).", max_length=50)
+    mes: list[Month] | None = Field(None, description="Mes(es) del año, 1 a 12.", max_length=12)
+    centro: list[Code] | None = _codes("Código de centro (un CITE incluye sus unidades técnicas).")
+    con_unidades_tecnicas: bool = Field(
+        True, description="Si el código de un CITE incluye a sus unidades técnicas."
+    )
+    tipo_centro: list[Code] | None = _codes("Tipo de centro (publico, privado, unidad_tecnica).")
+    cadena: list[Code] | None = _codes("Código de cadena productiva.")
+    departamento: list[Code] | None = _codes("Ubigeo del departamento de la unidad productiva.")
+    provincia: list[Code] | None = _codes("Ubigeo de la provincia de la unidad productiva.")
+    categoria: list[Code] | None = _codes("Código de categoría de servicio.")
+    servicio_catalogo: list[CatalogueId] | None = _codes("Id de servicio del catálogo.")
+    programa: list[Code] | None = _codes("Código de programa.")
+    tipo_cliente: list[Code] | None = _codes("Código de tipo de cliente.")
+    tamano: list[Code] | None = _codes("Código de tamaño de la unidad productiva.")
+    gratuito: bool | None = Field(None, description="true: solo gratuitos; false: solo pagados.")
+    incluir_registrados: bool = Field(
+        False, description="Contar también informes registrados aún no validados."
+    )
+    por: list[Dimension] | None = Field(
+        None, description="Desglose: una o dos dimensiones.", max_length=2
+    )
+    medida: list[Measure] | None = Field(
+        None, description="Medidas (por defecto todas).", max_length=5
+    )
+    orden: str | None = Field(
+        None, max_length=20, description="Ordenar por una medida o dimensión pedida."
+    )
+    ascendente: bool = Field(False, description="Orden ascendente (por defecto descendente).")
+    limite: int | None = Field(None, ge=1, le=queries.MAX_LIMIT, description="Primeras N filas.")
+    format: Literal["json", "csv"] | None = s.FORMAT
+
+
+def to_filters(params: StatisticsQuery) -> queries.Filters:
+    values: dict[str, Any] = {
+        field: tuple(getattr(params, name) or ()) for name, field in LIST_FILTERS.items()
+    }
+    return queries.Filters(
+        date_from=params.desde,
+        date_to=params.hasta,
+        with_technical_units=params.con_unidades_tecnicas,
+        free=params.gratuito,
+        include_registered=params.incluir_registrados,
+        **values,
+    )
+
+
+# Filters/figures field -> API parameter, to name the parameter in error bodies.
+PARAMETER_OF = {field: name for name, field in LIST_FILTERS.items()} | {
+    "date_from": "desde",
+    "date_to": "hasta",
+    "by": "por",
+    "measures": "medida",
+    "order_by": "orden",
+    "limit": "limite",
+}
+
+
+@router.get(
+    "/estadisticas/",
+    response={200: s.StatisticsOut, **{400: s.Error, 429: s.Error}},
+    summary="Cifras de la red (servicios, informes, unidades productivas, montos)",
+    description=(
+        "Las mismas cifras que el tablero del portal, contadas según docs/COUNTING.md: "
+        "filtros por códigos, desglose en hasta dos dimensiones y medidas. Incluye la fecha de "
+        "actualización (también en Last-Modified) y aplica el secreto estadístico: las celdas "
+        "que podrían identificar a una persona natural se reservan (suppressed, medidas null)."
+    ),
+)
+def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResponse:
+    by = tuple(params.por or ())
+    measures = tuple(params.medida or queries.MEASURES)
+    try:
+        answer = queries.figures(
+            to_filters(params),
+            by=by,
+            measures=measures,
+            order_by=params.orden,
+            descending=not params.ascendente,
+            limit=params.limite,
+        )
+    except queries.InvalidQuery as error:
+        fields = {PARAMETER_OF.get(k, k): v for k, v in error.errors.items()}
+        raise ApiError(400, "consulta_invalida", "La consulta no es válida.", fields) from None
+    answer = disclosure.protect(answer)
+    rows = list(answer.rows)
+    payload = s.StatisticsOut(
+        by=list(answer.by),
+        measures=list(answer.measures),
+        fresh_as_of=answer.fresh_as_of,
+        threshold=answer.threshold,
+        truncated=answer.truncated,
+        rows=rows,
+        totals=answer.totals,
+        rules=disclosure.rules(answer.threshold),
+    )
+    return respond(
+        request,
+        payload,
+        csv_rows=rows,
+        csv_name="estadisticas",
+        fmt=params.format,
+        last_modified=answer.fresh_as_of,
+    )
