@@ -9,5 +9,8 @@ admin.site.index_title = _("Administración")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("cuenta/", include("citesmart.accounts.urls")),
+    path("", include("citesmart.ops.urls")),
     path("", include("citesmart.portal.urls")),
 ]
+
+handler500 = "citesmart.ops.errors.server_error"
