@@ -7,6 +7,7 @@ page for people. Django discards a broken connection at the end of the request a
 CONN_HEALTH_CHECKS makes the next request open a new one, so service resumes by itself.
 """
 
+import errno
 import logging
 import sys
 
@@ -19,6 +20,8 @@ from citesmart.ops import metrics
 
 logger = logging.getLogger("citesmart.errors")
 RETRY_AFTER = "5"
+# No space left, quota exceeded, file size limit: the disk cannot take the file being written.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -40,11 +43,23 @@ def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse
     return response
 
 
+def disk_full(request: HttpRequest, error: OSError) -> HttpResponse:
+    """507: an export (or any file being written) did not fit; nothing half-written is sent."""
+    logger.error("Disco lleno al escribir un archivo: %s", error)
+    message = _(
+        "No hay espacio en el disco del servidor para preparar el archivo, así que no se "
+        "generó. Avise al equipo de soporte de la plataforma y vuelva a intentarlo más tarde."
+    )
+    return _answer(request, 507, "disk_full", message, "ops/500.html")
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a 503 when the cause was the database, else a plain 500 (no details)."""
     error = sys.exc_info()[1]
     if isinstance(error, OperationalError | InterfaceError):
         return database_unavailable(request, error)
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
+        return disk_full(request, error)
     message = _(
         "Ocurrió un error inesperado. Quedó registrado; si se repite, comuníquelo citando "
         "el código de la petición."

@@ -65,6 +65,8 @@ class OpsMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OperationalError | InterfaceError):
             return errors.database_unavailable(request, exception)
+        if isinstance(exception, OSError) and exception.errno in errors.DISK_FULL:
+            return errors.disk_full(request, exception)
         return None
 
 
