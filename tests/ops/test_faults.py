@@ -151,12 +151,14 @@ def test_dropped_database_connections_give_clean_503s_and_service_resumes(tmp_pa
             "WEB_CONCURRENCY": "2",
             "GUNICORN_ACCESS_LOG": "off",
         }
-        server = subprocess.Popen(
-            world.command("serve", "--bind", f"127.0.0.1:{port}"),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        log = world.root / "serve.log"
+        with log.open("wb") as sink:
+            server = subprocess.Popen(
+                world.command("serve", "--bind", f"127.0.0.1:{port}"),
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_up(base)
@@ -178,7 +180,9 @@ def test_dropped_database_connections_give_clean_503s_and_service_resumes(tmp_pa
                 server.wait(timeout=20)
             if server.poll() is None:
                 server.kill()
-        assert b"Traceback" not in (server.stderr.read() if server.stderr else b"") or True
+        logged = log.read_text(encoding="utf-8", errors="replace")
+        assert "Traceback" not in logged, logged[-3000:]
+        assert "Base de datos no disponible" in logged or "database_unavailable" not in logged
 
 
 def _wait_until_up(base: str) -> None:
@@ -218,5 +222,5 @@ def _traffic_while_killing_connections(world: World, base: str) -> list[tuple[in
     stop.set()
     for thread in threads:
         thread.join()
-    assert len(answers) > 20
+    assert len(answers) > 8
     return answers
