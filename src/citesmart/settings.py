@@ -194,3 +194,5 @@ HEALTH_OPENDATA_MAX_AGE_DAYS = env_int("HEALTH_OPENDATA_MAX_AGE_DAYS", 35)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STATICFILES_DIRS = [BASE_DIR / "static"]  # citesmart/portal.css, live.js (not in an app)
+# Web workers of a server running `citesmart analytics watch` need not refresh themselves.
+ANALYTICS_AUTO_REFRESH = env_bool("ANALYTICS_AUTO_REFRESH", True)
