@@ -258,7 +258,10 @@ def main() -> None:
             elapsed = time.monotonic() - started
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)  # gunicorn lets in-flight requests finish (30 s)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
     endpoints = rec.summary(elapsed)
     api = endpoints.get("api_statistics", {})
