@@ -47,9 +47,12 @@ INSTALLED_APPS = [
     "citesmart.reports",
     "ninja",  # ships the Swagger UI files served at /api/v1/docs/
     "citesmart.api",
+    "citesmart.ops",
 ]
 
 MIDDLEWARE = [
+    # First: request id, access metrics, CSP and a clean 503 when the database is away.
+    "citesmart.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,3 +198,21 @@ API_ALLOW_HTTP_TOKENS = env_bool("API_ALLOW_HTTP_TOKENS", False)
 # Client IP for rate limits: REMOTE_ADDR, or the N-th address from the right of
 # X-Forwarded-For behind N trusted proxies.
 NINJA_NUM_PROXIES = env_int("API_NUM_PROXIES", 0)
+# Operations (citesmart.ops, docs/DEPLOYMENT.md): JSON logs with request ids unless
+# LOG_FORMAT=text; who may read /metricas/; when /salud/ reports trouble.
+LOGGING["filters"] = {"request_id": {"()": "citesmart.ops.logs.RequestIdFilter"}}
+LOGGING["formatters"] = {
+    "json": {"()": "citesmart.ops.logs.JsonFormatter"},
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+}
+LOGGING["handlers"]["console"]["filters"] = ["request_id"]
+LOGGING["handlers"]["console"]["formatter"] = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128")
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+HEALTH_ANALYTICS_MAX_LAG = env_int("HEALTH_ANALYTICS_MAX_LAG", 600)
+HEALTH_OPENDATA_MAX_AGE_DAYS = env_int("HEALTH_OPENDATA_MAX_AGE_DAYS", 35)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+STATICFILES_DIRS = [BASE_DIR / "static"]  # citesmart/portal.css, live.js (not in an app)
+# Web workers of a server running `citesmart analytics watch` need not refresh themselves.
+ANALYTICS_AUTO_REFRESH = env_bool("ANALYTICS_AUTO_REFRESH", True)

@@ -12,5 +12,8 @@ urlpatterns = [
     path("cuenta/", include("citesmart.accounts.urls")),
     path("", include("citesmart.api.urls")),
     path("datos/", include("citesmart.opendata.urls")),
+    path("", include("citesmart.ops.urls")),
     path("", include("citesmart.portal.urls")),
 ]
+
+handler500 = "citesmart.ops.errors.server_error"

@@ -1,0 +1,81 @@
+"""Error answers that never show a traceback: 503 while the database is away, and 500.
+
+When PostgreSQL restarts, requests in flight fail with OperationalError/InterfaceError. The
+middleware (for errors raised by views) and `server_error` (handler500, for errors raised
+anywhere else) turn them into a 503 with Retry-After — JSON for API clients, a short Spanish
+page for people. Django discards a broken connection at the end of the request and
+CONN_HEALTH_CHECKS makes the next request open a new one, so service resumes by itself.
+"""
+
+import errno
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.translation import gettext as _
+
+from citesmart.ops import metrics
+
+logger = logging.getLogger("citesmart.errors")
+RETRY_AFTER = "5"
+# No space left, quota exceeded, file size limit: the disk cannot take the file being written.
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return request.path.startswith(("/api/", "/salud/", "/datos/")) or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    metrics.DATABASE_UNAVAILABLE.inc()
+    logger.warning("Base de datos no disponible: %s", (str(error).strip().splitlines() or ["?"])[0])
+    message = _(
+        "El servicio no está disponible por un momento (base de datos). "
+        "Vuelva a intentarlo en unos segundos."
+    )
+    response = _answer(request, 503, "database_unavailable", message, "ops/503.html")
+    response["Retry-After"] = RETRY_AFTER
+    return response
+
+
+def disk_full(request: HttpRequest, error: OSError) -> HttpResponse:
+    """507: an export (or any file being written) did not fit; nothing half-written is sent."""
+    logger.error("Disco lleno al escribir un archivo: %s", error)
+    message = _(
+        "No hay espacio en el disco del servidor para preparar el archivo, así que no se "
+        "generó. Avise al equipo de soporte de la plataforma y vuelva a intentarlo más tarde."
+    )
+    return _answer(request, 507, "disk_full", message, "ops/500.html")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a 503 when the cause was the database, else a plain 500 (no details)."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        return database_unavailable(request, error)
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
+        return disk_full(request, error)
+    message = _(
+        "Ocurrió un error inesperado. Quedó registrado; si se repite, comuníquelo citando "
+        "el código de la petición."
+    )
+    return _answer(request, 500, "server_error", message, "ops/500.html")
+
+
+def _answer(
+    request: HttpRequest, status: int, code: str, message: str, template: str
+) -> HttpResponse:
+    request_id = getattr(request, "request_id", "-")
+    if wants_json(request):
+        body = {"error": {"code": code, "message": message, "request_id": request_id}}
+        return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    # No context processors, no database: this page must render with the database down.
+    html = loader.get_template(template).render(
+        {"message": message, "request_id": request_id, "status": status}
+    )
+    return HttpResponse(html, status=status)

@@ -1,0 +1,42 @@
+"""/salud/ (health, for load balancers) and /metricas/ (Prometheus, restricted)."""
+
+import hmac
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from citesmart.ops import metrics, queries
+
+
+@never_cache
+@require_safe
+def health(request: HttpRequest) -> HttpResponse:
+    """200 when this server can serve correct figures, 503 when it cannot (see queries)."""
+    status, body = queries.health()
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@never_cache
+@require_safe
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format, only for METRICS_ALLOWED_IPS or a `Bearer METRICS_TOKEN`."""
+    if not metrics_allowed(request):
+        return HttpResponse("Acceso denegado.\n", status=403, content_type="text/plain")
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    token = getattr(settings, "METRICS_TOKEN", "")
+    sent = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    networks = getattr(settings, "METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
+    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)

@@ -1,0 +1,231 @@
+"""The authorization matrix, written as rules: who may read (GET) and write (POST) each URL.
+
+Every URL of the project (walked from the URL configuration) must match exactly one rule
+here, or tests/ops/test_authorization_matrix.py fails: a new URL cannot be forgotten.
+
+Outcomes: "ok" (2xx, or a redirect that is not to the login page), "login" (redirect to the
+login page), "deny" (403/404/405, or the admin's redirect to its index for an object the
+user may not see). A 500 always fails.
+
+Adding the URLs of a new app (e.g. the API under /api/v1/ or open data under /datos/) takes
+one line per group of URLs in RULES, keyed by a regular expression on the URL name
+("namespace:name") or, for unnamed URLs, on the route:
+
+    Rule(r"^api:", api_rule),                      # token or session, scoped: write it below
+    Rule(r"^opendata:", public(read="ok", write="deny")),
+
+and, when a URL has parameters, a sample value in SAMPLES (test_authorization_matrix.py).
+Admin pages of a new model need one line in ADMIN_MODELS with each role's letters.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ROLES = (
+    "anonymous",
+    "operator_a",
+    "manager_a",
+    "operator_b",
+    "analyst",
+    "national_admin",
+    "token_a",  # an API token of center A's operator, sent to every URL
+)
+STAFF = {"operator_a", "manager_a", "operator_b", "analyst", "national_admin"}
+OUTSIDERS = {"anonymous", "token_a"}  # an API token opens no session page
+
+Expect = Callable[[str, str], str]  # (role, method) -> "ok" | "login" | "deny"
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    expect: Expect
+    methods: tuple[str, ...] = ("GET", "POST")
+
+    def matches(self, key: str) -> bool:
+        return re.search(self.pattern, key) is not None
+
+
+def public(read: str = "ok", write: str = "deny") -> Expect:
+    """Everybody, logged in or not, gets the same answer."""
+    return lambda role, method: read if method == "GET" else write
+
+
+def staff_only(ok_roles: set[str] = STAFF, write: str | None = None) -> Expect:
+    """Back-office pages: outsiders go to the login page, staff in `ok_roles` get in."""
+
+    def expect(role: str, method: str) -> str:
+        if role in OUTSIDERS:
+            return "login"
+        if method == "POST" and write is not None:
+            return write
+        return "ok" if role in ok_roles else "deny"
+
+    return expect
+
+
+# --- admin models: letters per role (r view, a add, c change, d delete) ----------------------
+# Columns: national admin, analyst, center manager, center operator. `scoped`: the sample
+# object belongs to center A, so center B's staff must not reach it (404).
+
+
+@dataclass(frozen=True)
+class Access:
+    national: str
+    analyst: str
+    manager: str
+    operator: str
+    scoped: bool = False
+
+    def letters(self, role: str) -> str:
+        column = {
+            "national_admin": self.national,
+            "analyst": self.analyst,
+            "manager_a": self.manager,
+            "operator_a": self.operator,
+            "operator_b": self.operator,
+        }
+        return column.get(role, "")
+
+
+ADMIN_MODELS: dict[str, Access] = {
+    "auth_user": Access("rac", "", "rac", "", scoped=True),
+    "auth_group": Access("r", "", "", ""),
+    "otp_totp_totpdevice": Access("rd", "", "", ""),
+    "axes_accessattempt": Access("rd", "", "", ""),
+    "axes_accesslog": Access("", "", "", ""),
+    "axes_accessfailurelog": Access("", "", "", ""),
+    # Reference data comes from files (load_reference): read-only for everybody.
+    "geo_department": Access("r", "r", "r", "r"),
+    "geo_province": Access("r", "r", "r", "r"),
+    "geo_district": Access("r", "r", "r", "r"),
+    "network_chain": Access("racd", "r", "r", "r"),
+    "network_servicecategory": Access("racd", "r", "r", "r"),
+    "network_programme": Access("racd", "r", "r", "r"),
+    "network_modality": Access("racd", "r", "r", "r"),
+    "network_center": Access("rac", "r", "rc", "r", scoped=True),  # centers are never deleted
+    "network_catalogueservice": Access("racd", "r", "racd", "r", scoped=True),
+    "network_legalact": Access("racd", "r", "r", "r", scoped=True),
+    "accounts_staffprofile": Access("racd", "r", "rac", "", scoped=True),
+    # Batches come from the upload page and are history; reports are cancelled, never
+    # deleted; the audit trail is read-only; units are created by reports and merged.
+    "records_importbatch": Access("r", "r", "r", "r", scoped=True),
+    "records_servicereport": Access("rac", "r", "rac", "rac", scoped=True),
+    "records_auditentry": Access("r", "r", "r", "r", scoped=True),
+    "units_productiveunit": Access("rc", "r", "rc", "rc", scoped=True),
+    "service_requests_servicerequest": Access("", "", "rc", "rc", scoped=True),
+}
+
+# What each admin view needs: (letters for GET, letters for POST); any one letter suffices.
+ADMIN_VIEWS = {
+    "changelist": ("rc", "rc"),
+    "add": ("a", "a"),
+    "change": ("rc", "c"),
+    "delete": ("d", "d"),
+    "history": ("rc", "rc"),
+}
+
+
+def admin_model(model: str, view: str) -> Expect:
+    access = ADMIN_MODELS[model]
+    needs = ADMIN_VIEWS[view]
+
+    def expect(role: str, method: str) -> str:
+        if role in OUTSIDERS:
+            return "login"
+        letters = access.letters(role)
+        wanted = needs[0] if method == "GET" else needs[1]
+        if not any(letter in letters for letter in wanted):
+            return "deny"
+        if access.scoped and view != "changelist" and view != "add" and role == "operator_b":
+            return "deny"
+        return "ok"
+
+    return expect
+
+
+def admin_model_rules() -> list[Rule]:
+    rules = []
+    for model in ADMIN_MODELS:
+        for view in ADMIN_VIEWS:
+            rules.append(Rule(rf"^admin:{model}_{view}$", admin_model(model, view)))
+    return rules
+
+
+# --- custom back-office views ----------------------------------------------------------------
+
+
+def records_rule(ok: set[str], *, get: str = "ok", post: str = "ok") -> Expect:
+    def expect(role: str, method: str) -> str:
+        if role in OUTSIDERS:
+            return "login"
+        if role not in ok:
+            return "deny"
+        return get if method == "GET" else post
+
+    return expect
+
+
+EXPORTERS = {"manager_a", "analyst", "national_admin"}  # operators do not export
+IMPORTERS = {"operator_a", "manager_a", "national_admin", "operator_b"}
+
+RULES: list[Rule] = [
+    # Public portal: reads for everybody; the request form is the only public write.
+    Rule(r"^portal:request_new$", public(read="ok", write="ok")),
+    Rule(r"^portal:", public(read="ok", write="deny")),
+    # Operations: health for the load balancer (anyone); metrics only from allowed addresses
+    # or with the metrics token, never because of a staff session.
+    Rule(r"^ops:health$", public(read="ok", write="deny")),
+    Rule(r"^ops:metrics$", public(read="deny", write="deny")),
+    # Accounts: TOTP enrolment for staff.
+    Rule(r"^accounts:two_factor$", staff_only()),
+    # Django admin: site pages.
+    # (a logged-in user asking for the login page is sent to the index: "deny" here)
+    Rule(
+        r"^admin:login$",
+        lambda role, method: "ok" if role in OUTSIDERS or method == "POST" else "deny",
+    ),
+    Rule(
+        r"^admin:logout$",
+        lambda role, method: "deny" if role in OUTSIDERS else "ok",
+        methods=("POST",),
+    ),
+    Rule(r"^admin:(index|app_list|password_change)$", staff_only()),
+    Rule(r"^admin:(password_change_done|jsi18n)$", staff_only(write="deny")),
+    Rule(r"^admin:autocomplete$", staff_only(ok_roles=set()), methods=("GET",)),
+    # Centers have no public URL of their own in the admin sense: 404 for staff.
+    Rule(r"^admin:view_on_site$", staff_only(ok_roles=set()), methods=("GET",)),
+    # Admin: legacy object URL (redirects to .../change/ for staff) and the catch-all 404.
+    Rule(r"^route:admin/[a-z_]+/[a-z_]+/<path:object_id>/$", staff_only(), methods=("GET",)),
+    Rule(r"^route:admin/\(\?P<url>\.\*\)\$$", staff_only(ok_roles=set()), methods=("GET",)),
+    # Records: export, import (upload, template, download, revert), cancel, validate.
+    Rule(r"^admin:records_servicereport_export$", records_rule(EXPORTERS), methods=("GET",)),
+    Rule(r"^admin:records_importbatch_upload$", records_rule(IMPORTERS)),
+    Rule(r"^admin:records_importbatch_template$", staff_only(), methods=("GET",)),
+    Rule(
+        r"^admin:records_importbatch_download$",
+        records_rule({"operator_a", "manager_a", "analyst", "national_admin"}),
+        methods=("GET",),
+    ),
+    Rule(
+        r"^admin:records_importbatch_revert$",
+        records_rule({"manager_a", "national_admin"}),
+    ),
+    Rule(
+        r"^admin:records_servicereport_cancel$",
+        records_rule({"operator_a", "manager_a", "national_admin"}),
+    ),
+    Rule(
+        r"^admin:records_servicereport_validate$",
+        records_rule({"manager_a", "national_admin"}, get="deny"),
+    ),
+    Rule(r"^admin:auth_user_password_change$", admin_model("auth_user", "change")),
+    # OTP device pages: national administrators only.
+    Rule(r"^admin:otp_totp_totpdevice_(config|qrcode)$", staff_only({"national_admin"})),
+    *admin_model_rules(),
+]
+
+
+def rule_for(key: str) -> list[Rule]:
+    return [rule for rule in RULES if rule.matches(key)]
