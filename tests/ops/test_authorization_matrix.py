@@ -20,7 +20,7 @@ from tests.ops.world import write_import
 
 from citesmart.analytics import refresh
 from citesmart.network.models import CatalogueService, Center, LegalAct, ServiceCategory
-from citesmart.records.importer import import_file
+from citesmart.records.imports import import_file
 from citesmart.records.models import AuditEntry, ImportBatch, ServiceReport
 from citesmart.service_requests.models import ServiceRequest
 
