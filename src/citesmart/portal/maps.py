@@ -125,18 +125,3 @@ def choropleth(
             lower = bound + 1
     return mark_safe("".join(out)), legend
 
-
-def seat_map(point: tuple[float, float], *, title: str, department_code: str = "") -> SafeString:
-    """A small map of Peru with the center's seat marked and its department shaded."""
-    k = _scale()
-    x, y = _project(point[1], point[0], k)
-    out = [
-        f'<svg class="map seat" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(title)}">'
-    ]
-    for code, (_name, d) in department_paths().items():
-        fill = SCALE[1] if code == department_code else EMPTY
-        out.append(f'<path class="dept" d="{d}" fill="{fill}"/>')
-    out.append(
-        f'<circle class="center" cx="{x}" cy="{y}" r="6"><title>{escape(title)}</title></circle></svg>'
-    )
-    return mark_safe("".join(out))
