@@ -82,8 +82,11 @@ def kpis(html: str) -> dict[str, str]:
         ({"anio": "2024", "cadena": "cuero"}, Filters(years=(2024,), chains=("cuero",))),
         (
             {"desde": "2025-03-01", "hasta": "2025-08-31", "departamento": "15"},
-            Filters(date_from=__import__("datetime").date(2025, 3, 1),
-                    date_to=__import__("datetime").date(2025, 8, 31), departments=("15",)),
+            Filters(
+                date_from=__import__("datetime").date(2025, 3, 1),
+                date_to=__import__("datetime").date(2025, 8, 31),
+                departments=("15",),
+            ),
         ),
     ],
 )
@@ -141,7 +144,13 @@ def test_every_chart_has_a_data_table_and_a_csv_with_exactly_its_rows(client):
     tables = tables_of(page)
     keys = re.findall(r'<figure class="chart" id="(\w+)"', page)
     assert keys == [
-        "mensual", "categorias", "cadenas", "centros", "clientes", "gratuidad", "departamentos",
+        "mensual",
+        "categorias",
+        "cadenas",
+        "centros",
+        "clientes",
+        "gratuidad",
+        "departamentos",
     ]
     for key in keys:
         download = client.get(HOME, query | {"csv": key})
@@ -150,8 +159,7 @@ def test_every_chart_has_a_data_table_and_a_csv_with_exactly_its_rows(client):
         rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
         shown = [r for r in tables[key] if "Sin servicios" not in r[0]]
         assert [[c.replace("\u202f", "").replace("\xa0", "") for c in r] for r in rows] == [
-            [c.replace("\u202f", "").replace("\xa0", "").replace(".", "") for c in r]
-            for r in shown
+            [c.replace("\u202f", "").replace("\xa0", "").replace(".", "") for c in r] for r in shown
         ], key
     assert client.get(HOME, query | {"csv": "otra"}).status_code == 404
 
@@ -174,7 +182,11 @@ def test_freshness_stamp_and_http_caching(client):
     other = client.get(HOME, {"anio": "2024"}, HTTP_IF_NONE_MATCH=etag)
     assert other.status_code == 200 and other["ETag"] != etag
     partial = client.get(HOME, {"anio": "2025"}, HTTP_X_PARTIAL="1")
-    assert partial["ETag"] != etag and "<html" not in partial.text and 'data-kpi="services"' in partial.text
+    assert (
+        partial["ETag"] != etag
+        and "<html" not in partial.text
+        and 'data-kpi="services"' in partial.text
+    )
 
 
 def test_center_page_draws_one_map_with_its_seat_and_the_same_figures(client):
@@ -182,7 +194,7 @@ def test_center_page_draws_one_map_with_its_seat_and_the_same_figures(client):
     page = client.get(reverse("portal:center_detail", args=[code]), {"anio": "2025"})
     assert page.status_code == 200 and page["ETag"]
     html = page.text
-    assert html.count("<svg class=\"map") == 1
+    assert html.count('<svg class="map') == 1
     assert html.count('class="center"') == 1  # its own seat, not the whole network
     totals = figures(Filters(years=(2025,), centers=(code,))).totals
     assert kpis(html)["services"] == number(totals["services"])

@@ -124,4 +124,3 @@ def choropleth(
             legend.append((fill, f"{number(lower)} – {number(bound)}"))
             lower = bound + 1
     return mark_safe("".join(out)), legend
-

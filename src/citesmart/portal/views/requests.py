@@ -3,8 +3,8 @@
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
 from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_http_methods
 
 from citesmart.network.queries import current_catalogue
 from citesmart.portal.forms import ServiceRequestForm
@@ -79,7 +79,7 @@ def _too_many_lookups(request: HttpRequest) -> HttpResponse | None:
 
 @require_GET
 def request_lookup(request: HttpRequest) -> HttpResponse:
-    """"Seguir mi solicitud": the visitor types the code they were given."""
+    """ "Seguir mi solicitud": the visitor types the code they were given."""
     code = request.GET.get("codigo", "").strip().upper()
     if not code:
         return render(request, "portal/request_lookup.html")
