@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 -include .env
 export
 
-.PHONY: demo test check install reference lock bench clean
+.PHONY: demo test check install reference lock bench clean bench-portal
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ demo: $(STAMP)
 	$(BIN)/citesmart demo_data
 	$(BIN)/citesmart analytics rebuild
 	$(BIN)/citesmart create_demo_users
+	$(BIN)/citesmart collectstatic --noinput -v0
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"
 	$(BIN)/citesmart runserver 127.0.0.1:$(PORT)
 
@@ -55,6 +56,12 @@ bench: export DEBUG := 1
 bench: $(STAMP)
 	@mkdir -p var/bench bench/results
 	$(BIN)/python bench/analytics_bench.py $(BENCH_ARGS)
+
+# Portal page server times on the database in DATABASE_URL (BENCH_ARGS="--db URL --label 10m").
+bench-portal: export DEBUG := 1
+bench-portal: $(STAMP)
+	@mkdir -p bench/results
+	$(BIN)/python bench/portal_bench.py $(BENCH_ARGS)
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

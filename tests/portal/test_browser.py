@@ -179,6 +179,7 @@ def test_dashboard_filters_update_in_place_and_match_the_analytics_answer(deskto
     desktop.shot("inicio-escritorio")
     desktop.check_quality("inicio")
     assert desktop.kpi() == services(years=(2025,))
+    assert not page.get_by_role("button", name="Aplicar").is_visible()  # filters apply live
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
     page.select_option("#f-anio", "2024")
