@@ -25,6 +25,11 @@ $(CHROMIUM):
 	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq chromium
 
+# The browser tests' accessibility checks inject axe-core from npm (dev only, never served).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
 # Development/demo mode unless the environment says otherwise.
 demo: export DEBUG ?= 1
 demo: $(STAMP)
@@ -41,7 +46,7 @@ demo: $(STAMP)
 # Tests run with DEBUG=1 in the environment so no production secret is needed; pytest-django
 # still runs each test with settings.DEBUG = False. DATABASE_URL selects PostgreSQL.
 test: export DEBUG := 1
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) node_modules/.installed
 	@mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -35,6 +35,13 @@ SHOTS = Path(settings.BASE_DIR).parent.parent / "var" / "screenshots"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 PAGE_BUDGET = 500 * 1024
+# axe-core, installed from npm by `make test` (package.json), injected from disk: no network.
+AXE = Path(settings.BASE_DIR).parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag",
+      values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+  return result.violations.map(v => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target}`);
+}"""
 
 # Text whose contrast against its effective background is below WCAG 2.1 AA.
 CONTRAST_JS = """() => {
@@ -79,7 +86,8 @@ LABELS_JS = """() => {
   for (const svg of document.querySelectorAll("svg")) {
     if (svg.parentElement.closest("svg")) continue;
     if (svg.getAttribute("aria-hidden") === "true") continue;
-    if (svg.getAttribute("role") !== "img" || !svg.getAttribute("aria-label")) bad.push("svg");
+    const role = svg.getAttribute("role");
+    if (!["img", "group"].includes(role) || !svg.getAttribute("aria-label")) bad.push("svg");
   }
   for (const a of document.querySelectorAll("a, button")) {
     const name = (a.getAttribute("aria-label") || a.textContent || "").trim();
@@ -158,6 +166,9 @@ class Visit:
         """Labels, text alternatives and contrast on whatever the page shows now."""
         assert self.page.evaluate(LABELS_JS) == [], name
         assert self.page.evaluate(CONTRAST_JS) == [], name
+        if AXE.exists():  # always with `make test`; a bare pytest run may lack node_modules
+            self.page.add_script_tag(path=str(AXE))
+            assert self.page.evaluate(AXE_RUN) == [], name
         assert self.errors == [], name
 
 

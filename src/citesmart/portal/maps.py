@@ -101,7 +101,9 @@ def choropleth(
     bounds = classes(list(values.values()))
     k = _scale()
     out = [
-        f'<svg class="map" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(label)}">'
+        # A group, not an image: its department and center links must stay reachable.
+        f'<svg class="map" viewBox="0 0 {WIDTH} {height()}" role="group" '
+        f'aria-label="{escape(label)}">'
     ]
     for code, (name, d) in department_paths().items():
         value = values.get(code, 0)
@@ -113,7 +115,7 @@ def choropleth(
     for m in markers:
         x, y = _project(m.lon, m.lat, k)
         out.append(
-            f'<a href="{escape(m.href)}"><circle class="center" cx="{x}" cy="{y}" r="3.5">'
+            f'<a href="{escape(m.href)}" aria-label="{escape(m.title)}"><circle class="center" cx="{x}" cy="{y}" r="3.5">'
             f"<title>{escape(m.title)}</title></circle></a>"
         )
     out.append("</svg>")
