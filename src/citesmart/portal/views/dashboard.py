@@ -32,7 +32,7 @@ def _filter_choices() -> dict:
     return {
         "years": presenters.available_years(),
         "chains": Chain.objects.filter(centers__isnull=False).distinct(),
-        "departments": Department.objects.all(),
+        "departments": Department.objects.only("code", "name"),
         "categories": ServiceCategory.objects.filter(is_active=True),
         "programmes": Programme.objects.all(),
     }
