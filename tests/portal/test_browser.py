@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 
 from citesmart.analytics.queries import Filters, figures
 from citesmart.geo.loading import load_geography
@@ -119,8 +120,12 @@ def _reference_data_back(django_db_blocker):
 
 
 @pytest.fixture
-def site(live_server, read_model):
+def site(live_server, read_model, monkeypatch):
     """The live portal with the reference data and a small deterministic demo history."""
+    # The live server keeps one thread per kept-alive browser connection; with persistent
+    # database connections (CONN_MAX_AGE) such a thread would keep a PostgreSQL session open
+    # past the test, and the test database could not be dropped at the end of the run.
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
     load_geography()
     load_network()
     call_command("demo_data", years="2024-2025", scale=0.01, seed=11, stdout=io.StringIO())
