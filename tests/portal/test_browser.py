@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 
 from citesmart.analytics.queries import Filters, figures
 from citesmart.geo.loading import load_geography
@@ -117,6 +117,14 @@ def _reference_data_back(django_db_blocker):
     with django_db_blocker.unblock():
         load_geography()
         load_network()
+        if connection.vendor == "postgresql":
+            # Sessions opened by the live server's request threads may outlive them; end them
+            # so the test database can be dropped when the run ends.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture
