@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 -include .env
 export
 
-.PHONY: demo test check install reference lock bench clean
+.PHONY: demo test check install reference lock bench clean bench-portal
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ $(CHROMIUM):
 	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq chromium
 
+# The browser tests' accessibility checks inject axe-core from npm (dev only, never served).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
 # Development/demo mode unless the environment says otherwise.
 demo: export DEBUG ?= 1
 demo: $(STAMP) $(CHROMIUM)
@@ -36,6 +41,7 @@ demo: $(STAMP) $(CHROMIUM)
 	$(BIN)/citesmart publish_opendata
 	$(BIN)/citesmart create_demo_users
 	$(BIN)/citesmart demo_targets
+	$(BIN)/citesmart collectstatic --noinput -v0
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"
 	@echo "Datos abiertos: http://127.0.0.1:$(PORT)/datos/"
 	$(BIN)/citesmart runserver 127.0.0.1:$(PORT)
@@ -43,7 +49,7 @@ demo: $(STAMP) $(CHROMIUM)
 # Tests run with DEBUG=1 in the environment so no production secret is needed; pytest-django
 # still runs each test with settings.DEBUG = False. DATABASE_URL selects PostgreSQL.
 test: export DEBUG := 1
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) node_modules/.installed
 	@mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -59,6 +65,12 @@ bench: export DEBUG := 1
 bench: $(STAMP)
 	@mkdir -p var/bench bench/results
 	$(BIN)/python bench/analytics_bench.py $(BENCH_ARGS)
+
+# Portal page server times on the database in DATABASE_URL (BENCH_ARGS="--db URL --label 10m").
+bench-portal: export DEBUG := 1
+bench-portal: $(STAMP)
+	@mkdir -p bench/results
+	$(BIN)/python bench/portal_bench.py $(BENCH_ARGS)
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -55,6 +55,10 @@ MIDDLEWARE = [
     "citesmart.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages (static files come precompressed from whitenoise, above). BREACH: the
+    # portal's figures pages carry no secret; forms carry Django's per-request masked CSRF
+    # token, and GZipMiddleware pads its output with random bytes (Django >= 4.2).
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -139,6 +143,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the portal's CSS and JS (not inside an app)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
@@ -213,6 +218,5 @@ HEALTH_ANALYTICS_MAX_LAG = env_int("HEALTH_ANALYTICS_MAX_LAG", 600)
 HEALTH_OPENDATA_MAX_AGE_DAYS = env_int("HEALTH_OPENDATA_MAX_AGE_DAYS", 35)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-STATICFILES_DIRS = [BASE_DIR / "static"]  # citesmart/portal.css, live.js (not in an app)
 # Web workers of a server running `citesmart analytics watch` need not refresh themselves.
 ANALYTICS_AUTO_REFRESH = env_bool("ANALYTICS_AUTO_REFRESH", True)

@@ -130,3 +130,50 @@ def test_other_centers_staff_cannot_see_the_request(client_for, sent, manager_b)
     assert client_for(manager_b).get(url).status_code == 404
     listing = client_for(manager_b).get(reverse("admin:service_requests_servicerequest_changelist"))
     assert sent.tracking_code not in listing.text
+
+
+def test_too_many_requests_from_one_connection_are_refused(client):
+    for n in range(10):
+        assert send(client, document_type="dni", document_number=f"4123456{n}").status_code == 302
+    response = send(client, document_type="dni", document_number="41234570")
+    assert response.status_code == 429 and "dentro de una hora" in response.text
+    other = client.post(reverse("portal:request_new"), VALID, REMOTE_ADDR="10.9.8.7")
+    assert other.status_code == 302  # another connection is not affected
+
+
+def test_size_limits_are_enforced_with_a_spanish_message(client, settings):
+    response = send(client, need="x" * 2001)
+    assert response.status_code == 200 and not ServiceRequest.objects.exists()
+    assert "menos de 2000 caracteres (tiene 2001)" in response.text
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    assert send(client, need="x" * 20_000).status_code == 400
+    assert not ServiceRequest.objects.exists()
+
+
+def test_the_form_is_protected_by_csrf():
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(reverse("portal:request_new"), VALID).status_code == 403
+    form = browser.get(reverse("portal:request_new"))
+    token = form.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = browser.post(reverse("portal:request_new"), VALID | {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and ServiceRequest.objects.count() == 1
+
+
+def test_a_visitor_follows_a_request_by_typing_its_code(client, sent):
+    lookup = reverse("portal:request_lookup")
+    assert "Código de seguimiento" in client.get(lookup).text
+    found = client.get(lookup, {"codigo": f" {sent.tracking_code.lower()} "})
+    assert found.status_code == 302
+    assert found["Location"] == reverse("portal:request_status", args=[sent.tracking_code])
+    missing = client.get(lookup, {"codigo": "SOL-AAAAAAAAAA"})
+    assert missing.status_code == 404 and "No encontramos una solicitud" in missing.text
+
+
+def test_lookups_by_form_and_by_url_share_one_budget(client):
+    lookup = reverse("portal:request_lookup")
+    for _ in range(10):
+        assert client.get(lookup, {"codigo": "SOL-AAAAAAAAAA"}).status_code == 404
+        assert client.get(reverse("portal:request_status", args=["SOL-B"])).status_code == 404
+    assert client.get(lookup, {"codigo": "SOL-AAAAAAAAAC"}).status_code == 429

@@ -21,9 +21,16 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(h))
 
 
+def _territory() -> Prefetch:
+    # Department boundaries are large GeoJSON that no list of centers needs (maps read them once).
+    return Prefetch("territory", queryset=Department.objects.defer("boundary"))
+
+
 def public_centers() -> QuerySet[Center]:
-    return Center.objects.select_related("parent", "department", "district").prefetch_related(
-        "chains", "territory", "modalities"
+    return (
+        Center.objects.select_related("parent", "department", "district")
+        .defer("department__boundary")
+        .prefetch_related("chains", _territory(), "modalities")
     )
 
 
@@ -35,7 +42,10 @@ def current_catalogue() -> QuerySet[CatalogueService]:
         .exclude(valid_to__lt=today)
         .exclude(valid_from__gt=today)
         .select_related("center", "center__department", "center__district", "category", "programme")
-        .prefetch_related(Prefetch("center__territory"), "chains")
+        .defer("center__department__boundary")
+        .prefetch_related(
+            Prefetch("center__territory", queryset=Department.objects.defer("boundary")), "chains"
+        )
     )
 
 

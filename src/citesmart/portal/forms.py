@@ -19,7 +19,9 @@ class CatalogueSearchForm(forms.Form):
     q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
     departamento = by_code(Department.objects.all(), _("Mi región"), _("Todo el Perú"))
     cadena = by_code(Chain.objects.all(), _("Cadena productiva"), _("Todas"))
-    categoria = by_code(ServiceCategory.objects.filter(is_active=True), _("Tipo de servicio"), _("Todos"))
+    categoria = by_code(
+        ServiceCategory.objects.filter(is_active=True), _("Tipo de servicio"), _("Todos")
+    )
     programa = by_code(Programme.objects.all(), _("Programa"), _("Cualquiera"))
     gratuitos = forms.BooleanField(label=_("Solo servicios gratuitos"), required=False)
 

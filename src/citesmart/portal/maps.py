@@ -101,7 +101,9 @@ def choropleth(
     bounds = classes(list(values.values()))
     k = _scale()
     out = [
-        f'<svg class="map" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(label)}">'
+        # A group, not an image: its department and center links must stay reachable.
+        f'<svg class="map" viewBox="0 0 {WIDTH} {height()}" role="group" '
+        f'aria-label="{escape(label)}">'
     ]
     for code, (name, d) in department_paths().items():
         value = values.get(code, 0)
@@ -113,7 +115,7 @@ def choropleth(
     for m in markers:
         x, y = _project(m.lon, m.lat, k)
         out.append(
-            f'<a href="{escape(m.href)}"><circle class="center" cx="{x}" cy="{y}" r="3.5">'
+            f'<a href="{escape(m.href)}" aria-label="{escape(m.title)}"><circle class="center" cx="{x}" cy="{y}" r="3.5">'
             f"<title>{escape(m.title)}</title></circle></a>"
         )
     out.append("</svg>")
@@ -124,19 +126,3 @@ def choropleth(
             legend.append((fill, f"{number(lower)} – {number(bound)}"))
             lower = bound + 1
     return mark_safe("".join(out)), legend
-
-
-def seat_map(point: tuple[float, float], *, title: str, department_code: str = "") -> SafeString:
-    """A small map of Peru with the center's seat marked and its department shaded."""
-    k = _scale()
-    x, y = _project(point[1], point[0], k)
-    out = [
-        f'<svg class="map seat" viewBox="0 0 {WIDTH} {height()}" role="img" aria-label="{escape(title)}">'
-    ]
-    for code, (_name, d) in department_paths().items():
-        fill = SCALE[1] if code == department_code else EMPTY
-        out.append(f'<path class="dept" d="{d}" fill="{fill}"/>')
-    out.append(
-        f'<circle class="center" cx="{x}" cy="{y}" r="6"><title>{escape(title)}</title></circle></svg>'
-    )
-    return mark_safe("".join(out))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("centros/<slug:code>/", dashboard.center_detail, name="center_detail"),
     path("servicios/", registry.catalogue, name="catalogue"),
     path("servicios/<int:pk>/", registry.catalogue_service, name="catalogue_service"),
+    path("solicitudes/", requests.request_lookup, name="request_lookup"),
     path("solicitudes/nueva/", requests.request_new, name="request_new"),
     path("solicitudes/enviada/", requests.request_sent, name="request_sent"),
     path("solicitudes/<str:code>/", requests.request_status, name="request_status"),

@@ -4,6 +4,7 @@ import hashlib
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition, require_GET
 
 from citesmart.analytics.queries import InvalidQuery, freshness
@@ -11,7 +12,7 @@ from citesmart.geo.models import Department
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network.models import Chain, Programme, ServiceCategory
 from citesmart.network.queries import current_catalogue, public_centers
-from citesmart.portal import maps, presenters
+from citesmart.portal import presenters
 from citesmart.portal.formatting import stamp
 from citesmart.portal.views.registry import get_public_center
 
@@ -22,20 +23,34 @@ def _etag(request: HttpRequest, *args, **kwargs) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def _last_modified(request: HttpRequest, *args, **kwargs):
+    """The read model's freshness stamp: the page cannot have changed since then."""
+    return freshness()
+
+
 def _filter_choices() -> dict:
     return {
         "years": presenters.available_years(),
         "chains": Chain.objects.filter(centers__isnull=False).distinct(),
-        "departments": Department.objects.all(),
+        "departments": Department.objects.only("code", "name"),
         "categories": ServiceCategory.objects.filter(is_active=True),
         "programmes": Programme.objects.all(),
     }
 
 
-def _render_board(request: HttpRequest, template: str, context: dict, **board_args) -> HttpResponse:
+def _render_board(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    markers: list | None = None,
+    **board_args,
+) -> HttpResponse:
     centers = list(public_centers())
     try:
-        board = presenters.dashboard(request.GET, centers=centers, **board_args)
+        board = presenters.dashboard(
+            request.GET, centers=centers if markers is None else markers, **board_args
+        )
     except InvalidQuery as error:
         context |= {"errors": error.errors, **_filter_choices(), "centers": centers}
         return render(request, template, context, status=400)
@@ -47,9 +62,11 @@ def _render_board(request: HttpRequest, template: str, context: dict, **board_ar
         "centers": centers,
         **_filter_choices(),
     }
-    if request.headers.get("X-Partial"):
-        return render(request, "portal/_results.html", context)
-    return render(request, template, context)
+    partial = bool(request.headers.get("X-Partial"))
+    response = render(request, "portal/_results.html" if partial else template, context)
+    # The fragment and the whole page share a URL: caches (and back/forward) must not mix them.
+    patch_vary_headers(response, ["X-Partial"])
+    return response
 
 
 def _csv(board: presenters.Dashboard, key: str) -> HttpResponse:
@@ -65,13 +82,13 @@ def _csv(board: presenters.Dashboard, key: str) -> HttpResponse:
 
 
 @require_GET
-@condition(etag_func=_etag)
+@condition(etag_func=_etag, last_modified_func=_last_modified)
 def home(request: HttpRequest) -> HttpResponse:
     return _render_board(request, "portal/home.html", {"nav": "home"})
 
 
 @require_GET
-@condition(etag_func=_etag)
+@condition(etag_func=_etag, last_modified_func=_last_modified)
 def center_detail(request: HttpRequest, code: str) -> HttpResponse:
     center = get_public_center(code)
     context = {
@@ -82,17 +99,12 @@ def center_detail(request: HttpRequest, code: str) -> HttpResponse:
         "legal_acts": center.legal_acts.order_by("date"),
         "names": center.names.order_by("valid_from"),
     }
-    if point := center.map_point:
-        title = f"Sede de {center.name}" + (
-            "" if center.seat_point else " (departamento; sede exacta sin dato)"
-        )
-        context["seat_map"] = maps.seat_map(
-            point, title=title, department_code=center.department_id or ""
-        )
     return _render_board(
         request,
         "portal/center_detail.html",
         context,
+        # One map of Peru: the departments this center reached, with its own seat marked.
+        markers=[center],
         fixed={"centers": (center.code,)},
         subject=f"{center.name}",
     )

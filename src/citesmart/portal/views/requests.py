@@ -3,6 +3,7 @@
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from citesmart.network.queries import current_catalogue
@@ -65,15 +66,38 @@ def request_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/request_sent.html")
 
 
+def _too_many_lookups(request: HttpRequest) -> HttpResponse | None:
+    """Every lookup by code counts against one per-client budget, so codes cannot be walked."""
+    key = f"request-lookups:{client_key(_ip(request))}"
+    cache.add(key, 0, timeout=60)
+    if cache.incr(key) <= STATUS_LOOKUPS_PER_MINUTE:
+        return None
+    response = render(request, "portal/rate_limited.html", status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+@require_GET
+def request_lookup(request: HttpRequest) -> HttpResponse:
+    """ "Seguir mi solicitud": the visitor types the code they were given."""
+    code = request.GET.get("codigo", "").strip().upper()
+    if not code:
+        return render(request, "portal/request_lookup.html")
+    if limited := _too_many_lookups(request):
+        return limited
+    if len(code) <= 20 and ServiceRequest.objects.filter(tracking_code=code).exists():
+        return redirect("portal:request_status", code=code)
+    error = gettext(
+        "No encontramos una solicitud con ese código. Revise el código que le enviamos por correo."
+    )
+    return render(request, "portal/request_lookup.html", {"code": code, "error": error}, status=404)
+
+
 @require_GET
 def request_status(request: HttpRequest, code: str) -> HttpResponse:
     """Status by tracking code. Lookups are rate-limited per client to stop enumeration."""
-    key = f"request-lookups:{client_key(_ip(request))}"
-    cache.add(key, 0, timeout=60)
-    if cache.incr(key) > STATUS_LOOKUPS_PER_MINUTE:
-        response = render(request, "portal/rate_limited.html", status=429)
-        response["Retry-After"] = "60"
-        return response
+    if limited := _too_many_lookups(request):
+        return limited
     service_request = get_object_or_404(
         ServiceRequest.objects.select_related("center", "catalogue_service"),
         tracking_code=code.upper(),

@@ -1,0 +1,217 @@
+"""The national dashboard and center pages over HTTP: every figure is figures()' answer."""
+
+import csv
+import gzip
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.urls import reverse
+
+from citesmart.analytics.queries import Filters, figures, freshness
+from citesmart.network.models import CatalogueService
+from citesmart.portal.formatting import number, stamp
+from citesmart.records.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
+from citesmart.records.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+HOME = reverse("portal:home")
+PAGE_BUDGET = 500 * 1024  # issue 5: first load of the home page, compressed
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_history(django_db_setup, django_db_blocker):
+    """A small deterministic demo history (2024-2025) shared by this module, removed after."""
+    with django_db_blocker.unblock():
+        call_command("demo_data", years="2024-2025", scale=0.01, seed=11, stdout=io.StringIO())
+        yield
+        delete_demo_data()
+        CatalogueService.objects.filter(description=CATALOGUE_MARK).delete()
+        AuditEntry.objects.filter(object_type=AUDIT_TYPE).delete()
+
+
+class Tables(HTMLParser):
+    """Collects each <figure id=...>'s data table as rows of cell texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.figure, self.row, self.cell = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "figure":
+            self.figure = dict(attrs).get("id")
+            self.tables[self.figure] = []
+        elif tag == "tr" and self.figure:
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell.strip())
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.tables[self.figure].append(self.row)
+            self.row = None
+        elif tag == "figure":
+            self.figure = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def tables_of(html: str) -> dict[str, list[list[str]]]:
+    parser = Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def kpis(html: str) -> dict[str, str]:
+    return dict(re.findall(r'data-kpi="(\w+)">([^<]*)<', html))
+
+
+@pytest.mark.parametrize(
+    ("query", "filters"),
+    [
+        ({"anio": "2025"}, Filters(years=(2025,))),
+        ({"anio": "2024", "cadena": "cuero"}, Filters(years=(2024,), chains=("cuero",))),
+        (
+            {"desde": "2025-03-01", "hasta": "2025-08-31", "departamento": "15"},
+            Filters(
+                date_from=__import__("datetime").date(2025, 3, 1),
+                date_to=__import__("datetime").date(2025, 8, 31),
+                departments=("15",),
+            ),
+        ),
+    ],
+)
+def test_headline_figures_are_the_analytics_answer(client, query, filters):
+    page = client.get(HOME, query)
+    assert page.status_code == 200
+    shown = kpis(page.text)
+    totals = figures(filters).totals
+    assert totals["services"] > 0
+    for key in ("services", "units", "new_units"):
+        assert shown[key] == number(totals[key]), key
+    centers = figures(filters, by=["center"], measures=["services"]).rows
+    assert shown["centers"] == number(len(centers))
+    assert f"brindó {number(totals['services'])} servicios a {number(totals['units'])}" in page.text
+
+
+def test_the_latest_year_is_the_default_and_the_sentence_reads_like_an_announcement(client):
+    page = client.get(HOME).text
+    assert page.count('data-kpi="') == 5
+    assert "En 2025 la red CITE brindó" in page
+    assert kpis(page)["services"] == number(figures(Filters(years=(2025,))).totals["services"])
+
+
+def test_filters_live_in_the_url_and_are_shown_selected(client):
+    page = client.get(HOME, {"anio": "2024", "cadena": "cuero", "mapa": "unidades"}).text
+    assert '<option value="2024" selected>' in page
+    assert '<option value="cuero" selected>' in page
+    assert '<option value="unidades" selected>' in page
+    assert "anio=2024&amp;cadena=cuero&amp;mapa=unidades&amp;csv=mensual" in page
+    assert "Unidades productivas por departamento" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"anio": "dosmil"}, "Año inválido «dosmil»"),
+        ({"anio": "1850"}, "Año fuera de rango"),
+        ({"desde": "2025-13-01"}, "Fecha inválida «2025-13-01»: use aaaa-mm-dd."),
+        ({"desde": "2025-09-01", "hasta": "2025-01-31"}, "es posterior a la final"),
+        ({"cadena": "no-existe"}, "no-existe"),
+        ({"centro": "no-existe"}, "no-existe"),
+    ],
+)
+def test_invalid_filters_get_a_spanish_error_not_a_500(client, query, message):
+    page = client.get(HOME, query)
+    assert page.status_code == 400
+    assert "No se pudo aplicar el filtro" in page.text and message in page.text
+    assert 'role="alert"' in page.text
+    assert 'name="anio"' in page.text  # the filter form is still there to correct it
+
+
+def test_every_chart_has_a_data_table_and_a_csv_with_exactly_its_rows(client):
+    query = {"anio": "2025", "departamento": "13"}
+    page = client.get(HOME, query).text
+    tables = tables_of(page)
+    keys = re.findall(r'<figure class="chart" id="(\w+)"', page)
+    assert keys == [
+        "mensual",
+        "categorias",
+        "cadenas",
+        "centros",
+        "clientes",
+        "gratuidad",
+        "departamentos",
+    ]
+    for key in keys:
+        download = client.get(HOME, query | {"csv": key})
+        assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+        assert f"citesmart-{key}.csv" in download["Content-Disposition"]
+        rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+        shown = [r for r in tables[key] if "Sin servicios" not in r[0]]
+        assert [[c.replace("\u202f", "").replace("\xa0", "") for c in r] for r in rows] == [
+            [c.replace("\u202f", "").replace("\xa0", "").replace(".", "") for c in r] for r in shown
+        ], key
+    assert client.get(HOME, query | {"csv": "otra"}).status_code == 404
+
+
+def test_each_figure_links_to_its_definition(client):
+    page = client.get(HOME).text
+    for anchor in ("servicios", "unidades", "nuevas", "centros-activos", "departamentos"):
+        assert f'href="/metodologia/#{anchor}"' in page
+        assert f'id="{anchor}"' in client.get(reverse("portal:methodology")).text
+
+
+def test_freshness_stamp_and_http_caching(client):
+    page = client.get(HOME, {"anio": "2025"}, HTTP_ACCEPT_ENCODING="gzip")
+    assert f"Datos al {stamp(freshness())}" in gzip.decompress(page.content).decode()
+    etag, modified = page["ETag"], page["Last-Modified"]
+    assert "X-Partial" in page["Vary"]
+    again = client.get(HOME, {"anio": "2025"}, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and not again.content
+    assert client.get(HOME, {"anio": "2025"}, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    other = client.get(HOME, {"anio": "2024"}, HTTP_IF_NONE_MATCH=etag)
+    assert other.status_code == 200 and other["ETag"] != etag
+    partial = client.get(HOME, {"anio": "2025"}, HTTP_X_PARTIAL="1")
+    assert (
+        partial["ETag"] != etag
+        and "<html" not in partial.text
+        and 'data-kpi="services"' in partial.text
+    )
+
+
+def test_center_page_draws_one_map_with_its_seat_and_the_same_figures(client):
+    code = "citecuero-y-calzado-trujillo"
+    page = client.get(reverse("portal:center_detail", args=[code]), {"anio": "2025"})
+    assert page.status_code == 200 and page["ETag"]
+    html = page.text
+    assert html.count('<svg class="map') == 1
+    assert html.count('class="center"') == 1  # its own seat, not the whole network
+    totals = figures(Filters(years=(2025,), centers=(code,))).totals
+    assert kpis(html)["services"] == number(totals["services"])
+    assert 'name="centro"' not in html  # the center is fixed by the page
+
+
+def test_home_page_first_load_fits_the_budget_compressed(client):
+    """HTML (gzip, as served) plus every stylesheet, script and image it references."""
+    page = client.get(HOME, HTTP_ACCEPT_ENCODING="gzip")
+    assert page["Content-Encoding"] == "gzip"
+    html = gzip.decompress(page.content).decode()
+    assets = re.findall(r'(?:src|href)="/static/([^"?]+)"', html)
+    assert "citesmart/portal.css" in assets and "citesmart/live.js" in assets
+    total = len(page.content)
+    for name in assets:
+        path = finders.find(name)
+        assert path, name
+        with open(path, "rb") as handle:
+            total += len(gzip.compress(handle.read()))  # whitenoise serves the .gz it made
+    assert total <= PAGE_BUDGET, f"{total / 1024:.0f} KB"
