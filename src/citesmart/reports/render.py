@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from citesmart.analytics import disclosure
 from citesmart.lib.spreadsheets import write_xlsx
 from citesmart.portal import charts
 from citesmart.portal.formatting import number, soles
@@ -64,7 +65,7 @@ def title(report: Report) -> str:
 
 
 def _cells(table, row) -> list[str]:
-    if row["flagged"]:
+    if row["suppressed"]:
         return ["*"] * 5
     return [
         number(row["services"]),
@@ -88,8 +89,8 @@ def context(report: Report, *, for_print: bool = False) -> dict:
                 # Programmes leave out services outside any programme, so no total there.
                 "total": None
                 if table.key == "programme"
-                else _cells(table, {**table.answer.totals, "flagged": False}),
-                "flagged": any(r["flagged"] for r in table.rows),
+                else _cells(table, table.answer.totals),
+                "flagged": any(r["suppressed"] for r in table.rows),
             }
         )
     top_centers = report.tables.get("center")
@@ -127,13 +128,13 @@ def context(report: Report, *, for_print: bool = False) -> dict:
             label="Servicios por mes",
         ),
         "center_chart": charts.bar_chart(
-            [(r["center_label"], r["services"]) for r in top_centers.rows[:12] if not r["flagged"]],
+            [(r["center_label"], r["services"]) for r in top_centers.rows[:12] if not r["suppressed"]],
             label="Centros con más servicios",
         )
         if top_centers
         else "",
         "chain_chart": charts.bar_chart(
-            [(r["chain_label"], r["services"]) for r in chain_table.rows[:10] if not r["flagged"]],
+            [(r["chain_label"], r["services"]) for r in chain_table.rows[:10] if not r["suppressed"]],
             label="Cadenas productivas con más servicios",
         )
         if chain_table
@@ -267,8 +268,8 @@ def xlsx(report: Report) -> bytes:
             headers,
             [
                 [r[label], r[table.answer.by[0]]]
-                + ([None] * 4 if r["flagged"] else [r[m] for m in MEASURES])
-                + ["Sí" if r["flagged"] else ""]
+                + [r[m] for m in MEASURES]  # None when suppressed
+                + ["Sí" if r["suppressed"] else ""]
                 for r in table.rows
             ],
         )
@@ -303,7 +304,8 @@ def methodology_lines(report: Report) -> list[str]:
         "Monto cobrado: suma de los montos de los servicios, en soles; los gratuitos cuentan 0.",
         f"Datos al {_moment(report.fresh_as_of)} (hora de Lima), según el modelo analítico de "
         "citesmart, derivado de los registros de servicios.",
-        f"Reserva estadística: las filas con menos de {report.threshold} unidades productivas "
-        "distintas se muestran con «*» y sin cifras, para no revelar datos de una empresa o "
-        "persona.",
+        "Reserva estadística: las filas reservadas se muestran con «*» y sin cifras, según "
+        "las reglas de secreto estadístico de citesmart (las mismas del portal, la API y los "
+        "datos abiertos):",
+        *disclosure.rules(report.threshold)[:2],
     ]
