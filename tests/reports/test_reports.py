@@ -66,7 +66,7 @@ def test_tables_apply_the_disclosure_rule_with_complementary_suppression(world, 
     assert all(row[m] is None for row in hidden for m in MEASURES)
     page = html(report)
     for row in hidden:
-        assert f'<td>{row["center_label"]}</td>' + '<td class="n">*</td>' * 5 in page
+        assert f"<td>{row['center_label']}</td>" + '<td class="n">*</td>' * 5 in page
     assert "Cifras reservadas por secreto estadístico" in page
     book = load_workbook(io.BytesIO(render(report, "xlsx")), read_only=True)
     sheet = {r[1]: r for r in book["Centros"].iter_rows(min_row=2, values_only=True)}

@@ -76,6 +76,11 @@ def _cells(table, row) -> list[str]:
     ]
 
 
+def _bars(table, label: str, n: int) -> list[tuple[str, int]]:
+    """The first n rows as chart bars, leaving suppressed cells out (they have no value)."""
+    return [(r[label], r["services"]) for r in table.rows[:n] if not r["suppressed"]]
+
+
 def context(report: Report, *, for_print: bool = False) -> dict:
     tables = []
     for table in report.tables.values():
@@ -87,9 +92,7 @@ def context(report: Report, *, for_print: bool = False) -> dict:
                 "dimension": table.dimension_title,
                 "rows": [(r[label], _cells(table, r)) for r in table.rows],
                 # Programmes leave out services outside any programme, so no total there.
-                "total": None
-                if table.key == "programme"
-                else _cells(table, table.answer.totals),
+                "total": None if table.key == "programme" else _cells(table, table.answer.totals),
                 "flagged": any(r["suppressed"] for r in table.rows),
             }
         )
@@ -128,13 +131,13 @@ def context(report: Report, *, for_print: bool = False) -> dict:
             label="Servicios por mes",
         ),
         "center_chart": charts.bar_chart(
-            [(r["center_label"], r["services"]) for r in top_centers.rows[:12] if not r["suppressed"]],
+            _bars(top_centers, "center_label", 12),
             label="Centros con más servicios",
         )
         if top_centers
         else "",
         "chain_chart": charts.bar_chart(
-            [(r["chain_label"], r["services"]) for r in chain_table.rows[:10] if not r["suppressed"]],
+            _bars(chain_table, "chain_label", 10),
             label="Cadenas productivas con más servicios",
         )
         if chain_table
