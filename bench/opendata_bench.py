@@ -45,6 +45,7 @@ def baseline_source(ref: str, into: Path) -> Path:
 
 def run(label: str, source: Path | None, opendata_dir: Path) -> dict:
     env = dict(os.environ, CITESMART_OPENDATA_DIR=str(opendata_dir))
+    env.setdefault("CITESMART_VAR_DIR", str(ROOT / "var"))  # the same database and read model
     if source is not None:  # ahead of the editable install of the working tree
         env["PYTHONPATH"] = str(source)
     started = time.perf_counter()
