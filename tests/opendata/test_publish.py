@@ -166,7 +166,7 @@ def test_a_failed_run_leaves_the_previous_release_online(world, client, monkeypa
     before = client.get("/datos/servicios.csv")
     served = b"".join(before.streaming_content)
 
-    def broken(resource, rows, path):
+    def broken(resource, path):
         raise OSError("disco lleno")
 
     monkeypatch.setitem(writers.WRITERS, "json", broken)

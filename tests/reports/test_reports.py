@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from tests.analytics.analytics_world import build_world
 
+from citesmart.analytics.disclosure import protect
 from citesmart.analytics.queries import figures
 from citesmart.lib.text import fold
 from citesmart.portal.formatting import number
@@ -32,13 +33,15 @@ def test_every_figure_is_the_analytics_answer(world):
     assert report.previous_totals == figures(report.previous_filters, measures=MEASURES).totals
     assert report.totals["services"] > 0
     for key, dimension, *_ in TABLES:
-        expected = figures(report.filters, by=[dimension], measures=MEASURES, order_by="services")
+        expected = protect(
+            figures(report.filters, by=[dimension], measures=MEASURES, order_by="services")
+        )
         rows = [r for r in expected.rows if not (key == "programme" and not r["programme"])]
         assert report.tables[key].rows == rows
     page = html(report)
     assert number(report.totals["services"]) in page
     for row in report.tables["center"].rows:
-        if not row["flagged"]:
+        if not row["suppressed"]:
             assert (
                 f'<td>{row["center_label"]}</td><td class="n">{number(row["services"])}</td>'
                 in page
@@ -49,6 +52,26 @@ def test_every_figure_is_the_analytics_answer(world):
     assert {"Centros", "Categorías", "Cadenas", "Departamentos", "Tipo de cliente"} <= set(
         book.sheetnames
     )
+
+
+def test_tables_apply_the_disclosure_rule_with_complementary_suppression(world, settings):
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = 1000  # every cell with a natural person is small
+    report = build_report(2025, CUT)
+    table = report.tables["center"]
+    raw = figures(report.filters, by=["center"], measures=MEASURES, order_by="services")
+    flagged = [row["center"] for row in raw.rows if row["flagged"]]
+    hidden = [row for row in table.rows if row["suppressed"]]
+    assert flagged and {row["center"] for row in hidden} >= set(flagged)
+    assert len(hidden) != 1 or len(table.rows) == 1  # never a single recoverable cell
+    assert all(row[m] is None for row in hidden for m in MEASURES)
+    page = html(report)
+    for row in hidden:
+        assert f"<td>{row['center_label']}</td>" + '<td class="n">*</td>' * 5 in page
+    assert "Cifras reservadas por secreto estadístico" in page
+    book = load_workbook(io.BytesIO(render(report, "xlsx")), read_only=True)
+    sheet = {r[1]: r for r in book["Centros"].iter_rows(min_row=2, values_only=True)}
+    for row in hidden:
+        assert sheet[row["center"]][2:] == (None, None, None, None, "Sí")
 
 
 def test_a_center_report_counts_only_that_center(world):

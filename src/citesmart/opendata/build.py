@@ -54,8 +54,14 @@ AREA_COLUMNS = {
 LEVEL_NAMES = {"district": "distrito", "province": "provincia", "department": "departamento"}
 
 
-def services(context: Context) -> Rows:
-    """One row per validated service; see catalog 'servicios'."""
+BATCH = 20_000
+"""Microdata rows per batch: each batch is pseudonymised, validated and written to every
+format before the next one is read, so memory stays flat however many services there are."""
+
+
+def services(context: Context) -> Iterator[list[tuple]]:
+    """One row per validated service, as tuples in SERVICE_COLUMNS order, in batches; see
+    catalog 'servicios'. Streamed (not a list of dicts) because of its size."""
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
         counts: dict[tuple[str, str], int] = {}
@@ -70,15 +76,15 @@ def services(context: Context) -> Rows:
         result = cursor.execute(MICRODATA_SQL)
         names = [d[0] for d in result.description]
         levels: dict[int, str | None] = {}
-        rows = []
-        while batch := result.fetchmany(50_000):
+        while batch := result.fetchmany(BATCH):
+            rows = []
             for values in batch:
                 record = dict(zip(names, values, strict=True))
                 unit = record["unit_id"]
                 if unit not in levels:
                     levels[unit] = _level(record, counts, context.threshold, unit in entities)
                 rows.append(_service_row(record, context, entities.get(unit), levels[unit]))
-    return rows
+            yield rows
 
 
 def _legal_entities(unit_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -104,43 +110,59 @@ def _level(record: dict, counts: dict, threshold: int, legal_entity: bool) -> st
     return disclosure.geography_level(areas, natural_person=not legal_entity, limit=threshold)
 
 
+SERVICE_COLUMNS = (
+    "id_servicio", "id_informe", "anio", "mes", "centro_codigo", "centro_nombre",
+    "tipo_centro", "cite_codigo", "categoria_codigo", "categoria", "cadena_codigo", "cadena",
+    "programa_codigo", "servicio_catalogo", "gratuito", "monto_soles", "id_unidad_productiva",
+    "persona_juridica", "ruc", "razon_social", "tipo_cliente", "tamano", "nivel_ubicacion",
+    "departamento_codigo", "departamento", "provincia_codigo", "provincia", "distrito_codigo",
+    "distrito",
+)  # fmt: skip
+"""The order of _service_row's values; checked against the catalog below."""
+
+
 def _service_row(
     record: dict, context: Context, entity: tuple[str, str] | None, level: str | None
-) -> dict[str, Any]:
+) -> tuple:
     shown = ("district", "province", "department")
     shown = shown[shown.index(level) :] if level else ()
     pseudonym = context.pseudonym
-    return {
-        "id_servicio": pseudonym("service", record["service_id"]),
-        "id_informe": pseudonym("report", record["report_id"]),
-        "anio": record["year"],
-        "mes": record["year_month"],
-        "centro_codigo": record["center_code"],
-        "centro_nombre": record["center_name"],
-        "tipo_centro": record["center_kind"],
-        "cite_codigo": record["cite_code"],
-        "categoria_codigo": record["category_code"],
-        "categoria": record["category_name"],
-        "cadena_codigo": record["chain_code"],
-        "cadena": record["chain_name"],
-        "programa_codigo": record["programme_code"],
-        "servicio_catalogo": record["catalogue_service_name"],
-        "gratuito": bool(record["is_free"]),
-        "monto_soles": Decimal(0) if record["is_free"] else record["amount"],
-        "id_unidad_productiva": pseudonym("unit", record["unit_id"]),
-        "persona_juridica": entity is not None,
-        "ruc": entity[0] if entity else None,
-        "razon_social": entity[1] if entity else None,
-        "tipo_cliente": record["client_type"],
-        "tamano": record["size_class"],
-        "nivel_ubicacion": LEVEL_NAMES[level] if level else "sin_dato",
-        "departamento_codigo": record["unit_department_code"] if "department" in shown else None,
-        "departamento": record["unit_department_name"] if "department" in shown else None,
-        "provincia_codigo": record["unit_province_code"] if "province" in shown else None,
-        "provincia": record["unit_province_name"] if "province" in shown else None,
-        "distrito_codigo": record["unit_district_code"] if "district" in shown else None,
-        "distrito": record["unit_district_name"] if "district" in shown else None,
-    }
+    department, province, district = (
+        ("department" in shown),
+        ("province" in shown),
+        ("district" in shown),
+    )
+    return (
+        pseudonym("service", record["service_id"]),
+        pseudonym("report", record["report_id"]),
+        record["year"],
+        record["year_month"],
+        record["center_code"],
+        record["center_name"],
+        record["center_kind"],
+        record["cite_code"],
+        record["category_code"],
+        record["category_name"],
+        record["chain_code"],
+        record["chain_name"],
+        record["programme_code"],
+        record["catalogue_service_name"],
+        bool(record["is_free"]),
+        Decimal(0) if record["is_free"] else record["amount"],
+        pseudonym("unit", record["unit_id"]),
+        entity is not None,
+        entity[0] if entity else None,
+        entity[1] if entity else None,
+        record["client_type"],
+        record["size_class"],
+        LEVEL_NAMES[level] if level else "sin_dato",
+        record["unit_department_code"] if department else None,
+        record["unit_department_name"] if department else None,
+        record["unit_province_code"] if province else None,
+        record["unit_province_name"] if province else None,
+        record["unit_district_code"] if district else None,
+        record["unit_district_name"] if district else None,
+    )
 
 
 # --- aggregated tables ---------------------------------------------------------------------
@@ -325,7 +347,7 @@ def programmes(context: Context) -> Rows:
     ]
 
 
-BUILDERS: dict[str, Callable[[Context], Rows]] = {
+BUILDERS: dict[str, Callable[[Context], Rows | Iterator[list[tuple]]]] = {
     "servicios": services,
     "servicios_centro_categoria_mes": by_center_category_month,
     "unidades_centro_tipo_cliente_mes": by_center_client_type_month,
@@ -336,3 +358,6 @@ BUILDERS: dict[str, Callable[[Context], Rows]] = {
     "programas": programmes,
 }
 assert set(BUILDERS) == set(BY_NAME), "every resource of the catalog has a builder"
+STREAMED = {"servicios": SERVICE_COLUMNS}
+"""Builders that yield batches of tuples (in these columns) instead of a list of dicts."""
+assert all(list(c) == BY_NAME[n].columns for n, c in STREAMED.items()), "columns as catalogued"

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -88,11 +89,10 @@ def _write_release(
         "resources": {},
     }
     for resource in RESOURCES:
-        rows = build.BUILDERS[resource.name](context)
-        validate_rows(resource, rows)
-        formats = build_formats(resource, rows, work)
-        check_csv(resource, work / formats["csv"]["file"], len(rows))
-        manifest["resources"][resource.name] = {"rows": len(rows), "formats": formats}
+        batches = validated(resource, _batches(resource, context))
+        rows, formats = build_formats(resource, batches, work)
+        check_csv(resource, work / formats["csv"]["file"], rows)
+        manifest["resources"][resource.name] = {"rows": rows, "formats": formats}
     history = previous[1].get("history", []) if previous else []
     history = [*history, metadata.changelog_entry(manifest)][-100:]
     _dump(work / "datapackage.json", metadata.datapackage(manifest))
@@ -104,8 +104,22 @@ def _write_release(
     return manifest
 
 
-def build_formats(resource: Resource, rows: list[dict], work: Path) -> dict[str, Any]:
-    return writers.write_all(resource, rows, work, FORMATS)
+def build_formats(
+    resource: Resource, batches: Iterable[writers.Batch], work: Path
+) -> tuple[int, dict[str, Any]]:
+    return writers.write_all(resource, batches, work, FORMATS)
+
+
+def _batches(resource: Resource, context: build.Context) -> Iterator[writers.Batch]:
+    """The builder's rows as batches of tuples in catalog order (streamed ones as they come)."""
+    produced = build.BUILDERS[resource.name](context)
+    if resource.name in build.STREAMED:
+        yield from produced
+        return
+    for number, row in enumerate(produced, start=1):
+        if list(row) != resource.columns:
+            raise PublicationError(f"{resource.name}, fila {number}: columnas inesperadas.")
+    yield [tuple(row.values()) for row in produced]
 
 
 def _dump(path: Path, value: Any) -> None:
@@ -133,34 +147,46 @@ def _prune(root: Path, keep: int) -> None:
 # --- validation ----------------------------------------------------------------------------
 
 
-def validate_rows(resource: Resource, rows: list[dict[str, Any]]) -> None:
-    """Every row against the catalog's fields; raises PublicationError naming row and field."""
+def validated(resource: Resource, batches: Iterable[writers.Batch]) -> Iterator[writers.Batch]:
+    """Each batch checked against the catalog's fields before it is passed on to the writers;
+    raises PublicationError naming row and field (the release folder is then discarded)."""
     seen: dict[str, set] = {f.name: set() for f in resource.fields if f.unique}
     patterns = {f.name: re.compile(f.pattern) for f in resource.fields if f.pattern}
-    for number, row in enumerate(rows, start=1):
-        if list(row) != resource.columns:
-            raise PublicationError(f"{resource.name}, fila {number}: columnas inesperadas.")
-        for field in resource.fields:
-            value = row[field.name]
-            where = f"{resource.name}, fila {number}, campo «{field.name}»"
-            if value is None:
-                if field.required:
-                    raise PublicationError(f"{where}: falta el valor obligatorio.")
-                continue
-            if not _type_ok(field.type, value):
-                raise PublicationError(f"{where}: valor {value!r} no es de tipo {field.type}.")
-            if field.enum and value not in field.enum:
-                raise PublicationError(f"{where}: «{value}» no está entre los valores válidos.")
-            if field.name in patterns and not patterns[field.name].match(str(value)):
-                raise PublicationError(f"{where}: «{value}» no tiene el formato esperado.")
-            if field.minimum is not None and value < field.minimum:
-                raise PublicationError(f"{where}: {value} es menor que {field.minimum}.")
-            if field.unique:
-                if value in seen[field.name]:
-                    raise PublicationError(f"{where}: «{value}» está repetido.")
-                seen[field.name].add(value)
-        if "ruc" in row and row["ruc"] and is_personal_document(DocumentType.RUC, row["ruc"]):
-            raise PublicationError(f"{resource.name}, fila {number}: RUC de persona natural.")
+    checks = [
+        (index, field, patterns.get(field.name)) for index, field in enumerate(resource.fields)
+    ]
+    ruc = resource.columns.index("ruc") if "ruc" in resource.columns else None
+    number = 0
+    for batch in batches:
+        for row in batch:
+            number += 1
+            if len(row) != len(checks):
+                raise PublicationError(f"{resource.name}, fila {number}: columnas inesperadas.")
+            for index, field, pattern in checks:
+                _check_value(resource, number, field, pattern, row[index], seen)
+            if ruc is not None and row[ruc] and is_personal_document(DocumentType.RUC, row[ruc]):
+                raise PublicationError(f"{resource.name}, fila {number}: RUC de persona natural.")
+        yield batch
+
+
+def _check_value(resource, number, field, pattern, value, seen) -> None:
+    where = f"{resource.name}, fila {number}, campo «{field.name}»"
+    if value is None:
+        if field.required:
+            raise PublicationError(f"{where}: falta el valor obligatorio.")
+        return
+    if not _type_ok(field.type, value):
+        raise PublicationError(f"{where}: valor {value!r} no es de tipo {field.type}.")
+    if field.enum and value not in field.enum:
+        raise PublicationError(f"{where}: «{value}» no está entre los valores válidos.")
+    if pattern is not None and not pattern.match(str(value)):
+        raise PublicationError(f"{where}: «{value}» no tiene el formato esperado.")
+    if field.minimum is not None and value < field.minimum:
+        raise PublicationError(f"{where}: {value} es menor que {field.minimum}.")
+    if field.unique:
+        if value in seen[field.name]:
+            raise PublicationError(f"{where}: «{value}» está repetido.")
+        seen[field.name].add(value)
 
 
 def _type_ok(kind: str, value: Any) -> bool:

@@ -51,39 +51,103 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def write_csv(resource: Resource, rows: list[dict[str, Any]], path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as stream:
-        writer = csv.writer(stream, lineterminator="\r\n")
-        writer.writerow(resource.columns)
-        for row in rows:
-            writer.writerow([text(row[c]) for c in resource.columns])
+Batch = list[tuple]
+"""Rows as tuples in the order of resource.columns: no dict per row is kept (the microdata
+has hundreds of thousands of rows; all of them as dicts took about 1.7 GB)."""
 
 
-def write_xlsx(resource: Resource, rows: list[dict[str, Any]], path: Path) -> None:
-    columns = resource.columns
-    xlsx.write(path, resource.name, columns, ([row[c] for c in columns] for row in rows))
+class CsvWriter:
+    def __init__(self, resource: Resource, path: Path) -> None:
+        self._stream = path.open("w", encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._stream, lineterminator="\r\n")
+        self._writer.writerow(resource.columns)
+
+    def add(self, batch: Batch) -> None:
+        self._writer.writerows([text(value) for value in row] for row in batch)
+
+    def close(self) -> None:
+        self._stream.close()
 
 
-def write_parquet(resource: Resource, rows: list[dict[str, Any]], path: Path) -> None:
-    schema = pa.schema([pa.field(f.name, arrow_type(f)) for f in resource.fields])
-    columns = {f.name: [row[f.name] for row in rows] for f in resource.fields}
-    table = pa.table(
-        {f.name: pa.array(columns[f.name], type=arrow_type(f)) for f in resource.fields},
-        schema=schema,
-    )
-    pq.write_table(table, path, compression="zstd")
+class XlsxWriter:
+    def __init__(self, resource: Resource, path: Path) -> None:
+        self._sheet = xlsx.SheetWriter(path, resource.name, resource.columns)
+
+    def add(self, batch: Batch) -> None:
+        self._sheet.add(batch)
+
+    def close(self) -> None:
+        self._sheet.close()
 
 
-def write_json(resource: Resource, rows: list[dict[str, Any]], path: Path) -> None:
-    with path.open("w", encoding="utf-8") as stream:
-        stream.write("[\n")
-        for index, row in enumerate(rows):
-            values = {c: _json_value(row[c]) for c in resource.columns}
-            stream.write(("," if index else "") + json.dumps(values, ensure_ascii=False) + "\n")
-        stream.write("]\n")
+class ParquetWriter:
+    """Batches gathered as Arrow data and flushed as row groups of ROW_GROUP rows (small row
+    groups compress worse); the schema matches the Table Schema of datapackage.json."""
+
+    ROW_GROUP = 128_000
+
+    def __init__(self, resource: Resource, path: Path) -> None:
+        self._types = [arrow_type(f) for f in resource.fields]
+        self._schema = pa.schema(
+            [pa.field(f.name, t) for f, t in zip(resource.fields, self._types, strict=True)]
+        )
+        self._writer = pq.ParquetWriter(path, self._schema, compression="zstd")
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
+        self._empty = True
+
+    def add(self, batch: Batch) -> None:
+        if not batch:
+            return
+        columns = [
+            pa.array([row[index] for row in batch], type=kind)
+            for index, kind in enumerate(self._types)
+        ]
+        self._pending.append(pa.record_batch(columns, schema=self._schema))
+        self._rows += len(batch)
+        if self._rows >= self.ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            table = pa.Table.from_batches(self._pending, schema=self._schema)
+            self._writer.write_table(table, row_group_size=self._rows)
+            self._pending, self._rows, self._empty = [], 0, False
+
+    def close(self) -> None:
+        self._flush()
+        if self._empty:  # keep the schema readable in an empty file
+            self._writer.write_table(self._schema.empty_table())
+        self._writer.close()
 
 
-WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "parquet": write_parquet, "json": write_json}
+class JsonWriter:
+    """An array of objects, one compact object per line (no spaces after separators)."""
+
+    def __init__(self, resource: Resource, path: Path) -> None:
+        self._columns = resource.columns
+        self._stream = path.open("w", encoding="utf-8")
+        self._stream.write("[")
+        self._first = True
+
+    def add(self, batch: Batch) -> None:
+        parts = []
+        for row in batch:
+            values = dict(zip(self._columns, map(_json_value, row), strict=True))
+            parts.append(("\n" if self._first else ",\n") + _dumps(values))
+            self._first = False
+        self._stream.write("".join(parts))
+
+    def close(self) -> None:
+        self._stream.write("\n]\n")
+        self._stream.close()
+
+
+def _dumps(value: dict[str, Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+WRITERS = {"csv": CsvWriter, "xlsx": XlsxWriter, "parquet": ParquetWriter, "json": JsonWriter}
 
 
 def digest(path: Path) -> str:
@@ -95,16 +159,27 @@ def digest(path: Path) -> str:
 
 
 def write_all(
-    resource: Resource, rows: list[dict[str, Any]], directory: Path, formats: Iterable[str]
-) -> dict[str, dict[str, Any]]:
-    """Every format of the resource; returns per format its file name, size and sha256."""
-    written = {}
-    for extension in formats:
-        path = directory / resource.file(extension)
-        WRITERS[extension](resource, rows, path)
-        written[extension] = {
-            "file": path.name,
-            "bytes": path.stat().st_size,
-            "sha256": digest(path),
-        }
-    return written
+    resource: Resource, batches: Iterable[Batch], directory: Path, formats: Iterable[str]
+) -> tuple[int, dict[str, dict[str, Any]]]:
+    """Every format of the resource in one pass over `batches` (each batch is written to
+    every format, then dropped). Returns the row count and, per format, its file name, size
+    and sha256."""
+    formats = list(formats)
+    paths = {extension: directory / resource.file(extension) for extension in formats}
+    open_writers = []
+    try:
+        for extension in formats:
+            open_writers.append(WRITERS[extension](resource, paths[extension]))
+        count = 0
+        for batch in batches:
+            for writer in open_writers:
+                writer.add(batch)
+            count += len(batch)
+    finally:
+        for writer in open_writers:
+            writer.close()
+    written = {
+        extension: {"file": path.name, "bytes": path.stat().st_size, "sha256": digest(path)}
+        for extension, path in paths.items()
+    }
+    return count, written

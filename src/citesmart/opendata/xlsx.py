@@ -82,30 +82,61 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
 
 def write(path: Path, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """One sheet: a bold header row, then `rows` (values: str, int, Decimal, bool, date, None)."""
-    letters = _letters(len(header))
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as book:
+    with SheetWriter(path, sheet, header) as book:
+        book.add(rows)
+
+
+class SheetWriter:
+    """The same sheet written in several calls to `add`, so rows can arrive in batches
+    (the open-data microdata is streamed and written in every format in one pass)."""
+
+    def __init__(self, path: Path, sheet: str, header: Sequence[str]) -> None:
+        self._letters = _letters(len(header))
+        self._number = 1
+        self._book = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        book = self._book
         book.writestr("[Content_Types].xml", _CONTENT_TYPES)
         book.writestr("_rels/.rels", _ROOT_RELS)
         book.writestr("xl/workbook.xml", _WORKBOOK.format(name=escape(sheet[:31])))
         book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         book.writestr("xl/styles.xml", _STYLES)
-        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
-            member.write(
-                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
-                b'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>'
-            )
-            cells = "".join(_cell(f"{c}1", v, 2) for c, v in zip(letters, header, strict=True))
-            member.write(f'<row r="1">{cells}</row>'.encode())
-            buffer: list[str] = []
-            for number, row in enumerate(rows, start=2):
-                if number > MAX_ROWS:
-                    raise ValueError(f"Más de {MAX_ROWS} filas: no caben en una hoja de Excel.")
-                cells = "".join(_cell(f"{c}{number}", v) for c, v in zip(letters, row, strict=True))
-                buffer.append(f'<row r="{number}">{cells}</row>')
-                if len(buffer) >= 5000:
-                    member.write("".join(buffer).encode())
-                    buffer.clear()
-            member.write("".join(buffer).encode())
-            member.write(b"</sheetData></worksheet>")
+        self._member = book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        self._member.write(
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            b'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>'
+        )
+        letters = self._letters
+        cells = "".join(_cell(f"{c}1", v, 2) for c, v in zip(letters, header, strict=True))
+        self._member.write(f'<row r="1">{cells}</row>'.encode())
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        letters = self._letters
+        buffer: list[str] = []
+        for row in rows:
+            self._number += 1
+            number = self._number
+            if number > MAX_ROWS:
+                raise ValueError(f"Más de {MAX_ROWS} filas: no caben en una hoja de Excel.")
+            cells = "".join(_cell(f"{c}{number}", v) for c, v in zip(letters, row, strict=True))
+            buffer.append(f'<row r="{number}">{cells}</row>')
+            if len(buffer) >= 5000:
+                self._member.write("".join(buffer).encode())
+                buffer.clear()
+        self._member.write("".join(buffer).encode())
+
+    def close(self) -> None:
+        self._member.write(b"</sheetData></worksheet>")
+        self._member.close()
+        self._book.close()
+
+    def __enter__(self) -> "SheetWriter":
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        if kind is None:
+            self.close()
+        else:  # leave no half-written file open; the caller discards the folder
+            self._member.close()
+            self._book.close()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from citesmart.analytics.disclosure import protect
 from citesmart.analytics.queries import MONTHS, Figures, Filters, figures
 from citesmart.network.models import Center
 from citesmart.targets.models import Target
@@ -75,7 +76,9 @@ class Table:
     rows: list[dict[str, Any]]
     total_services: int
 
-    def share(self, row: dict[str, Any]) -> float:
+    def share(self, row: dict[str, Any]) -> float | None:
+        if row["services"] is None:  # suppressed
+            return None
         return 100.0 * row["services"] / self.total_services if self.total_services else 0.0
 
 
@@ -120,7 +123,9 @@ def build_report(year: int, until: date | None = None, center: Center | None = N
     for key, dimension, title, sheet in TABLES:
         if key == "center" and center is not None and not center.technical_units.exists():
             continue
-        answer = figures(base, by=[dimension], measures=MEASURES, order_by="services")
+        # Published tables go through the disclosure rule (with complementary suppression),
+        # exactly as the API and the open data do; rows then carry `suppressed`.
+        answer = protect(figures(base, by=[dimension], measures=MEASURES, order_by="services"))
         rows = [r for r in answer.rows if not (key == "programme" and not r["programme"])]
         tables[key] = Table(
             key, title, sheet, _dimension_title(dimension), answer, rows,

@@ -25,7 +25,7 @@ def _change(value: float | None, noun: str) -> str:
 def _leaders(table: Table | None, n: int = LEADERS) -> list[str]:
     if table is None:
         return []
-    rows = [r for r in table.rows if not r["flagged"]][:n]
+    rows = [r for r in table.rows if not r["suppressed"]][:n]
     return [f"{r[f'{table.answer.by[0]}_label']} ({number(r['services'])})" for r in rows]
 
 
@@ -75,12 +75,16 @@ def paragraphs(report: Report) -> list[str]:
             )
     programmes = report.tables.get("programme")
     if programmes and programmes.rows:
-        services = sum(r["services"] for r in programmes.rows)
-        names = [r["programme_label"] for r in programmes.rows[:3]]
-        out.append(
-            f"{number(services)} servicios se brindaron en el marco de programas, "
-            f"principalmente {_listing(names)}."
-        )
+        # Only published (unsuppressed) cells add up, so a reserved one cannot be deduced.
+        public = [r for r in programmes.rows if not r["suppressed"]]
+        services = sum(r["services"] for r in public)
+        names = [r["programme_label"] for r in public[:3]]
+        at_least = "Al menos " if len(public) < len(programmes.rows) else ""
+        if public:
+            out.append(
+                f"{at_least}{number(services)} servicios se brindaron en el marco de programas, "
+                f"principalmente {_listing(names)}."
+            )
     out.extend(_targets_text(report))
     return out
 

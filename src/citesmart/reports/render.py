@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from citesmart.analytics import disclosure
 from citesmart.lib.spreadsheets import write_xlsx
 from citesmart.portal import charts
 from citesmart.portal.formatting import number, soles
@@ -64,7 +65,7 @@ def title(report: Report) -> str:
 
 
 def _cells(table, row) -> list[str]:
-    if row["flagged"]:
+    if row["suppressed"]:
         return ["*"] * 5
     return [
         number(row["services"]),
@@ -73,6 +74,11 @@ def _cells(table, row) -> list[str]:
         number(row["new_units"]),
         number(row["amount"], 2),
     ]
+
+
+def _bars(table, label: str, n: int) -> list[tuple[str, int]]:
+    """The first n rows as chart bars, leaving suppressed cells out (they have no value)."""
+    return [(r[label], r["services"]) for r in table.rows[:n] if not r["suppressed"]]
 
 
 def context(report: Report, *, for_print: bool = False) -> dict:
@@ -86,10 +92,8 @@ def context(report: Report, *, for_print: bool = False) -> dict:
                 "dimension": table.dimension_title,
                 "rows": [(r[label], _cells(table, r)) for r in table.rows],
                 # Programmes leave out services outside any programme, so no total there.
-                "total": None
-                if table.key == "programme"
-                else _cells(table, {**table.answer.totals, "flagged": False}),
-                "flagged": any(r["flagged"] for r in table.rows),
+                "total": None if table.key == "programme" else _cells(table, table.answer.totals),
+                "flagged": any(r["suppressed"] for r in table.rows),
             }
         )
     top_centers = report.tables.get("center")
@@ -127,13 +131,13 @@ def context(report: Report, *, for_print: bool = False) -> dict:
             label="Servicios por mes",
         ),
         "center_chart": charts.bar_chart(
-            [(r["center_label"], r["services"]) for r in top_centers.rows[:12] if not r["flagged"]],
+            _bars(top_centers, "center_label", 12),
             label="Centros con más servicios",
         )
         if top_centers
         else "",
         "chain_chart": charts.bar_chart(
-            [(r["chain_label"], r["services"]) for r in chain_table.rows[:10] if not r["flagged"]],
+            _bars(chain_table, "chain_label", 10),
             label="Cadenas productivas con más servicios",
         )
         if chain_table
@@ -267,8 +271,8 @@ def xlsx(report: Report) -> bytes:
             headers,
             [
                 [r[label], r[table.answer.by[0]]]
-                + ([None] * 4 if r["flagged"] else [r[m] for m in MEASURES])
-                + ["Sí" if r["flagged"] else ""]
+                + [r[m] for m in MEASURES]  # None when suppressed
+                + ["Sí" if r["suppressed"] else ""]
                 for r in table.rows
             ],
         )
@@ -303,7 +307,8 @@ def methodology_lines(report: Report) -> list[str]:
         "Monto cobrado: suma de los montos de los servicios, en soles; los gratuitos cuentan 0.",
         f"Datos al {_moment(report.fresh_as_of)} (hora de Lima), según el modelo analítico de "
         "citesmart, derivado de los registros de servicios.",
-        f"Reserva estadística: las filas con menos de {report.threshold} unidades productivas "
-        "distintas se muestran con «*» y sin cifras, para no revelar datos de una empresa o "
-        "persona.",
+        "Reserva estadística: las filas reservadas se muestran con «*» y sin cifras, según "
+        "las reglas de secreto estadístico de citesmart (las mismas del portal, la API y los "
+        "datos abiertos):",
+        *disclosure.rules(report.threshold)[:2],
     ]
