@@ -4,8 +4,9 @@ Every URL of the project (walked from the URL configuration) must match exactly 
 here, or tests/ops/test_authorization_matrix.py fails: a new URL cannot be forgotten.
 
 Outcomes: "ok" (2xx, or a redirect that is not to the login page), "login" (redirect to the
-login page), "deny" (403/404/405, or the admin's redirect to its index for an object the
-user may not see). A 500 always fails.
+login page), "deny" (401/403/404/405, or the admin's redirect to its index for an object the
+user may not see), "invalid" (400/422: past authorization, the empty body refused — the
+API's answer to an authorized write with nothing in it). A 500 always fails.
 
 Adding the URLs of a new app (e.g. the API under /api/v1/ or open data under /datos/) takes
 one line per group of URLs in RULES, keyed by a regular expression on the URL name
@@ -29,7 +30,7 @@ ROLES = (
     "operator_b",
     "analyst",
     "national_admin",
-    "token_a",  # an API token of center A's operator, sent to every URL
+    "token_a",  # center A's API token (made by its manager), sent to every URL
 )
 STAFF = {"operator_a", "manager_a", "operator_b", "analyst", "national_admin"}
 OUTSIDERS = {"anonymous", "token_a"}  # an API token opens no session page
@@ -115,6 +116,11 @@ ADMIN_MODELS: dict[str, Access] = {
     "records_auditentry": Access("r", "r", "r", "r", scoped=True),
     "units_productiveunit": Access("rc", "r", "rc", "rc", scoped=True),
     "service_requests_servicerequest": Access("", "", "rc", "rc", scoped=True),
+    # API tokens: a manager creates and revokes (change) their center's; never deleted.
+    "api_apitoken": Access("rac", "r", "rac", "", scoped=True),
+    # Targets: only national administrators set them (a revision is a new version, made on
+    # the add page); the history (change) page is read-only; operators have no access.
+    "targets_target": Access("ra", "r", "r", "", scoped=True),
 }
 
 # What each admin view needs: (letters for GET, letters for POST); any one letter suffices.
@@ -169,6 +175,22 @@ def records_rule(ok: set[str], *, get: str = "ok", post: str = "ok") -> Expect:
 
 EXPORTERS = {"manager_a", "analyst", "national_admin"}  # operators do not export
 IMPORTERS = {"operator_a", "manager_a", "national_admin", "operator_b"}
+REPORTERS = {"manager_a", "analyst", "national_admin"}  # reports and targets: no operators
+
+
+def api_write(write_method: str) -> Expect:
+    """POST /api/v1/informes/ and PUT /api/v1/informes/<codigo>/: center A's token only.
+
+    Other methods are 405; without the token 401, whatever session the client has.
+    """
+
+    def expect(role: str, method: str) -> str:
+        if method == write_method and role == "token_a":
+            return "invalid"  # authenticated; the empty report is refused field by field
+        return "deny"
+
+    return expect
+
 
 RULES: list[Rule] = [
     # Public portal: reads for everybody; the request form is the only public write.
@@ -223,6 +245,23 @@ RULES: list[Rule] = [
     Rule(r"^admin:auth_user_password_change$", admin_model("auth_user", "change")),
     # OTP device pages: national administrators only.
     Rule(r"^admin:otp_totp_totpdevice_(config|qrcode)$", staff_only({"national_admin"})),
+    # API (/api/v1/): reads are public (a session or a token changes nothing); writes take
+    # only a center's API token: anyone else gets 401, a session included.
+    Rule(r"^api-v1:create_report$", api_write("POST"), methods=("GET", "POST")),
+    Rule(r"^api-v1:put_report$", api_write("PUT"), methods=("GET", "POST", "PUT")),
+    # django-ninja's root (/api/v1/) only names the API's base path: a 404 by design. Its
+    # OpenAPI document and Swagger page answer every method with the same public page.
+    Rule(r"^api-v1:api-root$", public(read="deny", write="deny")),
+    Rule(r"^api-v1:openapi-(json|view)$", public(read="ok", write="ok")),
+    Rule(r"^api-v1:", public(read="ok", write="deny")),
+    # Open data (/datos/): public downloads, nothing to write.
+    Rule(r"^opendata:", public(read="ok", write="deny")),
+    # Reports: ITP staff (administrators, analysts) on any center; a manager on their own.
+    Rule(r"^reports:form$", records_rule(REPORTERS), methods=("GET",)),
+    # Targets: progress export for whoever sees targets (scoped rows); loading them and the
+    # blank spreadsheet for it for national administrators only.
+    Rule(r"^admin:targets_target_export$", records_rule(REPORTERS), methods=("GET",)),
+    Rule(r"^admin:targets_target_(upload|template)$", records_rule({"national_admin"})),
     *admin_model_rules(),
 ]
 

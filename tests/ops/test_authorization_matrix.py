@@ -19,10 +19,13 @@ from tests.ops import authz_rules
 from tests.ops.world import write_import
 
 from citesmart.analytics import refresh
+from citesmart.api.tokens import create_token
 from citesmart.network.models import CatalogueService, Center, LegalAct, ServiceCategory
+from citesmart.opendata.publish import publish
 from citesmart.records.imports import import_file
 from citesmart.records.models import AuditEntry, ImportBatch, ServiceReport
 from citesmart.service_requests.models import ServiceRequest
+from citesmart.targets.actions import set_target
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +58,8 @@ def world(
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.METRICS_ALLOWED_IPS = []  # metrics need the token; a staff session is not enough
     settings.METRICS_TOKEN = "a-metrics-token-nobody-sends-here"
+    settings.OPENDATA_DIR = tmp_path / "opendata"
+    settings.API_ANON_RATE = settings.API_TOKEN_RATE = "100000/min"  # thousands of cells
     path = write_import(tmp_path / "lote.csv", 3, prefix="MTX")
     result = import_file(path, center=center_a, user=operator_a)
     assert result.batch and result.batch.status == ImportBatch.Status.COMMITTED
@@ -87,8 +92,12 @@ def world(
         name="Ensayo de humedad",
         defaults={"category": ServiceCategory.objects.first(), "tariff": Decimal(10)},
     )
+    _token, secret = create_token(center=center_a, name="ERP del centro A", actor=manager_a)
+    set_target(national_admin, center=center_a, year=2025, indicator="services", value=50)
     refresh.rebuild()
+    publish()  # /datos/ serves files of the release online
     return {
+        "token_a": secret,
         "center_a": center_a,
         "users": {
             "operator_a": operator_a,
@@ -149,6 +158,8 @@ def concrete_path(route: str, key: str, world) -> str:
     model_key = _model_key(route)
     values = {
         "<slug:code>": world["center_a"].code,
+        "<code>": world["center_a"].code,
+        "<codigo>": world["batch"].reports.first().code,
         "<str:code>": ServiceRequest.objects.get().tracking_code,
         "<int:pk>": None,
         "<path:object_id>": admin_sample(model_key, world) if model_key else "1",
@@ -170,6 +181,8 @@ def concrete_path(route: str, key: str, world) -> str:
         path = path.replace("<int:pk>", str(pk))
     if "(?P<app_label>" in path:
         return "/admin/records/"
+    if "(?P<filename>" in path:
+        return path[: path.index("^(?P<filename>")] + "datapackage.json"
     for token, value in values.items():
         if value is not None and token in path:
             if token == "(?P<url>.*)$":
@@ -196,8 +209,10 @@ def classify(response) -> str:
         return "deny" if location.rstrip("/") == "/admin" else "ok"
     if 200 <= status < 300 or status == 304:
         return "ok"
-    if status in (403, 404, 405):
+    if status in (401, 403, 404, 405):
         return "deny"
+    if status in (400, 422):
+        return "invalid"
     return f"error {status}"
 
 
@@ -216,12 +231,16 @@ def client_for_role(role: str, world) -> Client:
     return client
 
 
-def request_as(client: Client, role: str, method: str, path: str) -> str:
+def request_as(client: Client, role: str, method: str, path: str, world) -> str:
     headers = {}
-    if role == "token_a":
-        headers["HTTP_AUTHORIZATION"] = "Token tok_operador_a_0123456789abcdef"
-    send = client.get if method == "GET" else client.post
-    response = send(path, {}, **headers)
+    if role == "token_a":  # as the API expects it (api.write.TokenAuth): over HTTPS
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {world['token_a']}"
+        headers["secure"] = True
+    if method == "PUT":
+        response = client.put(path, "{}", content_type="application/json", **headers)
+    else:
+        send = client.get if method == "GET" else client.post
+        response = send(path, {}, **headers)
     if hasattr(response, "streaming_content"):
         response.close()
     return classify(response)
@@ -250,7 +269,7 @@ def test_authorization_matrix(world):
                 expected = rule.expect(role, method)
                 client = client_for_role(role, world)
                 with transaction.atomic():  # every cell starts from the same data
-                    actual = request_as(client, role, method, path)
+                    actual = request_as(client, role, method, path, world)
                     transaction.set_rollback(True)
                 cells += 1
                 if actual != expected:

@@ -206,3 +206,18 @@ def test_the_command_loads_a_file_or_explains_why_not(tmp_path, center_a, read_m
     assert Target.objects.get().current.value == Decimal("1500.50")
     with pytest.raises(CommandError, match=r"Faltan columnas obligatorias en «malas\.csv»: Meta"):
         call_command("load_targets", str(bad))
+
+
+def test_operators_see_no_target_history(
+    client_for, national_admin, operator_a, center_a, read_model
+):
+    """Operators have no targets permission: the history page refuses them like the list."""
+    target = set_target(
+        national_admin, center=center_a, year=2025, indicator="services", value=50
+    ).target
+    client = client_for(operator_a)
+    assert _page(client, anio=2025).status_code == 403
+    change = reverse("admin:targets_target_change", args=[target.pk])
+    assert client.get(change).status_code == 403
+    assert client.get(reverse("admin:targets_target_template")).status_code == 403
+    assert client_for(national_admin).post(change).status_code == 403  # read-only page

@@ -151,6 +151,10 @@ class TargetAdmin(CenterScopedAdmin):
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         target = self.get_object(request, object_id)
+        # The history page is read-only (a revision goes through add_view): it needs the view
+        # permission, which center operators do not have, and accepts no POST.
+        if request.method == "POST" or not self.has_view_permission(request, target):
+            raise PermissionDenied
         progress = queries.achievement([target])
         context = {
             **self.admin_site.each_context(request),
@@ -235,6 +239,8 @@ class TargetAdmin(CenterScopedAdmin):
         return TemplateResponse(request, "targets/upload.html", context)
 
     def template_view(self, request: HttpRequest) -> HttpResponse:
+        if not can_set_targets(request.user):  # only those who may load targets need it
+            raise PermissionDenied
         buffer = io.BytesIO()
         importer.write_template(buffer)
         buffer.seek(0)
