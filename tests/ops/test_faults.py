@@ -143,6 +143,7 @@ def test_dropped_database_connections_give_clean_503s_and_service_resumes(tmp_pa
     with fresh_world(tmp_path / "w") as world:
         world.run("import", str(write_import(world.root / "f.csv", 200)), "--center", CENTER)
         world.run("analytics", "rebuild")
+        world.run("publish_opendata")  # /salud/ is "ok" only with an open-data release online
         port = _free_port()
         env = world.env() | {
             "DEBUG": "0",
