@@ -53,7 +53,10 @@ def _counts(world: World) -> list[int]:
 
 def test_an_import_killed_midway_writes_nothing_and_the_rerun_completes_once(tmp_path):
     with fresh_world(tmp_path / "w") as world:
-        upload = write_import(world.root / "grande.csv", 6000)
+        # Large enough that writing takes seconds even on a quiet machine: the kill below must
+        # land inside the write transaction, not after its commit.
+        rows = 30_000
+        upload = write_import(world.root / "grande.csv", rows)
         process = subprocess.Popen(
             world.command("import", str(upload), "--center", CENTER, "--progress"),
             env=world.env(),
@@ -72,11 +75,11 @@ def test_an_import_killed_midway_writes_nothing_and_the_rerun_completes_once(tmp
         assert _counts(world) == [0, 0, 0, 0]  # nothing partial: no report, batch or audit entry
 
         done = world.run("import", str(upload), "--center", CENTER)
-        assert "Importación registrada: 6000 filas" in done.stdout
-        assert _counts(world)[:3] == [6000, 6000, 1]
+        assert f"Importación registrada: {rows} filas" in done.stdout
+        assert _counts(world)[:3] == [rows, rows, 1]
         again = world.run("import", str(upload), "--center", CENTER)
-        assert "0 informes nuevos" in again.stdout and "6000 sin cambios" in again.stdout
-        assert _counts(world)[:2] == [6000, 6000]
+        assert "0 informes nuevos" in again.stdout and f"{rows} sin cambios" in again.stdout
+        assert _counts(world)[:2] == [rows, rows]
 
 
 def _limit_file_size(limit: int):
@@ -175,7 +178,8 @@ def test_dropped_database_connections_give_clean_503s_and_service_resumes(tmp_pa
             time.sleep(1)
             for path in ["/", "/centros/", "/salud/"]:
                 assert _get(base + path)[0] == 200
-            assert json.loads(_get(base + "/salud/")[1])["status"] == "ok"
+            health = json.loads(_get(base + "/salud/")[1])
+            assert health["status"] == "ok", health
         finally:
             server.terminate()
             with suppress(subprocess.TimeoutExpired):
