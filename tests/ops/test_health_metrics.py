@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
+from django.db import connection as db_connection
 from django.test import RequestFactory
 
 from citesmart.analytics import refresh
@@ -164,3 +165,14 @@ def test_handler500_hides_details_and_maps_database_errors():
         response = errors.server_error(request)
     assert response.status_code == 500
     assert "secret detail" not in response.content.decode()
+
+
+def test_the_drivers_own_errors_are_a_503_too():
+    # psycopg raises its unwrapped OperationalError where Django closes a server-side cursor
+    # (a template iterating a queryset when the connection dies): seen in the fault test.
+    driver = db_connection.Database
+    middleware = OpsMiddleware(lambda request: None)
+    for error in (driver.OperationalError("closed"), driver.InterfaceError("closed")):
+        answer = middleware.process_exception(RequestFactory().get("/servicios/"), error)
+        assert answer.status_code == 503
+    assert middleware.process_exception(RequestFactory().get("/"), ValueError("x")) is None

@@ -11,7 +11,7 @@ import errno
 import logging
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -43,6 +43,14 @@ def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse
     return response
 
 
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """Django's wrapped OperationalError/InterfaceError, or the driver's own: psycopg raises
+    its unwrapped error where Django closes a cursor (a template iterating a queryset)."""
+    driver = connection.Database
+    kinds = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
+    return isinstance(error, kinds)
+
+
 def disk_full(request: HttpRequest, error: OSError) -> HttpResponse:
     """507: an export (or any file being written) did not fit; nothing half-written is sent."""
     logger.error("Disco lleno al escribir un archivo: %s", error)
@@ -56,7 +64,7 @@ def disk_full(request: HttpRequest, error: OSError) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a 503 when the cause was the database, else a plain 500 (no details)."""
     error = sys.exc_info()[1]
-    if isinstance(error, OperationalError | InterfaceError):
+    if is_database_unavailable(error):
         return database_unavailable(request, error)
     if isinstance(error, OSError) and error.errno in DISK_FULL:
         return disk_full(request, error)

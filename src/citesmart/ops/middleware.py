@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import empty
 
@@ -63,7 +62,7 @@ class OpsMiddleware:
             logs.request_id.reset(token)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, OperationalError | InterfaceError):
+        if errors.is_database_unavailable(exception):
             return errors.database_unavailable(request, exception)
         if isinstance(exception, OSError) and exception.errno in errors.DISK_FULL:
             return errors.disk_full(request, exception)
