@@ -215,3 +215,29 @@ def test_home_page_first_load_fits_the_budget_compressed(client):
         with open(path, "rb") as handle:
             total += len(gzip.compress(handle.read()))  # whitenoise serves the .gz it made
     assert total <= PAGE_BUDGET, f"{total / 1024:.0f} KB"
+
+
+def test_small_cells_with_natural_persons_are_reserved_in_tables_and_csv(client, settings):
+    # analytics.disclosure: the portal applies the same rule as the API and the open data.
+    from citesmart.analytics.disclosure import protect
+    from citesmart.analytics.queries import clear_cache
+
+    filters = Filters(years=(2025,))
+    top = figures(filters, by=["center"], measures=["services", "units"], order_by="services")
+    # The largest of the ten centers shown stays published; smaller ones become "small".
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = max(row["units"] for row in top.rows[:10])
+    clear_cache()
+    answer = protect(
+        figures(filters, by=["center"], measures=["services"], order_by="services", limit=10)
+    )
+    hidden = {row["center_label"] for row in answer.rows if row["suppressed"]}
+    assert hidden and len(hidden) < len(answer.rows)  # some reserved, some published
+    page = client.get(HOME, {"anio": "2025"}).text
+    shown = {row[0]: row[1] for row in tables_of(page)["centros"][1:]}
+    for row in answer.rows:
+        expected = "reservado" if row["suppressed"] else number(row["services"])
+        assert shown[row["center_label"]] == expected, row["center_label"]
+    assert "secreto estadístico" in page
+    download = client.get(HOME, {"anio": "2025", "csv": "centros"}).content.decode("utf-8-sig")
+    assert download.count("reservado") == len(hidden)
+    clear_cache()

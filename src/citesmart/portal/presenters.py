@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from citesmart.analytics.disclosure import protect, suppressed_rows
 from citesmart.analytics.queries import Figures, Filters, InvalidQuery, figures
 from citesmart.network.models import Center
 from citesmart.portal import charts, maps
@@ -35,6 +36,13 @@ class Period:
     filters: Filters
     previous: Filters
     text: str  # "En 2025", "Del 01/01/2025 al 30/09/2025"
+
+
+RESERVED = "reservado"  # a suppressed cell (analytics.disclosure), in tables and CSV
+
+
+def _shown(row: dict[str, Any], measure: str) -> Any:
+    return RESERVED if row.get("suppressed") else row[measure]
 
 
 @dataclass
@@ -195,17 +203,18 @@ def _bars(
     key: str, title: str, answer: Figures, dimension: str, measure: str = "services"
 ) -> Block:
     label = f"{title}: {MEASURE_WORDS.get(measure, measure)}"
-    rows = [(row[f"{dimension}_label"], row[measure]) for row in answer.rows]
+    answer = protect(answer)
+    bars = [(r[f"{dimension}_label"], r[measure]) for r in answer.rows if not r["suppressed"]]
     return Block(
         key=key,
         title=title,
-        svg=charts.bar_chart(rows, label=label),
+        svg=charts.bar_chart(bars, label=label),
         headers=[
             answer_title(dimension),
             "Servicios" if measure == "services" else "Unidades productivas",
         ],
-        rows=[[name, value] for name, value in rows],
-        flagged=answer.flagged,
+        rows=[[row[f"{dimension}_label"], _shown(row, measure)] for row in answer.rows],
+        flagged=suppressed_rows(answer),
         note="Se muestran los 10 primeros." if answer.truncated else "",
     )
 
@@ -219,32 +228,50 @@ def answer_title(dimension: str) -> str:
 def monthly(period: Period) -> Block:
     """Services per month: the period against the same months a year earlier."""
 
-    def series(filters: Filters) -> list[int]:
+    hidden: set[tuple[int, int]] = set()  # (series, month index) of suppressed cells
+
+    def series(index: int, filters: Filters) -> list[int]:
         values = [0] * 12
-        for row in figures(filters, by=["month"], measures=["services"]).rows:
-            values[int(row["month"][5:7]) - 1] += row["services"]
+        for row in protect(figures(filters, by=["month"], measures=["services"])).rows:
+            month = int(row["month"][5:7]) - 1
+            if row["suppressed"]:
+                hidden.add((index, month))
+            else:
+                values[month] += row["services"]
         return values
 
-    now, before = series(period.filters), series(period.previous)
+    now, before = series(0, period.filters), series(1, period.previous)
     lines = [("Periodo seleccionado", now, "line-current"), ("Año anterior", before, "line-prev")]
+
+    def cell(index: int, month: int, values: list[int]) -> Any:
+        return RESERVED if (index, month) in hidden else values[month]
+
     return Block(
         key="mensual",
         title="Servicios por mes",
         svg=charts.line_chart(lines, label="Servicios por mes"),
         headers=["Mes", "Periodo seleccionado", "Año anterior"],
-        rows=[[charts.MONTHS[i], now[i], before[i]] for i in range(12)],
+        rows=[[charts.MONTHS[i], cell(0, i, now), cell(1, i, before)] for i in range(12)],
+        flagged=len(hidden),
     )
 
 
 def free_share(period: Period) -> Block:
-    answer = figures(period.filters, by=["free"], measures=["services", "amount"])
-    programmes = figures(
-        period.filters, by=["programme"], measures=["services"], order_by="services"
+    answer = protect(figures(period.filters, by=["free"], measures=["services", "amount"]))
+    programmes = protect(
+        figures(period.filters, by=["programme"], measures=["services"], order_by="services")
     )
-    parts = [(row["free_label"], row["services"]) for row in answer.rows]
-    rows = [[row["free_label"], row["services"], soles(row["amount"])] for row in answer.rows]
+    parts = [(row["free_label"], row["services"]) for row in answer.rows if not row["suppressed"]]
+    rows = [
+        [
+            row["free_label"],
+            _shown(row, "services"),
+            RESERVED if row["suppressed"] else soles(row["amount"]),
+        ]
+        for row in answer.rows
+    ]
     rows += [
-        [f"Programa: {row['programme_label']}", row["services"], ""]
+        [f"Programa: {row['programme_label']}", _shown(row, "services"), ""]
         for row in programmes.rows
         if row["programme"]
     ]
@@ -254,12 +281,17 @@ def free_share(period: Period) -> Block:
         svg=charts.share_bar(parts, label="Servicios gratuitos y pagados"),
         headers=["", "Servicios", "Monto cobrado"],
         rows=rows,
+        flagged=suppressed_rows(answer) + suppressed_rows(programmes),
     )
 
 
 def department_map(period: Period, measure: str, base_query: QueryDict, centers: list[Center]):
-    answer = figures(period.filters, by=["department"], measures=[measure])
-    values = {row["department"]: row[measure] for row in answer.rows if row["department"]}
+    answer = protect(figures(period.filters, by=["department"], measures=[measure]))
+    values = {
+        row["department"]: row[measure]
+        for row in answer.rows
+        if row["department"] and not row["suppressed"]
+    }
 
     def href(code: str) -> str:
         query = base_query.copy()
@@ -284,8 +316,8 @@ def department_map(period: Period, measure: str, base_query: QueryDict, centers:
         title=f"{MEASURE_WORDS[measure].capitalize()} por departamento",
         svg=svg,
         headers=["Departamento", MEASURE_WORDS[measure].capitalize()],
-        rows=[[row["department_label"], row[measure]] for row in answer.rows],
-        flagged=answer.flagged,
+        rows=[[row["department_label"], _shown(row, measure)] for row in answer.rows],
+        flagged=suppressed_rows(answer),
     )
     return table, legend
 
