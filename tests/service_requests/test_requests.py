@@ -1,4 +1,4 @@
-"""A visitor asks for a service, follows it by code; the center's staff answer in the back office."""
+"""A visitor asks for a service and follows it by code; the center's staff answer it."""
 
 import pytest
 from django.core import mail

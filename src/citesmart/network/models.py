@@ -208,21 +208,29 @@ class Center(models.Model):
 
     @property
     def seat_point(self) -> tuple[float, float] | None:
-        """(lat, lon) of the seat, down to the district's capital; None if only the department is known."""
+        """(lat, lon) of the seat, down to the district's capital.
+
+        None when only the department is known.
+        """
         if self.latitude is not None and self.longitude is not None:
             return self.latitude, self.longitude
         district = self.district if self.district_id else None
-        if district is not None and district.capital_lat is not None and district.capital_lon is not None:
-            return district.capital_lat, district.capital_lon
+        if district is None:
+            return None
+        lat, lon = district.capital_lat, district.capital_lon
+        if lat is not None and lon is not None:
+            return lat, lon
         return None
 
     @property
     def map_point(self) -> tuple[float, float] | None:
         """Where to draw the center on a map: the seat, or else its department's capital."""
         department = self.department if self.department_id else None
-        if self.seat_point is None and department is not None and department.capital_lat is not None:
+        seat = self.seat_point
+        if seat is None and department is not None and department.capital_lat is not None:
             return department.capital_lat, department.capital_lon or 0.0
-        return self.seat_point
+        return seat
+
 
 class CenterName(models.Model):
     """A dated earlier or current name of a center (CITEmadera -> CITEmadera y del Mueble)."""

@@ -106,7 +106,10 @@ def _distance(center: Center, department: Department | None) -> float | None:
 
 
 def centers_serving(department: Department) -> list[tuple[Center, float | None]]:
-    """Centers whose territory covers the department, nearest seat first ("¿qué centro atiende mi región?")."""
+    """Centers whose territory covers the department, nearest seat first.
+
+    Answers "¿qué centro atiende mi región?".
+    """
     centers = public_centers().filter(territory=department)
     ranked = [(c, _distance(c, department)) for c in centers]
     return sorted(

@@ -31,8 +31,10 @@ def bar_chart(rows: Sequence[tuple[str, float]], *, label: str) -> SafeString:
         width = max(1.0, plot * value / top) if value else 0
         parts.append(
             f"<g><title>{escape(name)}: {number(value)}</title>"
-            f'<text x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end">{escape(_truncate(name))}</text>'
-            f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}"/>'
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + 15}" text-anchor="end">'
+            f"{escape(_truncate(name))}</text>"
+            f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" '
+            f'height="{BAR_HEIGHT}"/>'
             f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{y + 15}">{number(value)}</text></g>'
         )
     parts.append("</svg>")

@@ -73,7 +73,8 @@ class ServiceRequestForm(forms.Form):
         if len(found) != 1:
             raise forms.ValidationError(
                 _(
-                    "No encontramos ese distrito o hay varios con ese nombre: use el código ubigeo de 6 dígitos."
+                    "No encontramos ese distrito o hay varios con ese nombre: "
+                    "use el código ubigeo de 6 dígitos."
                 )
             )
         return found[0]

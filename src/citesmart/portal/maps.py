@@ -109,13 +109,16 @@ def choropleth(
         value = values.get(code, 0)
         tip = f"{name}: {number(value)} {measure_label}"
         out.append(
-            f'<a href="{escape(href(code))}" data-dept="{code}" data-live-link aria-label="{escape(tip)}">'
-            f'<path class="dept" d="{d}" fill="{colour(value, bounds)}"><title>{escape(tip)}</title></path></a>'
+            f'<a href="{escape(href(code))}" data-dept="{code}" data-live-link '
+            f'aria-label="{escape(tip)}">'
+            f'<path class="dept" d="{d}" fill="{colour(value, bounds)}">'
+            f"<title>{escape(tip)}</title></path></a>"
         )
     for m in markers:
         x, y = _project(m.lon, m.lat, k)
         out.append(
-            f'<a href="{escape(m.href)}" aria-label="{escape(m.title)}"><circle class="center" cx="{x}" cy="{y}" r="3.5">'
+            f'<a href="{escape(m.href)}" aria-label="{escape(m.title)}">'
+            f'<circle class="center" cx="{x}" cy="{y}" r="3.5">'
             f"<title>{escape(m.title)}</title></circle></a>"
         )
     out.append("</svg>")

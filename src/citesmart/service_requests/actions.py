@@ -118,7 +118,10 @@ def change_status(
     reason: str = "",
     base_url: str = "",
 ) -> ServiceRequest:
-    """Move a request forward (received → in progress → attended / declined) and tell the requester."""
+    """Move a request forward and tell the requester.
+
+    received → in progress → attended / declined.
+    """
     if status == request.status:
         return request
     check_status_change(request=request, status=status, report=report, reason=reason)

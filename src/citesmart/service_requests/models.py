@@ -118,3 +118,7 @@ class RequestEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("evento")
         verbose_name_plural = _("historial")
+
+    def __str__(self) -> str:
+        when = f" · {self.created_at:%d/%m/%Y %H:%M}" if self.created_at else ""
+        return f"{self.get_status_display()}{when}"

@@ -19,7 +19,8 @@ from citesmart.portal.views.registry import get_public_center
 
 def _etag(request: HttpRequest, *args, **kwargs) -> str:
     """Same data generation + same query = same page: browsers and proxies may reuse it."""
-    key = f"{freshness().isoformat()}|{request.path}|{request.GET.urlencode()}|{request.headers.get('X-Partial', '')}"
+    partial = request.headers.get("X-Partial", "")
+    key = f"{freshness().isoformat()}|{request.path}|{request.GET.urlencode()}|{partial}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
