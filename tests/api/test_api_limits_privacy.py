@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.management import call_command
 
+from citesmart.analytics.queries import DIMENSIONS
 from citesmart.lib.identity import is_personal_document
 from citesmart.records.demo.store import delete_demo_data
 from citesmart.units.models import ProductiveUnit
@@ -43,20 +44,7 @@ LIST_ENDPOINTS = [
     "/api/v1/provincias/",
     "/api/v1/distritos/",
 ]
-BREAKDOWNS = [
-    "year",
-    "month",
-    "department",
-    "province",
-    "center",
-    "cite",
-    "chain",
-    "category",
-    "client_type",
-    "size_class",
-    "programme",
-    "free",
-]
+BREAKDOWNS = list(DIMENSIONS)  # every breakdown the statistics endpoint accepts
 
 
 def _every_page(client, path, fmt):

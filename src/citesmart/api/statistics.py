@@ -19,21 +19,10 @@ from citesmart.api.http import ApiError, respond
 
 router = Router(tags=["Estadísticas"])
 
-Dimension = Literal[
-    "year",
-    "month",
-    "department",
-    "province",
-    "center",
-    "cite",
-    "chain",
-    "category",
-    "client_type",
-    "size_class",
-    "programme",
-    "free",
-]
-Measure = Literal["services", "reports", "units", "new_units", "amount"]
+# The accepted values are the query interface's own, so the API and its OpenAPI enums never
+# drift from analytics.queries (same order: year, month, department, ...).
+Dimension = Literal[tuple(queries.DIMENSIONS)]  # type: ignore[valid-type]
+Measure = Literal[queries.MEASURES]  # type: ignore[valid-type]
 
 # API parameter -> Filters field (the portal's names: cadena, departamento, centro...).
 LIST_FILTERS = {
