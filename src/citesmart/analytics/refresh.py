@@ -87,7 +87,7 @@ def _rebuild_locked(directory: Path) -> Outcome:
             con.execute(
                 schema.ENRICH_SQL.format(
                     name="facts",
-                    extra=", b.first_date_validated, b.first_date_counted",
+                    extra=schema.FIRST_DATES_COLUMNS,
                     source=f"temp.raw_facts WHERE year(date) = {int(year)}",
                 )
             )
@@ -165,8 +165,10 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> Non
     where = "WHERE unit_id IN (SELECT unit_id FROM touched_units)"
     con.execute(
         "UPDATE facts SET first_date_validated = fd.first_date_validated, "
-        "first_date_counted = fd.first_date_counted "
-        f"FROM ({schema.FIRST_DATES_SQL.format(where=where)}) fd "
+        "first_date_counted = fd.first_date_counted, "
+        "first_ym_validated = fd.first_ym_validated, first_ym_counted = fd.first_ym_counted "
+        f"FROM (SELECT *, {schema.FIRST_YM_SQL.format(p='')} "
+        f"FROM ({schema.FIRST_DATES_SQL.format(where=where)})) fd "
         "WHERE facts.unit_id = fd.unit_id AND ("
         "facts.first_date_validated IS DISTINCT FROM fd.first_date_validated OR "
         "facts.first_date_counted IS DISTINCT FROM fd.first_date_counted)"

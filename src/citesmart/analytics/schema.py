@@ -11,7 +11,7 @@ are kept alongside to validate codes and to rewrite names when the registry chan
 import duckdb
 import pyarrow as pa
 
-VERSION = "2"  # bump when the tables change: the next refresh then rebuilds from scratch
+VERSION = "3"  # bump when the tables change: the next refresh then rebuilds from scratch
 
 DIMENSIONS_DDL = {
     "dim_center": "id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, cite_code VARCHAR, "
@@ -38,6 +38,7 @@ CREATE TABLE {name} (
     month INTEGER NOT NULL,             -- 1..12
     year_month VARCHAR NOT NULL,        -- 'YYYY-MM'
     status VARCHAR NOT NULL,            -- 'validado' | 'registrado' (cancelled never loaded)
+    is_validated BOOLEAN NOT NULL,      -- status = 'validado', what counts by default
     is_free BOOLEAN NOT NULL,
     amount DECIMAL(14, 2) NOT NULL,
     center_id BIGINT NOT NULL,
@@ -75,7 +76,9 @@ CREATE TABLE {name} (
     delivery_department_code VARCHAR,
     delivery_department_name VARCHAR,
     first_date_validated DATE,          -- the unit's first validated service in the network
-    first_date_counted DATE             -- ... counting registered reports too
+    first_date_counted DATE,            -- ... counting registered reports too
+    first_ym_validated INTEGER,         -- year * 100 + month of first_date_validated
+    first_ym_counted INTEGER            -- ... of first_date_counted: "new units" compare ints
 )
 """
 
@@ -83,7 +86,8 @@ CREATE TABLE {name} (
 ENRICH_SQL = """
 INSERT INTO {name} BY NAME
 SELECT b.service_id, b.report_id, d AS date, year(d) AS year, month(d) AS month,
-       strftime(d, '%Y-%m') AS year_month, b.status, b.is_free = 1 AS is_free,
+       strftime(d, '%Y-%m') AS year_month, b.status,
+       b.status = 'validado' AS is_validated, b.is_free = 1 AS is_free,
        CAST(b.amount AS DECIMAL(14, 2)) AS amount,
        b.center_id, c.code AS center_code, c.name AS center_name, c.kind AS center_kind,
        c.cite_code, c.cite_name,
@@ -159,6 +163,16 @@ LABELS = [
     ("dim_programme", "programme_id", [("programme_code", "code"), ("programme_name", "name")]),
     ("dim_catalogue", "catalogue_service_id", [("catalogue_service_name", "name")]),
 ]
+
+# Each unit's first dates as year * 100 + month, so "new units" compare integers per row.
+FIRST_YM_SQL = (
+    "year({p}first_date_validated) * 100 + month({p}first_date_validated) AS first_ym_validated, "
+    "year({p}first_date_counted) * 100 + month({p}first_date_counted) AS first_ym_counted"
+)
+# The columns a rebuild adds to ENRICH_SQL from raw rows `b` that carry the first dates.
+FIRST_DATES_COLUMNS = ", b.first_date_validated, b.first_date_counted, " + FIRST_YM_SQL.format(
+    p="b."
+)
 
 FIRST_DATES_SQL = """
 SELECT unit_id,

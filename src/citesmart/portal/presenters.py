@@ -132,12 +132,25 @@ def _delta(current: float, previous: float) -> dict[str, Any]:
     }
 
 
+# What the headline shows: only these are computed (each distinct count costs a scan).
+HEADLINE_MEASURES = ("services", "units", "new_units")
+
+
+def _centers(filters: Filters) -> Figures:
+    """Every center with services, most first: counted in the headline, top 10 in a chart."""
+    return figures(filters, by=["center"], measures=["services"], order_by="services")
+
+
+def _first(answer: Figures, n: int) -> Figures:
+    """The answer cut to its first `n` rows, as figures(..., limit=n) would give it."""
+    return replace(answer, rows=answer.rows[:n], truncated=len(answer.rows) > n)
+
+
 def headline(period: Period) -> list[dict[str, Any]]:
-    now, before = figures(period.filters).totals, figures(period.previous).totals
-    centers = (
-        len(figures(period.filters, by=["center"], measures=["services"]).rows),
-        len(figures(period.previous, by=["center"], measures=["services"]).rows),
+    now, before = (
+        figures(f, measures=HEADLINE_MEASURES).totals for f in (period.filters, period.previous)
     )
+    centers = (len(_centers(period.filters).rows), len(_centers(period.previous).rows))
     departments = tuple(
         sum(1 for r in figures(f, by=["department"], measures=["services"]).rows if r["department"])
         for f in (period.filters, period.previous)
@@ -338,9 +351,7 @@ def dashboard(
         period.filters, by=["chain"], measures=["services"], order_by="services", limit=10
     )
     board.sentence = announcement(period, board.headline, chains, subject)
-    top_centers = figures(
-        period.filters, by=["center"], measures=["services"], order_by="services", limit=10
-    )
+    top_centers = _first(_centers(period.filters), 10)
     categories = figures(
         period.filters, by=["category"], measures=["services"], order_by="services"
     )
@@ -361,5 +372,5 @@ def dashboard(
         free_share(period),
         map_block,
     ]
-    board.fresh_as_of = figures(period.filters, measures=["services"]).fresh_as_of
+    board.fresh_as_of = figures(period.filters, measures=HEADLINE_MEASURES).fresh_as_of
     return board
