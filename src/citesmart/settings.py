@@ -220,3 +220,5 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Web workers of a server running `citesmart analytics watch` need not refresh themselves.
 ANALYTICS_AUTO_REFRESH = env_bool("ANALYTICS_AUTO_REFRESH", True)
+# `citesmart serve` turns this on: requests never wait for a freshness check or a refresh.
+ANALYTICS_BACKGROUND_REFRESH = env_bool("ANALYTICS_BACKGROUND_REFRESH", False)

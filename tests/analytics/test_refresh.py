@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from analytics_world import facts_snapshot, make_unit, record
+from analytics_world import build_world, facts_snapshot, make_unit, record
 from django.core.management import CommandError, call_command
 
 from citesmart.analytics import connection, queries, refresh
@@ -167,3 +167,25 @@ def test_unit_without_location_counts_under_no_department(db, read_model, center
     record(center_b, "X", [make_unit(1)], end=date(2024, 1, 1))
     (row,) = figures(by=["department"]).rows
     assert (row["department"], row["department_label"]) == (None, "Sin dato")
+
+
+@pytest.fixture
+def committed_world(transactional_db, read_model):
+    # Committed rows: the background thread reads through a connection of its own.
+    world = build_world(reports=12)
+    refresh.rebuild()
+    return world
+
+
+def test_background_check_answers_at_once_and_publishes_the_change(committed_world, settings):
+    settings.ANALYTICS_BACKGROUND_REFRESH = True
+    generation = refresh.ensure_fresh().generation
+    before = figures().totals["services"]
+    record(committed_world.centers[0], "FONDO", committed_world.units[:2], end=date(2025, 2, 1))
+    # The query that notices the change does not wait for the refresh: same generation.
+    refresh.reset_throttle()
+    assert refresh.ensure_fresh().generation == generation
+    refresh.wait_for_background_check()
+    refresh.reset_throttle()
+    assert figures().totals["services"] == before + 2
+    assert refresh.ensure_fresh().generation != generation

@@ -42,6 +42,15 @@ def auto_refresh() -> bool:
     return bool(getattr(settings, "ANALYTICS_AUTO_REFRESH", True))
 
 
+def background_refresh() -> bool:
+    """Whether the freshness check and the refresh run in a thread, off the request path.
+
+    On for the web workers of `citesmart serve`; off by default, so a command or a test that
+    changes records and then asks sees the change in its very next answer.
+    """
+    return bool(getattr(settings, "ANALYTICS_BACKGROUND_REFRESH", False))
+
+
 def cache_size() -> int:
     """Answers kept per process (LRU); every new generation makes the old ones unreachable."""
     return int(_number("ANALYTICS_CACHE_SIZE", 256))

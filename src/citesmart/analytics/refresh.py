@@ -14,6 +14,7 @@ or a unit, and `auto_now` moves its `updated_at`.
 # ruff: noqa: S608
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,10 +25,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from django import db
 from django.utils import timezone
 
 from citesmart.analytics import conf, connection, schema, source
 
+logger = logging.getLogger(__name__)
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
 
 
@@ -240,7 +243,10 @@ def ensure_fresh() -> connection.Reader:
     """The reader of this process, refreshed first when the records moved (throttled).
 
     Called by analytics.queries before answering. Cost when nothing changed: one stat() per
-    query, and one watermark query (two index/scan aggregates) per second per server.
+    query, and one watermark query (two index/scan aggregates) per second per server. With
+    ANALYTICS_BACKGROUND_REFRESH (set by `citesmart serve`) the watermark check and the
+    refresh run in a thread of their own: a web request never waits for them, and answers
+    from the current generation until the next one is published (a second or two later).
     """
     directory = conf.directory()
     reader = connection.reader(directory, conf.duckdb_config())
@@ -254,10 +260,49 @@ def ensure_fresh() -> connection.Reader:
             raise
         rebuild()  # the very first query of a new server waits for the first generation
         return reader
+    if conf.background_refresh():
+        _start_background_check(reader)
+    else:
+        _check(reader)
+    return reader
+
+
+def _check(reader: connection.Reader) -> None:
     windows = source.windows(json.loads(reader.meta["anchors"]))
     if windows != json.loads(reader.meta["windows"]) and conf.auto_refresh():
         _try(refresh)
-    return reader
+
+
+_background: threading.Thread | None = None
+
+
+def _start_background_check(reader: connection.Reader) -> None:
+    """At most one check (and refresh) in flight per process."""
+    global _background
+    with _check_lock:
+        if _background is not None and _background.is_alive():
+            return
+        _background = threading.Thread(
+            target=_check_in_thread, args=(reader,), name="analytics-refresh", daemon=True
+        )
+        _background.start()
+
+
+def _check_in_thread(reader: connection.Reader) -> None:
+    try:
+        _check(reader)
+    except Exception:
+        # The next check retries; queries keep answering from the current generation.
+        logger.exception("analytics: fallo la revisión o el refresco en segundo plano")
+    finally:
+        db.connections.close_all()  # this thread's own connections only
+
+
+def wait_for_background_check(timeout: float = 30) -> None:
+    """Block until the background check of this process (if any) is over (tests, shutdown)."""
+    thread = _background
+    if thread is not None:
+        thread.join(timeout)
 
 
 def _due(directory: Path) -> bool:

@@ -40,6 +40,9 @@ class Command(BaseCommand):
             # them with a one-year, immutable cache lifetime.
             call_command("collectstatic", interactive=False, verbosity=0)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir())
+        # Web requests answer from the current read model while a thread checks and
+        # refreshes it (analytics.refresh.ensure_fresh): no request waits for a refresh.
+        os.environ.setdefault("ANALYTICS_BACKGROUND_REFRESH", "1")
         argv = [
             sys.executable,
             "-m",
