@@ -268,8 +268,9 @@ def ensure_fresh() -> connection.Reader:
 
 
 def _check(reader: connection.Reader) -> None:
-    windows = source.windows(json.loads(reader.meta["anchors"]))
-    if windows != json.loads(reader.meta["windows"]) and conf.auto_refresh():
+    if not conf.auto_refresh():
+        return  # another process (`analytics watch`, cron) keeps the read model fresh
+    if source.windows(json.loads(reader.meta["anchors"])) != json.loads(reader.meta["windows"]):
         _try(refresh)
 
 
