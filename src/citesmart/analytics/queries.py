@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from citesmart.analytics import conf, connection, disclosure, refresh
+from citesmart.analytics import conf, connection, disclosure, refresh, sharedcache
 
 MEASURES = ("services", "reports", "units", "new_units", "amount")
 MEASURE_TITLES = {
@@ -181,8 +181,10 @@ def figures(
     with reader.cursor() as cursor:
         known = _known_codes(cursor, reader.generation)
         _validate(filters, by, measures, order_by, limit, known)
-        key = (reader.generation, filters, by, measures, order_by, descending, limit)
-        cached = _cache.get(key)
+        # The build, not the file name: names repeat across read model directories.
+        build, threshold = sharedcache.build_id(reader), conf.disclosure_threshold()
+        key = (build, threshold, filters, by, measures, order_by, descending, limit)
+        cached = _cache.get(key) or _shared.get(key)
         if cached is not None:
             return _copy(cached)
         sql, params = _sql(filters, by, measures)
@@ -191,6 +193,7 @@ def figures(
             result = _exact_below_threshold(cursor, filters, by, result)
     answer = _shape(result, by, measures, order_by, descending, limit, reader)
     _cache.put(key, answer)
+    _shared.put(key, answer)
     return _copy(answer)
 
 
@@ -530,7 +533,22 @@ class _LRU:
             self._items.clear()
 
 
+class _Shared:
+    """Behind the LRU: answers shared by the processes of this app server (sharedcache)."""
+
+    def get(self, key: Any) -> Figures | None:
+        found = sharedcache.get(sharedcache.key("figures", *key))
+        if not isinstance(found, Figures):
+            return None
+        _cache.put(key, found)
+        return found
+
+    def put(self, key: Any, value: Figures) -> None:
+        sharedcache.put(sharedcache.key("figures", *key), value)
+
+
 _cache = _LRU()
+_shared = _Shared()
 
 
 def _copy(answer: Figures) -> Figures:
