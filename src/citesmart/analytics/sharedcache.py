@@ -13,13 +13,16 @@ unwritable, a corrupt file, Redis away) is logged, at most once a minute, and th
 computes the answer as if it had missed.
 """
 
+import functools
 import hashlib
 import logging
+import os
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import caches
@@ -48,9 +51,28 @@ def build_id(reader: connection.Reader) -> str:
 
 
 def key(kind: str, *parts: Any) -> str:
-    """A valid cache key for any backend: the kind, the format and a hash of the parts."""
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    """A valid cache key for any backend: the kind, the format and a hash of the parts.
+
+    The hash also covers the code: after a deploy (same build, new code or templates) no
+    answer or page made by the previous version is served.
+    """
+    digest = hashlib.sha256(repr((code_version(), parts)).encode()).hexdigest()
     return f"{kind}:{FORMAT}:{digest}"
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the installed citesmart code and templates (read once per process)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    paths = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in {"__pycache__", "static"}]
+        paths += [Path(folder) / name for name in files if name.endswith((".py", ".html"))]
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
