@@ -73,6 +73,8 @@ def setup_django(args: argparse.Namespace) -> None:
         DEBUG="1",
         DATABASE_URL=args.pg,
         CITESMART_ANALYTICS_DIR=args.analytics_dir,
+        # The engine is what is measured: no answer shared between runs through a cache.
+        ANALYTICS_CACHE_BACKEND="django.core.cache.backends.dummy.DummyCache",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citesmart.settings")
     import dj_database_url

@@ -1,5 +1,8 @@
 """Shared fixtures: the real reference data and a small world of users (healthchecks' Alice/Bob)."""
 
+import shutil
+import tempfile
+
 import pytest
 
 from citesmart.accounts.actions import create_staff_user
@@ -25,12 +28,32 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def pytest_configure(config):
+    """Nothing a test run caches reaches var/: the shared analytics cache goes to a temp dir."""
+    from django.conf import settings
+
+    config.shared_cache_dir = tempfile.mkdtemp(prefix="citesmart-cache-")
+    settings.CACHES = _with_shared_cache(settings.CACHES, config.shared_cache_dir)
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "shared_cache_dir", ""), ignore_errors=True)
+
+
+def _with_shared_cache(caches: dict, location) -> dict:
+    return caches | {"analytics": caches["analytics"] | {"LOCATION": str(location)}}
+
+
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Rate limits and cached answers live in the cache: every test starts without them."""
+def _empty_cache(settings, tmp_path):
+    """Rate limits and cached answers live in the caches: every test starts without them.
+
+    The shared analytics cache (answers and pages of all processes) gets its own directory.
+    """
     from django.core.cache import cache
 
     cache.clear()
+    settings.CACHES = _with_shared_cache(settings.CACHES, tmp_path / "shared-cache")
 
 
 @pytest.fixture

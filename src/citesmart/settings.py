@@ -222,3 +222,32 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 ANALYTICS_AUTO_REFRESH = env_bool("ANALYTICS_AUTO_REFRESH", True)
 # `citesmart serve` turns this on: requests never wait for a freshness check or a refresh.
 ANALYTICS_BACKGROUND_REFRESH = env_bool("ANALYTICS_BACKGROUND_REFRESH", False)
+
+# Analytics answers and the rendered public dashboard pages, shared by the worker processes
+# of one app server (analytics/sharedcache.py, docs/DEPLOYMENT.md). Like the DuckDB read model:
+# one directory per app server, never on a disk shared by several servers. Keys name the
+# read model's build, so a new generation makes every old entry unreachable; MAX_ENTRIES caps
+# the directory. ANALYTICS_CACHE_BACKEND may name e.g. Django's RedisCache (LOCATION
+# redis://...) or DummyCache (no sharing at all).
+_ANALYTICS_CACHE_BACKEND = env_str(
+    "ANALYTICS_CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "analytics": {
+        "BACKEND": _ANALYTICS_CACHE_BACKEND,
+        "LOCATION": env_str("ANALYTICS_CACHE_LOCATION", str(VAR_DIR / "cache" / "analytics")),
+        "TIMEOUT": env_int("ANALYTICS_CACHE_TIMEOUT", 7 * 24 * 3600),
+        "KEY_PREFIX": "citesmart",
+    },
+}
+if _ANALYTICS_CACHE_BACKEND.endswith(("FileBasedCache", "LocMemCache")):
+    # Beyond MAX_ENTRIES a third of the entries is dropped at random (Django's culling).
+    CACHES["analytics"]["OPTIONS"] = {
+        "MAX_ENTRIES": env_int("ANALYTICS_CACHE_MAX_ENTRIES", 5000),
+        "CULL_FREQUENCY": 3,
+    }
+# Seconds a rendered dashboard or center page is reused within one read model build: the
+# pages also show registry data (catalogue, names) and today's date, which reach them within
+# this time on every server (at once on the server where the registry was edited). 0: off.
+ANALYTICS_PAGE_CACHE_SECONDS = env_int("ANALYTICS_PAGE_CACHE_SECONDS", 60)

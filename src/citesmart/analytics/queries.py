@@ -20,7 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from citesmart.analytics import conf, connection, disclosure, refresh
+from citesmart.analytics import conf, connection, disclosure, refresh, sharedcache
 
 MEASURES = ("services", "reports", "units", "new_units", "amount")
 MEASURE_TITLES = {
@@ -234,15 +234,18 @@ def figures(
     by, measures = tuple(by), tuple(measures)
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
-        known = _known_codes(cursor, reader.generation)
+        # The build, not the file name: names repeat across read model directories.
+        build, threshold = sharedcache.build_id(reader), conf.disclosure_threshold()
+        known = _known_codes(cursor, build)
         _validate(filters, by, measures, order_by, limit, known)
-        key = (reader.generation, filters, by, measures, order_by, descending, limit)
-        cached = _cache.get(key)
+        key = (build, threshold, filters, by, measures, order_by, descending, limit)
+        cached = _cache.get(key) or _shared.get(key)
         if cached is not None:
             return _copy(cached)
         result = _run(cursor, filters, by, measures, known)
     answer = _shape(result, by, measures, order_by, descending, limit, reader)
     _cache.put(key, answer)
+    _shared.put(key, answer)
     return _copy(answer)
 
 
@@ -315,11 +318,11 @@ _known_lock = threading.Lock()
 _known: dict[str, dict[str, Any]] = {}
 
 
-def _known_codes(cursor: Any, generation: str) -> dict[str, Any]:
-    """Valid codes per filter, and the id ranges of the facts, for this generation (cached)."""
+def _known_codes(cursor: Any, build: str) -> dict[str, Any]:
+    """Valid codes per filter, and the id ranges of the facts, for this build (cached)."""
     with _known_lock:
-        if generation in _known:
-            return _known[generation]
+        if build in _known:
+            return _known[build]
     found: dict[str, Any] = {
         name: {row[0] for row in cursor.execute(f"SELECT {column} FROM {table}").fetchall()}
         for name, (_, table, column, _) in CODED_FILTERS.items()
@@ -337,8 +340,8 @@ def _known_codes(cursor: Any, generation: str) -> dict[str, Any]:
         )
     )
     with _known_lock:
-        _known.clear()  # only the current generation matters
-        _known[generation] = found
+        _known.clear()  # only the current build matters
+        _known[build] = found
     return found
 
 
@@ -724,7 +727,22 @@ class _LRU:
             self._items.clear()
 
 
+class _Shared:
+    """Behind the LRU: answers shared by the processes of this app server (sharedcache)."""
+
+    def get(self, key: Any) -> Figures | None:
+        found = sharedcache.get(sharedcache.key("figures", *key))
+        if not isinstance(found, Figures):
+            return None
+        _cache.put(key, found)
+        return found
+
+    def put(self, key: Any, value: Figures) -> None:
+        sharedcache.put(sharedcache.key("figures", *key), value)
+
+
 _cache = _LRU()
+_shared = _Shared()
 
 
 def _copy(answer: Figures) -> Figures:

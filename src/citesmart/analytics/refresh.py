@@ -28,7 +28,7 @@ import pyarrow as pa
 from django import db
 from django.utils import timezone
 
-from citesmart.analytics import conf, connection, schema, source
+from citesmart.analytics import conf, connection, schema, sharedcache, source
 
 logger = logging.getLogger(__name__)
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
@@ -223,6 +223,8 @@ def _store_meta(
             "digest": digest,
             "rows": str(rows),
             "written_at": timezone.now().isoformat(),
+            # Unique per build (rebuild or refresh): the key of shared cached answers and pages.
+            "build": sharedcache.new_build_id(),
         },
     )
 

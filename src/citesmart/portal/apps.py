@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "citesmart.portal"
     verbose_name = _("Portal público CITESmart")
+
+    def ready(self) -> None:
+        from citesmart.analytics import sharedcache
+        from citesmart.portal import pagecache, warm
+
+        pagecache.connect_signals()
+        sharedcache.register_warmer(warm.dashboard)

@@ -12,7 +12,7 @@ from citesmart.geo.models import Department
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network.models import Chain, Programme, ServiceCategory
 from citesmart.network.queries import current_catalogue, public_centers
-from citesmart.portal import presenters
+from citesmart.portal import pagecache, presenters
 from citesmart.portal.formatting import stamp
 from citesmart.portal.views.registry import get_public_center
 
@@ -84,12 +84,14 @@ def _csv(board: presenters.Dashboard, key: str) -> HttpResponse:
 
 @require_GET
 @condition(etag_func=_etag, last_modified_func=_last_modified)
+@pagecache.cached_page
 def home(request: HttpRequest) -> HttpResponse:
     return _render_board(request, "portal/home.html", {"nav": "home"})
 
 
 @require_GET
 @condition(etag_func=_etag, last_modified_func=_last_modified)
+@pagecache.cached_page
 def center_detail(request: HttpRequest, code: str) -> HttpResponse:
     center = get_public_center(code)
     context = {

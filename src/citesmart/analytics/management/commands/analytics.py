@@ -1,32 +1,44 @@
-"""`citesmart analytics rebuild|refresh|check|watch`: the read model's maintenance verbs."""
+"""`citesmart analytics rebuild|refresh|check|watch|warm`: the read model's maintenance verbs."""
 
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from citesmart.analytics import conf, reconcile, refresh
+from citesmart.analytics import conf, reconcile, refresh, sharedcache
 
 
 class Command(BaseCommand):
     help = (
         "Modelo analítico (DuckDB): rebuild lo reconstruye desde cero, refresh aplica los "
-        "cambios, check lo concilia con los registros, watch lo mantiene al día."
+        "cambios, check lo concilia con los registros, watch lo mantiene al día, warm "
+        "precalcula el tablero público en la caché compartida (también tras publicar)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["rebuild", "refresh", "check", "watch"])
+        parser.add_argument("action", choices=["rebuild", "refresh", "check", "watch", "warm"])
         parser.add_argument(
             "--interval", type=float, default=1.0, help="watch: segundos entre revisiones"
         )
+        parser.add_argument(
+            "--warm-seconds",
+            type=float,
+            default=60.0,
+            help="tiempo máximo para precalcular el tablero (0: no precalcular tras publicar)",
+        )
 
-    def handle(self, *args: Any, action: str, interval: float, **options: Any) -> None:
+    def handle(
+        self, *args: Any, action: str, interval: float, warm_seconds: float, **options: Any
+    ) -> None:
+        self.warm_seconds = warm_seconds
         if action == "rebuild":
             self._report(refresh.rebuild())
         elif action == "refresh":
             self._report(refresh.refresh())
         elif action == "check":
             self._check()
+        elif action == "warm":
+            self._warm(strict=True)
         else:
             self._watch(interval)
 
@@ -39,6 +51,22 @@ class Command(BaseCommand):
             f"{'cargados' if outcome.kind == 'rebuild' else 'recargados'} "
             f"({outcome.seconds:.2f} s) en {conf.directory()}."
         )
+        if self.warm_seconds > 0:
+            self._warm(strict=False)  # a new generation: its answers are not cached anywhere
+
+    def _warm(self, *, strict: bool) -> None:
+        """Run the registered warmers (the portal's dashboard), each within the time given."""
+        if not sharedcache.warmers:
+            self.stdout.write("Nada que precalcular.")
+            return
+        for warmer in sharedcache.warmers:
+            try:
+                self.stdout.write(warmer(time.monotonic() + self.warm_seconds))
+            except Exception as error:
+                if strict:
+                    raise CommandError(f"No se pudo precalcular: {error}") from error
+                # The generation is published either way: pages compute what is missing.
+                self.stderr.write(f"No se pudo precalcular ({type(error).__name__}: {error}).")
 
     def _check(self) -> None:
         found = reconcile.differences()

@@ -1,0 +1,155 @@
+"""Whole-page cache of the public dashboard and center pages, shared by the worker processes.
+
+For anonymous GETs the rendered body (page, X-Partial fragment or CSV) is kept in the
+analytics shared cache (analytics.sharedcache) under the read model's build id, the path, the
+query string (parameters sorted by name, each one's values in their order), X-Partial, the
+language, the disclosure threshold and the registry version. Headers are not stored: the
+middleware (CSP with its per-request nonce, request id), `condition` (ETag, Last-Modified) and
+Vary are applied to every response as before.
+
+What the pages show besides figures (centers, catalogue, prices, filter choices, today's date)
+is not part of the build: entries live ANALYTICS_PAGE_CACHE_SECONDS (60 s), and any save or
+delete of the registry or geography bumps the registry version, so the server where it was
+edited shows it at once.
+
+Nothing per-request or per-user goes in: requests from logged-in users never read nor write
+the cache, and a response is stored only when the view set no cookie, did not use the CSRF
+token nor the session, and its body does not carry this request's CSP nonce.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from citesmart.analytics import conf, refresh, sharedcache
+
+REGISTRY_APPS = {"network", "geo"}  # their rows appear on the pages outside the figures
+_REGISTRY_KEY = "registry-version"
+_KEPT_HEADERS = ("Content-Type", "Content-Disposition")
+
+View = Callable[..., HttpResponse]
+
+
+def cached_page(view: View) -> View:
+    """Serve `view`'s 200 responses to anonymous GETs from the shared cache (see module doc)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        name = _key(request) if _cacheable_request(request) else None
+        if name is not None:
+            entry = sharedcache.get(name)
+            if isinstance(entry, dict) and "body" in entry:
+                return _response(entry)
+        response = view(request, *args, **kwargs)
+        if name is not None and _cacheable_response(request, response):
+            sharedcache.put(name, _entry(response), timeout=seconds())
+        return response
+
+    return wrapper
+
+
+def seconds() -> int:
+    return int(getattr(settings, "ANALYTICS_PAGE_CACHE_SECONDS", 60))
+
+
+def _cacheable_request(request: HttpRequest) -> bool:
+    if request.method != "GET" or seconds() <= 0:
+        return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return True  # no session, no login: looking at request.user is not even needed
+    user = getattr(request, "user", None)
+    return user is not None and not user.is_authenticated
+
+
+def _key(request: HttpRequest) -> str:
+    reader = refresh.ensure_fresh()
+    with reader.cursor():  # attaches the newest generation and its meta
+        build = sharedcache.build_id(reader)
+    # Sorted by name only: a parameter's repeated values keep their order (the last one is
+    # the one shown selected).
+    query = sorted(request.GET.lists(), key=lambda item: item[0])
+    return sharedcache.key(
+        "page",
+        build,
+        registry_version(),
+        translation.get_language(),
+        conf.disclosure_threshold(),
+        request.path,
+        query,
+        request.headers.get("X-Partial", ""),
+    )
+
+
+def _cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # the page used {% csrf_token %}
+        return False
+    session = getattr(request, "session", None)
+    if session is not None and session.accessed:  # the page may depend on the session
+        return False
+    messages = getattr(request, "_messages", None)
+    if messages is not None and messages.used:  # it showed this visitor's messages
+        return False
+    nonce = getattr(request, "csp_nonce", "")
+    return not (nonce and nonce.encode() in response.content)
+
+
+def _entry(response: HttpResponse) -> dict[str, Any]:
+    headers = {h: response[h] for h in _KEPT_HEADERS if response.has_header(h)}
+    return {"body": response.content, "headers": headers, "vary": response.get("Vary", "")}
+
+
+def _response(entry: dict[str, Any]) -> HttpResponse:
+    response = HttpResponse(entry["body"])
+    for header, value in entry["headers"].items():
+        response[header] = value
+    if entry["vary"]:
+        response["Vary"] = entry["vary"]
+    return response
+
+
+# --- registry version ----------------------------------------------------------------------
+
+
+def registry_version() -> str:
+    return str(sharedcache.get(_REGISTRY_KEY) or "")
+
+
+def bump_registry_version() -> None:
+    sharedcache.put(_REGISTRY_KEY, sharedcache.new_build_id(), timeout=None)
+
+
+def _on_change(sender: Any, **kwargs: Any) -> None:
+    meta = getattr(sender, "_meta", None)
+    if meta is None or meta.app_label not in REGISTRY_APPS:
+        return
+    # After the commit, once per transaction: a page rendered before the commit must not be
+    # stored under the new version, and loading the registry must not write a thousand times.
+    using = kwargs.get("using") or DEFAULT_DB_ALIAS
+    pending = transaction.get_connection(using).run_on_commit
+    if not any(isinstance(entry[1], _Bump) and not entry[1].done for entry in pending):
+        transaction.on_commit(_Bump(), using=using)
+
+
+class _Bump:
+    """One bump after the commit of a transaction that touched the registry."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        bump_registry_version()
+
+
+def connect_signals() -> None:
+    """Called from PortalConfig.ready(): any registry or geography write bumps the version."""
+    for signal in (post_save, post_delete, m2m_changed):
+        signal.connect(_on_change, dispatch_uid=f"pagecache-{id(signal)}")

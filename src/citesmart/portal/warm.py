@@ -1,0 +1,44 @@
+"""Warming the public dashboard's answers after a new read model generation is published.
+
+The home page without filters (the latest year) and each year's page without other filters
+are what most visitors open first; their ~15 answers each go into the shared cache so the
+first visitors after a publication do not wait for DuckDB (see analytics.sharedcache).
+"""
+
+import time
+
+from django.http import QueryDict
+
+from citesmart.analytics import sharedcache
+from citesmart.network.queries import public_centers
+from citesmart.portal import presenters
+
+
+def dashboard(deadline: float) -> str:
+    """Compute the default and per-year dashboards' answers until `deadline` (monotonic)."""
+    started, before = time.monotonic(), sharedcache.Stats(**vars(sharedcache.stats))
+    centers = list(public_centers())
+    years = presenters.available_years()
+    # No year given means the latest: its page is the default one, computed once.
+    pending: list[int | None] = [None, *years[1:]]
+    done: list[int | None] = []
+    while pending and time.monotonic() < deadline:
+        year = pending.pop(0)
+        params = QueryDict("" if year is None else f"anio={year}")
+        presenters.dashboard(params, centers=centers)
+        done.append(year)
+    stats = sharedcache.stats
+    latest = f" ({years[0]})" if years else ""
+    pages = [f"sin filtros{latest}" if y is None else str(y) for y in done]
+    line = (
+        f"Tablero precalculado ({', '.join(pages) or 'ninguno'}): "
+        f"{stats.stores - before.stores} respuestas calculadas y guardadas, "
+        f"{stats.hits - before.hits} ya estaban en la caché compartida "
+        f"({time.monotonic() - started:.2f} s)."
+    )
+    if pending:
+        missing = [f"sin filtros{latest}" if y is None else str(y) for y in pending]
+        line += f" Tiempo agotado: quedaron sin precalcular {', '.join(missing)}."
+    if errors := stats.errors - before.errors:
+        line += f" La caché compartida falló {errors} veces: revise su directorio o servidor."
+    return line

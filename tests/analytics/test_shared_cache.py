@@ -1,0 +1,193 @@
+"""Answers shared by the processes of one app server, keyed by build; warmed after publishing."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from analytics_world import record
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.urls import reverse
+
+from citesmart.analytics import connection, queries, refresh
+from citesmart.analytics.queries import Filters, figures
+from citesmart.portal.formatting import number
+from citesmart.portal.presenters import available_years
+
+HOME = reverse("portal:home")
+
+# A second process of the same app server: same read model directory, same shared cache.
+# A long check interval keeps it off the SQL database (the test's records live in the test
+# process' transaction); it counts the DuckDB queries figures() runs.
+CHILD = """
+import json, sys
+import django
+django.setup()
+from citesmart.analytics import queries
+from citesmart.analytics.queries import Filters, figures
+calls = []
+original = queries._run
+def counting(*args, **kwargs):
+    calls.append(args)
+    return original(*args, **kwargs)
+queries._run = counting
+answer = figures(Filters(years=[int(sys.argv[1])]), by=["center"], measures=["services", "units"])
+print(json.dumps({"sql": len(calls), "answer": [answer.rows, answer.totals]}, default=str))
+"""
+
+
+@pytest.fixture
+def sql_calls(monkeypatch) -> list:
+    """Every DuckDB aggregate figures() runs in this process from now on."""
+    calls: list = []
+    original = queries._run
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "_run", counting)
+    return calls
+
+
+def shared_location() -> str:
+    return django_settings.CACHES["analytics"]["LOCATION"]
+
+
+def in_other_process(year: int) -> dict:
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "citesmart.settings",
+        "DEBUG": "1",
+        "CITESMART_ANALYTICS_DIR": str(django_settings.ANALYTICS_DIR),
+        "CITESMART_ANALYTICS_CHECK_INTERVAL": "3600",
+        "ANALYTICS_CACHE_LOCATION": shared_location(),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(year)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def jsonable(answer) -> list:
+    return json.loads(json.dumps([answer.rows, answer.totals], default=str))
+
+
+def test_an_answer_computed_by_one_process_is_served_to_another_without_duckdb(world, sql_calls):
+    refresh.rebuild()
+    mine = figures(Filters(years=[2023]), by=["center"], measures=["services", "units"])
+    assert len(sql_calls) == 1 and mine.totals["services"] > 0
+    theirs = in_other_process(2023)
+    assert theirs["sql"] == 0  # the other process never ran the aggregate
+    assert theirs["answer"] == jsonable(mine)
+    # And back: what the other process computed, this one reads (its own LRU emptied).
+    computed_there = in_other_process(2024)
+    assert computed_there["sql"] == 1
+    queries.clear_cache()
+    here = figures(Filters(years=[2024]), by=["center"], measures=["services", "units"])
+    assert len(sql_calls) == 1
+    assert jsonable(here) == computed_there["answer"]
+
+
+def test_a_generation_with_a_reused_file_name_never_gets_the_old_answers(world, settings, tmp_path):
+    refresh.rebuild()
+    before = figures(Filters(years=[2023])).totals["services"]
+    assert connection.current_path(settings.ANALYTICS_DIR).name == "gen-00000001.duckdb"
+    record(world.centers[0], "OTRO-DIR", world.units[:2], end=date(2023, 5, 5))
+    # Another read model directory (a redeployed server, a test) starts its numbering again.
+    settings.ANALYTICS_DIR = tmp_path / "otro-modelo"
+    connection.forget_readers()
+    queries.clear_cache()  # as a process started afresh would be
+    refresh.rebuild()
+    assert connection.current_path(settings.ANALYTICS_DIR).name == "gen-00000001.duckdb"
+    assert figures(Filters(years=[2023])).totals["services"] == before + 2
+
+
+def test_refresh_publishes_a_new_build_and_the_old_answers_are_not_served(world, settings):
+    settings.ANALYTICS_AUTO_REFRESH = False
+    call_command("analytics", "rebuild", stdout=io.StringIO())
+    before = figures(Filters(years=[2024])).totals["services"]
+    record(world.centers[2], "NUEVO-2024", world.units[:3], end=date(2024, 3, 3))
+    call_command("analytics", "refresh", stdout=io.StringIO())
+    queries.clear_cache()  # another process: only the shared cache could answer
+    assert figures(Filters(years=[2024])).totals["services"] == before + 3
+
+
+def test_warm_fills_the_shared_cache_for_the_default_and_yearly_dashboards(
+    world, client, sql_calls
+):
+    out = io.StringIO()
+    call_command("analytics", "rebuild", "--warm-seconds=0", stdout=out)
+    assert "Tablero precalculado" not in out.getvalue()
+    queries.clear_cache()
+    assert client.get(HOME, {"anio": "2024", "mapa": "unidades"}).status_code == 200
+    assert sql_calls, "a page nobody warmed runs its queries"
+
+    out = io.StringIO()
+    call_command("analytics", "warm", stdout=out)
+    said = out.getvalue()
+    years = available_years()
+    assert years == [2024, 2023, 2022]
+    assert "Tablero precalculado (sin filtros (2024), 2023, 2022)" in said
+    assert "respuestas calculadas y guardadas" in said and "Tiempo agotado" not in said
+    queries.clear_cache()  # a web worker that never computed anything itself
+    sql_calls.clear()
+    for query in ({}, {"anio": "2024"}, {"anio": "2023"}, {"anio": "2022"}):
+        page = client.get(HOME, query)
+        assert page.status_code == 200
+    assert sql_calls == []
+
+
+def test_rebuild_and_refresh_warm_what_they_publish(world, client, sql_calls, settings):
+    settings.ANALYTICS_AUTO_REFRESH = False
+    out = io.StringIO()
+    call_command("analytics", "rebuild", stdout=out)
+    assert "Tablero precalculado (sin filtros (2024), 2023, 2022)" in out.getvalue()
+    record(world.centers[0], "NUEVO-2025", world.units[:1], end=date(2025, 2, 2))
+    out = io.StringIO()
+    call_command("analytics", "refresh", stdout=out)
+    said = out.getvalue()
+    assert "gen-00000002.duckdb" in said and "Tablero precalculado (sin filtros (2025)" in said
+    queries.clear_cache()
+    sql_calls.clear()
+    page = client.get(HOME)
+    assert page.status_code == 200 and sql_calls == []
+    services = figures(Filters(years=[2025])).totals["services"]
+    assert f'data-kpi="services">{number(services)}<' in page.text
+
+
+def test_warm_stops_at_its_time_limit_and_says_so(world):
+    refresh.rebuild()
+    out = io.StringIO()
+    call_command("analytics", "warm", "--warm-seconds=0", stdout=out)
+    assert "Tablero precalculado (ninguno)" in out.getvalue()
+    assert "Tiempo agotado: quedaron sin precalcular sin filtros (2024), 2023" in out.getvalue()
+
+
+@pytest.mark.parametrize("breakage", ["a file instead of a directory", "corrupt entries"])
+def test_a_broken_shared_cache_never_breaks_a_query(world, settings, tmp_path, breakage):
+    refresh.rebuild()
+    expected = figures(Filters(years=[2023]), by=["chain"])
+    queries.clear_cache()
+    if breakage == "corrupt entries":
+        entries = list(os.scandir(shared_location()))
+        assert entries
+        for entry in entries:
+            with open(entry.path, "wb") as handle:
+                handle.write(b"\x00not a cache entry")
+    else:
+        blocker = tmp_path / "not-a-directory"
+        blocker.write_text("x")
+        settings.CACHES = settings.CACHES | {
+            "analytics": settings.CACHES["analytics"] | {"LOCATION": str(blocker / "cache")}
+        }
+    again = figures(Filters(years=[2023]), by=["chain"])
+    assert again == expected

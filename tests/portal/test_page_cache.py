@@ -1,0 +1,206 @@
+"""Whole-page cache of the public dashboard and center pages, over HTTP."""
+
+import io
+import os
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from citesmart.analytics import queries
+from citesmart.analytics.queries import Filters, figures
+from citesmart.network.models import CatalogueService, Center, ServiceCategory
+from citesmart.portal.formatting import number
+from citesmart.records.actions import AttendedUnit, record_service_report
+from citesmart.records.models import ReportStatus
+from citesmart.units.actions import get_or_create_unit
+
+pytestmark = pytest.mark.django_db
+
+HOME = reverse("portal:home")
+TRUJILLO = "citecuero-y-calzado-trujillo"
+CENTER = reverse("portal:center_detail", args=[TRUJILLO])
+
+
+def add_report(number_: int, year: int, units: int = 1) -> None:
+    attended = [
+        AttendedUnit(
+            get_or_create_unit(
+                document_type="dni",
+                document_number=f"{41_000_000 + 100 * number_ + i}",
+                name=f"Unidad {number_}-{i}",
+            )[0],
+            Decimal(0),
+        )
+        for i in range(units)
+    ]
+    record_service_report(
+        center=Center.objects.get(code=TRUJILLO),
+        code=f"PAG-{number_}",
+        start_date=date(year, 5, 1),
+        end_date=date(year, 5, 3),
+        units=attended,
+        category=ServiceCategory.objects.order_by("order").first(),
+        status=ReportStatus.VALIDATED,
+        today=date(2025, 6, 30),
+    )
+
+
+@pytest.fixture
+def records(db):
+    for index, year in enumerate([2023, 2024, 2024, 2025, 2025, 2025]):
+        add_report(index, year, units=index % 3 + 1)
+
+
+def rendered(response) -> bool:
+    """Whether the view rendered a template for this response (not served from the cache)."""
+    return bool(response.templates)
+
+
+def services_shown(html: str) -> str:
+    return re.search(r'data-kpi="services">([^<]*)<', html).group(1)
+
+
+def test_anonymous_pages_are_rendered_once_then_served_from_the_shared_cache(records, client):
+    first = client.get(HOME, {"anio": "2024", "mapa": ""})
+    assert first.status_code == 200 and rendered(first)
+    # Another worker process: no answer in memory, only the shared cache.
+    queries.clear_cache()
+    again = client.get(HOME, {"mapa": "", "anio": "2024"})  # same query, other order
+    assert again.status_code == 200 and not rendered(again)
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"] and "X-Partial" in again["Vary"]
+    same = client.get(HOME, {"anio": "2024", "mapa": ""})
+    assert not rendered(same) and same["ETag"] == first["ETag"]
+    assert same["Last-Modified"] == first["Last-Modified"]
+    revalidated = client.get(HOME, {"anio": "2024", "mapa": ""}, HTTP_IF_NONE_MATCH=same["ETag"])
+    assert revalidated.status_code == 304
+    # Each CSP header carries its own request's nonce; the body never had one.
+    assert again["Content-Security-Policy"] != first["Content-Security-Policy"]
+
+    # The fragment, the CSV and the center page are entries of their own.
+    for query, headers, marker in [
+        ({"anio": "2024"}, {"HTTP_X_PARTIAL": "1"}, b'data-kpi="services"'),
+        ({"anio": "2024", "csv": "centros"}, {}, b"Centro"),
+    ]:
+        made = client.get(HOME, query, **headers)
+        served = client.get(HOME, query, **headers)
+        assert made.status_code == served.status_code == 200
+        assert rendered(made) or "csv" in query
+        assert served.content == made.content and marker in served.content
+        assert b"<html" not in served.content
+        assert served["Content-Type"] == made["Content-Type"]
+        assert served.get("Content-Disposition") == made.get("Content-Disposition")
+    center = client.get(CENTER)
+    assert rendered(center) and not rendered(client.get(CENTER))
+    assert client.get(CENTER).content == center.content
+    # Invalid queries are answered each time (not cached) and still say why.
+    for _ in range(2):
+        wrong = client.get(HOME, {"anio": "dosmil"})
+        assert wrong.status_code == 400 and rendered(wrong)
+
+
+def test_a_new_generation_never_serves_the_old_page(records, client, settings):
+    settings.ANALYTICS_AUTO_REFRESH = False  # only the command publishes
+    call_command("analytics", "rebuild", stdout=io.StringIO())
+    before = client.get(HOME, {"anio": "2024"})
+    partial = client.get(HOME, {"anio": "2024"}, HTTP_X_PARTIAL="1")
+    assert services_shown(before.text) == services_shown(partial.text) == number(5)
+    add_report(50, 2024, units=2)
+    assert services_shown(client.get(HOME, {"anio": "2024"}).text) == number(5)  # not published
+    call_command("analytics", "refresh", stdout=io.StringIO())
+    after = client.get(HOME, {"anio": "2024"})
+    assert after.status_code == 200 and services_shown(after.text) == number(7)
+    assert after["ETag"] != before["ETag"]
+    fragment = client.get(HOME, {"anio": "2024"}, HTTP_X_PARTIAL="1")
+    assert services_shown(fragment.text) == number(7)
+    assert figures(Filters(years=[2024])).totals["services"] == 7
+
+
+def test_logged_in_users_neither_get_nor_fill_the_page_cache(records, client, national_admin):
+    assert rendered(client.get(HOME))
+    assert not rendered(client.get(HOME))
+    client.force_login(national_admin)
+    assert rendered(client.get(HOME))
+    assert rendered(client.get(HOME, {"anio": "2023"}))
+    assert rendered(client.get(HOME, {"anio": "2023"}))  # they did not store it either
+    client.logout()
+    assert rendered(client.get(HOME, {"anio": "2023"}))
+    assert not rendered(client.get(HOME, {"anio": "2023"}))
+
+
+def test_a_registry_edit_shows_at_once_on_the_center_page(
+    records, client, django_capture_on_commit_callbacks
+):
+    assert "Diagnóstico de eficiencia energética" not in client.get(CENTER).text  # now cached
+    with django_capture_on_commit_callbacks(execute=True):  # each edit commits
+        service = CatalogueService.objects.create(
+            center=Center.objects.get(code=TRUJILLO),
+            name="Diagnóstico de eficiencia energética",
+            description="Curtiembres",
+            category=ServiceCategory.objects.get(code="asistencia-tecnica"),
+            is_free=True,
+        )
+    assert "Diagnóstico de eficiencia energética" in client.get(CENTER).text
+    assert not rendered(client.get(CENTER))
+    with django_capture_on_commit_callbacks(execute=True):
+        service.name = "Auditoría energética de curtiembres"
+        service.save()
+    page = client.get(CENTER)
+    assert rendered(page) and "Auditoría energética de curtiembres" in page.text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '<script nonce="{{ request.csp_nonce }}">window.x = 1;</script>',
+        "<form method=post>{% csrf_token %}</form>",
+    ],
+)
+def test_a_page_carrying_a_per_request_value_is_never_stored(
+    records, client, settings, tmp_path, content
+):
+    (tmp_path / "portal").mkdir()
+    (tmp_path / "portal" / "home.html").write_text(
+        '{% extends "portal/base.html" %}{% block content %}' + content + "{% endblock %}"
+    )
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [engine | {"DIRS": [tmp_path, *engine["DIRS"]]}]
+    first, second = client.get(HOME), client.get(HOME)
+    assert rendered(first) and rendered(second)
+    if "nonce" in content:
+        for page in (first, second):
+            nonce = re.search(r'nonce="([^"]+)"', page.text).group(1)
+            assert f"'nonce-{nonce}'" in page["Content-Security-Policy"]
+    else:
+        token = 'name="csrfmiddlewaretoken"'
+        assert token in first.text and token in second.text
+
+
+@pytest.mark.parametrize("breakage", ["a file instead of a directory", "corrupt entries"])
+def test_a_broken_cache_directory_never_breaks_the_page(
+    records, client, settings, tmp_path, breakage
+):
+    expected = number(figures(Filters(years=[2025])).totals["services"])
+    if breakage == "corrupt entries":
+        assert client.get(HOME).status_code == 200
+        location = settings.CACHES["analytics"]["LOCATION"]
+        for entry in os.scandir(location):
+            with open(entry.path, "wb") as handle:
+                handle.write(b"garbage")
+        queries.clear_cache()
+    else:
+        blocker = tmp_path / "blocker"
+        blocker.write_text("not a directory")
+        settings.CACHES = settings.CACHES | {
+            "analytics": settings.CACHES["analytics"] | {"LOCATION": str(blocker / "cache")}
+        }
+    first, second = client.get(HOME), client.get(HOME)
+    for page in (first, second):
+        assert page.status_code == 200 and services_shown(page.text) == expected
+    assert rendered(first)  # nothing could be read
+    # A corrupt entry is simply replaced; a directory that cannot exist is never used.
+    assert rendered(second) == (breakage == "a file instead of a directory")
