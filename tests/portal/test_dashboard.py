@@ -241,3 +241,19 @@ def test_small_cells_with_natural_persons_are_reserved_in_tables_and_csv(client,
     download = client.get(HOME, {"anio": "2025", "csv": "centros"}).content.decode("utf-8-sig")
     assert download.count("reservado") == len(hidden)
     clear_cache()
+
+
+def test_headline_figures_follow_the_disclosure_rule_too(client, settings):
+    # With a threshold above every count, the totals of the period are a small cell with
+    # natural persons: the headline and its sentence must not publish them.
+    from citesmart.analytics.queries import clear_cache
+
+    totals = figures(Filters(years=(2025,)), measures=["services", "units"]).totals
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = totals["units"] + 1
+    clear_cache()
+    page = client.get(HOME, {"anio": "2025"}).text
+    kpis = dict(re.findall(r'data-kpi="(\w+)">([^<]*)<', page))
+    assert kpis["services"] == kpis["units"] == kpis["new_units"] == "reservado"
+    assert number(totals["services"]) not in page.split('class="announce"')[1].split("</p>")[0]
+    assert "reservadas por secreto estadístico" in page
+    clear_cache()

@@ -124,8 +124,9 @@ def _year_before(day: date) -> date:
     )
 
 
-def _delta(current: float, previous: float) -> dict[str, Any]:
-    change = percent_change(current, previous)
+def _delta(current: float | None, previous: float | None) -> dict[str, Any]:
+    reserved = current is None or previous is None
+    change = None if reserved else percent_change(current, previous)
     return {
         "change": change,
         "change_text": "—" if change is None else f"{change:+.1f} %".replace(".", ","),
@@ -147,8 +148,11 @@ def _first(answer: Figures, n: int) -> Figures:
 
 
 def headline(period: Period) -> list[dict[str, Any]]:
+    # Through the disclosure rule like every table: a narrow enough filter (a small center,
+    # chain and department) can single out a natural person in the totals too.
     now, before = (
-        figures(f, measures=HEADLINE_MEASURES).totals for f in (period.filters, period.previous)
+        protect(figures(f, measures=HEADLINE_MEASURES)).totals
+        for f in (period.filters, period.previous)
     )
     centers = (len(_centers(period.filters).rows), len(_centers(period.previous).rows))
     departments = tuple(
@@ -179,9 +183,9 @@ def headline(period: Period) -> list[dict[str, Any]]:
             "key": key,
             "label": label,
             "value": value,
-            "value_text": number(value),
+            "value_text": RESERVED if value is None else number(value),
             "anchor": anchor,
-            "previous_text": number(prev),
+            "previous_text": RESERVED if prev is None else number(prev),
         }
         | _delta(value, prev)
         for key, label, value, prev, anchor in items
@@ -193,6 +197,11 @@ def announcement(
 ) -> str:
     """A sentence in the ministry's style, from the same figures."""
     values = {item["key"]: item for item in items}
+    if values["services"]["value"] is None or values["units"]["value"] is None:
+        return (
+            f"{period.text} las cifras de {subject} con estos filtros son reservadas por "
+            "secreto estadístico: pocas unidades productivas, entre ellas alguna persona natural."
+        )
     text = (
         f"{period.text} {subject} brindó {values['services']['value_text']} servicios a "
         f"{values['units']['value_text']} unidades productivas"
