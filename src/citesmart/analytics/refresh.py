@@ -28,7 +28,7 @@ import pyarrow as pa
 from django import db
 from django.utils import timezone
 
-from citesmart.analytics import conf, connection, schema, sharedcache, source
+from citesmart.analytics import conf, connection, cube, schema, sharedcache, source
 
 logger = logging.getLogger(__name__)
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
@@ -95,6 +95,7 @@ def _rebuild_locked(directory: Path) -> Outcome:
                 )
             )
         con.execute("DROP TABLE temp.raw_facts")
+        cube.build(con)
         rows = _count(con)
         reports = _count(con, "count(DISTINCT report_id)")
         _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows)
@@ -141,18 +142,27 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         # A merge moves Service rows without touching their reports: the reports to reload
         # are those whose facts name a changed unit (before) plus those attending it now.
         report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
-        _reload_reports(con, report_ids)
+        years = _reload_reports(con, report_ids)
+        # Codes may have changed with the registry: then every year of the cube is redone.
+        cube.build(con, years if digest == meta["digest"] else None)
         rows = _count(con)
         _store_meta(con, as_of, anchors, marks, digest, rows)
     generation = _published(directory)
     return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)
 
 
-def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> None:
-    """Replace the fact rows of these reports with their current rows, then fix first dates."""
+def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set[int]:
+    """Replace the fact rows of these reports with their current rows, then fix first dates.
+
+    Returns the years whose figures may have changed: those of the reports' rows before and
+    after, and those a unit's first service moved from or to.
+    """
     if not report_ids:
-        return
+        return set()
     _temp_ids(con, "touched_reports", report_ids)
+    years = _years(
+        con, "SELECT DISTINCT year FROM facts WHERE report_id IN (SELECT id FROM touched_reports)"
+    )
     con.execute(
         "CREATE TEMP TABLE touched_units AS SELECT DISTINCT unit_id FROM facts "
         "WHERE report_id IN (SELECT id FROM touched_reports)"
@@ -164,18 +174,38 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> Non
         "INSERT INTO touched_units SELECT DISTINCT unit_id FROM facts "
         "WHERE report_id IN (SELECT id FROM touched_reports)"
     )
+    years |= _years(
+        con, "SELECT DISTINCT year FROM facts WHERE report_id IN (SELECT id FROM touched_reports)"
+    )
     # A unit's first date can move either way (new earlier service, cancelled first one).
     where = "WHERE unit_id IN (SELECT unit_id FROM touched_units)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE first_dates AS SELECT *, {schema.FIRST_YM_SQL.format(p='')} "
+        f"FROM ({schema.FIRST_DATES_SQL.format(where=where)})"
+    )
+    moved = (
+        "FROM facts f JOIN temp.first_dates fd USING (unit_id) "
+        "WHERE f.first_ym_validated IS DISTINCT FROM fd.first_ym_validated"
+    )
+    years |= _years(
+        con,
+        f"SELECT DISTINCT f.first_ym_validated // 100 {moved} UNION "
+        f"SELECT DISTINCT fd.first_ym_validated // 100 {moved}",
+    )
     con.execute(
         "UPDATE facts SET first_date_validated = fd.first_date_validated, "
         "first_date_counted = fd.first_date_counted, "
         "first_ym_validated = fd.first_ym_validated, first_ym_counted = fd.first_ym_counted "
-        f"FROM (SELECT *, {schema.FIRST_YM_SQL.format(p='')} "
-        f"FROM ({schema.FIRST_DATES_SQL.format(where=where)})) fd "
+        "FROM temp.first_dates fd "
         "WHERE facts.unit_id = fd.unit_id AND ("
         "facts.first_date_validated IS DISTINCT FROM fd.first_date_validated OR "
         "facts.first_date_counted IS DISTINCT FROM fd.first_date_counted)"
     )
+    return years
+
+
+def _years(con: duckdb.DuckDBPyConnection, sql: str) -> set[int]:
+    return {int(row[0]) for row in con.execute(sql).fetchall() if row[0] is not None}
 
 
 def _reports_of_units(con: duckdb.DuckDBPyConnection, unit_ids: set[int]) -> set[int]:
