@@ -36,47 +36,65 @@ CODES = {
     "free": "CAST(is_free AS VARCHAR)",
 }
 HEADROOM = 1.25  # room in the bitmaps for units created after the build
+# Counts per cell in `cube`; the bitmaps apart, one table per dimension (`cube_bits_<dim>`):
+# DuckDB reads a column of a row group whole, and a bitmap is (units / 8) bytes, so a
+# question about one dimension must not read the bitmaps of all the others.
 CUBE_DDL = """
 CREATE TABLE IF NOT EXISTS cube (
     dim VARCHAR NOT NULL, year INTEGER NOT NULL, code VARCHAR,
     services BIGINT NOT NULL, reports BIGINT NOT NULL, amount DECIMAL(18, 2) NOT NULL,
-    natural_services BIGINT NOT NULL, units BIT, new_units BIT
+    natural_services BIGINT NOT NULL, units BIGINT NOT NULL, new_units BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cube_range (low BIGINT NOT NULL, high BIGINT NOT NULL);
 """
+BITS_DDL = (
+    "CREATE TABLE IF NOT EXISTS cube_bits_{dim} "
+    "(year INTEGER, code VARCHAR, units BIT, new_units BIT)"
+)
 
 
 def build(con: duckdb.DuckDBPyConnection, years: set[int] | None = None) -> None:
     """(Re)compute the cube for `years` (all of them when None, or when units outgrew it)."""
     con.execute(CUBE_DDL)
+    for dim in CODES:
+        con.execute(BITS_DDL.format(dim=dim))
     low, high = con.execute("SELECT min(unit_id), max(unit_id) FROM facts").fetchone()
     stored = con.execute("SELECT low, high FROM cube_range").fetchone()
     if years is not None and (stored is None or (high is not None and high > stored[1])):
         years = None  # the bitmaps must all share one range: recompute every year
     if years is None:
-        con.execute("DELETE FROM cube")
-        con.execute("DELETE FROM cube_range")
-        if low is None:
-            return
-        stored = (int(low), int(low + (high - low + 1) * HEADROOM + 1000))
-        con.execute("INSERT INTO cube_range VALUES (?, ?)", list(stored))
         where = "TRUE"
+        con.execute("DELETE FROM cube_range")
+        if low is not None:
+            stored = (int(low), int(low + (high - low + 1) * HEADROOM + 1000))
+            con.execute("INSERT INTO cube_range VALUES (?, ?)", list(stored))
+    elif not years:
+        return
     else:
-        if not years:
-            return
         where = f"year IN ({', '.join(str(int(y)) for y in sorted(years))})"
-        con.execute(f"DELETE FROM cube WHERE {where}")
-    low, high = stored
-    bits = f"bitstring_agg(unit_id, {low}, {high})"
+    con.execute(f"DELETE FROM cube WHERE {where}")
+    for dim in CODES:
+        con.execute(f"DELETE FROM cube_bits_{dim} WHERE {where}")
+    if low is None or stored is None:
+        return
+    bits = f"bitstring_agg(unit_id, {stored[0]}, {stored[1]})"
     for dim, code in CODES.items():
         con.execute(
-            f"INSERT INTO cube SELECT '{dim}', year, {code}, count(*), "
-            "count(DISTINCT report_id), "
-            "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0), "
-            f"count(*) FILTER (WHERE is_natural), {bits}, "
-            f"{bits} FILTER (WHERE first_ym_validated // 100 = year) "
+            f"CREATE OR REPLACE TEMP TABLE cell AS SELECT year, {code} AS code, "
+            "count(*) AS services, count(DISTINCT report_id) AS reports, "
+            "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0) AS amount, "
+            f"count(*) FILTER (WHERE is_natural) AS natural_services, {bits} AS units, "
+            f"{bits} FILTER (WHERE first_ym_validated // 100 = year) AS new_units "
             f"FROM facts WHERE is_validated AND {where} GROUP BY year, {code}"
         )
+        con.execute(
+            f"INSERT INTO cube SELECT '{dim}', year, code, services, reports, amount, "
+            "natural_services, bit_count(units), COALESCE(bit_count(new_units), 0) FROM temp.cell"
+        )
+        con.execute(
+            f"INSERT INTO cube_bits_{dim} SELECT year, code, units, new_units FROM temp.cell"
+        )
+    con.execute("DROP TABLE temp.cell")
 
 
 def answer(
@@ -86,6 +104,7 @@ def answer(
 
     Same layout as queries._run: per dimension code and label, is_total, the measures,
     natural, then the units when they were not asked for (exact here, for the flags).
+    Cells of one year are read as counts; several years together OR their bitmaps.
     """
     from citesmart.analytics.queries import Filters
 
@@ -97,37 +116,17 @@ def answer(
     dim = others[0] if others else "none"
     years = list(filters.years)
     in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
-    by_year = "year" in by
-    values = [
-        "sum(services)",
-        "sum(reports)",
-        "COALESCE(bit_count(bit_or(units)), 0)",
-        # New in the period: first served in one of its years (by year: in that year).
-        "COALESCE(bit_count(bit_or(new_units)), 0)"
-        if by_year
-        else "COALESCE(bit_count(bit_or(units) & (SELECT bit_or(new_units) FROM cube "
-        f"WHERE dim = 'none' AND {in_years})), 0)",
-        "sum(amount)",
-        "sum(natural_services)",
-    ]
-    named = dict(
-        zip(("services", "reports", "units", "new_units", "amount", "natural"), values, strict=True)
-    )
     wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]
-    select = ", ".join(named[m] for m in wanted)
-    total_values = dict(named, new_units="COALESCE(bit_count(bit_or(new_units)), 0)")
-    total_select = ", ".join(total_values[m] for m in wanted)
-    inner_params = years if (not by_year and "new_units" in wanted) else []
-    keys = ["year"] * by_year + ["code"] * bool(others)
+    per_year = "year" in by or len(years) == 1
     rows: list[tuple[Any, ...]] = []
     if by:
-        found = cursor.execute(
-            f"SELECT {', '.join(keys)}, {select} FROM cube WHERE dim = ? AND {in_years} "
-            f"GROUP BY {', '.join(keys)}",
-            [*inner_params, dim, *years],
-        ).fetchall()
+        keys = ["year"] * ("year" in by) + ["code"] * bool(others)
+        if per_year:  # one cube row per (year, code): its counts are the answer
+            sql, params = _counts(wanted, keys, f"dim = ? AND {in_years}", [dim, *years])
+        else:
+            sql, params = _bitmaps(wanted, keys, dim, in_years, years)
         labels = _labels(cursor, dim) if others else {}
-        for record in found:
+        for record in cursor.execute(sql, params).fetchall():
             key = dict(zip(keys, record[: len(keys)], strict=True))
             dims: list[Any] = []
             for name in by:
@@ -137,14 +136,67 @@ def answer(
                     code = _typed(name, key["code"])
                     dims += [code, labels.get(key["code"], code)]
             rows.append((*dims, 0, *record[len(keys) :]))
-    total = cursor.execute(
-        f"SELECT {total_select} FROM cube WHERE dim = 'none' AND {in_years}", years
-    ).fetchone()
-    nulls = [None] * (2 * len(by))
+    if len(years) == 1:
+        sql, params = _counts(wanted, [], f"dim = 'none' AND {in_years}", years)
+    else:  # new units of the whole: first served in one of the years, all in `none`
+        sql, params = _bitmaps(wanted, [], "none", in_years, years, whole=True)
+    total = cursor.execute(sql, params).fetchone()
     if total is None or total[0] is None:  # no service at all in the period
         total = tuple(0 for _ in wanted)
-    rows.append((*nulls, 1, *total))
+    rows.append((*[None] * (2 * len(by)), 1, *total))
     return rows
+
+
+_SUMS = {
+    "services": "sum(services)",
+    "reports": "sum(reports)",
+    "amount": "sum(amount)",
+    "natural": "sum(natural_services)",
+}
+
+
+def _counts(wanted: list[str], keys: list[str], where: str, params: list[Any]):
+    values = [_SUMS.get(m, f"sum({m})") for m in wanted]
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    select = ", ".join([*keys, *values])
+    return f"SELECT {select} FROM cube WHERE {where}{group}", params
+
+
+def _bitmaps(
+    wanted: list[str],
+    keys: list[str],
+    dim: str,
+    in_years: str,
+    years: list[int],
+    *,
+    whole: bool = False,
+):
+    """Sums from `cube`, distinct units from ORed bitmaps, for several years at once."""
+    firsts = f"(SELECT bit_or(new_units) FROM cube_bits_none WHERE {in_years})"
+    distinct = {
+        "units": "COALESCE(bit_count(bit_or(b.units)), 0)",
+        "new_units": "COALESCE(bit_count(bit_or(b.new_units)), 0)"
+        if whole
+        else f"COALESCE(bit_count(bit_or(b.units) & {firsts}), 0)",
+    }
+    sums = [m for m in wanted if m in _SUMS]
+    summed = (
+        f"SELECT {', '.join(['code', *(f'{_SUMS[m]} AS {m}' for m in sums)])} FROM cube "
+        f"WHERE dim = ? AND {in_years} GROUP BY code"
+    )
+    bitmaps = (
+        f"SELECT code, {', '.join(f'{distinct[m]} AS {m}' for m in wanted if m in distinct)} "
+        f"FROM cube_bits_{dim} b WHERE {in_years} GROUP BY code"
+    )
+    uses_firsts = not whole and "new_units" in wanted
+    select = ", ".join(
+        [*(f"s.{k}" for k in keys), *(f"{'s' if m in _SUMS else 'd'}.{m}" for m in wanted)]
+    )
+    sql = (
+        f"SELECT {select} FROM ({summed}) s JOIN ({bitmaps}) d "
+        "ON s.code IS NOT DISTINCT FROM d.code"
+    )
+    return sql, [dim, *years, *(years if uses_firsts else []), *years]
 
 
 def _typed(dimension: str, code: str | None) -> Any:

@@ -340,6 +340,16 @@ def _known_codes(cursor: Any, build: str) -> dict[str, Any]:
         )
     )
     found["_cube"] = cube.present(cursor)
+    found["_ids"] = {
+        name: {
+            code: (key, cite)
+            for key, code, cite in cursor.execute(
+                f"SELECT id, code, {'cite_code' if name == 'centers' else 'NULL'} FROM {table}"
+            ).fetchall()
+        }
+        for name, (_, table, _, _) in CODED_FILTERS.items()
+        if name in _ID_COLUMNS
+    }
     with _known_lock:
         _known.clear()  # only the current build matters
         _known[build] = found
@@ -412,7 +422,7 @@ class _Plan:
         known: dict[str, Any],
     ) -> None:
         self.by = by
-        self.where, self.where_params = _where(filters)
+        self.where, self.where_params = _where(filters, known["_ids"])
         scope = "counted" if filters.include_registered else "validated"
         new_clauses, new_params = _first_date_clauses(filters, scope)
         if "year" in by:
@@ -586,7 +596,17 @@ def _scalar(cursor: Any, sql: str, params: list[Any]) -> int:
     return int(row[0]) if row else 0
 
 
-def _where(filters: Filters) -> tuple[list[str], list[Any]]:
+_ID_COLUMNS = {
+    "centers": "center_id",
+    "chains": "chain_id",
+    "categories": "category_id",
+    "programmes": "programme_id",
+}
+
+
+def _where(filters: Filters, ids: dict[str, Any] | None = None) -> tuple[list[str], list[Any]]:
+    """WHERE clauses for `filters`; with `ids` (known["_ids"]) coded filters use id columns."""
+    with_units = filters.with_technical_units
     # The facts hold validated and registered reports (cancelled ones are never loaded).
     clauses: list[str] = ["TRUE" if filters.include_registered else "is_validated"]
     params: list[Any] = []
@@ -597,7 +617,17 @@ def _where(filters: Filters) -> tuple[list[str], list[Any]]:
         values = list(getattr(filters, name))
         if not values:
             continue
-        if name == "centers" and filters.with_technical_units:
+        if ids is not None and name in ids:
+            # The integer key rather than the code: comparing integers over millions of
+            # rows is markedly cheaper than comparing strings.
+            keys = sorted(
+                key
+                for code, (key, cite) in ids[name].items()
+                if code in values or (name == "centers" and with_units and cite in values)
+            )
+            clauses.append(f"{_ID_COLUMNS[name]} IN ({_marks(keys) or 'NULL'})")
+            params += keys
+        elif name == "centers" and filters.with_technical_units:
             marks = _marks(values)
             clauses.append(f"(center_code IN ({marks}) OR cite_code IN ({marks}))")
             params += values + values
