@@ -8,6 +8,7 @@ from analytics_world import record
 from citesmart.analytics import queries, refresh
 from citesmart.analytics.queries import MEASURES, Filters
 from citesmart.units.actions import merge_units
+from citesmart.units.models import SizeClass
 
 SHAPES = [
     (Filters(), ()),
@@ -93,6 +94,15 @@ def test_refreshes_keep_the_cube_exact(built, national_admin):
     queries.clear_cache()
     assert_cube_equals_scan()
     merge_units(survivor=built.units[0], duplicate=built.units[2], actor=national_admin, reason="x")
+    assert refresh.refresh().kind == "refresh"
+    queries.clear_cache()
+    assert_cube_equals_scan()
+
+
+def test_a_changed_unit_moves_its_services_in_every_year_of_the_cube(built):
+    unit = built.units[3]
+    unit.size_class, unit.district = SizeClass.LARGE, None
+    unit.save()
     assert refresh.refresh().kind == "refresh"
     queries.clear_cache()
     assert_cube_equals_scan()

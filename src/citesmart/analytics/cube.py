@@ -35,6 +35,8 @@ CODES = {
     "programme": "programme_code",
     "free": "CAST(is_free AS VARCHAR)",
 }
+# Dimensions that are attributes of the productive unit: one report can fall in several cells.
+UNIT_LEVEL = {"department", "client_type", "size_class"}
 HEADROOM = 1.25  # room in the bitmaps for units created after the build
 # Counts per cell in `cube`; the bitmaps apart, one table per dimension (`cube_bits_<dim>`):
 # DuckDB reads a column of a row group whole, and a bitmap is (units / 8) bytes, so a
@@ -78,23 +80,47 @@ def build(con: duckdb.DuckDBPyConnection, years: set[int] | None = None) -> None
     if low is None or stored is None:
         return
     bits = f"bitstring_agg(unit_id, {stored[0]}, {stored[1]})"
+    rows = f"FROM facts WHERE is_validated AND {where}"
+    # Reports counted once each: a report has one center, chain, category, programme, date
+    # and price, so for those dimensions its cell is a plain count over this small table.
+    report_level = [d for d in CODES if d not in UNIT_LEVEL]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE reports AS SELECT DISTINCT report_id, year, "
+        f"{', '.join(f'{CODES[d]} AS {d}' for d in report_level)} {rows}"
+    )
     for dim, code in CODES.items():
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE cell AS SELECT year, {code} AS code, "
-            "count(*) AS services, count(DISTINCT report_id) AS reports, "
-            "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0) AS amount, "
-            f"count(*) FILTER (WHERE is_natural) AS natural_services, {bits} AS units, "
-            f"{bits} FILTER (WHERE first_ym_validated // 100 = year) AS new_units "
-            f"FROM facts WHERE is_validated AND {where} GROUP BY year, {code}"
+        reports = "count(DISTINCT report_id)" if dim in UNIT_LEVEL else "NULL::BIGINT"
+        # Only the whole network's cells need the bitmap of new units: a cell's new units
+        # are its units AND those first served that year (the `none` bitmap of its year).
+        new = (
+            f"{bits} FILTER (WHERE first_ym_validated // 100 = year)"
+            if dim == "none"
+            else "NULL::BIT"
         )
         con.execute(
-            f"INSERT INTO cube SELECT '{dim}', year, code, services, reports, amount, "
-            "natural_services, bit_count(units), COALESCE(bit_count(new_units), 0) FROM temp.cell"
+            f"CREATE OR REPLACE TEMP TABLE cell AS SELECT year, {code} AS code, "
+            f"count(*) AS services, {reports} AS reports, "
+            "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0) AS amount, "
+            f"count(*) FILTER (WHERE is_natural) AS natural_services, {bits} AS units, "
+            f"{new} AS new_units {rows} GROUP BY year, {code}"
+        )
+        if dim not in UNIT_LEVEL:
+            con.execute(
+                f"UPDATE temp.cell c SET reports = r.n FROM (SELECT year, {dim} AS code, "
+                f"count(*) AS n FROM temp.reports GROUP BY year, {dim}) r "
+                "WHERE c.year = r.year AND c.code IS NOT DISTINCT FROM r.code"
+            )
+        firsts = "c.new_units" if dim == "none" else "c.units & f.new_units"
+        con.execute(
+            f"INSERT INTO cube SELECT '{dim}', c.year, c.code, c.services, c.reports, c.amount, "
+            f"c.natural_services, bit_count(c.units), COALESCE(bit_count({firsts}), 0) "
+            "FROM temp.cell c LEFT JOIN cube_bits_none f ON f.year = c.year"
         )
         con.execute(
             f"INSERT INTO cube_bits_{dim} SELECT year, code, units, new_units FROM temp.cell"
         )
     con.execute("DROP TABLE temp.cell")
+    con.execute("DROP TABLE temp.reports")
 
 
 def answer(

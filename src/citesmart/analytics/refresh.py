@@ -157,29 +157,39 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
 def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set[int]:
     """Replace the fact rows of these reports with their current rows, then fix first dates.
 
-    Returns the years whose figures may have changed: those of the reports' rows before and
-    after, and those a unit's first service moved from or to.
+    Returns the years whose figures may have changed: those of rows that differ before and
+    after (a report reloaded as it was changes nothing), and those a unit's first service
+    moved from or to.
     """
     if not report_ids:
         return set()
     _temp_ids(con, "touched_reports", report_ids)
-    years = _years(
-        con, "SELECT DISTINCT year FROM facts WHERE report_id IN (SELECT id FROM touched_reports)"
+    touched = "FROM facts WHERE report_id IN (SELECT id FROM touched_reports)"
+    con.execute(f"CREATE TEMP TABLE rows_before AS SELECT {_COMPARED} {touched}")
+    con.execute(f"CREATE TEMP TABLE touched_units AS SELECT DISTINCT unit_id {touched}")
+    # Where each unit's first validated service was, before: its rows all agree on it.
+    firsts = (
+        "SELECT unit_id, any_value(first_ym_validated) AS ym FROM facts "
+        "WHERE unit_id IN (SELECT unit_id FROM temp.touched_units{extra}) "
+        "AND first_date_counted IS NOT NULL GROUP BY unit_id"
     )
-    con.execute(
-        "CREATE TEMP TABLE touched_units AS SELECT DISTINCT unit_id FROM facts "
-        "WHERE report_id IN (SELECT id FROM touched_reports)"
-    )
-    con.execute("DELETE FROM facts WHERE report_id IN (SELECT id FROM touched_reports)")
+    con.execute(f"CREATE TEMP TABLE firsts_before AS {firsts.format(extra='')}")
+    con.execute(f"DELETE {touched}")
     for batch in source.fact_batches(sorted(report_ids)):
         schema.insert_raw(con, batch)
+    con.execute(f"INSERT INTO touched_units SELECT DISTINCT unit_id {touched}")
+    # Units the reloaded reports brought in: their other rows still hold the old first date.
     con.execute(
-        "INSERT INTO touched_units SELECT DISTINCT unit_id FROM facts "
-        "WHERE report_id IN (SELECT id FROM touched_reports)"
+        "INSERT INTO firsts_before "
+        + firsts.format(extra=" EXCEPT SELECT unit_id FROM temp.firsts_before")
     )
-    years |= _years(
-        con, "SELECT DISTINCT year FROM facts WHERE report_id IN (SELECT id FROM touched_reports)"
+    years = _years(
+        con,
+        f"SELECT year FROM ((SELECT {_COMPARED} {touched} EXCEPT ALL "
+        "SELECT * FROM temp.rows_before) UNION ALL (SELECT * FROM temp.rows_before "
+        f"EXCEPT ALL SELECT {_COMPARED} {touched}))",
     )
+    con.execute("DROP TABLE temp.rows_before")
     # A unit's first date can move either way (new earlier service, cancelled first one).
     where = "WHERE unit_id IN (SELECT unit_id FROM touched_units)"
     con.execute(
@@ -187,14 +197,15 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
         f"FROM ({schema.FIRST_DATES_SQL.format(where=where)})"
     )
     moved = (
-        "FROM facts f JOIN temp.first_dates fd USING (unit_id) "
-        "WHERE f.first_ym_validated IS DISTINCT FROM fd.first_ym_validated"
+        "FROM temp.first_dates fd LEFT JOIN temp.firsts_before b USING (unit_id) "
+        "WHERE b.ym IS DISTINCT FROM fd.first_ym_validated"
     )
     years |= _years(
         con,
-        f"SELECT DISTINCT f.first_ym_validated // 100 {moved} UNION "
+        f"SELECT DISTINCT b.ym // 100 {moved} UNION "
         f"SELECT DISTINCT fd.first_ym_validated // 100 {moved}",
     )
+    con.execute("DROP TABLE temp.firsts_before")
     con.execute(
         "UPDATE facts SET first_date_validated = fd.first_date_validated, "
         "first_date_counted = fd.first_date_counted, "
@@ -205,6 +216,13 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
         "facts.first_date_counted IS DISTINCT FROM fd.first_date_counted)"
     )
     return years
+
+
+# What a fact row says, apart from the first dates (compared on their own): a reloaded row
+# equal on all of these leaves every figure of its year as it was.
+_COMPARED = (
+    "* EXCLUDE (first_date_validated, first_date_counted, first_ym_validated, first_ym_counted)"
+)
 
 
 def _years(con: duckdb.DuckDBPyConnection, sql: str) -> set[int]:
