@@ -2,10 +2,11 @@ from django import forms
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from citesmart.geo.models import Department, District
+from citesmart.geo.models import District
 from citesmart.geo.queries import find_district_by_code, find_districts_by_name
 from citesmart.lib.identity import DocumentType, InvalidDocument, clean_document
-from citesmart.network.models import Center, Chain, Programme, ServiceCategory
+from citesmart.network.models import Center, Chain
+from citesmart.network.registry import Registry
 
 
 def by_code(queryset, label, empty_label, *, required: bool = False) -> forms.ModelChoiceField:
@@ -16,14 +17,33 @@ def by_code(queryset, label, empty_label, *, required: bool = False) -> forms.Mo
 
 
 class CatalogueSearchForm(forms.Form):
+    """The catalogue search; its choices come from the in-memory registry (no query)."""
+
     q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
-    departamento = by_code(Department.objects.all(), _("Mi región"), _("Todo el Perú"))
-    cadena = by_code(Chain.objects.all(), _("Cadena productiva"), _("Todas"))
-    categoria = by_code(
-        ServiceCategory.objects.filter(is_active=True), _("Tipo de servicio"), _("Todos")
-    )
-    programa = by_code(Programme.objects.all(), _("Programa"), _("Cualquiera"))
+    departamento = forms.ChoiceField(label=_("Mi región"), required=False)
+    cadena = forms.ChoiceField(label=_("Cadena productiva"), required=False)
+    categoria = forms.ChoiceField(label=_("Tipo de servicio"), required=False)
+    programa = forms.ChoiceField(label=_("Programa"), required=False)
     gratuitos = forms.BooleanField(label=_("Solo servicios gratuitos"), required=False)
+
+    def __init__(self, data=None, *, within: Registry) -> None:
+        super().__init__(data)
+        # field -> (rows by code, label of the empty choice); cleaned values are the rows.
+        self.rows = {
+            "departamento": (within.departments, _("Todo el Perú")),
+            "cadena": (within.chains, _("Todas")),
+            "categoria": (within.categories, _("Todos")),
+            "programa": (within.programmes, _("Cualquiera")),
+        }
+        for name, (rows, empty) in self.rows.items():
+            self.fields[name].choices = [("", empty), *((c, str(r)) for c, r in rows.items())]
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        for name, (rows, _empty) in self.rows.items():
+            if name in data:
+                data[name] = rows.get(data[name]) if data[name] else None
+        return data
 
 
 class ServiceRequestForm(forms.Form):
