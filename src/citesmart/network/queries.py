@@ -75,7 +75,7 @@ def search_catalogue(
     """
     terms = fold(words).split()
     hits = []
-    for entry in (within or registry.current()).entries:
+    for entry in (within or registry.current()).entries:  # by center name, service name
         service = entry.service
         if (
             (chain and chain not in entry.chains)
@@ -87,19 +87,16 @@ def search_catalogue(
         ):
             continue
         hits.append(CatalogueHit(service, _distance(service.center, department)))
-    hits.sort(
-        key=lambda h: (
-            h.distance_km if h.distance_km is not None else math.inf,
-            h.service.center.name,
-            h.service.name,
-        )
-    )
+    if department is not None:  # nearest seats first; a stable sort keeps the name order
+        hits.sort(key=lambda h: h.distance_km if h.distance_km is not None else math.inf)
     return hits
 
 
 def _distance(center: Center, department: Department | None) -> float | None:
+    if department is None:
+        return None
     seat = center.seat_point
-    if department is None or seat is None:
+    if seat is None:
         return None
     return distance_km(seat, (department.centroid_lat, department.centroid_lon))
 

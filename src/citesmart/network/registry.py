@@ -146,7 +146,10 @@ class Registry:
         self.categories = categories  # the active ones, in ITP's order
         self.programmes = programmes  # by name
         self._memos: dict[str, Memo] = {}  # what the portal renders from this registry alone
-        self.entries = [_entry(s) for s in catalogue]
+        # Search order when no department gives distances: center name, service name.
+        self.entries = sorted(
+            (_entry(s) for s in catalogue), key=lambda e: (e.service.center.name, e.service.name)
+        )
         self._by_code = {c.code: c for c in centers}
         self._by_pk = {s.pk: s for s in catalogue}
         self._catalogue_of = _group(catalogue, lambda s: s.center_id)

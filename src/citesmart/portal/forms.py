@@ -16,14 +16,23 @@ def by_code(queryset, label, empty_label, *, required: bool = False) -> forms.Mo
     )
 
 
+def registry_choice(label) -> forms.CharField:
+    """A registry row chosen by its code; the codes are checked against the registry in clean."""
+    return forms.CharField(label=label, required=False, widget=forms.Select)
+
+
 class CatalogueSearchForm(forms.Form):
-    """The catalogue search; its choices come from the in-memory registry (no query)."""
+    """The catalogue search over the in-memory registry (no query).
+
+    Validating needs no choice list, only the registry's {code: row} maps; the <option>s are
+    set by `with_options()` just before rendering (the portal renders it once per query).
+    """
 
     q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
-    departamento = forms.ChoiceField(label=_("Mi región"), required=False)
-    cadena = forms.ChoiceField(label=_("Cadena productiva"), required=False)
-    categoria = forms.ChoiceField(label=_("Tipo de servicio"), required=False)
-    programa = forms.ChoiceField(label=_("Programa"), required=False)
+    departamento = registry_choice(_("Mi región"))
+    cadena = registry_choice(_("Cadena productiva"))
+    categoria = registry_choice(_("Tipo de servicio"))
+    programa = registry_choice(_("Programa"))
     gratuitos = forms.BooleanField(label=_("Solo servicios gratuitos"), required=False)
 
     def __init__(self, data=None, *, within: Registry) -> None:
@@ -35,15 +44,25 @@ class CatalogueSearchForm(forms.Form):
             "categoria": (within.categories, _("Todos")),
             "programa": (within.programmes, _("Cualquiera")),
         }
-        for name, (rows, empty) in self.rows.items():
-            self.fields[name].choices = [("", empty), *((c, str(r)) for c, r in rows.items())]
 
     def clean(self) -> dict:
         data = super().clean() or {}
         for name, (rows, _empty) in self.rows.items():
-            if name in data:
-                data[name] = rows.get(data[name]) if data[name] else None
+            code = data.get(name)
+            if code and code not in rows:
+                self.add_error(name, INVALID_CHOICE % {"value": code})
+            elif name in data:
+                data[name] = rows[code] if code else None
         return data
+
+    def with_options(self) -> "CatalogueSearchForm":
+        for name, (rows, empty) in self.rows.items():
+            options = [("", empty), *((code, str(row)) for code, row in rows.items())]
+            self.fields[name].widget.choices = options
+        return self
+
+
+INVALID_CHOICE = forms.ChoiceField.default_error_messages["invalid_choice"]
 
 
 class ServiceRequestForm(forms.Form):

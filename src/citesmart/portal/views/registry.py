@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
+from citesmart.lib.text import fold
 from citesmart.network import registry
 from citesmart.network.models import CatalogueService, Center
 from citesmart.network.queries import CatalogueHit, centers_serving, search_catalogue
@@ -38,30 +39,44 @@ def center_list(request: HttpRequest) -> HttpResponse:
 def catalogue(request: HttpRequest) -> HttpResponse:
     current = registry.current()
     form = CatalogueSearchForm(request.GET or None, within=current)
-    hits, serving = [], []
+    hits, cards, serving = [], SafeString(""), []
     if form.is_valid():
         data = form.cleaned_data
-        department = data["departamento"]
-        hits = search_catalogue(
-            words=data["q"],
-            chain=data["cadena"].code if data["cadena"] else "",
-            category=data["categoria"].code if data["categoria"] else "",
-            department=department,
-            free_only=data["gratuitos"],
-            programme=data["programa"].code if data["programa"] else "",
-            within=current,
-        )
-        serving = centers_serving(department, within=current) if department else []
+        criteria = {
+            "words": " ".join(fold(data["q"]).split()),  # what the search compares
+            "chain": data["cadena"].code if data["cadena"] else "",
+            "category": data["categoria"].code if data["categoria"] else "",
+            "department": data["departamento"],
+            "free_only": data["gratuitos"],
+            "programme": data["programa"].code if data["programa"] else "",
+        }
+        hits, cards, serving = _results(current, criteria)
     elif not request.GET:
-        hits = search_catalogue(within=current)
+        hits, cards, serving = _results(current, {})
     context = {
         "form_html": _form_html(current, form, request),
         "hits": hits,
-        "cards": _cards(current, hits),
+        "cards": cards,
         "serving": serving,
         "searched": bool(request.GET),
     }
     return render(request, "portal/catalogue.html", context)
+
+
+def _results(current: Registry, criteria: dict) -> tuple[list, SafeString, list]:
+    """Hits, their cards and the centers serving the department, once per search and registry.
+
+    At most 64 searches are kept: the one listing the whole catalogue is ~200 KB of HTML.
+    """
+
+    def search() -> tuple[list, SafeString, list]:
+        hits = search_catalogue(**criteria, within=current)
+        department = criteria.get("department")
+        serving = centers_serving(department, within=current) if department else []
+        return hits, _cards(current, hits), serving
+
+    key = (translation.get_language(), *sorted(criteria.items()))
+    return current.memo("catalogue-results", size=64).get(key, search)
 
 
 def _form_html(current: Registry, form: CatalogueSearchForm, request: HttpRequest) -> str:
@@ -69,7 +84,7 @@ def _form_html(current: Registry, form: CatalogueSearchForm, request: HttpReques
     values = tuple(request.GET.get(name) for name in form.fields)
     return current.memo("catalogue-form", size=256).get(  # one per query typed: bounded
         (translation.get_language(), values),
-        lambda: render_to_string("portal/_catalogue_form.html", {"form": form}),
+        lambda: render_to_string("portal/_catalogue_form.html", {"form": form.with_options()}),
     )
 
 
