@@ -9,6 +9,7 @@ from django.db import transaction
 
 from citesmart.geo.models import Department, District, Province
 from citesmart.lib.text import fold
+from citesmart.network.registry import note_change
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -92,6 +93,7 @@ def load_geography() -> dict[str, int]:
             for r in _rows("ubigeo_districts.csv")
         ],
     )
+    note_change(what="geo (load_geography)")  # bulk_create sends no signals
     return {
         "departamentos": Department.objects.count(),
         "provincias": Province.objects.count(),

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citesmart.geo.models import Department, District
@@ -347,3 +348,26 @@ class CatalogueService(models.Model):
             errors["valid_to"] = _("«Vigente hasta» no puede ser anterior a «vigente desde».")
         if errors:
             raise ValidationError(errors)
+
+
+class RegistryChange(models.Model):
+    """One row per write to the registry or the geography; the newest token is their version.
+
+    Each process keeps the public registry in memory (network/registry.py) and rebuilds it
+    when the newest token is not the one it was built from. Rows are only ever added, inside
+    the writer's own transaction: readers see the new token exactly when they see the new
+    data, on every server, and concurrent writers never wait for each other on this table.
+    Tokens are random, so a rolled-back write can never bring back a version number.
+    """
+
+    token = models.CharField(max_length=32, editable=False)
+    model = models.CharField(max_length=100, editable=False)
+    # Not auto_now_add: a restore (ops.backup) notes its change while auto_now is switched off.
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("cambio del registro")
+        verbose_name_plural = _("cambios del registro")
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -3,12 +3,14 @@
 import math
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from citesmart.geo.models import Department
 from citesmart.lib.text import fold
+from citesmart.network import registry
 from citesmart.network.models import CatalogueService, Center
+from citesmart.network.registry import Registry
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -63,54 +65,54 @@ def search_catalogue(
     department: Department | None = None,
     free_only: bool = False,
     programme: str = "",
+    within: Registry | None = None,
 ) -> list[CatalogueHit]:
     """Catalogue services matching every given criterion.
 
     Words match name, description, center and category ignoring accents and case. With a
-    department, only centers whose territory covers it, nearest seats first.
+    department, only centers whose territory covers it, nearest seats first. Searches the
+    in-memory registry (`within`, by default the current one): no query.
     """
-    services = current_catalogue()
-    if chain:
-        services = services.filter(Q(chains__code=chain) | Q(center__chains__code=chain))
-    if category:
-        services = services.filter(category__code=category)
-    if free_only:
-        services = services.filter(is_free=True)
-    if programme:
-        services = services.filter(programme__code=programme)
-    if department is not None:
-        services = services.filter(center__territory=department)
     terms = fold(words).split()
     hits = []
-    for service in services.distinct():
-        haystack = fold(
-            f"{service.name} {service.description} {service.center.name} {service.category.name}"
-        )
-        if all(term in haystack for term in terms):
-            hits.append(CatalogueHit(service, _distance(service.center, department)))
-    hits.sort(
-        key=lambda h: (
-            h.distance_km if h.distance_km is not None else math.inf,
-            h.service.center.name,
-            h.service.name,
-        )
-    )
+    for entry in (within or registry.current()).entries:  # by center name, service name
+        service = entry.service
+        if (
+            (chain and chain not in entry.chains)
+            or (category and service.category.code != category)
+            or (free_only and not service.is_free)
+            or (programme and (service.programme is None or service.programme.code != programme))
+            or (department is not None and department.code not in entry.territory)
+            or not all(term in entry.text for term in terms)
+        ):
+            continue
+        hits.append(CatalogueHit(service, _distance(service.center, department)))
+    if department is not None:  # nearest seats first; a stable sort keeps the name order
+        hits.sort(key=lambda h: h.distance_km if h.distance_km is not None else math.inf)
     return hits
 
 
 def _distance(center: Center, department: Department | None) -> float | None:
+    if department is None:
+        return None
     seat = center.seat_point
-    if department is None or seat is None:
+    if seat is None:
         return None
     return distance_km(seat, (department.centroid_lat, department.centroid_lon))
 
 
-def centers_serving(department: Department) -> list[tuple[Center, float | None]]:
+def centers_serving(
+    department: Department, *, within: Registry | None = None
+) -> list[tuple[Center, float | None]]:
     """Centers whose territory covers the department, nearest seat first.
 
     Answers "¿qué centro atiende mi región?".
     """
-    centers = public_centers().filter(territory=department)
+    centers = [
+        c
+        for c in (within or registry.current()).centers
+        if any(d.code == department.code for d in c.territory.all())
+    ]
     ranked = [(c, _distance(c, department)) for c in centers]
     return sorted(
         ranked, key=lambda pair: (pair[1] if pair[1] is not None else math.inf, pair[0].name)

@@ -17,6 +17,7 @@ Ids are kept, so foreign keys stay as they are; references to content types, per
 and groups — whose ids are made by `migrate` in each database — are written as natural keys
 (app_label + model, codename, group name) and mapped back on restore. Not backed up:
 content types and permissions (made by migrate), sessions (everybody logs in again), the
+registry's change log (a cache version for the web processes: restore notes a new one), the
 analytics read model (rebuilt after restore), secrets (SECRET_KEY, passwords of services
 live in the environment; user password hashes are records and are kept).
 
@@ -50,10 +51,16 @@ from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 import citesmart
+from citesmart.network import registry
 
 FORMAT = "citesmart-backup/1"
 BATCH = 2000
-SKIPPED = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+SKIPPED = {
+    "contenttypes.contenttype",
+    "auth.permission",
+    "sessions.session",
+    "network.registrychange",
+}
 NATURAL_TARGETS = (ContentType, Permission, Group)
 SETTINGS_KEPT = ("TIME_ZONE", "LANGUAGE_CODE", "ANALYTICS_DISCLOSURE_THRESHOLD", "MEDIA_URL")
 
@@ -258,6 +265,7 @@ def restore(path: Path) -> Summary:
                     )
                 loaded.append(model)
             _reset_sequences(loaded)
+            registry.note_change(what="restore")  # bulk_create sends no signals
         summary.media_files = _restore_media(root / "media")
     return summary
 

@@ -2,10 +2,11 @@ from django import forms
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from citesmart.geo.models import Department, District
+from citesmart.geo.models import District
 from citesmart.geo.queries import find_district_by_code, find_districts_by_name
 from citesmart.lib.identity import DocumentType, InvalidDocument, clean_document
-from citesmart.network.models import Center, Chain, Programme, ServiceCategory
+from citesmart.network.models import Center, Chain
+from citesmart.network.registry import Registry
 
 
 def by_code(queryset, label, empty_label, *, required: bool = False) -> forms.ModelChoiceField:
@@ -15,15 +16,53 @@ def by_code(queryset, label, empty_label, *, required: bool = False) -> forms.Mo
     )
 
 
+def registry_choice(label) -> forms.CharField:
+    """A registry row chosen by its code; the codes are checked against the registry in clean."""
+    return forms.CharField(label=label, required=False, widget=forms.Select)
+
+
 class CatalogueSearchForm(forms.Form):
+    """The catalogue search over the in-memory registry (no query).
+
+    Validating needs no choice list, only the registry's {code: row} maps; the <option>s are
+    set by `with_options()` just before rendering (the portal renders it once per query).
+    """
+
     q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
-    departamento = by_code(Department.objects.all(), _("Mi región"), _("Todo el Perú"))
-    cadena = by_code(Chain.objects.all(), _("Cadena productiva"), _("Todas"))
-    categoria = by_code(
-        ServiceCategory.objects.filter(is_active=True), _("Tipo de servicio"), _("Todos")
-    )
-    programa = by_code(Programme.objects.all(), _("Programa"), _("Cualquiera"))
+    departamento = registry_choice(_("Mi región"))
+    cadena = registry_choice(_("Cadena productiva"))
+    categoria = registry_choice(_("Tipo de servicio"))
+    programa = registry_choice(_("Programa"))
     gratuitos = forms.BooleanField(label=_("Solo servicios gratuitos"), required=False)
+
+    def __init__(self, data=None, *, within: Registry) -> None:
+        super().__init__(data)
+        # field -> (rows by code, label of the empty choice); cleaned values are the rows.
+        self.rows = {
+            "departamento": (within.departments, _("Todo el Perú")),
+            "cadena": (within.chains, _("Todas")),
+            "categoria": (within.categories, _("Todos")),
+            "programa": (within.programmes, _("Cualquiera")),
+        }
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        for name, (rows, _empty) in self.rows.items():
+            code = data.get(name)
+            if code and code not in rows:
+                self.add_error(name, INVALID_CHOICE % {"value": code})
+            elif name in data:
+                data[name] = rows[code] if code else None
+        return data
+
+    def with_options(self) -> "CatalogueSearchForm":
+        for name, (rows, empty) in self.rows.items():
+            options = [("", empty), *((code, str(row)) for code, row in rows.items())]
+            self.fields[name].widget.choices = options
+        return self
+
+
+INVALID_CHOICE = forms.ChoiceField.default_error_messages["invalid_choice"]
 
 
 class ServiceRequestForm(forms.Form):

@@ -8,10 +8,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition, require_GET
 
 from citesmart.analytics.queries import InvalidQuery, freshness
-from citesmart.geo.models import Department
 from citesmart.lib.spreadsheets import write_csv
-from citesmart.network.models import Chain, Programme, ServiceCategory
-from citesmart.network.queries import current_catalogue, public_centers
+from citesmart.network import registry
 from citesmart.portal import pagecache, presenters
 from citesmart.portal.formatting import stamp
 from citesmart.portal.views.registry import get_public_center
@@ -29,13 +27,13 @@ def _last_modified(request: HttpRequest, *args, **kwargs):
     return freshness()
 
 
-def _filter_choices() -> dict:
+def _filter_choices(current: registry.Registry) -> dict:
     return {
         "years": presenters.available_years(),
-        "chains": Chain.objects.filter(centers__isnull=False).distinct(),
-        "departments": Department.objects.only("code", "name"),
-        "categories": ServiceCategory.objects.filter(is_active=True),
-        "programmes": Programme.objects.all(),
+        "chains": current.chains_with_centers(),
+        "departments": list(current.departments.values()),
+        "categories": list(current.categories.values()),
+        "programmes": list(current.programmes.values()),
     }
 
 
@@ -47,13 +45,14 @@ def _render_board(
     markers: list | None = None,
     **board_args,
 ) -> HttpResponse:
-    centers = list(public_centers())
+    current = registry.current()
+    centers = current.centers
     try:
         board = presenters.dashboard(
             request.GET, centers=centers if markers is None else markers, **board_args
         )
     except InvalidQuery as error:
-        context |= {"errors": error.errors, **_filter_choices(), "centers": centers}
+        context |= {"errors": error.errors, **_filter_choices(current), "centers": centers}
         return render(request, template, context, status=400)
     if block_key := request.GET.get("csv"):
         return _csv(board, block_key)
@@ -61,7 +60,7 @@ def _render_board(
         "board": board,
         "stamp": stamp(board.fresh_as_of),
         "centers": centers,
-        **_filter_choices(),
+        **_filter_choices(current),
     }
     partial = bool(request.headers.get("X-Partial"))
     response = render(request, "portal/_results.html" if partial else template, context)
@@ -93,14 +92,15 @@ def home(request: HttpRequest) -> HttpResponse:
 @condition(etag_func=_etag, last_modified_func=_last_modified)
 @pagecache.cached_page
 def center_detail(request: HttpRequest, code: str) -> HttpResponse:
-    center = get_public_center(code)
+    current = registry.current()
+    center = get_public_center(code, within=current)
     context = {
         "nav": "centers",
         "center": center,
-        "catalogue": current_catalogue().filter(center=center).order_by("category__order", "name"),
-        "units": center.technical_units.order_by("name"),
-        "legal_acts": center.legal_acts.order_by("date"),
-        "names": center.names.order_by("valid_from"),
+        "catalogue": current.center_catalogue(center),
+        "units": current.technical_units(center),
+        "legal_acts": center.acts,  # by date
+        "names": center.dated,  # by valid_from
     }
     return _render_board(
         request,

@@ -1,52 +1,121 @@
-"""Public pages of the registry: centers and the service catalogue."""
+"""Public pages of the registry: centers and the service catalogue.
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+They read the in-memory registry (network.registry: one query per request) and reuse what
+they rendered from it — the search form for a given query, each service's card, the table
+of centers — until the registry changes.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.defaultfilters import floatformat
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from citesmart.network.models import Center
-from citesmart.network.queries import (
-    centers_serving,
-    current_catalogue,
-    public_centers,
-    search_catalogue,
-)
+from citesmart.lib.text import fold
+from citesmart.network import registry
+from citesmart.network.models import CatalogueService, Center
+from citesmart.network.queries import CatalogueHit, centers_serving, search_catalogue
+from citesmart.network.registry import Registry
 from citesmart.portal.forms import CatalogueSearchForm
 
 
 @require_GET
 def center_list(request: HttpRequest) -> HttpResponse:
-    centers = public_centers().order_by("kind", "name")
-    return render(request, "portal/center_list.html", {"centers": centers})
+    current = registry.current()
+    table = current.memo("center-table").get(
+        translation.get_language(),
+        lambda: render_to_string(
+            "portal/_center_table.html",
+            {"centers": sorted(current.centers, key=lambda c: c.kind)},  # then by name
+        ),
+    )
+    context = {"count": len(current.centers), "table": table}
+    return render(request, "portal/center_list.html", context)
 
 
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
-    form = CatalogueSearchForm(request.GET or None)
-    hits, serving = [], []
+    current = registry.current()
+    form = CatalogueSearchForm(request.GET or None, within=current)
+    hits, cards, serving = [], SafeString(""), []
     if form.is_valid():
         data = form.cleaned_data
-        department = data["departamento"]
-        hits = search_catalogue(
-            words=data["q"],
-            chain=data["cadena"].code if data["cadena"] else "",
-            category=data["categoria"].code if data["categoria"] else "",
-            department=department,
-            free_only=data["gratuitos"],
-            programme=data["programa"].code if data["programa"] else "",
-        )
-        serving = centers_serving(department) if department else []
+        criteria = {
+            "words": " ".join(fold(data["q"]).split()),  # what the search compares
+            "chain": data["cadena"].code if data["cadena"] else "",
+            "category": data["categoria"].code if data["categoria"] else "",
+            "department": data["departamento"],
+            "free_only": data["gratuitos"],
+            "programme": data["programa"].code if data["programa"] else "",
+        }
+        hits, cards, serving = _results(current, criteria)
     elif not request.GET:
-        hits = search_catalogue()
-    context = {"form": form, "hits": hits, "serving": serving, "searched": bool(request.GET)}
+        hits, cards, serving = _results(current, {})
+    context = {
+        "form_html": _form_html(current, form, request),
+        "hits": hits,
+        "cards": cards,
+        "serving": serving,
+        "searched": bool(request.GET),
+    }
     return render(request, "portal/catalogue.html", context)
+
+
+def _results(current: Registry, criteria: dict) -> tuple[list, SafeString, list]:
+    """Hits, their cards and the centers serving the department, once per search and registry.
+
+    At most 64 searches are kept: the one listing the whole catalogue is ~200 KB of HTML.
+    """
+
+    def search() -> tuple[list, SafeString, list]:
+        hits = search_catalogue(**criteria, within=current)
+        department = criteria.get("department")
+        serving = centers_serving(department, within=current) if department else []
+        return hits, _cards(current, hits), serving
+
+    key = (translation.get_language(), *sorted(criteria.items()))
+    return current.memo("catalogue-results", size=64).get(key, search)
+
+
+def _form_html(current: Registry, form: CatalogueSearchForm, request: HttpRequest) -> str:
+    # The form as rendered depends only on the values its widgets read (and the registry).
+    values = tuple(request.GET.get(name) for name in form.fields)
+    return current.memo("catalogue-form", size=256).get(  # one per query typed: bounded
+        (translation.get_language(), values),
+        lambda: render_to_string("portal/_catalogue_form.html", {"form": form.with_options()}),
+    )
+
+
+def _cards(current: Registry, hits: list[CatalogueHit]) -> SafeString:
+    language = translation.get_language()
+    cards = current.memo("catalogue-card", size=100 + 30 * len(current.catalogue))  # x 26 distances
+
+    def card(hit: CatalogueHit) -> str:
+        km = None if hit.distance_km is None else floatformat(hit.distance_km, 0)  # as shown
+        return cards.get(
+            (language, hit.service.pk, km),
+            lambda: render_to_string("portal/_catalogue_card.html", {"hit": hit}),
+        )
+
+    return mark_safe("".join(card(hit) for hit in hits))  # each card is a rendered template
 
 
 @require_GET
 def catalogue_service(request: HttpRequest, pk: int) -> HttpResponse:
-    service = get_object_or_404(current_catalogue(), pk=pk)
-    return render(request, "portal/catalogue_service.html", {"service": service})
+    return render(request, "portal/catalogue_service.html", {"service": get_public_service(pk)})
 
 
-def get_public_center(code: str) -> Center:
-    return get_object_or_404(public_centers(), code=code)
+def get_public_center(code: str, *, within: Registry | None = None) -> Center:
+    center = (within or registry.current()).center(code)
+    if center is None:
+        raise Http404("No existe ese centro.")
+    return center
+
+
+def get_public_service(pk: int, *, within: Registry | None = None) -> CatalogueService:
+    service = (within or registry.current()).service(pk)
+    if service is None:
+        raise Http404("No existe ese servicio en el catálogo vigente.")
+    return service
