@@ -8,7 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from citesmart.analytics import sharedcache
-        from citesmart.portal import pagecache, warm
+        from citesmart.portal import warm
 
-        pagecache.connect_signals()
         sharedcache.register_warmer(warm.dashboard)

@@ -8,9 +8,9 @@ middleware (CSP with its per-request nonce, request id), `condition` (ETag, Last
 Vary are applied to every response as before.
 
 What the pages show besides figures (centers, catalogue, prices, filter choices, today's date)
-is not part of the build: entries live ANALYTICS_PAGE_CACHE_SECONDS (60 s), and any save or
-delete of the registry or geography bumps the registry version, so the server where it was
-edited shows it at once.
+is not part of the build: entries live ANALYTICS_PAGE_CACHE_SECONDS (60 s), and the key
+carries the registry version (network.registry, kept in the database), so an edit of the
+registry or geography shows at once on every server.
 
 Nothing per-request or per-user goes in: requests from logged-in users never read nor write
 the cache, and a response is stored only when the view set no cookie, did not use the CSRF
@@ -22,15 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from citesmart.analytics import conf, refresh, sharedcache
+from citesmart.network import registry
 
-REGISTRY_APPS = {"network", "geo"}  # their rows appear on the pages outside the figures
-_REGISTRY_KEY = "registry-version"
 _KEPT_HEADERS = ("Content-Type", "Content-Disposition")
 
 View = Callable[..., HttpResponse]
@@ -115,41 +112,10 @@ def _response(entry: dict[str, Any]) -> HttpResponse:
     return response
 
 
-# --- registry version ----------------------------------------------------------------------
+# --- registry version ---------------------------------------------------------------------
 
 
 def registry_version() -> str:
-    return str(sharedcache.get(_REGISTRY_KEY) or "")
-
-
-def bump_registry_version() -> None:
-    sharedcache.put(_REGISTRY_KEY, sharedcache.new_build_id(), timeout=None)
-
-
-def _on_change(sender: Any, **kwargs: Any) -> None:
-    meta = getattr(sender, "_meta", None)
-    if meta is None or meta.app_label not in REGISTRY_APPS:
-        return
-    # After the commit, once per transaction: a page rendered before the commit must not be
-    # stored under the new version, and loading the registry must not write a thousand times.
-    using = kwargs.get("using") or DEFAULT_DB_ALIAS
-    pending = transaction.get_connection(using).run_on_commit
-    if not any(isinstance(entry[1], _Bump) and not entry[1].done for entry in pending):
-        transaction.on_commit(_Bump(), using=using)
-
-
-class _Bump:
-    """One bump after the commit of a transaction that touched the registry."""
-
-    def __init__(self) -> None:
-        self.done = False
-
-    def __call__(self) -> None:
-        self.done = True
-        bump_registry_version()
-
-
-def connect_signals() -> None:
-    """Called from PortalConfig.ready(): any registry or geography write bumps the version."""
-    for signal in (post_save, post_delete, m2m_changed):
-        signal.connect(_on_change, dispatch_uid=f"pagecache-{id(signal)}")
+    """The registry's version (network.registry): in the database, so every server sees an
+    edit as soon as it commits, bulk loads included."""
+    return registry.version()
