@@ -35,7 +35,8 @@ CODES = {
     "programme": "programme_code",
     "free": "CAST(is_free AS VARCHAR)",
 }
-# Dimensions that are attributes of the productive unit: one report can fall in several cells.
+# Dimensions that are attributes of the productive unit: one report can fall in several cells,
+# so their report counts are not kept.
 UNIT_LEVEL = {"department", "client_type", "size_class"}
 HEADROOM = 1.25  # room in the bitmaps for units created after the build
 # Counts per cell in `cube`; the bitmaps apart, one table per dimension (`cube_bits_<dim>`):
@@ -44,7 +45,7 @@ HEADROOM = 1.25  # room in the bitmaps for units created after the build
 CUBE_DDL = """
 CREATE TABLE IF NOT EXISTS cube (
     dim VARCHAR NOT NULL, year INTEGER NOT NULL, code VARCHAR,
-    services BIGINT NOT NULL, reports BIGINT NOT NULL, amount DECIMAL(18, 2) NOT NULL,
+    services BIGINT NOT NULL, reports BIGINT, amount DECIMAL(18, 2) NOT NULL,
     natural_services BIGINT NOT NULL, units BIGINT NOT NULL, new_units BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cube_range (low BIGINT NOT NULL, high BIGINT NOT NULL);
@@ -89,7 +90,9 @@ def build(con: duckdb.DuckDBPyConnection, years: set[int] | None = None) -> None
         f"{', '.join(f'{CODES[d]} AS {d}' for d in report_level)} {rows}"
     )
     for dim, code in CODES.items():
-        reports = "count(DISTINCT report_id)" if dim in UNIT_LEVEL else "NULL::BIGINT"
+        # Reports by a unit's attribute (a report can fall in several cells) would need a
+        # distinct count per cell: rarely asked, left to a scan of the facts (see answer()).
+        reports = "NULL::BIGINT"
         # Only the whole network's cells need the bitmap of new units: a cell's new units
         # are its units AND those first served that year (the `none` bitmap of its year).
         new = (
@@ -140,6 +143,8 @@ def answer(
     if len(others) > 1 or (others and others[0] not in CODES):
         return None
     dim = others[0] if others else "none"
+    if dim in UNIT_LEVEL and "reports" in measures:
+        return None  # not kept for these dimensions (see build)
     years = list(filters.years)
     in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
     wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]

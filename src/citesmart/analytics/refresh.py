@@ -146,6 +146,9 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         # are those whose facts name a changed unit (before) plus those attending it now.
         report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
         years = _reload_reports(con, report_ids)
+        # Deleted and updated rows scan slowly until checkpointed (version info in memory):
+        # write them out before the cube reads the changed years.
+        con.execute("CHECKPOINT")
         # Codes may have changed with the registry: then every year of the cube is redone.
         cube.build(con, years if digest == meta["digest"] else None)
         rows = _count(con)
