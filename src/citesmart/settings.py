@@ -230,7 +230,7 @@ ANALYTICS_BACKGROUND_REFRESH = env_bool("ANALYTICS_BACKGROUND_REFRESH", False)
 # the directory. ANALYTICS_CACHE_BACKEND may name e.g. Django's RedisCache (LOCATION
 # redis://...) or DummyCache (no sharing at all).
 _ANALYTICS_CACHE_BACKEND = env_str(
-    "ANALYTICS_CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"
+    "ANALYTICS_CACHE_BACKEND", "citesmart.analytics.filecache.AmortizedFileBasedCache"
 )
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -194,3 +194,19 @@ def test_a_broken_shared_cache_never_breaks_a_query(world, settings, tmp_path, b
         }
     again = figures(Filters(years=[2023]), by=["chain"])
     assert again == expected
+
+
+def test_the_file_cache_stays_bounded_without_listing_its_directory_on_every_write(tmp_path):
+    from citesmart.analytics.filecache import CULL_EVERY, AmortizedFileBasedCache
+
+    cache = AmortizedFileBasedCache(
+        str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 10, "CULL_FREQUENCY": 2}}
+    )
+    listings = []
+    original = cache._list_cache_files
+    cache._list_cache_files = lambda: listings.append(1) or original()
+    for n in range(3 * CULL_EVERY):
+        cache.set(f"k{n}", n)
+    assert len(listings) <= 3 * 20  # a few culls (a few listings each), not one per write
+    assert len(list(tmp_path.glob("*.djcache"))) <= 10 + CULL_EVERY
+    assert cache.get(f"k{3 * CULL_EVERY - 1}") == 3 * CULL_EVERY - 1
