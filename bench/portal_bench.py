@@ -67,8 +67,8 @@ def pages() -> dict[str, str]:
     year = latest_year()
     busiest = figures(by=["center"], measures=["services"], order_by="services", limit=1).rows
     center = busiest[0]["center"] if busiest else public_centers().first().code
-    chain = figures(by=["chain"], measures=["services"], order_by="services", limit=1).rows
-    chain_code = chain[0]["chain"] if chain else ""
+    chains = figures(by=["chain"], measures=["services"], order_by="services", limit=3).rows
+    chain_code = next((row["chain"] for row in chains if row["chain"]), "")  # not "no chain"
     service = current_catalogue().first()
     found = {
         "inicio": "/",
