@@ -1,14 +1,16 @@
 """The read model follows every change of the records, incrementally, as a rebuild would."""
 
+import logging
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from analytics_world import build_world, facts_snapshot, make_unit, record
+from django import db
 from django.core.management import CommandError, call_command
 
-from citesmart.analytics import connection, queries, refresh
+from citesmart.analytics import connection, queries, refresh, source
 from citesmart.analytics.queries import Filters, figures
 from citesmart.network.models import Center
 from citesmart.records.actions import (
@@ -189,3 +191,21 @@ def test_background_check_answers_at_once_and_publishes_the_change(committed_wor
     refresh.reset_throttle()
     assert figures().totals["services"] == before + 2
     assert refresh.ensure_fresh().generation != generation
+
+
+def test_background_check_logs_a_database_outage_without_a_traceback(
+    built, settings, monkeypatch, caplog
+):
+    settings.ANALYTICS_BACKGROUND_REFRESH = True
+
+    def dropped(anchors):
+        raise db.OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(source, "windows", dropped)
+    refresh.reset_throttle()
+    with caplog.at_level(logging.WARNING, logger="citesmart.analytics"):
+        refresh.ensure_fresh()
+        refresh.wait_for_background_check()
+    [entry] = [r for r in caplog.records if "base de datos no disponible" in r.getMessage()]
+    assert entry.levelno == logging.WARNING and entry.exc_info is None
+    assert "administrator command" in entry.getMessage()

@@ -348,8 +348,12 @@ def _start_background_check(reader: connection.Reader) -> None:
 def _check_in_thread(reader: connection.Reader) -> None:
     try:
         _check(reader)
-    except Exception:
+    except (db.OperationalError, db.InterfaceError) as error:
+        # The database is away (restart, dropped connection): an expected outage, not a bug.
         # The next check retries; queries keep answering from the current generation.
+        first_line = (str(error).strip().splitlines() or ["?"])[0]
+        logger.warning("analytics: base de datos no disponible para la revisión: %s", first_line)
+    except Exception:
         logger.exception("analytics: fallo la revisión o el refresco en segundo plano")
     finally:
         db.connections.close_all()  # this thread's own connections only
