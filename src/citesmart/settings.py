@@ -250,4 +250,4 @@ if _ANALYTICS_CACHE_BACKEND.endswith(("FileBasedCache", "LocMemCache")):
 # Seconds a rendered dashboard or center page is reused within one read model build: the
 # pages also show registry data (catalogue, names) and today's date, which reach them within
 # this time on every server (at once on the server where the registry was edited). 0: off.
-ANALYTICS_PAGE_CACHE_SECONDS = env_int("ANALYTICS_PAGE_CACHE_SECONDS", 60)
+ANALYTICS_PAGE_CACHE_SECONDS = env_int("ANALYTICS_PAGE_CACHE_SECONDS", 600)

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 
 import pytest
-from analytics_world import record
+from analytics_world import make_unit, record
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.urls import reverse
@@ -120,6 +120,75 @@ def test_refresh_publishes_a_new_build_and_the_old_answers_are_not_served(world,
     call_command("analytics", "refresh", stdout=io.StringIO())
     queries.clear_cache()  # another process: only the shared cache could answer
     assert figures(Filters(years=[2024])).totals["services"] == before + 3
+
+
+def test_cached_answers_outlive_generations_that_leave_their_figures_alone(
+    world, settings, sql_calls
+):
+    settings.ANALYTICS_AUTO_REFRESH = False
+    refresh.rebuild()
+    asked = {
+        "2023": Filters(years=[2023]),
+        "2024": Filters(years=[2024]),
+        "all years": Filters(),
+        "2024 with registered": Filters(years=[2024], include_registered=True),
+    }
+
+    def ask() -> dict:
+        queries.clear_cache()  # another worker process: only the shared cache can answer
+        sql_calls.clear()
+        answers = {name: figures(f, by=["center"]) for name, f in asked.items()}
+        return {"answers": answers, "computed": len(sql_calls)}
+
+    first = ask()
+    assert first["computed"] == 4
+    # Registered reports (an operator's import) change no validated figure: only the
+    # question that counts them is computed again, on the new generation.
+    record(world.centers[0], "REG-2024", world.units[:3], end=date(2024, 4, 4), status="registrado")
+    assert refresh.refresh().kind == "refresh"
+    second = ask()
+    assert second["computed"] == 1
+    new_generation = connection.current_path(settings.ANALYTICS_DIR).name
+    for name, answer in second["answers"].items():
+        assert answer.generation == new_generation  # served as this generation's answer
+        assert answer.fresh_as_of == queries.freshness()
+        if name != "2024 with registered":
+            assert answer.rows == first["answers"][name].rows
+    registered = second["answers"]["2024 with registered"].totals["services"]
+    assert registered == first["answers"]["2024 with registered"].totals["services"] + 3
+    # A validated report in 2024: 2024 and all years are computed again, 2023 is not.
+    record(world.centers[0], "VAL-2024", world.units[:2], end=date(2024, 5, 5))
+    refresh.refresh()
+    third = ask()
+    assert third["computed"] == 3
+    for name in ("2024", "all years"):
+        services = third["answers"][name].totals["services"]
+        assert services == first["answers"][name].totals["services"] + 2
+    assert third["answers"]["2023"].rows == first["answers"]["2023"].rows
+
+
+def test_a_first_service_moved_to_another_year_renews_the_answers_of_both_years(
+    world, settings, sql_calls
+):
+    settings.ANALYTICS_AUTO_REFRESH = False
+    unit = make_unit(990, center=world.centers[1])
+    record(world.centers[1], "PRIMERO-2024", [unit], end=date(2024, 6, 6))
+    refresh.rebuild()
+    new_2024 = figures(Filters(years=[2024]), measures=["new_units"]).totals["new_units"]
+    new_2022 = figures(Filters(years=[2022]), measures=["new_units"]).totals["new_units"]
+    # An earlier service: the unit is new in 2022 now, no longer in 2024, although no row
+    # of 2024 changed (only the first date its rows carry).
+    record(world.centers[1], "ANTES-2022", [unit], end=date(2022, 2, 2))
+    refresh.refresh()
+    queries.clear_cache()
+    sql_calls.clear()
+    assert figures(Filters(years=[2024]), measures=["new_units"]).totals["new_units"] == (
+        new_2024 - 1
+    )
+    assert figures(Filters(years=[2022]), measures=["new_units"]).totals["new_units"] == (
+        new_2022 + 1
+    )
+    assert len(sql_calls) == 2
 
 
 def test_warm_fills_the_shared_cache_for_the_default_and_yearly_dashboards(

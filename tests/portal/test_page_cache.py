@@ -25,7 +25,9 @@ TRUJILLO = "citecuero-y-calzado-trujillo"
 CENTER = reverse("portal:center_detail", args=[TRUJILLO])
 
 
-def add_report(number_: int, year: int, units: int = 1) -> None:
+def add_report(
+    number_: int, year: int, units: int = 1, status: str = ReportStatus.VALIDATED
+) -> None:
     attended = [
         AttendedUnit(
             get_or_create_unit(
@@ -44,7 +46,7 @@ def add_report(number_: int, year: int, units: int = 1) -> None:
         end_date=date(year, 5, 3),
         units=attended,
         category=ServiceCategory.objects.order_by("order").first(),
-        status=ReportStatus.VALIDATED,
+        status=status,
         today=date(2025, 6, 30),
     )
 
@@ -118,6 +120,24 @@ def test_a_new_generation_never_serves_the_old_page(records, client, settings):
     fragment = client.get(HOME, {"anio": "2024"}, HTTP_X_PARTIAL="1")
     assert services_shown(fragment.text) == number(7)
     assert figures(Filters(years=[2024])).totals["services"] == 7
+
+
+def test_a_generation_of_registered_reports_only_keeps_the_cached_pages(records, client, settings):
+    settings.ANALYTICS_AUTO_REFRESH = False
+    call_command("analytics", "rebuild", stdout=io.StringIO())
+    before = client.get(HOME, {"anio": "2024"})
+    assert rendered(before) and services_shown(before.text) == number(5)
+    # An operator imports reports not yet validated: a new generation, same public figures.
+    add_report(60, 2024, units=2, status=ReportStatus.REGISTERED)
+    call_command("analytics", "refresh", stdout=io.StringIO())
+    queries.clear_cache()
+    kept = client.get(HOME, {"anio": "2024"})
+    assert not rendered(kept) and kept.content == before.content
+    # Once validated, the page is made again with the new figure.
+    add_report(61, 2024, units=2)
+    call_command("analytics", "refresh", stdout=io.StringIO())
+    after = client.get(HOME, {"anio": "2024"})
+    assert rendered(after) and services_shown(after.text) == number(7)
 
 
 def test_logged_in_users_neither_get_nor_fill_the_page_cache(records, client, national_admin):

@@ -238,10 +238,13 @@ def figures(
         build, threshold = sharedcache.build_id(reader), conf.disclosure_threshold()
         known = _known_codes(cursor, build)
         _validate(filters, by, measures, order_by, limit, known)
-        key = (build, threshold, filters, by, measures, order_by, descending, limit)
+        version = _content_version(reader, filters, build)
+        key = (version, threshold, filters, by, measures, order_by, descending, limit)
         cached = _cache.get(key) or _shared.get(key)
         if cached is not None:
-            return _copy(cached)
+            # Possibly computed on an older generation with the same content: the answer
+            # is this generation's, so it carries this generation's freshness.
+            return _copy(cached, _fresh_as_of(reader), reader.generation)
         result = _compute(cursor, filters, by, measures, known)
     answer = _shape(result, by, measures, order_by, descending, limit, reader)
     _cache.put(key, answer)
@@ -716,7 +719,7 @@ def _shape(
         measures=measures,
         rows=tuple(rows[:limit] if limit else rows),
         totals=total,
-        fresh_as_of=datetime.fromisoformat(reader.meta["fresh_as_of"]),
+        fresh_as_of=_fresh_as_of(reader),
         threshold=threshold,
         truncated=truncated,
         generation=reader.generation,
@@ -788,9 +791,31 @@ _cache = _LRU()
 _shared = _Shared()
 
 
-def _copy(answer: Figures) -> Figures:
+def _copy(answer: Figures, fresh_as_of: datetime | None = None, generation: str = "") -> Figures:
     # Callers get their own dicts, so presenters may decorate rows without touching the cache.
-    return replace(answer, rows=tuple(dict(r) for r in answer.rows), totals=dict(answer.totals))
+    return replace(
+        answer,
+        rows=tuple(dict(r) for r in answer.rows),
+        totals=dict(answer.totals),
+        fresh_as_of=fresh_as_of or answer.fresh_as_of,
+        generation=generation or answer.generation,
+    )
+
+
+def _fresh_as_of(reader: connection.Reader) -> datetime:
+    return datetime.fromisoformat(reader.meta["fresh_as_of"])
+
+
+def _content_version(reader: connection.Reader, filters: Filters, build: str) -> str:
+    """The cache key's data part: the content versions of the years `filters` can select
+    (validated figures), or the build itself when registered reports count too."""
+    if filters.include_registered:
+        return build
+    years: set[int] | None = set(filters.years) if filters.years else None
+    if filters.date_from and filters.date_to:
+        spanned = set(range(filters.date_from.year, filters.date_to.year + 1))
+        years = spanned if years is None else years & spanned
+    return sharedcache.content_version(reader, years)
 
 
 def clear_cache() -> None:

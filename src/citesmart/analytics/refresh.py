@@ -22,6 +22,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -101,7 +102,7 @@ def _rebuild_locked(directory: Path) -> Outcome:
         cube.build(con)
         rows = _count(con)
         reports = _count(con, "count(DISTINCT report_id)")
-        _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows)
+        _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows, None)
     generation = _published(directory)
     return Outcome(generation, "rebuild", reports, rows, time.perf_counter() - started)
 
@@ -145,27 +146,32 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         # A merge moves Service rows without touching their reports: the reports to reload
         # are those whose facts name a changed unit (before) plus those attending it now.
         report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
-        years = _reload_reports(con, report_ids)
+        years, validated_years = _reload_reports(con, report_ids)
         # Deleted and updated rows scan slowly until checkpointed (version info in memory):
         # write them out before the cube reads the changed years.
         con.execute("CHECKPOINT")
         # Codes may have changed with the registry: then every year of the cube is redone.
         cube.build(con, years if digest == meta["digest"] else None)
         rows = _count(con)
-        _store_meta(con, as_of, anchors, marks, digest, rows)
+        # New labels change every answer; otherwise only the years whose validated rows moved.
+        versions = _content_versions(meta, validated_years) if digest == meta["digest"] else None
+        _store_meta(con, as_of, anchors, marks, digest, rows, versions)
     generation = _published(directory)
     return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)
 
 
-def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set[int]:
+def _reload_reports(
+    con: duckdb.DuckDBPyConnection, report_ids: set[int]
+) -> tuple[set[int], set[int]]:
     """Replace the fact rows of these reports with their current rows, then fix first dates.
 
     Returns the years whose figures may have changed: those of rows that differ before and
     after (a report reloaded as it was changes nothing), and those a unit's first service
-    moved from or to.
+    moved from or to; then the same restricted to validated rows (the public figures): an
+    import of registered reports leaves every validated answer as it was.
     """
     if not report_ids:
-        return set()
+        return set(), set()
     _temp_ids(con, "touched_reports", report_ids)
     touched = "FROM facts WHERE report_id IN (SELECT id FROM touched_reports)"
     con.execute(f"CREATE TEMP TABLE rows_before AS SELECT {_COMPARED} {touched}")
@@ -186,13 +192,15 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
         "INSERT INTO firsts_before "
         + firsts.format(extra=" EXCEPT SELECT unit_id FROM temp.firsts_before")
     )
-    years = _years(
-        con,
-        f"SELECT year FROM ((SELECT {_COMPARED} {touched} EXCEPT ALL "
-        "SELECT * FROM temp.rows_before) UNION ALL (SELECT * FROM temp.rows_before "
-        f"EXCEPT ALL SELECT {_COMPARED} {touched}))",
+    con.execute(
+        "CREATE TEMP TABLE changed_rows AS SELECT DISTINCT year, is_validated FROM "
+        f"((SELECT {_COMPARED} {touched} EXCEPT ALL SELECT * FROM temp.rows_before) UNION ALL "
+        f"(SELECT * FROM temp.rows_before EXCEPT ALL SELECT {_COMPARED} {touched}))"
     )
+    years = _years(con, "SELECT year FROM temp.changed_rows")
+    validated = _years(con, "SELECT year FROM temp.changed_rows WHERE is_validated")
     con.execute("DROP TABLE temp.rows_before")
+    con.execute("DROP TABLE temp.changed_rows")
     # A unit's first date can move either way (new earlier service, cancelled first one).
     where = "WHERE unit_id IN (SELECT unit_id FROM touched_units)"
     con.execute(
@@ -203,11 +211,14 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
         "FROM temp.first_dates fd LEFT JOIN temp.firsts_before b USING (unit_id) "
         "WHERE b.ym IS DISTINCT FROM fd.first_ym_validated"
     )
-    years |= _years(
+    # (First validated dates: they depend on validated rows only.)
+    moved_years = _years(
         con,
         f"SELECT DISTINCT b.ym // 100 {moved} UNION "
         f"SELECT DISTINCT fd.first_ym_validated // 100 {moved}",
     )
+    years |= moved_years
+    validated |= moved_years
     con.execute("DROP TABLE temp.firsts_before")
     con.execute(
         "UPDATE facts SET first_date_validated = fd.first_date_validated, "
@@ -218,7 +229,7 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
         "facts.first_date_validated IS DISTINCT FROM fd.first_date_validated OR "
         "facts.first_date_counted IS DISTINCT FROM fd.first_date_counted)"
     )
-    return years
+    return years, validated
 
 
 # What a fact row says, apart from the first dates (compared on their own): a reloaded row
@@ -259,6 +270,22 @@ def _published(directory: Path) -> str:
     return path.name if path else ""
 
 
+def _content_versions(meta: dict[str, str], changed_years: set[int]) -> dict[str, Any]:
+    """The previous generation's content versions, with the changed years renewed.
+
+    A version names the build that last changed the validated figures of a year (`years`,
+    by year) or of everything (`base`: a rebuild, or new labels). Shared cached answers and
+    pages are keyed by the versions they depend on instead of the build, so a generation
+    that leaves a year alone (registered reports imported, another year corrected) keeps
+    serving that year's cached answers (see sharedcache.content_version).
+    """
+    build = sharedcache.new_build_id()
+    versions = sharedcache.versions_of(meta)
+    versions["years"] = versions["years"] | {str(year): build for year in changed_years}
+    versions["build"] = build
+    return versions
+
+
 def _store_meta(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime,
@@ -266,7 +293,12 @@ def _store_meta(
     marks: dict,
     digest: str,
     rows: int,
+    versions: dict[str, Any] | None,
 ) -> None:
+    """`versions` None: a new base (every cached answer and page of older builds is stale)."""
+    if versions is None:
+        build = sharedcache.new_build_id()
+        versions = {"base": build, "years": {}, "build": build}
     schema.write_meta(
         con,
         {
@@ -277,8 +309,10 @@ def _store_meta(
             "digest": digest,
             "rows": str(rows),
             "written_at": timezone.now().isoformat(),
-            # Unique per build (rebuild or refresh): the key of shared cached answers and pages.
-            "build": sharedcache.new_build_id(),
+            # Unique per build (rebuild or refresh): the key of shared cached answers of
+            # registered reports; "versions" keys validated answers and public pages.
+            "build": versions.pop("build"),
+            "versions": json.dumps(versions, sort_keys=True),
         },
     )
 

@@ -15,12 +15,13 @@ computes the answer as if it had missed.
 
 import functools
 import hashlib
+import json
 import logging
 import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,29 @@ def build_id(reader: connection.Reader) -> str:
     # Generations built before build ids existed: their directory, name and write time.
     legacy = f"{reader.directory}|{reader.generation}|{meta.get('written_at', '')}"
     return hashlib.sha256(legacy.encode()).hexdigest()[:32]
+
+
+def versions_of(meta: dict[str, str]) -> dict[str, Any]:
+    """The content versions in a generation's meta: {"base": ..., "years": {year: ...}}."""
+    if meta.get("versions"):
+        stored = json.loads(meta["versions"])
+        return {"base": str(stored["base"]), "years": dict(stored["years"])}
+    # Generations written before content versions: everything changes with every build.
+    return {"base": str(meta.get("build") or meta.get("written_at", "")), "years": {}}
+
+
+def content_version(reader: connection.Reader, years: Iterable[int] | None) -> str:
+    """What the validated figures of these years (None: of all years) depend on.
+
+    Equal values mean equal validated rows and first dates in those years, labels included,
+    whatever the generations in between did (see refresh._content_versions). Call inside
+    `reader.cursor()`.
+    """
+    versions = versions_of(reader.meta)
+    changed = versions["years"]
+    if years is None:
+        return f"{versions['base']}|{json.dumps(changed, sort_keys=True)}"
+    return "|".join([versions["base"], *(changed.get(str(year), "") for year in sorted(years))])
 
 
 def key(kind: str, *parts: Any) -> str:

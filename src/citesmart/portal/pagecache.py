@@ -1,16 +1,19 @@
 """Whole-page cache of the public dashboard and center pages, shared by the worker processes.
 
 For anonymous GETs the rendered body (page, X-Partial fragment or CSV) is kept in the
-analytics shared cache (analytics.sharedcache) under the read model's build id, the path, the
-query string (parameters sorted by name, each one's values in their order), X-Partial, the
-language, the disclosure threshold and the registry version. Headers are not stored: the
-middleware (CSP with its per-request nonce, request id), `condition` (ETag, Last-Modified) and
-Vary are applied to every response as before.
+analytics shared cache (analytics.sharedcache) under the content version of the validated
+figures (sharedcache.content_version: it moves only when a generation changes them, so an
+import of registered reports keeps every page), the path, the query string (parameters sorted
+by name, each one's values in their order), X-Partial, the language, the disclosure
+threshold, the registry version and today's date. Headers are not stored: the middleware (CSP
+with its per-request nonce, request id), `condition` (ETag, Last-Modified) and Vary are
+applied to every response as before.
 
-What the pages show besides figures (centers, catalogue, prices, filter choices, today's date)
-is not part of the build: entries live ANALYTICS_PAGE_CACHE_SECONDS (60 s), and the key
-carries the registry version (network.registry, kept in the database), so an edit of the
-registry or geography shows at once on every server.
+What the pages show besides figures (centers, catalogue, prices, filter choices) comes from
+the registry, whose version (network.registry, kept in the database) is in the key, so an
+edit of the registry or geography shows at once on every server; today's date decides which
+free programmes are still on. Entries also expire after ANALYTICS_PAGE_CACHE_SECONDS (600 s),
+so the freshness stamp a cached page shows is at most that old.
 
 Nothing per-request or per-user goes in: requests from logged-in users never read nor write
 the cache, and a response is stored only when the view set no cookie, did not use the CSRF
@@ -23,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from citesmart.analytics import conf, refresh, sharedcache
 from citesmart.network import registry
@@ -52,7 +55,7 @@ def cached_page(view: View) -> View:
 
 
 def seconds() -> int:
-    return int(getattr(settings, "ANALYTICS_PAGE_CACHE_SECONDS", 60))
+    return int(getattr(settings, "ANALYTICS_PAGE_CACHE_SECONDS", 600))
 
 
 def _cacheable_request(request: HttpRequest) -> bool:
@@ -67,14 +70,15 @@ def _cacheable_request(request: HttpRequest) -> bool:
 def _key(request: HttpRequest) -> str:
     reader = refresh.ensure_fresh()
     with reader.cursor():  # attaches the newest generation and its meta
-        build = sharedcache.build_id(reader)
+        content = sharedcache.content_version(reader, None)
     # Sorted by name only: a parameter's repeated values keep their order (the last one is
     # the one shown selected).
     query = sorted(request.GET.lists(), key=lambda item: item[0])
     return sharedcache.key(
         "page",
-        build,
+        content,
         registry_version(),
+        timezone.localdate(),
         translation.get_language(),
         conf.disclosure_threshold(),
         request.path,
