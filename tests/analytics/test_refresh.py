@@ -209,3 +209,19 @@ def test_background_check_logs_a_database_outage_without_a_traceback(
     [entry] = [r for r in caplog.records if "base de datos no disponible" in r.getMessage()]
     assert entry.levelno == logging.WARNING and entry.exc_info is None
     assert "administrator command" in entry.getMessage()
+
+
+def test_a_refresh_reloads_only_what_changed_since_the_last_build(built, national_admin):
+    # The watermark window spans the overlap (10 minutes): reports a previous build loaded
+    # are still in it, and must not be reloaded at every refresh.
+    record(built.centers[0], "VENTANA-1", built.units[:2], end=date(2024, 2, 2))
+    assert refresh.refresh().reports == 1
+    report = record(built.centers[1], "VENTANA-2", built.units[2:4], end=date(2024, 3, 3))
+    assert refresh.refresh().reports == 1
+    # An edit moves updated_at: that report is reloaded again, and only it.
+    cancel_report(report=report, reason="duplicado", actor=national_admin)
+    outcome = refresh.refresh()
+    assert outcome.reports == 1
+    incremental = facts_snapshot()
+    refresh.rebuild()
+    assert incremental == facts_snapshot()

@@ -75,8 +75,10 @@ def _rebuild_locked(directory: Path) -> Outcome:
         # data and also moves the watermark, so the worst case is one needless refresh.
         as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
         marks = source.windows(anchors)
+        seen = source.changed_since(anchors)  # before the data, like the watermark
         dimensions = source.dimension_tables()
         schema.create(con)
+        _store_seen(con, seen, anchors)
         schema.replace_dimensions(con, dimensions)
         # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once,
         # a year at a time (see schema.RAW_WITH_FIRST_DATES_SQL).
@@ -136,10 +138,13 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
     digest = source.dimensions_digest(dimensions)
     if source.windows(old_anchors) == json.loads(meta["windows"]) and digest == meta["digest"]:
         return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
-    report_ids, unit_ids = source.changed_since(old_anchors)
+    changed = source.changed_since(old_anchors)
+    current = connection.current_path(directory)
+    report_ids, unit_ids = (_unseen(current, changed, name) for name in ("reports", "units"))
     if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
         return _rebuild_locked(directory)  # a mass update: one sequential read is cheaper
     with connection.new_generation(directory, copy_current=True, config=conf.build_config()) as con:
+        _store_seen(con, changed, anchors)
         schema.replace_dimensions(con, dimensions)
         if digest != meta["digest"]:
             schema.rewrite_labels(con)
@@ -158,6 +163,41 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         _store_meta(con, as_of, anchors, marks, digest, rows, versions)
     generation = _published(directory)
     return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)
+
+
+# --- what the last build saw ----------------------------------------------------------------
+# The watermark window spans the overlap (10 minutes) for late commits, so the rows changed
+# since the old anchors include those a previous build already loaded: while operators keep
+# importing, reloading them all at every refresh made each refresh slower than the last.
+# Each generation keeps (id, updated_at) of the rows in its window, read before its data;
+# the next refresh reloads only rows that are new or whose updated_at moved since.
+
+
+def _store_seen(
+    con: duckdb.DuckDBPyConnection, changed: dict[str, dict[int, int]], anchors: dict[str, str]
+) -> None:
+    for name, rows in changed.items():
+        after = source.micros(datetime.fromisoformat(anchors[name]))
+        kept = {pk: at for pk, at in rows.items() if at > after}  # the next window's rows
+        table = pa.table(
+            {
+                "id": pa.array(list(kept), type=pa.int64()),
+                "updated_at": pa.array(list(kept.values()), type=pa.int64()),
+            }
+        )
+        con.register("seen_rows", table)
+        con.execute(f"CREATE OR REPLACE TABLE seen_{name} AS SELECT * FROM seen_rows")
+        con.unregister("seen_rows")
+
+
+def _unseen(current: Path | None, changed: dict[str, dict[int, int]], name: str) -> set[int]:
+    """Ids of `name` rows changed since the current generation read them (all without one)."""
+    rows = changed[name]
+    if current is None or not rows:
+        return set(rows)
+    with duckdb.connect(str(current), read_only=True) as con:
+        seen = dict(con.execute(f"SELECT id, updated_at FROM seen_{name}").fetchall())
+    return {pk for pk, at in rows.items() if seen.get(pk) != at}
 
 
 def _reload_reports(

@@ -357,11 +357,22 @@ def reports_touching_units(unit_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def changed_since(anchors: dict[str, str]) -> tuple[set[int], set[int]]:
-    """(report ids, unit ids) whose updated_at is after their table's anchor."""
-    reports = ServiceReport.objects.filter(updated_at__gt=_parse(anchors["reports"]))
-    units = ProductiveUnit.objects.filter(updated_at__gt=_parse(anchors["units"]))
-    return set(reports.values_list("id", flat=True)), set(units.values_list("id", flat=True))
+def changed_since(anchors: dict[str, str]) -> dict[str, dict[int, int]]:
+    """Per watched table, its rows whose updated_at is after the table's anchor: id ->
+    updated_at in microseconds since the epoch (what refresh compares with what it saw)."""
+    found = {}
+    for name, model in WATCHED.items():
+        rows = model.objects.filter(updated_at__gt=_parse(anchors[name]))
+        found[name] = {pk: micros(at) for pk, at in rows.values_list("id", "updated_at")}
+    return found
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch: exact, unlike a float timestamp."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --- freshness watermark -------------------------------------------------------------------
