@@ -58,7 +58,8 @@ MIDDLEWARE = [
     # Compresses pages (static files come precompressed from whitenoise, above). BREACH: the
     # portal's figures pages carry no secret; forms carry Django's per-request masked CSRF
     # token, and GZipMiddleware pads its output with random bytes (Django >= 4.2).
-    "django.middleware.gzip.GZipMiddleware",
+    # (The page cache's entries are compressed once, when stored: see portal.pagecache.)
+    "citesmart.ops.middleware.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,5 +1,6 @@
 """Whole-page cache of the public dashboard and center pages, over HTTP."""
 
+import gzip
 import io
 import os
 import re
@@ -103,6 +104,27 @@ def test_anonymous_pages_are_rendered_once_then_served_from_the_shared_cache(rec
     for _ in range(2):
         wrong = client.get(HOME, {"anio": "dosmil"})
         assert wrong.status_code == 400 and rendered(wrong)
+
+
+def test_cached_pages_are_compressed_once_and_sent_as_gzip_to_clients_that_accept_it(
+    records, client
+):
+    plain = client.get(HOME, {"anio": "2025"})
+    made = client.get(HOME, {"anio": "2025"}, HTTP_ACCEPT_ENCODING="gzip, br")
+    served = client.get(HOME, {"anio": "2025"}, HTTP_ACCEPT_ENCODING="gzip")
+    assert rendered(plain) and not rendered(made) and not rendered(served)
+    for response in (made, served):
+        assert response["Content-Encoding"] == "gzip"
+        assert gzip.decompress(response.content) == plain.content
+        assert int(response["Content-Length"]) == len(response.content) < len(plain.content)
+        assert response["ETag"] == "W/" + plain["ETag"]  # weak, as for any gzipped body
+        assert "Accept-Encoding" in response["Vary"]
+    assert not plain.has_header("Content-Encoding") and "Accept-Encoding" in plain["Vary"]
+    # A browser revalidating with the weak tag gets a 304.
+    again = client.get(
+        HOME, {"anio": "2025"}, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=served["ETag"]
+    )
+    assert again.status_code == 304
 
 
 def test_a_new_generation_never_serves_the_old_page(records, client, settings):

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware import gzip
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import empty
 
 from citesmart.ops import errors, logs, metrics
@@ -117,3 +119,23 @@ def default_policy() -> str:
         "form-action 'self'; "
         "frame-ancestors 'none'"
     )
+
+
+class GZipMiddleware(gzip.GZipMiddleware):
+    """Django's, except that a response carrying `precompressed` (gzip bytes of its body,
+    made once by the page cache) is sent as those bytes instead of being compressed again."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        packed = getattr(response, "precompressed", None)
+        if packed is None or response.streaming or response.has_header("Content-Encoding"):
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if not gzip.re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            return response
+        response.content = packed
+        response.headers["Content-Length"] = str(len(packed))
+        etag = response.get("ETag")
+        if etag and etag.startswith('"'):  # RFC 9110 8.8.1, as Django's middleware does
+            response.headers["ETag"] = "W/" + etag
+        response.headers["Content-Encoding"] = "gzip"
+        return response
