@@ -126,6 +126,19 @@ def build(con: duckdb.DuckDBPyConnection, years: set[int] | None = None) -> None
     con.execute("DROP TABLE temp.reports")
 
 
+def fits(filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: bool) -> bool:
+    """Whether answer() can answer this question (see it)."""
+    from citesmart.analytics.queries import Filters
+
+    if not present or filters != Filters(years=filters.years):
+        return False
+    others = [d for d in by if d != "year"]
+    if len(others) > 1 or (others and others[0] not in CODES):
+        return False
+    # Reports are not kept for unit-level dimensions (see build).
+    return not (others and others[0] in UNIT_LEVEL and "reports" in measures)
+
+
 def answer(
     cursor: Any, filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: bool
 ) -> list[tuple[Any, ...]] | None:
@@ -135,16 +148,10 @@ def answer(
     natural, then the units when they were not asked for (exact here, for the flags).
     Cells of one year are read as counts; several years together OR their bitmaps.
     """
-    from citesmart.analytics.queries import Filters
-
-    if not present or filters != Filters(years=filters.years):
+    if not fits(filters, by, measures, present):
         return None
     others = [d for d in by if d != "year"]
-    if len(others) > 1 or (others and others[0] not in CODES):
-        return None
     dim = others[0] if others else "none"
-    if dim in UNIT_LEVEL and "reports" in measures:
-        return None  # not kept for these dimensions (see build)
     years = list(filters.years)
     in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
     wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]

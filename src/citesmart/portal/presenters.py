@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from citesmart.analytics.disclosure import protect, suppressed_rows
-from citesmart.analytics.queries import Figures, Filters, InvalidQuery, figures
+from citesmart.analytics.queries import Figures, Filters, InvalidQuery, figures, prefetch
 from citesmart.network.models import Center
 from citesmart.portal import charts, maps
 from citesmart.portal.formatting import number, percent_change, soles
@@ -344,6 +344,23 @@ def department_map(period: Period, measure: str, base_query: QueryDict, centers:
     return table, legend
 
 
+# figures() calls of the dashboard that only sum (same arguments, so prefetch fills their
+# cache entries): the selected period's, and the previous year's (headline and monthly line).
+_BY_SERVICES = {"measures": ["services"], "order_by": "services"}
+SUM_BREAKDOWNS_BEFORE = [
+    {"by": ["center"], **_BY_SERVICES},
+    {"by": ["department"], "measures": ["services"]},
+    {"by": ["month"], "measures": ["services"]},
+]
+SUM_BREAKDOWNS = [
+    *SUM_BREAKDOWNS_BEFORE,
+    {"by": ["chain"], **_BY_SERVICES, "limit": 10},
+    {"by": ["category"], **_BY_SERVICES},
+    {"by": ["programme"], **_BY_SERVICES},
+    {"by": ["free"], "measures": ["services", "amount"]},
+]
+
+
 def dashboard(
     params: QueryDict,
     *,
@@ -355,6 +372,9 @@ def dashboard(
     period = period_from(params, fixed=fixed)
     measure = "units" if params.get("mapa") == "unidades" else "services"
     board = Dashboard(period=period, query=params.urlencode(), map_measure=measure)
+    # The breakdowns of sums below, each period's in one scan (analytics.queries.prefetch).
+    prefetch(period.filters, SUM_BREAKDOWNS)
+    prefetch(period.previous, SUM_BREAKDOWNS_BEFORE)
     board.headline = headline(period)
     chains = figures(
         period.filters, by=["chain"], measures=["services"], order_by="services", limit=10
