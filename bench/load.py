@@ -7,8 +7,10 @@ on the database named by DATABASE_URL (by default var/citesmart.sqlite3 of this 
 
 1. baseline: one visitor alone on the dashboard (same run, same machine) for --baseline s;
 2. load: --visitors concurrent visitors for --duration s — the dashboard with random
-   filters (year, department, chain, center), center pages and the catalogue, 0.5-2 s of
-   think time between pages; --api-clients clients on the statistics API if it answers
+   filters (year, department, chain, center), center pages and the catalogue, with --think
+   MIN MAX seconds between pages (default 0.5-2 s: a stress far above people reading a
+   dashboard, about 100 requests/s from 200 visitors; say --think 5 15 for readers);
+   --api-clients clients on the statistics API if it answers
    (the scenario is keyed by URL, API_URL, and reported "skipped" while it is 404); and
    --operators operators importing a 200-report file over and over with `citesmart import`
    (the same database, as the back office's upload does);
@@ -154,14 +156,16 @@ def write_import(path: Path, reports: int, prefix: str) -> Path:
     return write(path, reports, prefix=prefix)
 
 
-async def run_phase(base, seconds, visitors, apis, operators, env, centers, work) -> Recorder:
+async def run_phase(
+    base, seconds, visitors, apis, operators, env, centers, work, think=(0.5, 2.0)
+) -> Recorder:
     rec = Recorder()
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=visitors + apis + 10)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         rng = random.Random(7)
         tasks = [
-            visitor(client, rec, random.Random(rng.random()), deadline, centers)
+            visitor(client, rec, random.Random(rng.random()), deadline, centers, think)
             for _ in range(visitors)
         ]
         tasks += [api_client(client, rec, random.Random(i), deadline) for i in range(apis)]
@@ -215,6 +219,10 @@ def main() -> None:
     parser.add_argument("--api-clients", type=int, default=10)
     parser.add_argument("--operators", type=int, default=2)
     parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=(0.5, 2.0), metavar=("MIN", "MAX"),
+        help="seconds a visitor waits between pages (uniform)",
+    )  # fmt: skip
     parser.add_argument("--baseline", type=float, default=10)
     parser.add_argument("--workers", default=os.environ.get("WEB_CONCURRENCY", "3"))
     parser.add_argument("--port", type=int, default=0)
@@ -256,7 +264,7 @@ def main() -> None:
             started = time.monotonic()
             rec = asyncio.run(
                 run_phase(base, args.duration, args.visitors, args.api_clients,
-                          args.operators, env, centers, Path(work))
+                          args.operators, env, centers, Path(work), tuple(args.think))
             )  # fmt: skip
             elapsed = time.monotonic() - started
     finally:
@@ -281,6 +289,7 @@ def main() -> None:
         "database": env.get("DATABASE_URL", "sqlite (var/citesmart.sqlite3)").split("@")[-1],
         "run": {
             "visitors": args.visitors,
+            "think_s": list(args.think),
             "api_clients": args.api_clients,
             "operators": args.operators,
             "duration_s": round(elapsed, 1),
