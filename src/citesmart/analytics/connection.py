@@ -180,6 +180,11 @@ class Reader:
         finally:
             cursor.close()
 
+    def attach(self) -> None:
+        """Attach the newest published generation, so `meta` and `generation` are its own
+        (what cursor() does first, without the cost of a cursor)."""
+        self._current_connection()
+
     def _current_connection(self) -> duckdb.DuckDBPyConnection:
         # One stat() per query: os.replace gives CURRENT a new inode at every publication.
         try:

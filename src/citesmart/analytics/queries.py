@@ -360,8 +360,8 @@ def _project(row: tuple[Any, ...], measures: tuple[str, ...]) -> tuple[Any, ...]
 def freshness() -> datetime:
     """When the records the read model reflects were read."""
     reader = refresh.ensure_fresh()
-    with reader.cursor():  # attaches the current generation, which loads its meta
-        return datetime.fromisoformat(reader.meta["fresh_as_of"])
+    reader.attach()  # the current generation, with its meta
+    return _fresh_as_of(reader)
 
 
 # --- validation ----------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def new_build_id() -> str:
 
 
 def build_id(reader: connection.Reader) -> str:
-    """The build of the generation `reader` has attached (call inside `reader.cursor()`)."""
+    """The build of the generation `reader` has attached (after `reader.attach()`)."""
     meta = reader.meta
     if meta.get("build"):
         return str(meta["build"])
@@ -64,8 +64,8 @@ def content_version(reader: connection.Reader, years: Iterable[int] | None) -> s
     """What the validated figures of these years (None: of all years) depend on.
 
     Equal values mean equal validated rows and first dates in those years, labels included,
-    whatever the generations in between did (see refresh._content_versions). Call inside
-    `reader.cursor()`.
+    whatever the generations in between did (see refresh._content_versions). Call after
+    `reader.attach()` or inside `reader.cursor()`.
     """
     versions = versions_of(reader.meta)
     changed = versions["years"]

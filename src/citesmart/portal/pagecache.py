@@ -72,8 +72,8 @@ def _cacheable_request(request: HttpRequest) -> bool:
 
 def _key(request: HttpRequest) -> str:
     reader = refresh.ensure_fresh()
-    with reader.cursor():  # attaches the newest generation and its meta
-        content = sharedcache.content_version(reader, None)
+    reader.attach()  # the newest generation and its meta
+    content = sharedcache.content_version(reader, None)
     # Sorted by name only: a parameter's repeated values keep their order (the last one is
     # the one shown selected).
     query = sorted(request.GET.lists(), key=lambda item: item[0])
