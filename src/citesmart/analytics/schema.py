@@ -11,7 +11,7 @@ are kept alongside to validate codes and to rewrite names when the registry chan
 import duckdb
 import pyarrow as pa
 
-VERSION = "4"  # bump when the tables change: the next refresh then rebuilds from scratch
+VERSION = "5"  # bump when the tables change: the next refresh then rebuilds from scratch
 
 DIMENSIONS_DDL = {
     "dim_center": "id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, cite_code VARCHAR, "
@@ -201,8 +201,16 @@ def replace_dimensions(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Tabl
             con.unregister("dimension")
 
 
-def insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, into: str = "facts") -> None:
-    """Append one Arrow batch of raw rows as fact rows (a single vectorised INSERT)."""
+def insert_raw(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table | str, *, into: str = "facts"
+) -> None:
+    """Append raw rows as fact rows (a single vectorised INSERT).
+
+    `batch` is an Arrow table of raw rows, or the name of a table or view holding them.
+    """
+    if isinstance(batch, str):
+        con.execute(ENRICH_SQL.format(name=into, extra="", source=batch))
+        return
     con.register("batch", batch)
     try:
         con.execute(ENRICH_SQL.format(name=into, extra="", source="batch"))
