@@ -8,9 +8,10 @@ years stay exact. `answer()` serves figures() from it when the question fits: va
 reports, no filter but years, and a breakdown by at most one dimension (plus the year). Any
 other question scans the facts (analytics.queries).
 
-Kept in step with the facts by the writer: built whole by a rebuild, and recomputed for the
-years a refresh touched (see refresh._reload_reports), so it is always exactly as fresh as
-the generation it sits in.
+Kept in step with the facts by the writer: built whole by a rebuild, and updated for the
+years a refresh touched from the rows it changed (see refresh._reload_reports and
+build(changes=...)), so it is always exactly as fresh as the generation it sits in, and the
+same as a rebuild would make it (tests/analytics/test_cube.py compares the two).
 """
 
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.

@@ -116,8 +116,9 @@ LEFT JOIN dim_department dep ON dep.code = COALESCE(ud.department_code, b.unit_d
 LEFT JOIN dim_district dd ON dd.code = b.delivery_district_code
 """
 
-# The rows of source.fact_batches, from the three tables a rebuild reads apart (source.
-# TABLE_READS); the unit's attributes are its survivor's after a merge, as in source._fact_sql.
+# The rows of source.fact_batches, from the three tables a rebuild (and a refresh, source.
+# tables_of_reports) reads apart (source.TABLE_READS); the unit's attributes are its
+# survivor's after a merge, as in source._fact_sql.
 RAW_VIEW_SQL = """
 CREATE TEMP VIEW batch AS
 SELECT s.service_id, s.report_id, CAST(r.date AS DATE) AS date, r.status, r.is_free, s.amount,
