@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -181,15 +182,29 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
     (every unit of either: no other unit's rows or first dates changed).
 
     The facts (10M rows) are scanned three times: to take the old rows out, to delete them
-    and to read the other rows of the touched units; a fourth time only when a unit's first
-    service moved and it has rows outside these reports. Everything else works on the few
-    thousand rows staged in temp tables.
+    (both while the records are read) and to read the other rows of the touched units; a
+    fourth time only when a unit's first service moved and it has rows outside these
+    reports. Everything else works on the few thousand rows staged in temp tables.
     """
     if not report_ids:
         return set()
     _temp_ids(con, "touched_reports", report_ids)
-    # The new rows, read apart and joined here as in a rebuild, enriched before any change.
-    tables = source.tables_of_reports(report_ids)
+    touched = "FROM facts WHERE report_id IN (SELECT id FROM temp.touched_reports)"
+
+    def take_out() -> None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rows_before AS SELECT * {touched}")
+        con.execute(f"DELETE {touched}")
+
+    # The old rows come out of the facts (DuckDB, in a thread) while the new ones are read
+    # from the records (PostgreSQL or SQLite): both wait on something else than Python.
+    # The connection is used by one thread at a time: the reader waits for the thread.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-reload") as pool:
+        taking = pool.submit(take_out)
+        try:
+            tables = source.tables_of_reports(report_ids)
+        finally:
+            taking.result()
+    # The new rows, read apart and joined here as in a rebuild, then enriched.
     for name, table in tables.items():
         con.register("arrow_table", table)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM arrow_table")
@@ -200,9 +215,6 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
     con.execute("DROP VIEW temp.batch")
     for name in tables:
         con.execute(f"DROP TABLE temp.{name}")
-    touched = "FROM facts WHERE report_id IN (SELECT id FROM temp.touched_reports)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rows_before AS SELECT * {touched}")
-    con.execute(f"DELETE {touched}")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE touched_units AS "
         "SELECT unit_id FROM temp.rows_before UNION SELECT unit_id FROM temp.new_rows"
