@@ -1,12 +1,14 @@
 """The per-year cube answers exactly what a scan of the facts answers, and follows refreshes."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from analytics_world import record
 
-from citesmart.analytics import queries, refresh
+from citesmart.analytics import connection, queries, refresh
 from citesmart.analytics.queries import MEASURES, Filters
+from citesmart.records.actions import cancel_report
 from citesmart.units.actions import merge_units
 from citesmart.units.models import SizeClass
 
@@ -111,3 +113,51 @@ def test_a_changed_unit_moves_its_services_in_every_year_of_the_cube(built):
     assert refresh.refresh().kind == "refresh"
     queries.clear_cache()
     assert_cube_equals_scan()
+
+
+def cube_snapshot() -> tuple[list, list]:
+    """The cube's cells, and each bitmap as the set of unit ids it holds, in a stable order."""
+    reader = connection.reader(refresh.conf.directory())
+    with reader.cursor() as cursor:
+        cells = cursor.execute("SELECT * FROM cube ORDER BY ALL").fetchall()
+        (low,) = cursor.execute("SELECT low FROM cube_range").fetchone()
+        bitmaps = []
+        for dim in queries.cube.CODES:
+            for year, code, units, new_units in cursor.execute(
+                f"SELECT year, code, units::VARCHAR, new_units::VARCHAR FROM cube_bits_{dim}"  # noqa: S608
+            ).fetchall():
+                ids = [
+                    sorted(low + i for i, bit in enumerate(bits or "") if bit == "1")
+                    for bits in (units, new_units)
+                ]
+                bitmaps.append((dim, year, code or "", *ids))
+    return cells, sorted(bitmaps)
+
+
+def assert_refreshed_cube_is_rebuilt_cube() -> None:
+    assert refresh.refresh().kind == "refresh"
+    refreshed = cube_snapshot()
+    refresh.rebuild()
+    assert cube_snapshot() == refreshed
+
+
+def test_a_refreshed_cube_holds_what_a_rebuild_computes(built, national_admin):
+    # New reports in an existing and an earlier year (a unit's first service moves back),
+    # a cancelled one, an edited one (other units, year and price), a merge, and a unit
+    # that changes size and department.
+    record(built.centers[0], "DELTA-1", built.units[:3], end=date(2024, 5, 1))
+    record(built.centers[1], "DELTA-2", [built.units[-1]], end=date(2019, 1, 15))
+    assert_refreshed_cube_is_rebuilt_cube()
+    cancel_report(report=built.reports[1], reason="error", actor=national_admin)
+    record(
+        built.centers[2], "DELTA-3", [built.units[4]], end=date(2023, 3, 3), amounts=[Decimal(7)]
+    )
+    edited = built.reports[0]
+    record(edited.center, edited.code, built.units[5:7], end=date(2022, 8, 8), is_free=True)
+    assert_refreshed_cube_is_rebuilt_cube()
+    merge_units(survivor=built.units[0], duplicate=built.units[2], actor=national_admin, reason="x")
+    assert_refreshed_cube_is_rebuilt_cube()
+    unit = built.units[3]
+    unit.size_class, unit.district = SizeClass.LARGE, None
+    unit.save()
+    assert_refreshed_cube_is_rebuilt_cube()

@@ -79,17 +79,30 @@ def new_generation(
     current = current_path(directory)
     final = directory / f"gen-{_number(current) + 1:08d}.duckdb"
     building = final.with_name(final.name + ".tmp")
+    flushing: threading.Thread | None = None
     if copy_current and current is not None:
         shutil.copyfile(current, building)  # copy_file_range: a reflink on XFS/btrfs
-    con = duckdb.connect(str(building), config=config or {})
+        # Without reflinks the copy is hundreds of MB of dirty pages, and the checkpoint's
+        # fsync would wait for all of them at the end: start writing them out now, while
+        # the caller reads the records and applies its changes.
+        flushing = threading.Thread(target=_fsync, args=(building,), name="analytics-fsync")
+        flushing.start()
     try:
-        yield con
-        con.execute("CHECKPOINT")  # everything in the main file, no WAL left to carry along
+        con = duckdb.connect(str(building), config=config or {})
+        try:
+            yield con
+            con.execute("CHECKPOINT")  # everything in the main file, no WAL to carry along
+        except BaseException:
+            con.close()
+            raise
     except BaseException:
-        con.close()
+        if flushing is not None:
+            flushing.join()
         _remove_leftovers(directory)
         raise
     con.close()
+    if flushing is not None:
+        flushing.join()
     _fsync(building)
     os.rename(building, final)
     _point_to(directory, final)

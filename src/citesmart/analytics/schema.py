@@ -11,7 +11,7 @@ are kept alongside to validate codes and to rewrite names when the registry chan
 import duckdb
 import pyarrow as pa
 
-VERSION = "5"  # bump when the tables change: the next refresh then rebuilds from scratch
+VERSION = "6"  # bump when the tables change: the next refresh then rebuilds from scratch
 
 DIMENSIONS_DDL = {
     "dim_center": "id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, cite_code VARCHAR, "
@@ -116,8 +116,9 @@ LEFT JOIN dim_department dep ON dep.code = COALESCE(ud.department_code, b.unit_d
 LEFT JOIN dim_district dd ON dd.code = b.delivery_district_code
 """
 
-# The rows of source.fact_batches, from the three tables a rebuild reads apart (source.
-# TABLE_READS); the unit's attributes are its survivor's after a merge, as in source._fact_sql.
+# The rows of source.fact_batches, from the three tables a rebuild (and a refresh, source.
+# tables_of_reports) reads apart (source.TABLE_READS); the unit's attributes are its
+# survivor's after a merge, as in source._fact_sql.
 RAW_VIEW_SQL = """
 CREATE TEMP VIEW batch AS
 SELECT s.service_id, s.report_id, CAST(r.date AS DATE) AS date, r.status, r.is_free, s.amount,
@@ -201,8 +202,16 @@ def replace_dimensions(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Tabl
             con.unregister("dimension")
 
 
-def insert_raw(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, into: str = "facts") -> None:
-    """Append one Arrow batch of raw rows as fact rows (a single vectorised INSERT)."""
+def insert_raw(
+    con: duckdb.DuckDBPyConnection, batch: pa.Table | str, *, into: str = "facts"
+) -> None:
+    """Append raw rows as fact rows (a single vectorised INSERT).
+
+    `batch` is an Arrow table of raw rows, or the name of a table or view holding them.
+    """
+    if isinstance(batch, str):
+        con.execute(ENRICH_SQL.format(name=into, extra="", source=batch))
+        return
     con.register("batch", batch)
     try:
         con.execute(ENRICH_SQL.format(name=into, extra="", source="batch"))
