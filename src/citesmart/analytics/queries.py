@@ -240,16 +240,13 @@ def figures(
         _validate(filters, by, measures, order_by, limit, known)
         version = _content_version(reader, filters, build)
         key = (version, threshold, filters, by, measures, order_by, descending, limit)
-        cached = _cache.get(key) or _shared.get(key)
+        cached = _cached(key)
         if cached is not None:
             # Possibly computed on an older generation with the same content: the answer
             # is this generation's, so it carries this generation's freshness.
             return _copy(cached, _fresh_as_of(reader), reader.generation)
         result = _compute(cursor, filters, by, measures, known)
-    answer = _shape(result, by, measures, order_by, descending, limit, reader)
-    _cache.put(key, answer)
-    _shared.put(key, answer)
-    return _copy(answer)
+    return _copy(_remember(key, result, reader))
 
 
 def totals(filters: Filters | None = None, measures: Sequence[str] = MEASURES) -> dict[str, Any]:
@@ -296,7 +293,7 @@ def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
             except InvalidQuery:
                 continue  # figures() will say why
             key = (version, threshold, filters, by, measures, order_by, descending, limit)
-            if key in [k for k, _ in todo] or _cache.get(key) or _shared.get(key):
+            if any(key == k for k, _ in todo) or _cached(key):
                 continue
             if cube.fits(filters, by, measures, known["_cube"]):
                 continue  # the cube answers it without a scan
@@ -314,10 +311,7 @@ def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
                 rows += cursor.execute(*plan.totals()).fetchall()
             else:
                 rows.append(total)
-            result = _exact_below_threshold(cursor, filters, by, rows)
-            answer = _shape(result, by, measures, key[5], key[6], key[7], reader)
-            _cache.put(key, answer)
-            _shared.put(key, answer)
+            _remember(key, _exact_below_threshold(cursor, filters, by, rows), reader)
 
 
 def _run_sums(
@@ -891,6 +885,21 @@ class _Shared:
 
 _cache = _LRU()
 _shared = _Shared()
+
+
+def _cached(key: tuple[Any, ...]) -> Figures | None:
+    return _cache.get(key) or _shared.get(key)
+
+
+def _remember(
+    key: tuple[Any, ...], result: list[tuple[Any, ...]], reader: connection.Reader
+) -> Figures:
+    """Shape `result` as figures() answers the question in `key`, and cache it."""
+    _, _, _, by, measures, order_by, descending, limit = key
+    answer = _shape(result, by, measures, order_by, descending, limit, reader)
+    _cache.put(key, answer)
+    _shared.put(key, answer)
+    return answer
 
 
 def _copy(answer: Figures, fresh_as_of: datetime | None = None, generation: str = "") -> Figures:

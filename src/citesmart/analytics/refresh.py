@@ -147,7 +147,7 @@ def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
     changed = source.changed_since(old_anchors)
     current = connection.current_path(directory)
-    report_ids, unit_ids = (_unseen(current, changed, name) for name in ("reports", "units"))
+    report_ids, unit_ids = _unseen(current, changed)
     if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
         return _rebuild_locked(directory)  # a mass update: one sequential read is cheaper
     with connection.new_generation(directory, copy_current=True, config=conf.build_config()) as con:
@@ -205,14 +205,21 @@ def _store_seen(
         con.unregister("seen_rows")
 
 
-def _unseen(current: Path | None, changed: dict[str, dict[int, int]], name: str) -> set[int]:
-    """Ids of `name` rows changed since the current generation read them (all without one)."""
-    rows = changed[name]
-    if current is None or not rows:
-        return set(rows)
+def _unseen(current: Path | None, changed: dict[str, dict[int, int]]) -> tuple[set[int], set[int]]:
+    """(report ids, unit ids) changed since the current generation read them (all of them
+    without one): one short read-only look at its seen tables."""
+    if current is None or not any(changed.values()):
+        return set(changed["reports"]), set(changed["units"])
     with duckdb.connect(str(current), read_only=True) as con:
-        seen = dict(con.execute(f"SELECT id, updated_at FROM seen_{name}").fetchall())
-    return {pk for pk, at in rows.items() if seen.get(pk) != at}
+        seen = {
+            name: dict(con.execute(f"SELECT id, updated_at FROM seen_{name}").fetchall())
+            for name in ("reports", "units")
+        }
+    reports, units = (
+        {pk for pk, at in changed[name].items() if seen[name].get(pk) != at}
+        for name in ("reports", "units")
+    )
+    return reports, units
 
 
 def _reload_reports(
