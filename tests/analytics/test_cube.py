@@ -10,7 +10,7 @@ from citesmart.analytics import connection, queries, refresh
 from citesmart.analytics.queries import MEASURES, Filters
 from citesmart.records.actions import cancel_report
 from citesmart.units.actions import merge_units
-from citesmart.units.models import SizeClass
+from citesmart.units.models import ClientType, SizeClass
 
 SHAPES = [
     (Filters(), ()),
@@ -28,6 +28,18 @@ SHAPES = [
     (Filters(years=(2022, 2023)), ("cite",)),
     (Filters(years=(2021, 2024)), ("size_class",)),
     (Filters(years=(1995,)), ("center",)),
+]
+# Distinct units under filters on the unit's attributes: answered by intersecting bitmaps.
+INTERSECTED = [
+    (Filters(departments=("18",)), ()),
+    (Filters(departments=("13", "23"), years=(2023, 2024, 2025)), ("category",)),
+    (Filters(departments=("04",), years=(2024,)), ("center",)),
+    (Filters(departments=("18", "04")), ("year",)),
+    (Filters(departments=("13",), years=(2022, 2024)), ("chain", "year")),
+    (Filters(departments=("13",)), ("department",)),
+    (Filters(client_types=(ClientType.OTHER,), years=(2024, 2025)), ("month",)),
+    (Filters(size_classes=(SizeClass.MICRO,), departments=("18", "13")), ("client_type",)),
+    (Filters(departments=("23",), years=(1995,)), ("center",)),
 ]
 
 
@@ -50,6 +62,15 @@ def assert_cube_equals_scan() -> None:
         # The scan's last value is a lower bound of the units where they were not asked
         # for; with every measure asked for, both are exact and must agree on every value.
         assert cubed == scanned, (filters, by)
+    reader = refresh.ensure_fresh()
+    for filters, by in INTERSECTED:
+        for measures in [("units", "new_units"), ("units",), ("new_units",)]:
+            # Natural persons: counted as units here, as services by a scan; the flags agree.
+            cubed, scanned = (
+                queries._shape(records, by, measures, None, True, None, reader)
+                for records in both_ways(filters, by, measures)
+            )
+            assert (cubed.rows, cubed.totals) == (scanned.rows, scanned.totals), (filters, by)
 
 
 @pytest.fixture
@@ -87,6 +108,8 @@ def test_questions_the_cube_cannot_answer_go_to_the_facts(built):
             (Filters(months=(3,)), ()),
             (Filters(), ("center", "chain")),
             (Filters(), ("province",)),
+            (Filters(departments=("18",)), ("year",)),  # services: a sum, not a bitmap
+            (Filters(departments=("18",), chains=("cuero-calzado",)), ()),
             (Filters(date_from=date(2024, 1, 1)), ()),
         ]:
             assert queries.cube.answer(cursor, filters, by, MEASURES, known["_cube"]) is None

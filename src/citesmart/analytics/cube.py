@@ -37,10 +37,21 @@ CODES = {
     "size_class": "size_class",
     "programme": "programme_code",
     "free": "CAST(is_free AS VARCHAR)",
+    # Not a dimension of figures(): whether the unit is a natural person, whose bitmap gives
+    # the flags of the cells answered by intersecting bitmaps (see _intersected).
+    "person": "CAST(is_natural AS VARCHAR)",
 }
 # Dimensions that are attributes of the productive unit: one report can fall in several cells,
 # so their report counts are not kept.
-UNIT_LEVEL = {"department", "client_type", "size_class"}
+UNIT_LEVEL = {"department", "client_type", "size_class", "person"}
+# Filters on an attribute of the unit (filter -> dimension). Every fact row of a unit carries
+# its (survivor's) attributes, so the units of a cell that have one are exactly the cell's
+# bitmap AND the attribute's: distinct units under these filters need no scan.
+UNIT_FILTERS = {
+    "departments": "department",
+    "client_types": "client_type",
+    "size_classes": "size_class",
+}
 HEADROOM = 1.25  # room in the bitmaps for units created after the build
 # Counts per cell in `cube`; the bitmaps apart, one table per dimension and year
 # (`cube_bits_<dim>_<year>`) under one view per dimension (`cube_bits_<dim>`): DuckDB reads a
@@ -155,13 +166,27 @@ def fits(filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: 
     """Whether answer() can answer this question (see it)."""
     from citesmart.analytics.queries import Filters
 
-    if not present or filters != Filters(years=filters.years):
+    if not present:
         return False
     others = [d for d in by if d != "year"]
     if len(others) > 1 or (others and others[0] not in CODES):
         return False
+    if filters != Filters(years=filters.years):
+        return _intersectable(filters, measures)
     # Reports are not kept for unit-level dimensions (see build).
     return not (others and others[0] in UNIT_LEVEL and "reports" in measures)
+
+
+def _intersectable(filters: Any, measures: tuple[str, ...]) -> bool:
+    """Distinct units only, filtered by years and attributes of the unit (see _intersected)."""
+    from citesmart.analytics.queries import Filters
+
+    attributes = {f: getattr(filters, f) for f in UNIT_FILTERS if getattr(filters, f)}
+    return (
+        bool(attributes)
+        and filters == Filters(years=filters.years, **attributes)
+        and set(measures) <= {"units", "new_units"}
+    )
 
 
 def _store_cells(con: duckdb.DuckDBPyConnection, dim: str, years: set[int] | None) -> None:
@@ -308,7 +333,8 @@ def answer(
 
     Same layout as queries._run: per dimension code and label, is_total, the measures,
     natural, then the units when they were not asked for (exact here, for the flags).
-    Cells of one year are read as counts; several years together OR their bitmaps.
+    Cells of one year are read as counts; several years together OR their bitmaps; filters
+    on the unit's attributes AND theirs (_intersected).
     """
     if not fits(filters, by, measures, present):
         return None
@@ -317,11 +343,14 @@ def answer(
     years = list(filters.years)
     in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
     wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]
+    intersect = filters != type(filters)(years=filters.years)
     per_year = "year" in by or len(years) == 1
     rows: list[tuple[Any, ...]] = []
     if by:
         keys = ["year"] * ("year" in by) + ["code"] * bool(others)
-        if per_year:  # one cube row per (year, code): its counts are the answer
+        if intersect:
+            sql, params = _intersected(wanted, keys, dim, filters)
+        elif per_year:  # one cube row per (year, code): its counts are the answer
             sql, params = _counts(wanted, keys, f"dim = ? AND {in_years}", [dim, *years])
         else:
             sql, params = _bitmaps(wanted, keys, dim, in_years, years)
@@ -336,7 +365,9 @@ def answer(
                     code = _typed(name, key["code"])
                     dims += [code, labels.get(key["code"], code)]
             rows.append((*dims, 0, *record[len(keys) :]))
-    if len(years) == 1:
+    if intersect:
+        sql, params = _intersected(wanted, [], "none", filters)
+    elif len(years) == 1:
         sql, params = _counts(wanted, [], f"dim = 'none' AND {in_years}", years)
     else:  # new units of the whole: first served in one of the years, all in `none`
         sql, params = _bitmaps(wanted, [], "none", in_years, years, whole=True)
@@ -345,6 +376,59 @@ def answer(
         total = tuple(0 for _ in wanted)
     rows.append((*[None] * (2 * len(by)), 1, *total))
     return rows
+
+
+def _intersected(
+    wanted: list[str], keys: list[str], dim: str, filters: Any
+) -> tuple[str, list[Any]]:
+    """Distinct units under filters on the unit's attributes (see _intersectable).
+
+    A unit's fact rows all carry its department, client type and size class, so the units of
+    a cell that have those attributes are the cell's bitmap AND the union over the period of
+    each attribute's bitmaps; its new units, that AND the units first served in the period
+    (or in the cell's year); its natural persons (for the flag), that AND theirs. Cells
+    without a unit left are not cells of the answer.
+    """
+    years = list(filters.years)
+    marks = ", ".join("?" * len(years))
+    in_years = f"year IN ({marks})" if years else "TRUE"
+    parts, params = [], []
+    for name, attribute in UNIT_FILTERS.items():
+        codes = list(getattr(filters, name))
+        if codes:
+            parts.append(
+                f"(SELECT bit_or(units) FROM cube_bits_{attribute} WHERE {in_years} "
+                f"AND code IN ({', '.join('?' * len(codes))}))"
+            )
+            params += [*years, *codes]
+    selected = (
+        f"SELECT {' & '.join(parts)} AS bits, (SELECT bit_or(units) FROM cube_bits_person "
+        f"WHERE {in_years} AND code = 'true') AS natural, "
+        f"(SELECT bit_or(new_units) FROM cube_bits_none WHERE {in_years}) AS firsts"
+    )
+    params += years * 2
+    columns = [f"b.{k}" for k in keys]
+    if "year" in keys:  # a cell per year: that year's units and first-served units
+        units, firsts = "b.units", "f.new_units"
+        source = "JOIN cube_bits_none f ON f.year = b.year"
+        group = ""
+    else:
+        units, firsts, source = "bit_or(b.units)", "any_value(s.firsts)", ""
+        group = f" GROUP BY {', '.join(columns)}" if columns else ""
+    bits = "s.bits" if "year" in keys else "any_value(s.bits)"
+    natural = "s.natural" if "year" in keys else "any_value(s.natural)"
+    values = {
+        "units": f"{units} & {bits}",
+        "new_units": f"{units} & {bits} & {firsts}",
+        "natural": f"{units} & {bits} & {natural}",
+    }
+    select = [*columns, *(f"COALESCE(bit_count({values[m]}), 0) AS {m}" for m in wanted)]
+    sql = (
+        f"SELECT * FROM (SELECT {', '.join(select)} FROM cube_bits_{dim} b {source} "
+        f"CROSS JOIN ({selected}) s WHERE {f'b.{in_years}' if years else 'TRUE'}{group}) "
+        "WHERE units > 0"
+    )
+    return sql, [*params, *years]
 
 
 _SUMS = {
