@@ -345,33 +345,35 @@ def answer(
     wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]
     intersect = filters != type(filters)(years=filters.years)
     per_year = "year" in by or len(years) == 1
-    rows: list[tuple[Any, ...]] = []
-    if by:
-        keys = ["year"] * ("year" in by) + ["code"] * bool(others)
-        if intersect:
-            sql, params = _intersected(wanted, keys, dim, filters)
-        elif per_year:  # one cube row per (year, code): its counts are the answer
+    keys = ["year"] * ("year" in by) + ["code"] * bool(others)
+    cells: list[tuple[Any, ...]] = []
+    if intersect:  # cells and total in one statement (they share the attributes' bitmaps)
+        found = cursor.execute(*_intersected(wanted, keys, dim, filters)).fetchall()
+        cells = [record[1:] for record in found if not record[0]]
+        total = next((r[1 + len(keys) :] for r in found if r[0]), None)
+    else:
+        if by and per_year:  # one cube row per (year, code): its counts are the answer
             sql, params = _counts(wanted, keys, f"dim = ? AND {in_years}", [dim, *years])
-        else:
-            sql, params = _bitmaps(wanted, keys, dim, in_years, years)
-        labels = _labels(cursor, dim) if others else {}
-        for record in cursor.execute(sql, params).fetchall():
-            key = dict(zip(keys, record[: len(keys)], strict=True))
-            dims: list[Any] = []
-            for name in by:
-                if name == "year":
-                    dims += [key["year"], key["year"]]
-                else:
-                    code = _typed(name, key["code"])
-                    dims += [code, labels.get(key["code"], code)]
-            rows.append((*dims, 0, *record[len(keys) :]))
-    if intersect:
-        sql, params = _intersected(wanted, [], "none", filters)
-    elif len(years) == 1:
-        sql, params = _counts(wanted, [], f"dim = 'none' AND {in_years}", years)
-    else:  # new units of the whole: first served in one of the years, all in `none`
-        sql, params = _bitmaps(wanted, [], "none", in_years, years, whole=True)
-    total = cursor.execute(sql, params).fetchone()
+            cells = cursor.execute(sql, params).fetchall()
+        elif by:
+            cells = cursor.execute(*_bitmaps(wanted, keys, dim, in_years, years)).fetchall()
+        if len(years) == 1:
+            sql, params = _counts(wanted, [], f"dim = 'none' AND {in_years}", years)
+        else:  # new units of the whole: first served in one of the years, all in `none`
+            sql, params = _bitmaps(wanted, [], "none", in_years, years, whole=True)
+        total = cursor.execute(sql, params).fetchone()
+    labels = _labels(cursor, dim) if others else {}
+    rows: list[tuple[Any, ...]] = []
+    for record in cells:
+        key = dict(zip(keys, record[: len(keys)], strict=True))
+        dims: list[Any] = []
+        for name in by:
+            if name == "year":
+                dims += [key["year"], key["year"]]
+            else:
+                code = _typed(name, key["code"])
+                dims += [code, labels.get(key["code"], code)]
+        rows.append((*dims, 0, *record[len(keys) :]))
     if total is None or total[0] is None:  # no service at all in the period
         total = tuple(0 for _ in wanted)
     rows.append((*[None] * (2 * len(by)), 1, *total))
@@ -381,17 +383,18 @@ def answer(
 def _intersected(
     wanted: list[str], keys: list[str], dim: str, filters: Any
 ) -> tuple[str, list[Any]]:
-    """Distinct units under filters on the unit's attributes (see _intersectable).
+    """Distinct units under filters on the unit's attributes (see _intersectable): the
+    cells (is_total 0, then `keys` and `wanted`) and the total (is_total 1), in one query.
 
     A unit's fact rows all carry its department, client type and size class, so the units of
     a cell that have those attributes are the cell's bitmap AND the union over the period of
-    each attribute's bitmaps; its new units, that AND the units first served in the period
-    (or in the cell's year); its natural persons (for the flag), that AND theirs. Cells
-    without a unit left are not cells of the answer.
+    each attribute's bitmaps (AND across attributes); its new units, that AND the units first
+    served in the period (or in the cell's year); its natural persons (for the flag), that
+    AND theirs. The total is the attributes' bitmap itself. Cells without a unit left are
+    not cells of the answer.
     """
     years = list(filters.years)
-    marks = ", ".join("?" * len(years))
-    in_years = f"year IN ({marks})" if years else "TRUE"
+    in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
     parts, params = [], []
     for name, attribute in UNIT_FILTERS.items():
         codes = list(getattr(filters, name))
@@ -401,34 +404,54 @@ def _intersected(
                 f"AND code IN ({', '.join('?' * len(codes))}))"
             )
             params += [*years, *codes]
-    selected = (
-        f"SELECT {' & '.join(parts)} AS bits, (SELECT bit_or(units) FROM cube_bits_person "
-        f"WHERE {in_years} AND code = 'true') AS natural, "
-        f"(SELECT bit_or(new_units) FROM cube_bits_none WHERE {in_years}) AS firsts"
+    firsts = "NULL::BIT"
+    if "new_units" in wanted:
+        firsts = f"(SELECT bit_or(new_units) FROM cube_bits_none WHERE {in_years})"
+        params += years
+    shared = (
+        f"SELECT {' & '.join(parts)} AS bits, {firsts} AS firsts, (SELECT bit_or(units) "
+        f"FROM cube_bits_person WHERE {in_years} AND code = 'true') AS natural"
     )
-    params += years * 2
-    columns = [f"b.{k}" for k in keys]
-    if "year" in keys:  # a cell per year: that year's units and first-served units
-        units, firsts = "b.units", "f.new_units"
-        source = "JOIN cube_bits_none f ON f.year = b.year"
-        group = ""
+    params += years
+
+    def counts(units: str, bits: str, first: str, natural: str) -> list[str]:
+        values = {
+            "units": f"{units} & {bits}",
+            "new_units": f"{units} & {bits} & {first}",
+            "natural": f"{units} & {bits} & {natural}",
+        }
+        return [f"COALESCE(bit_count({values[m]}), 0) AS {m}" for m in wanted]
+
+    # The whole: the attributes' bitmap over the period.
+    total = ["1 AS is_total", *(f"NULL AS {k}" for k in keys)]
+    queries = [
+        f"SELECT {', '.join([*total, *counts('s.bits', 's.bits', 's.firsts', 's.natural')])} FROM s"
+    ]
+    if keys:
+        columns = ["0", *(f"b.{k}" for k in keys)]
+        where = f"b.{in_years}" if years else "TRUE"
+        if "year" in keys:  # a cell per year: that year's units and first-served units
+            values = counts("b.units", "s.bits", "f.new_units", "s.natural")
+            source = f"cube_bits_{dim} b JOIN cube_bits_none f ON f.year = b.year, s"
+            group = ""
+        else:
+            aggregate = "any_value(s.{})".format
+            values = counts(
+                "bit_or(b.units)", aggregate("bits"), aggregate("firsts"), aggregate("natural")
+            )
+            source = f"cube_bits_{dim} b, s"
+            group = f" GROUP BY {', '.join(columns[1:])}"
+        queries.insert(
+            0, f"SELECT {', '.join([*columns, *values])} FROM {source} WHERE {where}{group}"
+        )
+        params_rows = years
     else:
-        units, firsts, source = "bit_or(b.units)", "any_value(s.firsts)", ""
-        group = f" GROUP BY {', '.join(columns)}" if columns else ""
-    bits = "s.bits" if "year" in keys else "any_value(s.bits)"
-    natural = "s.natural" if "year" in keys else "any_value(s.natural)"
-    values = {
-        "units": f"{units} & {bits}",
-        "new_units": f"{units} & {bits} & {firsts}",
-        "natural": f"{units} & {bits} & {natural}",
-    }
-    select = [*columns, *(f"COALESCE(bit_count({values[m]}), 0) AS {m}" for m in wanted)]
+        params_rows = []
     sql = (
-        f"SELECT * FROM (SELECT {', '.join(select)} FROM cube_bits_{dim} b {source} "
-        f"CROSS JOIN ({selected}) s WHERE {f'b.{in_years}' if years else 'TRUE'}{group}) "
-        "WHERE units > 0"
+        f"WITH s AS MATERIALIZED ({shared}) SELECT * FROM ("
+        f"{' UNION ALL '.join(queries)}) WHERE units > 0"
     )
-    return sql, [*params, *years]
+    return sql, [*params, *params_rows]
 
 
 _SUMS = {
