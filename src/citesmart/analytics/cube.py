@@ -42,8 +42,9 @@ CODES = {
     "person": "CAST(is_natural AS VARCHAR)",
 }
 # Dimensions that are attributes of the productive unit: one report can fall in several cells,
-# so their report counts are not kept.
+# so their report counts are distinct counts of (report, cell) pairs; not kept for `person`.
 UNIT_LEVEL = {"department", "client_type", "size_class", "person"}
+NO_REPORTS = {"person"}
 # Filters on an attribute of the unit (filter -> dimension). Every fact row of a unit carries
 # its (survivor's) attributes, so the units of a cell that have one are exactly the cell's
 # bitmap AND the attribute's: distinct units under these filters need no scan.
@@ -134,9 +135,7 @@ def build(
         f"{', '.join(f'{CODES[d]} AS {d}' for d in report_level)} {rows}"
     )
     for dim, code in CODES.items():
-        # Reports by a unit's attribute (a report can fall in several cells) would need a
-        # distinct count per cell: rarely asked, left to a scan of the facts (see answer()).
-        reports = "NULL::BIGINT"
+        reports = "NULL::BIGINT"  # counted below
         # Only the whole network's cells need the bitmap of new units: a cell's new units
         # are its units AND those first served that year (the `none` bitmap of its year).
         new = (
@@ -151,10 +150,17 @@ def build(
             f"count(*) FILTER (WHERE is_natural) AS natural_services, {bits} AS units, "
             f"{new} AS new_units {rows} GROUP BY year, {code}"
         )
-        if dim not in UNIT_LEVEL:
+        # A report's cells: one per report-level dimension; by a unit's attribute, one per
+        # distinct value among its units.
+        pairs = (
+            f"(SELECT DISTINCT report_id, year, {code} AS {dim} {rows})"
+            if dim in UNIT_LEVEL
+            else "temp.reports"
+        )
+        if dim not in NO_REPORTS:
             con.execute(
                 f"UPDATE temp.cell c SET reports = r.n FROM (SELECT year, {dim} AS code, "
-                f"count(*) AS n FROM temp.reports GROUP BY year, {dim}) r "
+                f"count(*) AS n FROM {pairs} GROUP BY year, {dim}) r "
                 "WHERE c.year = r.year AND c.code IS NOT DISTINCT FROM r.code"
             )
         _store_cells(con, dim, years)
@@ -173,8 +179,7 @@ def fits(filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: 
         return False
     if filters != Filters(years=filters.years):
         return _intersectable(filters, measures)
-    # Reports are not kept for unit-level dimensions (see build).
-    return not (others and others[0] in UNIT_LEVEL and "reports" in measures)
+    return not (others and others[0] in NO_REPORTS and "reports" in measures)
 
 
 def _intersectable(filters: Any, measures: tuple[str, ...]) -> bool:
@@ -266,11 +271,12 @@ def _update(
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE changed_signed AS {signed}")
     for dim, code in CODES.items():
-        # A report has one value of every report-level dimension: its count per cell moves
-        # by the reports added minus those removed.
+        # A reloaded report is wholly in `before` and `after`, so in each of its cells (its
+        # value of a report-level dimension, or each distinct attribute of its units) the
+        # count moves by the reports added minus those removed.
         reports = (
             "NULL::BIGINT"
-            if dim in UNIT_LEVEL
+            if dim in NO_REPORTS
             else "count(DISTINCT report_id) FILTER (WHERE sign = 1) "
             "- count(DISTINCT report_id) FILTER (WHERE sign = -1)"
         )
@@ -301,7 +307,7 @@ def _update(
         new_units = kept.format(o="(o.new_units & m.keep)", c="new_units")
         summed = (
             "NULL::BIGINT"
-            if dim in UNIT_LEVEL
+            if dim in NO_REPORTS
             else "COALESCE(o.reports, 0) + COALESCE(d.reports, 0)"
         )
         con.execute(
