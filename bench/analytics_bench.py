@@ -505,6 +505,13 @@ def touch_10k_services(now: str) -> None:
         ) as copy:
             for n, (rid, unit) in enumerate(services, start=1):
                 copy.write_row((last_service + n, rid, unit, 100))
+        # Ids were given: move the sequences past them, or the application's own inserts
+        # (an import, the load benchmark's operators) collide with these rows.
+        for table in ("records_servicereport", "records_service"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
     raw.commit()
     assert len(services) == 10_000
 

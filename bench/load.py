@@ -9,7 +9,9 @@ on the database named by DATABASE_URL (by default var/citesmart.sqlite3 of this 
 2. load: --visitors concurrent visitors for --duration s — the dashboard with random
    filters (year, department, chain, center), center pages and the catalogue, with --think
    MIN MAX seconds between pages (default 0.5-2 s: a stress far above people reading a
-   dashboard, about 100 requests/s from 200 visitors; say --think 5 15 for readers);
+   dashboard, about 100 requests/s from 200 visitors; say --think 5 15 for readers),
+   arriving --spawn-rate a second (default 10, as locust's; all at once, their 200 first
+   pages, most of them dashboards never asked before, queue up for ~6 s);
    --api-clients clients on the statistics API if it answers
    (the scenario is keyed by URL, API_URL, and reported "skipped" while it is 404); and
    --operators operators importing a 200-report file with `citesmart import` (the same
@@ -57,9 +59,12 @@ class Recorder:
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.statuses: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self.origin = time.monotonic()
+        self.timeline: list[tuple[float, float, str]] = []  # (start, seconds, endpoint)
 
     def add(self, endpoint: str, seconds: float, status: int) -> None:
         self.latencies[endpoint].append(seconds)
+        self.timeline.append((time.monotonic() - seconds - self.origin, seconds, endpoint))
         self.statuses[endpoint][status] += 1
         if status >= 500 or status == 0:
             self.errors[endpoint] += 1
@@ -76,6 +81,28 @@ class Recorder:
                 **percentiles(values),
             }
         return out
+
+    def stalls(self, slow: float = 1.0, gap: float = 2.0) -> list[dict]:
+        """Episodes of requests slower than `slow` s, and the imports that ended near them."""
+        ends = [start + took for start, took, e in self.timeline if e.startswith("operator")]
+        episodes: list[dict] = []
+        for start, took, endpoint in sorted(self.timeline):
+            if took < slow or endpoint.startswith("operator"):
+                continue
+            if episodes and start <= episodes[-1]["to_s"] + gap:
+                episode = episodes[-1]
+            else:
+                episode = {"from_s": round(start, 1), "to_s": start, "requests": 0, "worst_ms": 0}
+                episodes.append(episode)
+            episode["to_s"] = max(episode["to_s"], start + took)
+            episode["requests"] += 1
+            episode["worst_ms"] = max(episode["worst_ms"], round(took * 1000))
+        for episode in episodes:
+            episode["to_s"] = round(episode["to_s"], 1)
+            episode["imports_ended_within_10s_before"] = sum(
+                episode["from_s"] - 10 <= end <= episode["to_s"] for end in ends
+            )
+        return episodes
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -111,7 +138,8 @@ def dashboard_url(rng: random.Random) -> str:
     return "/" + (f"?{query}" if query else "")
 
 
-async def visitor(client, rec, rng, deadline, centers, think=(0.5, 2.0)) -> None:
+async def visitor(client, rec, rng, deadline, centers, think=(0.5, 2.0), arrival=0.0) -> None:
+    await asyncio.sleep(arrival)
     while time.monotonic() < deadline:
         roll = rng.random()
         if roll < 0.6:
@@ -162,7 +190,17 @@ def write_import(path: Path, reports: int, prefix: str) -> Path:
 
 
 async def run_phase(
-    base, seconds, visitors, apis, operators, env, centers, work, think=(0.5, 2.0), pause=30.0
+    base,
+    seconds,
+    visitors,
+    apis,
+    operators,
+    env,
+    centers,
+    work,
+    think=(0.5, 2.0),
+    pause=30.0,
+    spawn_rate=10.0,
 ) -> Recorder:
     rec = Recorder()
     deadline = time.monotonic() + seconds
@@ -170,8 +208,8 @@ async def run_phase(
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         rng = random.Random(7)
         tasks = [
-            visitor(client, rec, random.Random(rng.random()), deadline, centers, think)
-            for _ in range(visitors)
+            visitor(client, rec, random.Random(rng.random()), deadline, centers, think, start)
+            for start in (i / spawn_rate for i in range(visitors))
         ]
         tasks += [api_client(client, rec, random.Random(i), deadline) for i in range(apis)]
         tasks += [operator(env, rec, deadline, i, work, pause) for i in range(operators)]
@@ -232,6 +270,10 @@ def main() -> None:
         "--think", type=float, nargs=2, default=(0.5, 2.0), metavar=("MIN", "MAX"),
         help="seconds a visitor waits between pages (uniform)",
     )  # fmt: skip
+    parser.add_argument(
+        "--spawn-rate", type=float, default=10,
+        help="visitors arriving per second at the start (as locust's --spawn-rate)",
+    )  # fmt: skip
     parser.add_argument("--baseline", type=float, default=10)
     parser.add_argument("--workers", default=os.environ.get("WEB_CONCURRENCY", "3"))
     parser.add_argument("--port", type=int, default=0)
@@ -274,7 +316,7 @@ def main() -> None:
             rec = asyncio.run(
                 run_phase(base, args.duration, args.visitors, args.api_clients,
                           args.operators, env, centers, Path(work), tuple(args.think),
-                          args.import_pause)
+                          args.import_pause, args.spawn_rate)
             )  # fmt: skip
             elapsed = time.monotonic() - started
     finally:
@@ -300,6 +342,7 @@ def main() -> None:
         "run": {
             "visitors": args.visitors,
             "think_s": list(args.think),
+            "spawn_rate_per_s": args.spawn_rate,
             "api_clients": args.api_clients,
             "operators": args.operators,
             "import_pause_s": args.import_pause,
@@ -315,6 +358,7 @@ def main() -> None:
             "errors": errors,
             "error_rate": round(errors / total, 4) if total else None,
         },
+        "slow_request_episodes": rec.stalls(),
         "dashboard_p95_vs_baseline": (
             round(dash["p95_ms"] / base_dash["p95_ms"], 2)
             if dash.get("p95_ms") and base_dash.get("p95_ms")

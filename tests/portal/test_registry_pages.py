@@ -44,6 +44,16 @@ def test_catalogue_search_by_department_lists_centers_covering_it_nearest_first(
     )
 
 
+def test_catalogue_search_with_an_unknown_code_says_which_and_lists_nothing(client, catalogue):
+    response = client.get(reverse("portal:catalogue"), {"departamento": "zz", "cadena": "madera"})
+    assert response.status_code == 400
+    alert = response.text.split('role="alert"')[1].split("</div>")[0]
+    assert "No se pudo aplicar el filtro" in alert
+    assert "Mi región: código desconocido «zz»." in alert
+    assert "Cadena productiva" not in alert  # the known code is not blamed
+    assert "Ensayo de humedad" not in response.text  # no result pretends the filter applied
+
+
 def test_catalogue_free_filter_shows_programme_and_end_date(client, catalogue):
     page = client.get(reverse("portal:catalogue"), {"gratuitos": "on"}).text
     assert "Ensayo de humedad" not in page

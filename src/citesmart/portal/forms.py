@@ -50,7 +50,9 @@ class CatalogueSearchForm(forms.Form):
         for name, (rows, _empty) in self.rows.items():
             code = data.get(name)
             if code and code not in rows:
-                self.add_error(name, INVALID_CHOICE % {"value": code})
+                self.add_error(
+                    name, UNKNOWN_CODE % {"field": self.fields[name].label, "value": code}
+                )
             elif name in data:
                 data[name] = rows[code] if code else None
         return data
@@ -62,7 +64,8 @@ class CatalogueSearchForm(forms.Form):
         return self
 
 
-INVALID_CHOICE = forms.ChoiceField.default_error_messages["invalid_choice"]
+# As the dashboard says it (analytics.queries): the field, then the code it does not know.
+UNKNOWN_CODE = _("%(field)s: código desconocido «%(value)s».")
 
 
 class ServiceRequestForm(forms.Form):

@@ -53,14 +53,17 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         hits, cards, serving = _results(current, criteria)
     elif not request.GET:
         hits, cards, serving = _results(current, {})
+    # An unknown code (an edited or outdated link) says so, as the dashboard does.
+    errors = [message for messages in form.errors.values() for message in messages]
     context = {
         "form_html": _form_html(current, form, request),
         "hits": hits,
         "cards": cards,
         "serving": serving,
         "searched": bool(request.GET),
+        "errors": errors,
     }
-    return render(request, "portal/catalogue.html", context)
+    return render(request, "portal/catalogue.html", context, status=400 if errors else 200)
 
 
 def _results(current: Registry, criteria: dict) -> tuple[list, SafeString, list]:
