@@ -10,8 +10,8 @@ on the database named by DATABASE_URL (by default var/citesmart.sqlite3 of this 
    filters (year, department, chain, center), center pages and the catalogue, with --think
    MIN MAX seconds between pages (default 0.5-2 s: a stress far above people reading a
    dashboard, about 100 requests/s from 200 visitors; say --think 5 15 for readers),
-   arriving --spawn-rate a second (default 10, as locust's; all at once, their 200 first
-   pages, most of them dashboards never asked before, queue up for ~6 s);
+   arriving --spawn-rate a second (default 10, as locust's; with 0 all at once, and their
+   200 first pages, most of them dashboards never asked before, queue up for ~6 s);
    --api-clients clients on the statistics API if it answers
    (the scenario is keyed by URL, API_URL, and reported "skipped" while it is 404); and
    --operators operators importing a 200-report file with `citesmart import` (the same
@@ -33,8 +33,10 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import random
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -209,7 +211,7 @@ async def run_phase(
         rng = random.Random(7)
         tasks = [
             visitor(client, rec, random.Random(rng.random()), deadline, centers, think, start)
-            for start in (i / spawn_rate for i in range(visitors))
+            for start in (i / spawn_rate if spawn_rate > 0 else 0 for i in range(visitors))
         ]
         tasks += [api_client(client, rec, random.Random(i), deadline) for i in range(apis)]
         tasks += [operator(env, rec, deadline, i, work, pause) for i in range(operators)]
@@ -272,12 +274,16 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--spawn-rate", type=float, default=10,
-        help="visitors arriving per second at the start (as locust's --spawn-rate)",
+        help="visitors arriving per second at the start (as locust's --spawn-rate; 0: all at once)",
     )  # fmt: skip
     parser.add_argument("--baseline", type=float, default=10)
     parser.add_argument("--workers", default=os.environ.get("WEB_CONCURRENCY", "3"))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--keep-cache", action="store_true",
+        help="use the server's shared cache of answers and pages as it is (default: start empty)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -290,6 +296,12 @@ def main() -> None:
         GUNICORN_ACCESS_LOG="off",
         LOG_LEVEL="WARNING",
     )
+    # Every client of this run comes from 127.0.0.1: one rate-limit budget for all the API
+    # clients would measure the limiter, not the server.
+    env["API_ANON_RATE"] = "100000/min"
+    if not args.keep_cache:  # every run starts cold: no answer, page or rate count of another
+        env["ANALYTICS_CACHE_LOCATION"] = tempfile.mkdtemp(prefix="citesmart-load-cache-")
+        env["CACHE_LOCATION"] = env["ANALYTICS_CACHE_LOCATION"] + "/default"
     os.environ.update(env)  # the import files are written with the project's own headers
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "citesmart.settings")
     import django
@@ -325,6 +337,8 @@ def main() -> None:
             server.wait(timeout=60)  # gunicorn lets in-flight requests finish (30 s)
         except subprocess.TimeoutExpired:
             server.kill()
+        if not args.keep_cache:
+            shutil.rmtree(env["ANALYTICS_CACHE_LOCATION"], ignore_errors=True)
 
     endpoints = rec.summary(elapsed)
     if not args.api_clients:
@@ -336,7 +350,7 @@ def main() -> None:
     result = {
         "benchmark": "load",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "note": "2 cores shared with other agents' work"},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "server": {"command": "citesmart serve", "workers": int(args.workers), "threads": 4},
         "database": env.get("DATABASE_URL", "sqlite (var/citesmart.sqlite3)").split("@")[-1],
         "run": {
@@ -349,6 +363,8 @@ def main() -> None:
             "duration_s": round(elapsed, 1),
             "target_duration_s": 300,
             "shortened": args.duration < 300,
+            "shared_cache": "as it was" if args.keep_cache else "empty at the start",
+            "api_anon_rate": env["API_ANON_RATE"] + " (all clients share one address)",
         },
         "baseline_dashboard_single_visitor": base_dash,
         "endpoints": endpoints,

@@ -2,6 +2,7 @@
 
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -41,7 +42,10 @@ def pytest_unconfigure(config):
 
 
 def _with_shared_cache(caches: dict, location) -> dict:
-    return caches | {"analytics": caches["analytics"] | {"LOCATION": str(location)}}
+    return caches | {
+        "analytics": caches["analytics"] | {"LOCATION": str(location)},
+        "default": caches["default"] | {"LOCATION": str(Path(location) / "default")},
+    }
 
 
 @pytest.fixture(autouse=True)

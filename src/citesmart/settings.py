@@ -230,11 +230,19 @@ ANALYTICS_BACKGROUND_REFRESH = env_bool("ANALYTICS_BACKGROUND_REFRESH", False)
 # read model's build, so a new generation makes every old entry unreachable; MAX_ENTRIES caps
 # the directory. ANALYTICS_CACHE_BACKEND may name e.g. Django's RedisCache (LOCATION
 # redis://...) or DummyCache (no sharing at all).
-_ANALYTICS_CACHE_BACKEND = env_str(
-    "ANALYTICS_CACHE_BACKEND", "citesmart.analytics.filecache.AmortizedFileBasedCache"
-)
+_FILE_CACHE = "citesmart.analytics.filecache.AmortizedFileBasedCache"
+_ANALYTICS_CACHE_BACKEND = env_str("ANALYTICS_CACHE_BACKEND", _FILE_CACHE)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The rate limits (the API's, the lookups of requests by tracking code) are counted here:
+    # files under var/cache/default, so the worker processes of one app server count together
+    # (a cache in each process gave a client WEB_CONCURRENCY times its limit). Several app
+    # servers count together in a cache they share, e.g. CACHE_BACKEND=django.core.cache.
+    # backends.db.DatabaseCache with CACHE_LOCATION=citesmart_cache (after `citesmart
+    # createcachetable`), or Django's RedisCache (docs/DEPLOYMENT.md, scaling out).
+    "default": {
+        "BACKEND": env_str("CACHE_BACKEND", _FILE_CACHE),
+        "LOCATION": env_str("CACHE_LOCATION", str(VAR_DIR / "cache" / "default")),
+    },
     "analytics": {
         "BACKEND": _ANALYTICS_CACHE_BACKEND,
         "LOCATION": env_str("ANALYTICS_CACHE_LOCATION", str(VAR_DIR / "cache" / "analytics")),
@@ -242,6 +250,9 @@ CACHES = {
         "KEY_PREFIX": "citesmart",
     },
 }
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    # One entry per client and limit: room for many clients before Django culls at random.
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20000)}
 if _ANALYTICS_CACHE_BACKEND.endswith(("FileBasedCache", "LocMemCache")):
     # Beyond MAX_ENTRIES a third of the entries is dropped at random (Django's culling).
     CACHES["analytics"]["OPTIONS"] = {

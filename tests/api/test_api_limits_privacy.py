@@ -1,7 +1,10 @@
 """Anonymous rate limits, and no personal data of natural persons in any API response."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -24,6 +27,30 @@ def test_anonymous_rate_limit_answers_429_with_retry_after(client, settings):
     assert response.json()["error"]["code"] == "demasiadas_solicitudes"
     other_ip = client.get("/api/v1/cadenas/", REMOTE_ADDR="10.0.0.9")
     assert other_ip.status_code == 200, "limits are per client address"
+
+
+def test_worker_processes_share_one_budget_per_client(client, settings):
+    """Under `citesmart serve` each worker is a process: what one counted, the others see."""
+    settings.API_ANON_RATE = "3/min"
+    other_worker = (
+        "import django; django.setup()\n"
+        "from django.test import RequestFactory\n"
+        "from citesmart.api.api import AnonymousLimit\n"
+        "request = RequestFactory().get('/api/v1/cadenas/', REMOTE_ADDR='10.0.0.7')\n"
+        "print([AnonymousLimit('1/s').allow_request(request) for _ in range(3)])\n"
+    )
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "citesmart.settings",
+        "CACHE_LOCATION": settings.CACHES["default"]["LOCATION"],
+        "API_ANON_RATE": "3/min",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", other_worker], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "[True, True, True]", done.stderr
+    response = client.get("/api/v1/cadenas/", REMOTE_ADDR="10.0.0.7")
+    assert response.status_code == 429, "the budget spent in another process counts here"
+    assert client.get("/api/v1/cadenas/", REMOTE_ADDR="10.0.0.8").status_code == 200
 
 
 def test_rate_limit_ignores_a_forged_forwarded_for(client, settings):

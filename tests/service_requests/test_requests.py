@@ -74,13 +74,19 @@ def test_too_many_requests_for_one_document_are_refused(client):
     assert response.status_code == 429 and "Inténtelo mañana" in response.text
 
 
-def test_unknown_tracking_codes_are_404_and_lookups_are_rate_limited(client):
+def test_unknown_tracking_codes_are_404_and_lookups_are_rate_limited(client, monkeypatch):
+    clock = [1_800_000_015.0]  # 15 s into a minute
+    monkeypatch.setattr("citesmart.portal.views.requests.clock", lambda: clock[0])
     for _ in range(20):
         assert (
             client.get(reverse("portal:request_status", args=["SOL-AAAAAAAAAA"])).status_code == 404
         )
     response = client.get(reverse("portal:request_status", args=["SOL-AAAAAAAAAB"]))
-    assert response.status_code == 429 and response["Retry-After"] == "60"
+    assert response.status_code == 429 and response["Retry-After"] == "45"
+    clock[0] += 44  # still that minute: still refused, however long the entry itself lives
+    assert client.get(reverse("portal:request_status", args=["SOL-B"])).status_code == 429
+    clock[0] += 1  # the next minute: a new budget
+    assert client.get(reverse("portal:request_status", args=["SOL-B"])).status_code == 404
 
 
 def test_center_staff_answer_and_the_requester_is_told(

@@ -1,5 +1,7 @@
 """Service requests from the public: the form, and the status page reached by tracking code."""
 
+from time import time as clock
+
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -68,12 +70,16 @@ def request_sent(request: HttpRequest) -> HttpResponse:
 
 def _too_many_lookups(request: HttpRequest) -> HttpResponse | None:
     """Every lookup by code counts against one per-client budget, so codes cannot be walked."""
-    key = f"request-lookups:{client_key(_ip(request))}"
-    cache.add(key, 0, timeout=60)
+    # One counter per client and clock minute, shared by the worker processes (the default
+    # cache). A fixed window: a cache's incr may rewrite the entry with its default lifetime,
+    # which must not stretch the window; a lost increment under a race only lets one more in.
+    now = int(clock())
+    key = f"request-lookups:{client_key(_ip(request))}:{now // 60}"
+    cache.add(key, 0, timeout=120)
     if cache.incr(key) <= STATUS_LOOKUPS_PER_MINUTE:
         return None
     response = render(request, "portal/rate_limited.html", status=429)
-    response["Retry-After"] = "60"
+    response["Retry-After"] = str(60 - now % 60)
     return response
 
 
