@@ -5,11 +5,14 @@ import os
 import re
 import subprocess
 import sys
+import threading
 
 import pytest
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from citesmart.analytics.queries import DIMENSIONS
+from citesmart.api.api import AnonymousLimit
 from citesmart.lib.identity import is_personal_document
 from citesmart.records.demo.store import delete_demo_data
 from citesmart.units.models import ProductiveUnit
@@ -51,6 +54,21 @@ def test_worker_processes_share_one_budget_per_client(client, settings):
     response = client.get("/api/v1/cadenas/", REMOTE_ADDR="10.0.0.7")
     assert response.status_code == 429, "the budget spent in another process counts here"
     assert client.get("/api/v1/cadenas/", REMOTE_ADDR="10.0.0.8").status_code == 200
+
+
+def test_threads_checking_at_once_keep_each_clients_history_apart(settings):
+    # One throttle object serves every thread of a worker; a check by another thread between
+    # a refusal and its Retry-After (or a success and its write) must not mix the clients.
+    settings.API_ANON_RATE = "2/min"
+    limit = AnonymousLimit("1/s")
+    crowded, quiet = (RequestFactory().get("/", REMOTE_ADDR=ip) for ip in ("10.2.0.1", "10.2.0.2"))
+    assert limit.allow_request(crowded) and limit.allow_request(crowded)
+    refused = limit.allow_request(crowded)
+    meanwhile = threading.Thread(target=limit.allow_request, args=(quiet,))
+    meanwhile.start()
+    meanwhile.join()
+    assert not refused and limit.wait() > 50, "the refused client's own wait, not the other's"
+    assert limit.allow_request(quiet), "the quiet client has used one request of two"
 
 
 def test_rate_limit_ignores_a_forged_forwarded_for(client, settings):

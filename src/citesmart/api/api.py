@@ -1,7 +1,10 @@
 """The API under /api/v1/: django-ninja builds the OpenAPI 3 document from the type-annotated
 endpoints and serves Swagger UI from the files its pip package ships (no CDN)."""
 
+import copy
 import logging
+import threading
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,14 +20,29 @@ logger = logging.getLogger(__name__)
 
 
 class _SettingRate:
-    """The rate comes from settings on every request, so it can change without a restart."""
+    """The rate comes from settings on every request, so it can change without a restart.
+
+    django-ninja keeps one throttle object per operation and the state of the request being
+    checked (client key, history, time) on it, while a worker's threads check requests at
+    once: one client's history could be written under another's key. Each check works on
+    its own copy, which `wait()` then reads in the same thread.
+    """
 
     setting = ""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._checks = threading.local()
+
     def allow_request(self, request: HttpRequest) -> bool:
-        self.rate = getattr(settings, self.setting)
-        self.num_requests, self.duration = self.parse_rate(self.rate)  # type: ignore[attr-defined]
-        return super().allow_request(request)  # type: ignore[misc]
+        check = copy.copy(self)
+        self._checks.current = check
+        check.rate = getattr(settings, self.setting)
+        check.num_requests, check.duration = check.parse_rate(check.rate)  # type: ignore[attr-defined]
+        return super(_SettingRate, check).allow_request(request)  # type: ignore[misc]
+
+    def wait(self) -> float | None:
+        return super(_SettingRate, self._checks.current).wait()  # type: ignore[misc]
 
 
 class AnonymousLimit(_SettingRate, AnonRateThrottle):
