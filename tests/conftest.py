@@ -2,7 +2,6 @@
 
 import shutil
 import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -38,13 +37,16 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(getattr(config, "shared_cache_dir", ""), ignore_errors=True)
+    location = getattr(config, "shared_cache_dir", None)
+    for path in [location, f"{location}-default"] if location else []:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _with_shared_cache(caches: dict, location) -> dict:
     return caches | {
         "analytics": caches["analytics"] | {"LOCATION": str(location)},
-        "default": caches["default"] | {"LOCATION": str(Path(location) / "default")},
+        # Rate limits (the default cache) beside it, not in it: tests list that directory.
+        "default": caches["default"] | {"LOCATION": f"{location}-default"},
     }
 
 
@@ -124,5 +126,8 @@ def read_model(settings, tmp_path):
     queries.clear_cache()
     refresh.reset_throttle()
     yield settings.ANALYTICS_DIR
+    # A background check still reading the records would race the test database's teardown
+    # ("database table is locked" on SQLite).
+    refresh.wait_for_background_check()
     connection.forget_readers()
     queries.clear_cache()
