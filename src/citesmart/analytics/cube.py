@@ -424,44 +424,35 @@ def _intersected(
     )
     params += years
 
-    def counts(units: str, bits: str, first: str, natural: str) -> list[str]:
-        values = {
-            "units": f"{units} & {bits}",
-            "new_units": f"{units} & {bits} & {first}",
-            "natural": f"{units} & {bits} & {natural}",
-        }
+    def counts(cell: str, first: str, natural: str) -> list[str]:
+        """The measures of a cell whose units under the filters are `cell`."""
+        values = {"units": cell, "new_units": f"{cell} & {first}", "natural": f"{cell} & {natural}"}
         return [f"COALESCE(bit_count({values[m]}), 0) AS {m}" for m in wanted]
 
     # The whole: the attributes' bitmap over the period.
     total = ["1 AS is_total", *(f"NULL AS {k}" for k in keys)]
-    queries = [
-        f"SELECT {', '.join([*total, *counts('s.bits', 's.bits', 's.firsts', 's.natural')])} FROM s"
-    ]
+    queries = [f"SELECT {', '.join([*total, *counts('s.bits', 's.firsts', 's.natural')])} FROM s"]
     if keys:
         columns = ["0", *(f"b.{k}" for k in keys)]
         where = f"b.{in_years}" if years else "TRUE"
         if "year" in keys:  # a cell per year: that year's units and first-served units
-            values = counts("b.units", "s.bits", "f.new_units", "s.natural")
+            values = counts("b.units & s.bits", "f.new_units", "s.natural")
             source = f"cube_bits_{dim} b JOIN cube_bits_none f ON f.year = b.year, s"
             group = ""
         else:
-            aggregate = "any_value(s.{})".format
-            values = counts(
-                "bit_or(b.units)", aggregate("bits"), aggregate("firsts"), aggregate("natural")
-            )
+            one = "any_value(s.{})".format
+            values = counts(f"bit_or(b.units) & {one('bits')}", one("firsts"), one("natural"))
             source = f"cube_bits_{dim} b, s"
             group = f" GROUP BY {', '.join(columns[1:])}"
         queries.insert(
             0, f"SELECT {', '.join([*columns, *values])} FROM {source} WHERE {where}{group}"
         )
-        params_rows = years
-    else:
-        params_rows = []
+        params += years
     sql = (
         f"WITH s AS MATERIALIZED ({shared}) SELECT * FROM ("
         f"{' UNION ALL '.join(queries)}) WHERE units > 0"
     )
-    return sql, [*params, *params_rows]
+    return sql, params
 
 
 _SUMS = {
