@@ -52,6 +52,8 @@ def test_catalogue_search_with_an_unknown_code_says_which_and_lists_nothing(clie
     assert "Mi región: código desconocido «zz»." in alert
     assert "Cadena productiva" not in alert  # the known code is not blamed
     assert "Ensayo de humedad" not in response.text  # no result pretends the filter applied
+    overlong = client.get(reverse("portal:catalogue"), {"q": "a" * 150})
+    assert overlong.status_code == 400 and "Buscar: Asegúrese" in overlong.text
 
 
 def test_catalogue_free_filter_shows_programme_and_end_date(client, catalogue):

@@ -50,9 +50,7 @@ class CatalogueSearchForm(forms.Form):
         for name, (rows, _empty) in self.rows.items():
             code = data.get(name)
             if code and code not in rows:
-                self.add_error(
-                    name, UNKNOWN_CODE % {"field": self.fields[name].label, "value": code}
-                )
+                self.add_error(name, UNKNOWN_CODE % {"value": code})
             elif name in data:
                 data[name] = rows[code] if code else None
         return data
@@ -64,8 +62,8 @@ class CatalogueSearchForm(forms.Form):
         return self
 
 
-# As the dashboard says it (analytics.queries): the field, then the code it does not know.
-UNKNOWN_CODE = _("%(field)s: código desconocido «%(value)s».")
+# As the dashboard says it (analytics.queries), after the field's label (views.catalogue).
+UNKNOWN_CODE = _("código desconocido «%(value)s».")
 
 
 class ServiceRequestForm(forms.Form):

@@ -53,8 +53,13 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         hits, cards, serving = _results(current, criteria)
     elif not request.GET:
         hits, cards, serving = _results(current, {})
-    # An unknown code (an edited or outdated link) says so, as the dashboard does.
-    errors = [message for messages in form.errors.values() for message in messages]
+    # Bad input (an unknown code from an edited or outdated link, an overlong search) says
+    # which field and why, as the dashboard does.
+    errors = [
+        f"{form.fields[name].label}: {message}"
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
     context = {
         "form_html": _form_html(current, form, request),
         "hits": hits,
