@@ -67,6 +67,7 @@ def test_errors_are_shown_by_row_and_column_and_downloadable(client_for, manager
     client = client_for(manager_a)
     response = upload(client, center_a, [{}, {"codigo_informe": "B", "numero_documento": RUC_BAD}])
     assert "fila 3, columna numero_documento: el RUC 20131312956 no es válido" in response.text
+    assert "&quot;level&quot;" not in response.text, "no raw JSON of the messages"
     assert not ServiceReport.objects.exists()
     batch = ImportBatch.objects.get()
     url = reverse("admin:records_importbatch_download", args=[batch.pk, "errores", "xlsx"])

@@ -117,6 +117,9 @@ class ImportBatchAdmin(CenterScopedAdmin):
     date_hierarchy = "created_at"
     change_list_template = "records/import_change_list.html"
     change_form_template = "records/import_batch.html"
+    # The messages are listed by row and column under the fields (the template), not as the
+    # raw JSON they are stored as.
+    exclude = ["messages"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # batches come from the upload page, never from a bare form
