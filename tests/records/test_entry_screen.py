@@ -472,3 +472,29 @@ def test_operator_cannot_use_another_centers_catalogue(client_for, operator_a, c
     )
     assert_refused(response, "Escoja una opción válida")
     assert field_errors(response, "catalogue_service")
+
+
+def test_a_document_typed_by_another_center_shows_no_name(
+    client_for, operator_a, operator_b, center_a, center_b
+):
+    """Security (issue 14): the re-rendered form must not tell another center whose DNI it is."""
+    get_or_create_unit(
+        document_type="dni",
+        document_number=PERSON_DNI,
+        name="María Quispe",
+        client_type="emprendedor",
+        center=center_a,
+    )
+    # An error elsewhere on the form (no dates) makes it render again with the unit found.
+    data = report_data(center_b, unit_row(PERSON_DNI, kind="dni"), start_date="", end_date="")
+    response = client_for(operator_b).post(ADD_URL, data)
+    assert response.status_code == 200
+    assert "Ya registrada en la red" in response.text
+    assert "María Quispe" not in response.text and "Quispe" not in response.text
+    row = response.text.split('name="unidades-0-document_number"', 1)[1].split("</tr>", 1)[0]
+    assert reverse("admin:units_productiveunit_changelist") not in row
+    # The center that registered it still sees the name on the same screen.
+    own = client_for(operator_a).post(
+        ADD_URL, report_data(center_a, unit_row(PERSON_DNI, kind="dni"), start_date="")
+    )
+    assert own.status_code == 200 and "María Quispe" in own.text

@@ -28,6 +28,7 @@ from citesmart.lib.identity import (
 from citesmart.network.models import Center
 from citesmart.records.actions import AttendedUnit, RecordResult, record_service_report
 from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
+from citesmart.records.queries import units_for_user
 from citesmart.units.actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit
 from citesmart.units.queries import find_unit
@@ -75,10 +76,17 @@ class AttendedUnitForm(forms.Form):
     )
     amount = forms.DecimalField(label="Monto (S/)", max_digits=12, decimal_places=2, required=False)
 
-    def __init__(self, *args: Any, known_units: list[ProductiveUnit] | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        known_units: list[ProductiveUnit] | None = None,
+        viewer=None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.center: Center | None = None  # the report's center, set before validation
         self.known_units = known_units or []
+        self.viewer = viewer  # whose scope decides whether a found unit's name may be shown
 
     @property
     def registered_unit(self) -> ProductiveUnit | None:
@@ -87,6 +95,15 @@ class AttendedUnitForm(forms.Form):
         if cleaned is not None:
             return cleaned.get("unit")
         return None if self.is_bound else self.initial.get("unit")
+
+    @property
+    def visible_unit(self) -> ProductiveUnit | None:
+        """The found unit if the viewer may see it; a unit only other centers served stays
+        anonymous, so typing a DNI or RUC cannot reveal whose it is (security issue 14)."""
+        unit = self.registered_unit
+        if unit is None or unit in self.known_units:
+            return unit
+        return unit if units_for_user(self.viewer).filter(pk=unit.pk).exists() else None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -231,7 +248,7 @@ class ServiceReportForm(forms.ModelForm):
             self.data if self.is_bound else None,
             prefix=UNITS_PREFIX,
             initial=[_row_initial(service.unit, service.amount) for service in services],
-            form_kwargs={"known_units": [service.unit for service in services]},
+            form_kwargs={"known_units": [service.unit for service in services], "viewer": self.actor},
         )
         if services:
             self.units.extra = 1
