@@ -108,7 +108,6 @@ ADMIN_MODELS: dict[str, Access] = {
     "network_center": Access("rac", "r", "rc", "r", scoped=True),  # centers are never deleted
     "network_catalogueservice": Access("racd", "r", "racd", "r", scoped=True),
     "network_legalact": Access("racd", "r", "r", "r", scoped=True),
-    "accounts_staffprofile": Access("racd", "r", "rac", "", scoped=True),
     # Batches come from the upload page and are history; reports are cancelled, never
     # deleted; the audit trail is read-only; units are created by reports and merged.
     "records_importbatch": Access("r", "r", "r", "r", scoped=True),

@@ -117,7 +117,6 @@ def admin_sample(key: str, world) -> str:
     samples = {
         "auth_user": lambda: world["users"]["operator_a"].pk,
         "auth_group": lambda: _first("auth.Group"),
-        "accounts_staffprofile": lambda: world["users"]["operator_a"].staff_profile.pk,
         "network_center": lambda: world["center_a"].pk,
         "records_importbatch": lambda: world["batch"].pk,
         "records_servicereport": lambda: (

@@ -4,8 +4,11 @@ Admin classes, views, commands, the importer and the API all call these helpers,
 scoping is enforced in querysets and not only in templates.
 """
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from citesmart.accounts.models import StaffProfile
 from citesmart.accounts.roles import Role
@@ -81,3 +84,58 @@ def importable_centers(user) -> QuerySet[Center]:
     if role_of(user) not in IMPORTING_ROLES:
         return Center.objects.none()
     return accessible_centers(user)
+
+
+# --- staff accounts: who may grant which role where -------------------------------------
+
+GRANTABLE_ROLES: dict[str, tuple[Role, ...]] = {
+    Role.NATIONAL_ADMIN: tuple(Role),
+    # A manager runs their center's team: managers and operators, never ITP roles.
+    Role.CENTER_MANAGER: (Role.CENTER_MANAGER, Role.CENTER_OPERATOR),
+}
+
+
+def grantable_roles(actor) -> tuple[Role, ...]:
+    """The roles `actor` may give to an account (none for analysts and operators)."""
+    return GRANTABLE_ROLES.get(role_of(actor) or "", ())
+
+
+def may_edit_privileges(actor) -> bool:
+    """Superuser, staff and group flags, and raw permissions: national administrators only."""
+    return role_of(actor) == Role.NATIONAL_ADMIN
+
+
+def manageable_users(actor) -> QuerySet:
+    """Accounts whose role the actor may change: every account for a national administrator;
+    for a manager, the non-superuser staff of the centers they reach."""
+    users = get_user_model().objects.all()
+    if role_of(actor) == Role.NATIONAL_ADMIN:
+        return users
+    if role_of(actor) != Role.CENTER_MANAGER:
+        return users.none()
+    # An account without a role yet is one being created (the user page saves the account,
+    # then its role): a manager may give it one.
+    in_scope = scope(users, actor, center_field="staff_profile__center").values("pk")
+    return users.filter(Q(pk__in=in_scope) | Q(staff_profile__isnull=True), is_superuser=False)
+
+
+def check_role_grant(actor, *, user, role: str, center: Center | None) -> None:
+    """Refuse any role or center above the actor's own reach (PermissionDenied, in Spanish).
+
+    `user` is the account being changed (None while it is being created). The one check
+    behind every admin form and command that sets a role (accounts.actions.set_staff_role).
+    """
+    if role not in grantable_roles(actor):
+        raise PermissionDenied(_("No puede asignar el rol «%s».") % _role_label(role))
+    if user is not None and user.pk and not manageable_users(actor).filter(pk=user.pk).exists():
+        raise PermissionDenied(_("No puede cambiar el rol de esta cuenta."))
+    if role_of(actor) == Role.NATIONAL_ADMIN:
+        return
+    if center is None or not accessible_centers(actor).filter(pk=center.pk).exists():
+        raise PermissionDenied(
+            _("Solo puede asignar personal a su centro o a sus unidades técnicas.")
+        )
+
+
+def _role_label(role: str) -> str:
+    return str(Role(role).label) if role in Role.values else str(role)

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from citesmart.accounts.access import check_role_grant
 from citesmart.accounts.models import StaffProfile
 from citesmart.accounts.roles import Role, group_for
 
@@ -39,3 +40,20 @@ def create_staff_user(
     profile.save()
     sync_groups(user)
     return user
+
+
+@transaction.atomic
+def set_staff_role(*, actor, user: User, role: str, center=None) -> StaffProfile:
+    """Give `user` a role (and center): the one way a role changes after creation.
+
+    Refused (PermissionDenied) when the role or center is above what `actor` may grant;
+    `actor=None` is the command line, trusted as the system itself.
+    """
+    if actor is not None:
+        check_role_grant(actor, user=user, role=role, center=center)
+    profile = StaffProfile.objects.filter(user=user).first() or StaffProfile(user=user)
+    profile.role, profile.center = role, center
+    profile.full_clean()
+    profile.save()
+    sync_groups(user)
+    return profile

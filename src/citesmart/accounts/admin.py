@@ -1,25 +1,61 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from citesmart.accounts.access import is_national, scope
-from citesmart.accounts.actions import sync_groups
+from citesmart.accounts.access import (
+    check_role_grant,
+    grantable_roles,
+    is_national,
+    may_edit_privileges,
+    scope,
+)
+from citesmart.accounts.actions import set_staff_role, sync_groups
 from citesmart.accounts.admin_mixins import CenterScopedAdmin, ScopedInline
 from citesmart.accounts.models import StaffProfile
-from citesmart.accounts.roles import CENTER_ROLES, Role
+
+
+class StaffProfileForm(forms.ModelForm):
+    """A role and center, checked against what the person editing may grant."""
+
+    actor = None  # bound per request by StaffProfileInline.get_formset
+
+    class Meta:
+        model = StaffProfile
+        fields = ["role", "center"]
+
+    def clean(self):
+        data = super().clean()
+        if self.has_changed() and "role" in data:
+            user = self.instance.user if self.instance.user_id else None
+            try:
+                check_role_grant(
+                    self.actor, user=user, role=data["role"], center=data.get("center")
+                )
+            except PermissionDenied as denied:
+                raise ValidationError(str(denied)) from denied
+        return data
 
 
 class StaffProfileInline(ScopedInline, admin.StackedInline):
+    """The only screen where a role is set: the staff profile is never edited on its own."""
+
     model = StaffProfile
+    form = StaffProfileForm
     can_delete = False
     min_num = 1
     verbose_name_plural = _("rol en la red")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type(self.form.__name__, (formset.form,), {"actor": request.user})
+        return formset
+
     def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "role" and not is_national(request.user):
-            # Center managers can only create or edit staff of their own kind.
-            kwargs["choices"] = [(r.value, r.label) for r in Role if r in CENTER_ROLES]
+        if db_field.name == "role":
+            kwargs["choices"] = [(r.value, r.label) for r in grantable_roles(request.user)]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
@@ -57,27 +93,35 @@ class StaffUserAdmin(UserAdmin, CenterScopedAdmin):
         return scope(users, request.user, center_field=self.center_field).filter(is_superuser=False)
 
     def get_fieldsets(self, request, obj=None):
-        if obj is None or is_national(request.user):
+        if obj is None or may_edit_privileges(request.user):
             return super().get_fieldsets(request, obj)
         return self.limited_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         return (
             ["last_login", "date_joined"]
-            if obj is not None and not is_national(request.user)
+            if obj is not None and not may_edit_privileges(request.user)
             else []
         )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        sync_groups(form.instance)
+        sync_groups(form.instance)  # groups follow the role, whatever the form said
 
-
-@admin.register(StaffProfile)
-class StaffProfileAdmin(CenterScopedAdmin):
-    list_display = ["user", "role", "center"]
-    list_filter = ["role"]
-    search_fields = ["user__username", "user__first_name", "user__last_name"]
-
-    def has_module_permission(self, request):
-        return False  # edited inside the user page
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StaffProfile:
+            return super().save_formset(request, form, formset, change)
+        # Through the action, not formset.save(): the grant is checked where it is written.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for profile_form in formset.forms:
+            if not (profile_form.has_changed() or profile_form.instance.pk is None):
+                continue
+            is_new = profile_form.instance.pk is None
+            data = profile_form.cleaned_data
+            profile = set_staff_role(
+                actor=request.user, user=form.instance, role=data["role"], center=data.get("center")
+            )
+            if is_new:
+                formset.new_objects.append(profile)
+            else:
+                formset.changed_objects.append((profile, profile_form.changed_data))

@@ -248,7 +248,10 @@ class ServiceReportForm(forms.ModelForm):
             self.data if self.is_bound else None,
             prefix=UNITS_PREFIX,
             initial=[_row_initial(service.unit, service.amount) for service in services],
-            form_kwargs={"known_units": [service.unit for service in services], "viewer": self.actor},
+            form_kwargs={
+                "known_units": [service.unit for service in services],
+                "viewer": self.actor,
+            },
         )
         if services:
             self.units.extra = 1
