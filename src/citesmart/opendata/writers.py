@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from citesmart.lib.spreadsheets import safe_cell
 from citesmart.opendata import xlsx
 from citesmart.opendata.catalog import Field, Resource
 
@@ -63,7 +64,7 @@ class CsvWriter:
         self._writer.writerow(resource.columns)
 
     def add(self, batch: Batch) -> None:
-        self._writer.writerows([text(value) for value in row] for row in batch)
+        self._writer.writerows([text(safe_cell(value)) for value in row] for row in batch)
 
     def close(self) -> None:
         self._stream.close()

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from citesmart.lib.spreadsheets import safe_cell
+
 _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
@@ -75,7 +77,7 @@ def _cell(ref: str, value: Any, style: int = 0) -> str:
         return f'<c r="{ref}"><v>{value}</v></c>'
     if isinstance(value, date):
         return f'<c r="{ref}" s="1"><v>{(value - _EPOCH).days}</v></c>'
-    text = escape(str(value).translate(_ILLEGAL))
+    text = escape(str(safe_cell(value)).translate(_ILLEGAL))
     styled = f' s="{style}"' if style else ""
     return f'<c r="{ref}" t="inlineStr"{styled}><is><t xml:space="preserve">{text}</t></is></c>'
 
