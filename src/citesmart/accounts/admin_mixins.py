@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
 from django.http import Http404
 
@@ -29,6 +30,10 @@ class CenterScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return scope(super().get_queryset(request), request.user, center_field=self.center_field)
 
+    def get_changelist_instance(self, request):
+        _check_date_hierarchy(request, self.date_hierarchy)
+        return super().get_changelist_instance(request)
+
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
@@ -45,6 +50,17 @@ class CenterScopedAdmin(admin.ModelAdmin):
         if not is_national(request.user):
             fields += [f for f in self.national_only_fields if f not in fields]
         return fields
+
+
+def _check_date_hierarchy(request, field: str | None) -> None:
+    """A year, month or day typed in the URL that no calendar has is a wrong address (the
+    list answers with its "invalid filter" notice), not an overflow deep in the database."""
+    if not field:
+        return
+    for part, digits in (("year", 4), ("month", 2), ("day", 2)):
+        value = request.GET.get(f"{field}__{part}")
+        if value is not None and not (value.isdigit() and 0 < len(value) <= digits):
+            raise IncorrectLookupParameters(f"{part}: {value[:20]}")
 
 
 class ScopedInline:

@@ -27,7 +27,7 @@ from django.utils.http import urlencode
 from citesmart.accounts.access import home_center, is_national
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.records.actions import cancel_report, set_report_status
-from citesmart.records.export import export_response
+from citesmart.records.export import FORMATS, export_response
 from citesmart.records.forms import CancelReportForm, ServiceReportForm
 from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
 from citesmart.records.queries import (
@@ -52,6 +52,9 @@ def soles(amount) -> str:
     return f"S/ {amount or 0:,.2f}"
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2999  # a year typed in a URL outside these is a wrong address
+
+
 class EndYearFilter(admin.SimpleListFilter):
     """Year of the end date, the date a service counts in (docs/COUNTING.md)."""
 
@@ -63,9 +66,12 @@ class EndYearFilter(admin.SimpleListFilter):
         return [(str(day.year), str(day.year)) for day in years]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(end_date__year=int(self.value()))
-        return queryset
+        if not self.value():
+            return queryset
+        year = int(self.value()) if self.value().isdigit() and len(self.value()) <= 4 else 0
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise IncorrectLookupParameters(f"Año fuera de rango: {self.value()}")
+        return queryset.filter(end_date__year=year)
 
 
 @admin.register(ServiceReport)
@@ -308,12 +314,15 @@ class ServiceReportAdmin(CenterScopedAdmin):
             raise PermissionDenied
         params = request.GET.copy()
         fmt = params.pop("formato", ["xlsx"])[-1]
+        if fmt not in FORMATS:
+            message = f"Formato de exportación desconocido «{fmt[:20]}»: use xlsx o csv."
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         list_request = copy.copy(request)
         list_request.GET = params
         try:
             changelist = self.get_changelist_instance(list_request)
         except IncorrectLookupParameters:
-            return HttpResponseRedirect(reverse("admin:records_servicereport_changelist"))
+            return HttpResponseRedirect(reverse("admin:records_servicereport_changelist") + "?e=1")
         return export_response(request.user, changelist.get_queryset(list_request), fmt)
 
 
