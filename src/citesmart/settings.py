@@ -131,8 +131,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
-# National administrators must pass TOTP; off by default only in DEBUG (demo, development).
-OTP_REQUIRED_FOR_NATIONAL_ADMINS = env_bool("OTP_REQUIRED_FOR_NATIONAL_ADMINS", not DEBUG)
+# ITP staff (national administrators and analysts, who reach every center's personal data)
+# must pass TOTP; off by default only in DEBUG (demo, development). The older name of the
+# variable, OTP_REQUIRED_FOR_NATIONAL_ADMINS, is still read.
+OTP_REQUIRED_FOR_NATIONAL_STAFF = env_bool(
+    "OTP_REQUIRED_FOR_NATIONAL_STAFF", env_bool("OTP_REQUIRED_FOR_NATIONAL_ADMINS", not DEBUG)
+)
 OTP_TOTP_ISSUER = "citesmart"
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "es-pe")

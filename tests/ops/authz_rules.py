@@ -242,6 +242,8 @@ RULES: list[Rule] = [
         records_rule({"manager_a", "national_admin"}, get="deny"),
     ),
     Rule(r"^admin:auth_user_password_change$", admin_model("auth_user", "change")),
+    # A one-time 2FA enrolment code: issued by a national administrator for someone else.
+    Rule(r"^admin:auth_user_enrolment_code$", staff_only({"national_admin"})),
     # OTP device pages: national administrators only.
     Rule(r"^admin:otp_totp_totpdevice_(config|qrcode)$", staff_only({"national_admin"})),
     # API (/api/v1/): reads are public (a session or a token changes nothing); writes take

@@ -139,3 +139,23 @@ def check_role_grant(actor, *, user, role: str, center: Center | None) -> None:
 
 def _role_label(role: str) -> str:
     return str(Role(role).label) if role in Role.values else str(role)
+
+
+# --- two-factor authentication ------------------------------------------------------------
+
+TWO_FACTOR_ROLES = {Role.NATIONAL_ADMIN, Role.ANALYST}
+
+
+def needs_two_factor(user) -> bool:
+    """ITP staff reach every center's personal data: administrators and analysts alike."""
+    return role_of(user) in TWO_FACTOR_ROLES
+
+
+def check_enrolment_issuer(issuer, user) -> None:
+    """Only another national administrator may let an account enrol a second factor."""
+    if role_of(issuer) != Role.NATIONAL_ADMIN:
+        raise PermissionDenied(_("Solo un administrador nacional emite códigos de inscripción."))
+    if issuer.pk == user.pk:
+        raise PermissionDenied(
+            _("Pida el código a otro administrador nacional: nadie se lo emite a sí mismo.")
+        )

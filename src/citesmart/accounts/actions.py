@@ -1,10 +1,16 @@
 """Writes on staff accounts."""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from citesmart.accounts.access import check_role_grant
-from citesmart.accounts.models import StaffProfile
+from citesmart.accounts.access import check_enrolment_issuer, check_role_grant
+from citesmart.accounts.models import EnrolmentCode, StaffProfile
 from citesmart.accounts.roles import Role, group_for
 
 
@@ -57,3 +63,51 @@ def set_staff_role(*, actor, user: User, role: str, center=None) -> StaffProfile
     profile.save()
     sync_groups(user)
     return profile
+
+
+ENROLMENT_CODE_HOURS = 24
+
+
+def issue_enrolment_code(*, user: User, issued_by=None, hours: int = ENROLMENT_CODE_HOURS) -> str:
+    """A new one-time code for `user` to enrol a TOTP device; earlier unused codes lapse.
+
+    `issued_by=None` is the command line. The code (100 random bits, in groups of letters
+    easy to read aloud) is returned once; only its digest is stored.
+    """
+    if issued_by is not None:
+        check_enrolment_issuer(issued_by, user)
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I
+    raw = "".join(secrets.choice(alphabet) for _ in range(20))
+    now = timezone.now()
+    with transaction.atomic():
+        user.enrolment_codes.filter(used_at__isnull=True).update(expires_at=now)
+        EnrolmentCode.objects.create(
+            user=user,
+            digest=_digest(raw),
+            issued_by=issued_by,
+            expires_at=now + timedelta(hours=hours),
+        )
+    return "-".join(raw[i : i + 4] for i in range(0, 20, 4))
+
+
+@transaction.atomic
+def redeem_enrolment_code(*, user: User, code: str) -> TOTPDevice | None:
+    """A fresh, unconfirmed TOTP device for `user` if `code` is theirs, unused and current
+    (their earlier devices are removed: a lost phone is replaced this way); else None."""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    found = (
+        EnrolmentCode.objects.select_for_update()
+        .filter(user=user, digest=_digest(cleaned), used_at__isnull=True)
+        .filter(expires_at__gt=timezone.now())
+        .first()
+    )
+    if found is None:
+        return None
+    found.used_at = timezone.now()
+    found.save(update_fields=["used_at"])
+    TOTPDevice.objects.filter(user=user).delete()
+    return TOTPDevice.objects.create(user=user, name="citesmart", confirmed=False)
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()

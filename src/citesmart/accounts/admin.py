@@ -3,16 +3,27 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from citesmart.accounts.access import (
+    check_enrolment_issuer,
     check_role_grant,
     grantable_roles,
     is_national,
     may_edit_privileges,
     scope,
 )
-from citesmart.accounts.actions import set_staff_role, sync_groups
+from citesmart.accounts.actions import (
+    ENROLMENT_CODE_HOURS,
+    issue_enrolment_code,
+    set_staff_role,
+    sync_groups,
+)
 from citesmart.accounts.admin_mixins import CenterScopedAdmin, ScopedInline
 from citesmart.accounts.models import StaffProfile
 
@@ -70,6 +81,7 @@ class StaffUserAdmin(UserAdmin, CenterScopedAdmin):
     list_filter = ["staff_profile__role", "is_active", "staff_profile__center"]
     list_select_related = ["staff_profile__center"]
     search_fields = ["username", "first_name", "last_name", "email"]
+    two_factor_fieldset = (_("Segundo factor"), {"fields": ["two_factor"]})
     limited_fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("Datos personales"), {"fields": ["first_name", "last_name", "email"]}),
@@ -93,15 +105,51 @@ class StaffUserAdmin(UserAdmin, CenterScopedAdmin):
         return scope(users, request.user, center_field=self.center_field).filter(is_superuser=False)
 
     def get_fieldsets(self, request, obj=None):
-        if obj is None or may_edit_privileges(request.user):
+        if obj is None:
             return super().get_fieldsets(request, obj)
+        if may_edit_privileges(request.user):
+            return [*super().get_fieldsets(request, obj), self.two_factor_fieldset]
         return self.limited_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return (
-            ["last_login", "date_joined"]
-            if obj is not None and not may_edit_privileges(request.user)
-            else []
+        if obj is None:
+            return []
+        if may_edit_privileges(request.user):
+            return ["two_factor"]
+        return ["last_login", "date_joined"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.enrolment_code_view)
+        code_url = path("<path:object_id>/codigo-2fa/", view, name="auth_user_enrolment_code")
+        return [code_url, *super().get_urls()]
+
+    def enrolment_code_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Issue a one-time code with which the account enrols its second factor."""
+        user = self.get_object(request, object_id)
+        code = None
+        if request.method == "POST":
+            code = issue_enrolment_code(user=user, issued_by=request.user)
+        else:
+            check_enrolment_issuer(request.user, user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": user,
+            "code": code,
+            "hours": ENROLMENT_CODE_HOURS,
+            "title": _("Código de inscripción de doble factor"),
+        }
+        return TemplateResponse(request, "accounts/enrolment_code.html", context)
+
+    @admin.display(description=_("segundo factor"))
+    def two_factor(self, obj):
+        if obj.pk is None:
+            return "—"
+        enrolled = TOTPDevice.objects.filter(user=obj, confirmed=True).exists()
+        url = reverse("admin:auth_user_enrolment_code", args=[obj.pk])
+        state = _("registrado") if enrolled else _("sin registrar")
+        return format_html(
+            '{} · <a href="{}">{}</a>', state, url, _("emitir código de inscripción")
         )
 
     def save_related(self, request, form, formsets, change):

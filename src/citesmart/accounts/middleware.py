@@ -2,12 +2,11 @@ from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from citesmart.accounts.access import role_of
-from citesmart.accounts.roles import Role
+from citesmart.accounts.access import needs_two_factor
 
 
 class RequireTwoFactorMiddleware:
-    """National administrators must pass a TOTP check before using the back office."""
+    """ITP staff (administrators and analysts) pass a TOTP check before the back office."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -19,11 +18,11 @@ class RequireTwoFactorMiddleware:
 
     @staticmethod
     def _must_verify(request) -> bool:
-        if not settings.OTP_REQUIRED_FOR_NATIONAL_ADMINS:
+        if not settings.OTP_REQUIRED_FOR_NATIONAL_STAFF:
             return False
         if not request.path.startswith(reverse("admin:index")):
             return False
         if request.path in {reverse("admin:login"), reverse("admin:logout")}:
             return False
         user = request.user
-        return role_of(user) == Role.NATIONAL_ADMIN and not user.is_verified()
+        return needs_two_factor(user) and not user.is_verified()

@@ -41,3 +41,35 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code that lets an account enrol (or re-enrol) its TOTP device.
+
+    Issued by another national administrator or from the command line and handed over
+    outside the system, so a stolen password alone never yields a second factor. Only a
+    digest is kept; the code is shown once.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_codes"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Vacío: emitido desde la línea de comandos."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("código de inscripción de doble factor")
+        verbose_name_plural = _("códigos de inscripción de doble factor")
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,15 +1,26 @@
-"""Two-factor (TOTP) enrolment and verification for staff."""
+"""Two-factor (TOTP) enrolment and verification for staff.
+
+Enrolment needs a one-time code issued by another national administrator (or the command
+line): a password alone never shows a new secret. A confirmed device is asked for its
+6-digit code at each new session.
+"""
 
 import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from citesmart.accounts.actions import redeem_enrolment_code
+
+ENROLLING = "otp_enrolling_device"  # session key: the device this session may confirm
+CODE_ATTEMPTS = 5  # wrong enrolment codes per account and quarter of an hour
 
 
 class TokenForm(forms.Form):
@@ -21,6 +32,15 @@ class TokenForm(forms.Form):
     )
 
 
+class EnrolmentForm(forms.Form):
+    code = forms.CharField(
+        label=_("Código de inscripción"),
+        max_length=40,
+        help_text=_("Se lo entrega otro administrador nacional del ITP (vale una sola vez)."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+
 def _qr_svg(url: str) -> str:
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     return image.to_string(encoding="unicode")
@@ -28,19 +48,20 @@ def _qr_svg(url: str) -> str:
 
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Enrol a TOTP device on first use, then ask for a code; success marks the session verified."""
+    """Ask for the code of a confirmed device, or enrol one with an enrolment code."""
     next_url = request.GET.get("next") or "/admin/"
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "/admin/"
-    device = TOTPDevice.objects.filter(user=request.user).order_by("-confirmed").first()
+    device = _device(request)
     if device is None:
-        device = TOTPDevice.objects.create(user=request.user, name="citesmart", confirmed=False)
+        return _enrol(request)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             if not device.confirmed:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                request.session.pop(ENROLLING, None)
             otp_login(request, device)
             return redirect(next_url)
         form.add_error("token", _("El código no es correcto o ya venció. Pruebe con el siguiente."))
@@ -49,3 +70,33 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         context["qr_svg"] = _qr_svg(device.config_url)
         context["secret"] = device.bin_key.hex()
     return render(request, "accounts/two_factor.html", context)
+
+
+def _device(request: HttpRequest) -> TOTPDevice | None:
+    """The confirmed device, or the one this session is enrolling (from a redeemed code)."""
+    devices = TOTPDevice.objects.filter(user=request.user)
+    confirmed = devices.filter(confirmed=True).first()
+    if confirmed is not None:
+        return confirmed
+    return devices.filter(pk=request.session.get(ENROLLING) or 0, confirmed=False).first()
+
+
+def _enrol(request: HttpRequest) -> HttpResponse:
+    form = EnrolmentForm(request.POST or None)
+    attempts_key = f"otp-enrolment-attempts:{request.user.pk}"
+    if request.method == "POST" and form.is_valid():
+        attempts = cache.get(attempts_key, 0)
+        device = None
+        if attempts < CODE_ATTEMPTS:
+            device = redeem_enrolment_code(user=request.user, code=form.cleaned_data["code"])
+        if device is not None:
+            request.session[ENROLLING] = device.pk
+            return redirect(request.get_full_path())
+        cache.set(attempts_key, attempts + 1, 15 * 60)
+        form.add_error(
+            "code",
+            _("El código no es válido, ya se usó o venció. Pida uno nuevo a otro administrador.")
+            if attempts < CODE_ATTEMPTS
+            else _("Demasiados intentos. Espere 15 minutos y pida un código nuevo."),
+        )
+    return render(request, "accounts/two_factor.html", {"form": form, "needs_code": True})
