@@ -222,6 +222,9 @@ RULES: list[Rule] = [
     Rule(r"^route:admin/\(\?P<url>\.\*\)\$$", staff_only(ok_roles=set()), methods=("GET",)),
     # Records: export, import (upload, template, download, revert), cancel, validate.
     Rule(r"^admin:records_servicereport_export$", records_rule(EXPORTERS), methods=("GET",)),
+    # The closing calendar: every staff member reads it; its actions check the role
+    # (an empty POST is refused with a message and a redirect back).
+    Rule(r"^admin:records_servicereport_closing$", staff_only()),
     Rule(r"^admin:records_importbatch_upload$", records_rule(IMPORTERS)),
     Rule(r"^admin:records_importbatch_template$", staff_only(), methods=("GET",)),
     Rule(

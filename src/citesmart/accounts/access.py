@@ -159,3 +159,19 @@ def check_enrolment_issuer(issuer, user) -> None:
         raise PermissionDenied(
             _("Pida el código a otro administrador nacional: nadie se lo emite a sí mismo.")
         )
+
+
+# --- monthly closing (records.closing) ----------------------------------------------------
+
+
+def can_close_month(user, center: Center) -> bool:
+    """A center's manager closes their center's (and technical units') months; ITP too."""
+    role = role_of(user)
+    if role == Role.NATIONAL_ADMIN:
+        return True
+    return role == Role.CENTER_MANAGER and accessible_centers(user).filter(pk=center.pk).exists()
+
+
+def can_approve_months(user) -> bool:
+    """Approving, returning and reopening months is ITP's: national administrators."""
+    return role_of(user) == Role.NATIONAL_ADMIN

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
 from citesmart.records.audit import record_audit
+from citesmart.records.closing import check_months_open
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, Service, ServiceReport
 from citesmart.records.snapshots import snapshot_report
 from citesmart.units.models import ProductiveUnit
@@ -180,6 +181,7 @@ def record_service_report(
     after = snapshot_report(report, [(a.unit.pk, a.amount) for a in units])
     if before == after:
         return RecordResult(report, "unchanged", warnings)
+    check_months_open(center, [end_date, before and date.fromisoformat(before["end_date"])])
     report.save()
     _set_services(report, units)
     record_audit(
@@ -220,6 +222,7 @@ def cancel_report(
     """Cancel (never delete) a report: it stops counting and keeps its history."""
     if not reason.strip():
         raise ValidationError({"cancel_reason": "Indique el motivo de la anulación."})
+    check_months_open(report.center, [report.end_date])
     before = snapshot_report(report)
     report.status, report.cancel_reason = ReportStatus.CANCELLED, reason.strip()[:300]
     report.save(update_fields=["status", "cancel_reason", "updated_at"])
@@ -242,6 +245,7 @@ def set_report_status(*, report: ServiceReport, status: str, actor) -> ServiceRe
     """Validate a registered report (or send it back to registered)."""
     if report.status == ReportStatus.CANCELLED:
         raise ValidationError({"status": "Un informe anulado no se puede validar."})
+    check_months_open(report.center, [report.end_date])
     before = snapshot_report(report)
     report.status = status
     report.save(update_fields=["status", "updated_at"])
@@ -285,6 +289,7 @@ def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
 
 
 def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch) -> None:
+    check_months_open(report.center, [report.end_date, date.fromisoformat(snapshot["end_date"])])
     before = snapshot_report(report)
     for name, value in snapshot.items():
         if name == "services":

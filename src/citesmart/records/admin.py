@@ -27,6 +27,7 @@ from django.utils.http import urlencode
 from citesmart.accounts.access import home_center, is_national
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.records.actions import cancel_report, set_report_status
+from citesmart.records.admin_closing import closing_calendar
 from citesmart.records.export import FORMATS, export_response
 from citesmart.records.forms import CancelReportForm, ServiceReportForm
 from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
@@ -230,6 +231,11 @@ class ServiceReportAdmin(CenterScopedAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("exportar/", wrap(self.export_view), name="records_servicereport_export"),
+            path(
+                "cierres/",
+                wrap(lambda request: closing_calendar(request, self.admin_site)),
+                name="records_servicereport_closing",
+            ),
             path(
                 "<path:object_id>/anular/",
                 wrap(self.cancel_view),

@@ -196,6 +196,10 @@ class AuditEntry(models.Model):
         CANCEL = "anular", _("Anulación")
         MERGE = "fusionar", _("Fusión")
         REVERT = "revertir", _("Reversión")
+        CLOSE = "cerrar", _("Cierre de mes")
+        APPROVE = "aprobar", _("Aprobación de mes")
+        RETURN = "devolver", _("Devolución de mes")
+        REOPEN = "reabrir", _("Reapertura de mes")
 
     class Source(models.TextChoices):
         SCREEN = "pantalla", _("Pantalla")
@@ -249,3 +253,70 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"
+
+
+class MonthStatus(models.TextChoices):
+    OPEN = "abierto", _("Abierto")
+    CLOSED = "cerrado", _("Cerrado, por aprobar")
+    APPROVED = "aprobado", _("Aprobado")
+    RETURNED = "devuelto", _("Devuelto")
+    REOPENED = "reabierto", _("Reabierto")
+
+
+LOCKED_MONTHS = (MonthStatus.CLOSED, MonthStatus.APPROVED)
+
+
+class MonthClosing(models.Model):
+    """One center's month on its way to official figures (records/closing.py).
+
+    The center's manager closes it when no report of the month is left "registrado"; ITP
+    approves it or returns it. A closed or approved month is locked: every write that would
+    touch its reports is refused until ITP returns or reopens it. A month with no row is open.
+    """
+
+    center = models.ForeignKey(
+        "network.Center",
+        on_delete=models.PROTECT,
+        related_name="month_closings",
+        verbose_name=_("centro"),
+    )
+    year = models.PositiveSmallIntegerField(_("año"))
+    month = models.PositiveSmallIntegerField(_("mes"))
+    status = models.CharField(
+        _("estado"), max_length=10, choices=MonthStatus.choices, default=MonthStatus.OPEN
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cerrado por"),
+    )
+    closed_at = models.DateTimeField(_("cerrado el"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("aprobado por"),
+    )
+    approved_at = models.DateTimeField(_("aprobado el"), null=True, blank=True)
+    reason = models.CharField(_("motivo"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("cierre mensual")
+        verbose_name_plural = _("cierres mensuales")
+        constraints = [
+            models.UniqueConstraint(fields=["center", "year", "month"], name="one_closing_a_month"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="closing_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.center} {self.month:02d}/{self.year}: {self.get_status_display()}"
+
+    @property
+    def locked(self) -> bool:
+        return self.status in LOCKED_MONTHS

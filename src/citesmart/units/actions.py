@@ -1,5 +1,7 @@
 """Writes on productive units: find-or-create by identity, and merging duplicates."""
 
+from collections import defaultdict
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -11,6 +13,7 @@ from citesmart.lib.identity import (
     is_natural_person_ruc,
 )
 from citesmart.records.audit import record_audit
+from citesmart.records.closing import check_months_open
 from citesmart.records.models import AuditEntry, Service
 from citesmart.records.snapshots import unit_snapshot
 from citesmart.units.models import ClientType, ProductiveUnit
@@ -112,6 +115,11 @@ def merge_units(
     """
     if survivor.pk == duplicate.pk or duplicate.merged_into_id is not None:
         raise ValidationError("No se puede fusionar una unidad consigo misma ni una ya fusionada.")
+    moving: dict = defaultdict(list)  # a merge may not move services of a locked month
+    for service in Service.objects.filter(unit=duplicate).select_related("report__center"):
+        moving[service.report.center].append(service.report.end_date)
+    for center, days in moving.items():
+        check_months_open(center, days, field=None)
     for service in Service.objects.filter(unit=duplicate).select_for_update():
         twin = Service.objects.filter(report=service.report_id, unit=survivor).first()
         if twin is None:

@@ -1,0 +1,109 @@
+"""The closing calendar in the back office: each center's months, their state, what is missing.
+
+Managers close their centers' months; national administrators approve, return or reopen
+them (records/closing.py decides, accounts/access.py says who). One year at a time.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from citesmart.accounts.access import accessible_centers, can_approve_months, role_of
+from citesmart.accounts.roles import Role
+from citesmart.records import closing
+from citesmart.records.models import MonthStatus
+
+ACTIONS = {
+    "cerrar": closing.close_month,
+    "aprobar": closing.approve_month,
+    "devolver": closing.return_month,
+    "reabrir": closing.reopen_month,
+}
+NEEDS_REASON = {"devolver", "reabrir"}
+
+
+class ClosingForm(forms.Form):
+    action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
+    center = forms.IntegerField(min_value=1)
+    year = forms.IntegerField(min_value=2000, max_value=2999)
+    month = forms.IntegerField(min_value=1, max_value=12)
+    reason = forms.CharField(max_length=300, required=False)
+
+
+def closing_calendar(request: HttpRequest, admin_site) -> HttpResponse:
+    """GET: the calendar of one year; POST: one closing action, then back to the calendar."""
+    if role_of(request.user) is None:
+        raise PermissionDenied
+    year = _year(request)
+    if request.method == "POST":
+        year = _act(request) or year
+        return redirect(f"{reverse('admin:records_servicereport_closing')}?anio={year}")
+    centers = list(accessible_centers(request.user).order_by("name").only("pk", "name", "code"))
+    cells = closing.calendar(centers, [year])
+    national = can_approve_months(request.user)
+    manager = role_of(request.user) in {Role.CENTER_MANAGER, Role.NATIONAL_ADMIN}
+    rows = [
+        (center, [_cell(cells, center, year, month, manager, national) for month in range(1, 13)])
+        for center in centers
+    ]
+    context = {
+        **admin_site.each_context(request),
+        "title": "Cierre mensual de las cifras",
+        "year": year,
+        "years": list(range(timezone.localdate().year, 2018, -1)),
+        "months": closing.MONTH_NAMES,
+        "rows": rows,
+    }
+    return TemplateResponse(request, "records/closing_calendar.html", context)
+
+
+def _year(request: HttpRequest) -> int:
+    raw = request.GET.get("anio", "")
+    today = timezone.localdate()
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= today.year else today.year
+
+
+def _cell(cells, center, year: int, month: int, manager: bool, national: bool) -> dict:
+    cell = cells.get((center.pk, year, month), closing.Cell(MonthStatus.OPEN, 0))
+    future = (year, month) >= (timezone.localdate().year, timezone.localdate().month)
+    offers = []
+    if manager and not future and not cell.pending and not _locked(cell):
+        offers.append("cerrar")
+    if national and cell.status == MonthStatus.CLOSED:
+        offers += ["aprobar", "devolver"]
+    if national and cell.status == MonthStatus.APPROVED:
+        offers.append("reabrir")
+    return {"month": month, "cell": cell, "offers": offers, "needs_reason": NEEDS_REASON}
+
+
+def _locked(cell: closing.Cell) -> bool:
+    return cell.status in (MonthStatus.CLOSED, MonthStatus.APPROVED)
+
+
+def _act(request: HttpRequest) -> int | None:
+    form = ClosingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pedido incompleto: elija un mes y una acción del calendario.")
+        return None
+    data = form.cleaned_data
+    center = accessible_centers(request.user).filter(pk=data["center"]).first()
+    if center is None:
+        messages.error(request, "Ese centro no existe o no está a su alcance.")
+        return data["year"]
+    arguments = {"center": center, "year": data["year"], "month": data["month"]}
+    if data["action"] in NEEDS_REASON:
+        arguments["reason"] = data["reason"]
+    label = closing.month_label(data["year"], data["month"])
+    try:
+        ACTIONS[data["action"]](actor=request.user, **arguments)
+    except (ValidationError, PermissionDenied) as error:
+        text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, f"{center}, {label}: {text}")
+    else:
+        messages.success(request, f"{center}, {label}: {data['action']} — hecho.")
+    return data["year"]

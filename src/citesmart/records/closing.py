@@ -1,0 +1,209 @@
+"""Monthly closing: the way a center's month becomes official (issue 15).
+
+    abierto --close (manager, nothing left "registrado")--> cerrado
+    cerrado --approve (ITP)--> aprobado        cerrado --return (ITP, reason)--> devuelto
+    aprobado --reopen (ITP, reason)--> reabierto
+
+A closed or approved month is locked: `check_months_open` refuses any write that would
+touch a report ending in it, and every write action calls it, so the back office, the
+import, the API, batch reverts and unit merges obey the same lock.
+
+Concurrency: both a closing and a write take the month's row FOR UPDATE (creating it if
+missing), so a closing and an import of the same month serialize: either the import
+commits first and the closing then sees its registered reports, or the closing commits
+first and the import is refused.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from citesmart.accounts.access import can_approve_months, can_close_month
+from citesmart.network.models import Center
+from citesmart.records.audit import record_audit
+from citesmart.records.models import (
+    AuditEntry,
+    MonthClosing,
+    MonthStatus,
+    ReportStatus,
+    ServiceReport,
+)
+
+MONTH_NAMES = [
+    *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto"),
+    *("setiembre", "octubre", "noviembre", "diciembre"),
+]
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{MONTH_NAMES[month - 1]} de {year}"
+
+
+# --- the lock --------------------------------------------------------------------------
+
+
+def lock_month(center: Center, year: int, month: int) -> MonthClosing:
+    """The month's row, created open if missing, locked until the transaction ends."""
+    MonthClosing.objects.get_or_create(center=center, year=year, month=month)  # race-safe
+    return MonthClosing.objects.select_for_update().get(center=center, year=year, month=month)
+
+
+def check_months_open(
+    center: Center, days: Iterable[date | None], field: str | None = "end_date"
+) -> None:
+    """Refuse (ValidationError on `field`, or general) a write touching a locked month.
+
+    `days` are the end dates the write reads or writes (a report moved from March to April
+    touches both). Must run inside the write's transaction.
+    """
+    for year, month in sorted({(day.year, day.month) for day in days if day is not None}):
+        closing = lock_month(center, year, month)
+        if closing.locked:
+            message = locked_message(center, closing)
+            raise ValidationError({field: message} if field else message)
+
+
+def locked_message(center: Center, closing: MonthClosing) -> str:
+    state = "aprobado" if closing.status == MonthStatus.APPROVED else "cerrado"
+    return (
+        f"El mes de {month_label(closing.year, closing.month)} de {center} está {state}: "
+        "sus informes no pueden cambiar. Pida al ITP que lo "
+        + ("reabra" if state == "aprobado" else "devuelva")
+        + ", indicando el motivo."
+    )
+
+
+# --- actions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def close_month(*, center: Center, year: int, month: int, actor) -> MonthClosing:
+    """The manager's closing: refused while any report of the month is "registrado"."""
+    if not can_close_month(actor, center):
+        raise PermissionDenied("Solo el gestor del centro o el ITP cierran un mes del centro.")
+    closing = lock_month(center, year, month)
+    if closing.locked:
+        raise ValidationError(f"{month_label(year, month).capitalize()} ya está {closing.status}.")
+    pending = _reports(center, year, month).filter(status=ReportStatus.REGISTERED).count()
+    if pending:
+        raise ValidationError(
+            f"No se puede cerrar {month_label(year, month)}: quedan {pending} informe(s) "
+            "en estado «registrado». Valídelos o anúlelos primero."
+        )
+    now = timezone.now()
+    return _move(closing, MonthStatus.CLOSED, actor, closed_by=actor, closed_at=now)
+
+
+@transaction.atomic
+def approve_month(*, center: Center, year: int, month: int, actor) -> MonthClosing:
+    """ITP approves a closed month: its figures become official."""
+    closing = _national(center, year, month, actor)
+    if closing.status != MonthStatus.CLOSED:
+        raise ValidationError(
+            f"Solo se aprueba un mes cerrado; {month_label(year, month)} está {closing.status}."
+        )
+    now = timezone.now()
+    return _move(closing, MonthStatus.APPROVED, actor, approved_by=actor, approved_at=now)
+
+
+@transaction.atomic
+def return_month(*, center: Center, year: int, month: int, actor, reason: str) -> MonthClosing:
+    """ITP sends a closed month back to the center, saying why."""
+    closing = _national(center, year, month, actor)
+    if closing.status != MonthStatus.CLOSED:
+        raise ValidationError(
+            f"Solo se devuelve un mes cerrado; {month_label(year, month)} está {closing.status}."
+        )
+    return _move(closing, MonthStatus.RETURNED, actor, reason=_reason(reason, "devolver"))
+
+
+@transaction.atomic
+def reopen_month(*, center: Center, year: int, month: int, actor, reason: str) -> MonthClosing:
+    """ITP reopens an approved month so that it can be corrected, saying why."""
+    closing = _national(center, year, month, actor)
+    if closing.status != MonthStatus.APPROVED:
+        raise ValidationError(
+            f"Solo se reabre un mes aprobado; {month_label(year, month)} está {closing.status}."
+        )
+    return _move(closing, MonthStatus.REOPENED, actor, reason=_reason(reason, "reabrir"))
+
+
+def _national(center: Center, year: int, month: int, actor) -> MonthClosing:
+    if not can_approve_months(actor):
+        raise PermissionDenied("Solo un administrador nacional del ITP aprueba, devuelve o reabre.")
+    return lock_month(center, year, month)
+
+
+def _reason(reason: str, verb: str) -> str:
+    if not reason.strip():
+        raise ValidationError({"reason": f"Indique el motivo para {verb} el mes."})
+    return reason.strip()[:300]
+
+
+ACTIONS = {
+    MonthStatus.CLOSED: AuditEntry.Action.CLOSE,
+    MonthStatus.APPROVED: AuditEntry.Action.APPROVE,
+    MonthStatus.RETURNED: AuditEntry.Action.RETURN,
+    MonthStatus.REOPENED: AuditEntry.Action.REOPEN,
+}
+
+
+def _move(closing: MonthClosing, status: str, actor, **values) -> MonthClosing:
+    before = {"status": closing.status}
+    closing.status = status
+    for name, value in values.items():
+        setattr(closing, name, value)
+    closing.save()
+    record_audit(
+        action=ACTIONS[status],
+        source=AuditEntry.Source.SCREEN,
+        obj=closing,
+        actor=actor,
+        center=closing.center,
+        before=before,
+        after={"status": status},
+        reason=values.get("reason", ""),
+    )
+    return closing
+
+
+# --- queries ---------------------------------------------------------------------------
+
+
+def _reports(center: Center, year: int, month: int):
+    return ServiceReport.objects.filter(center=center, end_date__year=year, end_date__month=month)
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: str
+    pending: int  # reports still "registrado"
+
+    @property
+    def label(self) -> str:
+        return MonthStatus(self.status).label
+
+
+def calendar(centers: Iterable[Center], years: list[int]) -> dict[tuple[int, int, int], Cell]:
+    """(center id, year, month) -> state and reports left to validate, in two queries."""
+    ids = [center.pk for center in centers]
+    pending = (
+        ServiceReport.objects.filter(
+            center__in=ids, status=ReportStatus.REGISTERED, end_date__year__in=years
+        )
+        .values_list("center_id", "end_date__year", "end_date__month")
+        .annotate(n=Count("id"))
+    )
+    counts = {(c, y, m): n for c, y, m, n in pending}
+    states = MonthClosing.objects.filter(center__in=ids, year__in=years).values_list(
+        "center_id", "year", "month", "status"
+    )
+    cells = {(c, y, m): Cell(s, counts.get((c, y, m), 0)) for c, y, m, s in states}
+    for key, count in counts.items():
+        cells.setdefault(key, Cell(MonthStatus.OPEN, count))
+    return cells

@@ -1,0 +1,166 @@
+"""Monthly closing: a manager closes, ITP approves, returns or reopens; a locked month
+refuses every write, whatever the door (issue 15)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from citesmart.network.models import ServiceCategory
+from citesmart.records.actions import (
+    AttendedUnit,
+    cancel_report,
+    record_service_report,
+    revert_batch,
+    set_report_status,
+)
+from citesmart.records.closing import approve_month, close_month, reopen_month, return_month
+from citesmart.records.models import (
+    AuditEntry,
+    ImportBatch,
+    MonthClosing,
+    MonthStatus,
+    ReportStatus,
+    ServiceReport,
+)
+from citesmart.units.actions import get_or_create_unit, merge_units
+
+MARCH = {"year": 2025, "month": 3}
+CALENDAR = reverse("admin:records_servicereport_closing")
+
+
+def unit(number: str, name: str = "Empresa"):
+    made, _ = get_or_create_unit(
+        document_type="ruc", document_number=number, name=name, client_type="empresa_formal"
+    )
+    return made
+
+
+def report(center, code: str, *, day=date(2025, 3, 20), status=ReportStatus.VALIDATED, **kw):
+    return record_service_report(
+        center=center,
+        code=code,
+        start_date=day,
+        end_date=day,
+        units=kw.pop("units", None) or [AttendedUnit(unit("20100070970"), Decimal(0))],
+        category=ServiceCategory.objects.order_by("order").first(),
+        status=status,
+        **kw,
+    ).report
+
+
+@pytest.fixture
+def march(center_a, manager_a, national_admin):
+    """Center A's March 2025, one validated report, closed by its manager."""
+    done = report(center_a, "MAR-1")
+    close_month(center=center_a, actor=manager_a, **MARCH)
+    return done
+
+
+def test_a_month_with_registered_reports_cannot_be_closed(center_a, manager_a):
+    report(center_a, "MAR-1", status=ReportStatus.REGISTERED)
+    with pytest.raises(ValidationError, match=r"quedan 1 informe.*«registrado»"):
+        close_month(center=center_a, actor=manager_a, **MARCH)
+    assert not MonthClosing.objects.filter(status=MonthStatus.CLOSED).exists()
+
+
+def test_only_the_centers_manager_or_itp_close_and_only_itp_approves(
+    center_a, manager_a, manager_b, operator_a, analyst, national_admin
+):
+    report(center_a, "MAR-1")
+    for outsider in (manager_b, operator_a, analyst):
+        with pytest.raises(PermissionDenied):
+            close_month(center=center_a, actor=outsider, **MARCH)
+    close_month(center=center_a, actor=manager_a, **MARCH)
+    for outsider in (manager_a, analyst):
+        with pytest.raises(PermissionDenied):
+            approve_month(center=center_a, actor=outsider, **MARCH)
+    approved = approve_month(center=center_a, actor=national_admin, **MARCH)
+    assert approved.status == MonthStatus.APPROVED and approved.approved_by == national_admin
+    actions = AuditEntry.objects.filter(object_type="monthclosing").values_list("action", flat=True)
+    assert sorted(actions) == sorted([AuditEntry.Action.CLOSE, AuditEntry.Action.APPROVE])
+
+
+def test_bad_transitions_say_what_blocks(center_a, manager_a, national_admin):
+    with pytest.raises(ValidationError, match="Solo se aprueba un mes cerrado"):
+        approve_month(center=center_a, actor=national_admin, **MARCH)
+    close_month(center=center_a, actor=manager_a, **MARCH)
+    with pytest.raises(ValidationError, match="motivo para devolver"):
+        return_month(center=center_a, actor=national_admin, reason=" ", **MARCH)
+    with pytest.raises(ValidationError, match="Solo se reabre un mes aprobado"):
+        reopen_month(center=center_a, actor=national_admin, reason="x", **MARCH)
+    approve_month(center=center_a, actor=national_admin, **MARCH)
+    with pytest.raises(ValidationError, match="motivo para reabrir"):
+        reopen_month(center=center_a, actor=national_admin, reason="", **MARCH)
+    reopened = reopen_month(center=center_a, actor=national_admin, reason="Error de fecha", **MARCH)
+    assert reopened.status == MonthStatus.REOPENED and reopened.reason == "Error de fecha"
+
+
+def test_a_closed_month_refuses_every_write(march, center_a, manager_a, national_admin):
+    before = ServiceReport.objects.get(pk=march.pk).updated_at
+    attempts = {
+        "edit": lambda: report(center_a, "MAR-1", units=[AttendedUnit(unit("20131312955"))]),
+        "new report": lambda: report(center_a, "MAR-2", status=ReportStatus.REGISTERED),
+        "move into": lambda: report(center_a, "ABR-1", day=date(2025, 3, 5)),
+        "cancel": lambda: cancel_report(report=march, reason="x", actor=manager_a),
+        "status": lambda: set_report_status(
+            report=march, status=ReportStatus.REGISTERED, actor=manager_a
+        ),
+    }
+    for name, attempt in attempts.items():
+        with pytest.raises(ValidationError, match=r"marzo de 2025 .* está cerrado"):
+            attempt()
+        assert ServiceReport.objects.get(pk=march.pk).updated_at == before, name
+    assert not ServiceReport.objects.filter(code__in=["MAR-2", "ABR-1"]).exists()
+    # Sending the same report again changes nothing and is not refused (idempotent imports).
+    assert report(center_a, "MAR-1").updated_at == before
+    # Returned by ITP, the month takes changes again.
+    return_month(center=center_a, actor=national_admin, reason="Falta un informe", **MARCH)
+    assert report(center_a, "MAR-2", status=ReportStatus.REGISTERED).pk
+
+
+def test_a_report_cannot_leave_a_locked_month(march, center_a):
+    with pytest.raises(ValidationError, match="está cerrado"):
+        report(center_a, "MAR-1", day=date(2025, 4, 2))
+
+
+def test_a_batch_revert_and_a_merge_respect_the_lock(center_a, manager_a, national_admin):
+    batch = ImportBatch.objects.create(
+        center=center_a, filename="x.csv", status=ImportBatch.Status.COMMITTED
+    )
+    twin = unit("20131312955", "Duplicada")
+    report(center_a, "MAR-1", batch=batch, units=[AttendedUnit(twin)])
+    close_month(center=center_a, actor=manager_a, **MARCH)
+    approve_month(center=center_a, actor=national_admin, **MARCH)
+    with pytest.raises(ValidationError, match="está aprobado"):
+        revert_batch(batch=batch, actor=national_admin)
+    with pytest.raises(ValidationError, match="está aprobado"):
+        merge_units(survivor=unit("20100070970"), duplicate=twin, actor=manager_a, reason="x")
+    batch.refresh_from_db()
+    twin.refresh_from_db()
+    assert batch.status == ImportBatch.Status.COMMITTED and twin.merged_into_id is None
+
+
+def test_the_calendar_shows_states_and_acts_by_role(
+    client_for, center_a, manager_a, operator_a, national_admin
+):
+    report(center_a, "MAR-1", status=ReportStatus.REGISTERED)
+    client = client_for(manager_a)
+    page = client.get(f"{CALENDAR}?anio=2025")
+    assert page.status_code == 200 and center_a.name in page.text and "Abierto (1)" in page.text
+    post = {"action": "cerrar", "center": center_a.pk, **MARCH}
+    refused = client.post(CALENDAR, post, follow=True)
+    assert "quedan 1 informe(s)" in refused.text
+    ServiceReport.objects.filter(code="MAR-1").update(status=ReportStatus.VALIDATED)
+    client.post(CALENDAR, post)
+    assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.CLOSED
+    operator_page = client_for(operator_a).get(f"{CALENDAR}?anio=2025").text
+    assert "Cerrado, por aprobar" in operator_page and 'value="aprobar"' not in operator_page
+    admin = client_for(national_admin)
+    assert 'value="aprobar"' in admin.get(f"{CALENDAR}?anio=2025").text
+    admin.post(CALENDAR, {**post, "action": "reabrir", "reason": "x"})
+    assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.CLOSED
+    admin.post(CALENDAR, {**post, "action": "aprobar"})
+    assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.APPROVED
