@@ -22,7 +22,14 @@ from citesmart.records.demo.store import (
     DEMO_MARK,
     delete_demo_data,
 )
-from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
+from citesmart.records.models import (
+    AuditEntry,
+    MonthClosing,
+    MonthStatus,
+    ReportStatus,
+    Service,
+    ServiceReport,
+)
 from citesmart.units.models import ProductiveUnit
 
 SMALL = {"years": "2024-2025", "scale": 0.02, "seed": 7}
@@ -265,3 +272,24 @@ def test_full_2025_in_the_database_lands_on_the_published_figures():
     assert sum(n for _, n in ranking) == 67_459
     assert [(fold(n), c) for n, c in ranking[:4]] == [(fold(n), c) for n, c in TOP_FOUR]
     assert ranking[4][1] < 3862
+
+
+@pytest.mark.django_db
+def test_demo_closings_approve_the_history_and_show_every_state_at_the_end(small_history):
+    out = StringIO()
+    call_command("demo_closings", stdout=out)
+    assert "meses aprobados" in out.getvalue()
+    states = set(
+        MonthClosing.objects.filter(year=2025, month__gte=10).values_list("status", flat=True)
+    )
+    assert {MonthStatus.CLOSED, MonthStatus.APPROVED} <= states
+    assert MonthClosing.objects.filter(year=2024, status=MonthStatus.APPROVED).count() == (
+        12 * MonthClosing.objects.values("center").distinct().count()
+    )
+    assert (
+        not MonthClosing.objects.filter(year=2025, month=12)
+        .exclude(status=MonthStatus.OPEN)
+        .exists()
+    )
+    call_command("demo_closings", stdout=out)  # a rerun keeps what exists
+    assert "se conservan" in out.getvalue()
