@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from citesmart.network.models import ServiceCategory
+from citesmart.network.models import Center, ServiceCategory
 from citesmart.records.actions import (
     AttendedUnit,
     cancel_report,
@@ -16,7 +16,14 @@ from citesmart.records.actions import (
     revert_batch,
     set_report_status,
 )
-from citesmart.records.closing import approve_month, close_month, reopen_month, return_month
+from citesmart.records.closing import (
+    approve_month,
+    close_month,
+    official_note,
+    official_through,
+    reopen_month,
+    return_month,
+)
 from citesmart.records.models import (
     AuditEntry,
     ImportBatch,
@@ -164,3 +171,29 @@ def test_the_calendar_shows_states_and_acts_by_role(
     assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.CLOSED
     admin.post(CALENDAR, {**post, "action": "aprobar"})
     assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.APPROVED
+
+
+def test_official_figures_run_to_the_last_month_every_active_center_has_approved(
+    center_a, center_b
+):
+    assert official_through(cached=False) is None
+    assert official_note(None) == "Cifras preliminares: aún no hay meses aprobados por el ITP."
+    centers = list(Center.objects.all())
+    rows = [
+        MonthClosing(center=c, year=2025, month=m, status=MonthStatus.APPROVED)
+        for c in centers
+        for m in (1, 2, 3, 4)
+    ]
+    MonthClosing.objects.bulk_create(rows)
+    assert official_through(cached=False) == (2025, 4)
+    MonthClosing.objects.filter(center=center_b, year=2025, month=3).update(
+        status=MonthStatus.REOPENED
+    )
+    assert official_through(cached=False) == (2025, 2)
+    # A center closed before March does not hold the network's figures back.
+    Center.objects.filter(pk=center_b.pk).update(active_to=date(2025, 2, 28))
+    assert official_through(cached=False) == (2025, 4)
+    assert official_note((2025, 9)) == (
+        "Cifras oficiales hasta setiembre de 2025; desde octubre de 2025, preliminares."
+    )
+    assert "diciembre de 2025; desde enero de 2026" in official_note((2025, 12))

@@ -14,6 +14,9 @@ commits first and the closing then sees its registered reports, or the closing c
 first and the import is refused.
 """
 
+import time
+from calendar import monthrange
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -207,3 +210,69 @@ def calendar(centers: Iterable[Center], years: list[int]) -> dict[tuple[int, int
     for key, count in counts.items():
         cells.setdefault(key, Cell(MonthStatus.OPEN, count))
     return cells
+
+
+# --- what the public is told -----------------------------------------------------------
+
+_official_cache: dict[str, tuple[float, tuple[int, int] | None]] = {}
+OFFICIAL_CACHE_SECONDS = 30.0
+
+
+def official_through(*, cached: bool = True) -> tuple[int, int] | None:
+    """The last (year, month) up to which every month is approved for every center active
+    in it; None before any. Public pages ask often: kept OFFICIAL_CACHE_SECONDS per process."""
+    now = time.monotonic()
+    hit = _official_cache.get("value")
+    if cached and hit is not None and now - hit[0] < OFFICIAL_CACHE_SECONDS:
+        return hit[1]
+    value = _official_through()
+    _official_cache["value"] = (now, value)
+    return value
+
+
+def _official_through() -> tuple[int, int] | None:
+    approved: dict[tuple[int, int], set[int]] = defaultdict(set)
+    rows = MonthClosing.objects.filter(status=MonthStatus.APPROVED)
+    for center_id, year, month in rows.values_list("center_id", "year", "month"):
+        approved[(year, month)].add(center_id)
+    if not approved:
+        return None
+    centers = list(Center.objects.values_list("pk", "active_from", "active_to"))
+    last = None
+    for year, month in _months(min(approved), _previous_month(timezone.localdate())):
+        start, end = date(year, month, 1), date(year, month, monthrange(year, month)[1])
+        active = {
+            pk
+            for pk, since, until in centers
+            if (since is None or since <= end) and (until is None or until >= start)
+        }
+        if not active <= approved.get((year, month), set()):
+            break
+        last = (year, month)
+    return last
+
+
+def _months(first: tuple[int, int], last: tuple[int, int]) -> Iterable[tuple[int, int]]:
+    year, month = first
+    while (year, month) <= last:
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _previous_month(today: date) -> tuple[int, int]:
+    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+
+
+def official_note(through: tuple[int, int] | None = None) -> str:
+    """The sentence shown beside every freshness stamp (portal, API, open data)."""
+    through = official_through() if through is None else through
+    if through is None:
+        return "Cifras preliminares: aún no hay meses aprobados por el ITP."
+    year, month = through
+    following = month_label(*_next(through))
+    return f"Cifras oficiales hasta {month_label(year, month)}; desde {following}, preliminares."
+
+
+def _next(month: tuple[int, int]) -> tuple[int, int]:
+    year, number = month
+    return (year + 1, 1) if number == 12 else (year, number + 1)
