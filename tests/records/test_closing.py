@@ -157,19 +157,19 @@ def test_the_calendar_shows_states_and_acts_by_role(
     client = client_for(manager_a)
     page = client.get(f"{CALENDAR}?anio=2025")
     assert page.status_code == 200 and center_a.name in page.text and "Abierto (1)" in page.text
-    post = {"action": "cerrar", "center": center_a.pk, **MARCH}
+    post = {"op": f"cerrar:{center_a.pk}:2025:3"}
     refused = client.post(CALENDAR, post, follow=True)
     assert "quedan 1 informe(s)" in refused.text
     ServiceReport.objects.filter(code="MAR-1").update(status=ReportStatus.VALIDATED)
     client.post(CALENDAR, post)
     assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.CLOSED
     operator_page = client_for(operator_a).get(f"{CALENDAR}?anio=2025").text
-    assert "Cerrado, por aprobar" in operator_page and 'value="aprobar"' not in operator_page
+    assert "Cerrado, por aprobar" in operator_page and "aprobar:" not in operator_page
     admin = client_for(national_admin)
-    assert 'value="aprobar"' in admin.get(f"{CALENDAR}?anio=2025").text
-    admin.post(CALENDAR, {**post, "action": "reabrir", "reason": "x"})
+    assert f'value="aprobar:{center_a.pk}:2025:3"' in admin.get(f"{CALENDAR}?anio=2025").text
+    admin.post(CALENDAR, {"op": f"reabrir:{center_a.pk}:2025:3", "reason": "x"})
     assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.CLOSED
-    admin.post(CALENDAR, {**post, "action": "aprobar"})
+    admin.post(CALENDAR, {"op": f"aprobar:{center_a.pk}:2025:3"})
     assert MonthClosing.objects.get(center=center_a, **MARCH).status == MonthStatus.APPROVED
 
 

@@ -28,11 +28,19 @@ NEEDS_REASON = {"devolver", "reabrir"}
 
 
 class ClosingForm(forms.Form):
-    action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
-    center = forms.IntegerField(min_value=1)
-    year = forms.IntegerField(min_value=2000, max_value=2999)
-    month = forms.IntegerField(min_value=1, max_value=12)
+    """One form for the whole calendar: the button pressed says `action:center:year:month`."""
+
+    op = forms.RegexField(regex=r"^(cerrar|aprobar|devolver|reabrir):\d{1,9}:\d{4}:\d{1,2}$")
     reason = forms.CharField(max_length=300, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if "op" in data:
+            action, center, year, month = data["op"].split(":")
+            if not 1 <= int(month) <= 12:
+                raise ValidationError("Mes desconocido.")
+            data.update(action=action, center=int(center), year=int(year), month=int(month))
+        return data
 
 
 def closing_calendar(request: HttpRequest, admin_site) -> HttpResponse:
@@ -78,7 +86,7 @@ def _cell(cells, center, year: int, month: int, manager: bool, national: bool) -
         offers += ["aprobar", "devolver"]
     if national and cell.status == MonthStatus.APPROVED:
         offers.append("reabrir")
-    return {"month": month, "cell": cell, "offers": offers, "needs_reason": NEEDS_REASON}
+    return {"month": month, "cell": cell, "offers": offers}
 
 
 def _locked(cell: closing.Cell) -> bool:
