@@ -13,10 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from citesmart.accounts.access import cancel_refusal, effective_status, validation_refusal
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
 from citesmart.records.audit import record_audit
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, Service, ServiceReport
-from citesmart.records.snapshots import snapshot_report
+from citesmart.records.snapshots import same_content, snapshot_report
 from citesmart.units.models import ProductiveUnit
 
 
@@ -31,6 +32,8 @@ class RecordResult:
     report: ServiceReport
     outcome: str  # "created" | "updated" | "unchanged"
     warnings: list[str] = field(default_factory=list)
+    # Why the status asked for was not kept (it landed "registrado"); "" when it was.
+    status_refusal: str = ""
 
 
 def check_report_rules(
@@ -100,6 +103,58 @@ KEEP: Any = _Keep()
 _KEPT_DEFAULTS = {"participants": None, "hours": None, "notes": ""}
 
 
+@dataclass(frozen=True)
+class StatusDecision:
+    """The status a write lands with; `refusal` says (in Spanish) why it is not the one
+    asked for, "" when it is. `content_changed`: the writer becomes the report's recorder."""
+
+    status: str
+    refusal: str = ""
+    content_changed: bool = True
+
+
+def decide_status(
+    *,
+    actor,
+    center: Center,
+    requested: str,
+    before: dict | None,
+    after: dict,
+    recorded_by_id: int | None = None,
+    by_token: bool = False,
+) -> StatusDecision:
+    """The one rule of accounts.access applied to a write (screen, import, API, revert).
+
+    A status the report already has is kept when its content does not change (re-sending
+    the same data is no new validation); otherwise whoever changes the content is its
+    recorder, and what they may not set lands "registrado".
+    """
+    changed = not same_content(before, after)
+    if before is not None and not changed and requested == before["status"]:
+        return StatusDecision(requested, "", False)
+    recorder = recorded_by_id if not changed else None if by_token else getattr(actor, "pk", None)
+    status, refusal = effective_status(
+        actor, center, requested, recorded_by_id=recorder, by_token=by_token
+    )
+    return StatusDecision(status, refusal, changed)
+
+
+def _report_values(report, center, fields: dict, optional: dict, delivery_district) -> dict:
+    """The report's values: `fields` as given, `optional` (KEEP = keep) and the place."""
+    values = dict(fields)
+    if delivery_district is KEEP and report is not None:
+        values["delivery_district_id"] = report.delivery_district_id or center.district_id
+    elif delivery_district not in (None, KEEP):
+        values["delivery_district_id"] = delivery_district.pk
+    else:
+        values["delivery_district_id"] = center.district_id
+    for name, value in optional.items():
+        if value is KEEP:
+            value = getattr(report, name) if report is not None else _KEPT_DEFAULTS[name]
+        values[name] = value
+    return values
+
+
 @transaction.atomic
 def record_service_report(
     *,
@@ -119,6 +174,7 @@ def record_service_report(
     hours: Decimal | None = KEEP,
     notes: str = KEEP,
     actor=None,
+    by_token: bool = False,
     source: str = AuditEntry.Source.SCREEN,
     batch: ImportBatch | None = None,
     today: date | None = None,
@@ -128,7 +184,9 @@ def record_service_report(
     The attended units become exactly `units`: one Service each (the counting unit).
     participants, hours, notes and delivery_district not passed keep the report's values
     (empty, and the center's seat, when new); delivery_district=None means the center's seat.
-    When nothing would change, nothing is written: no save, no audit entry, same updated_at.
+    `status` is what is asked for: decide_status says what it lands as (`by_token`: written
+    with an API token). When nothing would change, nothing is written: no save, no audit
+    entry, same updated_at. actor=None is the system itself.
     """
     code = code.strip()
     if not code:
@@ -144,7 +202,7 @@ def record_service_report(
         today=today,
     )
     report = ServiceReport.objects.select_for_update().filter(center=center, code=code).first()
-    values = {
+    fields = {
         "category": category or catalogue_service.category,
         "catalogue_service": catalogue_service,
         "chain": chain,
@@ -153,19 +211,9 @@ def record_service_report(
         "status": status,
         "is_free": is_free,
         "programme": programme,
-        "delivery_district_id": (
-            report.delivery_district_id or center.district_id
-            if delivery_district is KEEP and report is not None
-            else delivery_district.pk
-            if delivery_district not in (None, KEEP)
-            else center.district_id
-        ),
     }
     optional = {"participants": participants, "hours": hours, "notes": notes}
-    for name, value in optional.items():
-        if value is KEEP:
-            value = getattr(report, name) if report is not None else _KEPT_DEFAULTS[name]
-        values[name] = value
+    values = _report_values(report, center, fields, optional, delivery_district)
     before = snapshot_report(report) if report else None
     if report is None:
         report = ServiceReport(
@@ -174,12 +222,14 @@ def record_service_report(
     else:
         for name, value in values.items():
             setattr(report, name, value)
-        if before["status"] == ReportStatus.CANCELLED and status != ReportStatus.CANCELLED:
-            report.cancel_reason = ""
-    report.full_clean(exclude=["created_by"])
-    after = snapshot_report(report, [(a.unit.pk, a.amount) for a in units])
+    services = [(a.unit.pk, a.amount) for a in units]
+    decision = _settle_status(
+        report, before, services, requested=status, actor=actor, by_token=by_token
+    )
+    report.full_clean(exclude=["created_by", "recorded_by"])
+    after = snapshot_report(report, services)
     if before == after:
-        return RecordResult(report, "unchanged", warnings)
+        return RecordResult(report, "unchanged", warnings, decision.refusal)
     report.save()
     _set_services(report, units)
     record_audit(
@@ -192,7 +242,37 @@ def record_service_report(
         before=before,
         after=after,
     )
-    return RecordResult(report, "created" if before is None else "updated", warnings)
+    outcome = "created" if before is None else "updated"
+    return RecordResult(report, outcome, warnings, decision.refusal)
+
+
+def _settle_status(
+    report: ServiceReport,
+    before: dict | None,
+    services: list,
+    *,
+    requested: str,
+    actor,
+    by_token: bool = False,
+) -> StatusDecision:
+    """Decide the status of `report` (its new values set, not saved) and set it, with the
+    cancel reason and the recorder that go with it. `before`: its snapshot as saved."""
+    decision = decide_status(
+        actor=actor,
+        center=report.center,
+        requested=requested,
+        before=before,
+        after=snapshot_report(report, services),
+        recorded_by_id=report.recorded_by_id,
+        by_token=by_token,
+    )
+    report.status = decision.status
+    was_cancelled = before is not None and before["status"] == ReportStatus.CANCELLED
+    if was_cancelled and decision.status != ReportStatus.CANCELLED:
+        report.cancel_reason = ""  # brought back: the reason no longer applies
+    if decision.content_changed:
+        report.recorded_by = None if by_token else actor
+    return decision
 
 
 def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
@@ -208,6 +288,12 @@ def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
             service.save(update_fields=["amount"])
 
 
+def _refuse(what: str, report: ServiceReport, refusal: str) -> None:
+    if refusal:
+        message = f"No se puede {what} el informe {report.code}: {refusal}."
+        raise ValidationError({"status": message})
+
+
 @transaction.atomic
 def cancel_report(
     *,
@@ -217,7 +303,10 @@ def cancel_report(
     source: str = AuditEntry.Source.SCREEN,
     batch: ImportBatch | None = None,
 ) -> ServiceReport:
-    """Cancel (never delete) a report: it stops counting and keeps its history."""
+    """Cancel (never delete) a report: it stops counting and keeps its history.
+
+    Only who may cancel in the report's center (accounts.access.cancel_refusal)."""
+    _refuse("anular", report, cancel_refusal(actor, report.center))
     if not reason.strip():
         raise ValidationError({"cancel_reason": "Indique el motivo de la anulación."})
     before = snapshot_report(report)
@@ -238,16 +327,34 @@ def cancel_report(
 
 
 @transaction.atomic
-def set_report_status(*, report: ServiceReport, status: str, actor) -> ServiceReport:
-    """Validate a registered report (or send it back to registered)."""
+def set_report_status(
+    *, report: ServiceReport, status: str, actor, source: str = AuditEntry.Source.SCREEN
+) -> ServiceReport:
+    """Validate a registered report (or send a validated one back to registered).
+
+    Validating follows accounts.access.validation_refusal (role, center, four eyes against
+    the report's recorder); sending back, cancel_refusal. Refused: ValidationError, nothing
+    changed."""
+    report = ServiceReport.objects.select_for_update().select_related("center").get(pk=report.pk)
     if report.status == ReportStatus.CANCELLED:
-        raise ValidationError({"status": "Un informe anulado no se puede validar."})
+        raise ValidationError({"status": f"El informe {report.code} está anulado: no se valida."})
+    if status == ReportStatus.VALIDATED:
+        refusal = validation_refusal(actor, report.center, recorded_by_id=report.recorded_by_id)
+        _refuse("validar", report, refusal)
+    elif status == ReportStatus.REGISTERED:
+        _refuse("devolver a «registrado»", report, cancel_refusal(actor, report.center))
+    else:
+        raise ValidationError({"status": "Para anular un informe indique el motivo (Anular)."})
+    if report.status == status:
+        return report
     before = snapshot_report(report)
     report.status = status
     report.save(update_fields=["status", "updated_at"])
     record_audit(
-        action=AuditEntry.Action.UPDATE,
-        source=AuditEntry.Source.SCREEN,
+        action=AuditEntry.Action.VALIDATE
+        if status == ReportStatus.VALIDATED
+        else AuditEntry.Action.UPDATE,
+        source=source,
         obj=report,
         actor=actor,
         center=report.center,
@@ -257,11 +364,41 @@ def set_report_status(*, report: ServiceReport, status: str, actor) -> ServiceRe
     return report
 
 
+@dataclass
+class Validation:
+    """What validating several reports did: validated, and skipped with the reason."""
+
+    validated: list[ServiceReport] = field(default_factory=list)
+    skipped: list[tuple[ServiceReport, str]] = field(default_factory=list)
+
+
+@transaction.atomic
+def validate_reports(*, reports: list[ServiceReport], actor) -> Validation:
+    """Validate each report that `actor` may validate; skip (and say why) the others, e.g.
+    those they recorded themselves under four eyes. Each validation is audited."""
+    outcome = Validation()
+    for report in reports:
+        try:
+            validated = set_report_status(report=report, status=ReportStatus.VALIDATED, actor=actor)
+        except ValidationError as error:
+            outcome.skipped.append((report, " ".join(error.messages)))
+        else:
+            outcome.validated.append(validated)
+    return outcome
+
+
 @transaction.atomic
 def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
-    """Undo an import: reports it created are cancelled, reports it changed get values back."""
+    """Undo an import: reports it created are cancelled, reports it changed get values back.
+
+    Only who may cancel in the batch's center; a restored status goes through the same rule
+    as any write (decide_status: with four eyes, a validated report restored by the person
+    reverting lands "registrado")."""
     if batch.status != ImportBatch.Status.COMMITTED:
         raise ValidationError("Solo se puede revertir un lote registrado y no revertido.")
+    refusal = cancel_refusal(actor, batch.center)
+    if refusal:
+        raise ValidationError(f"No se puede revertir el lote #{batch.pk}: {refusal}.")
     entries = batch.audit_entries.filter(object_type="servicereport").order_by("-id")
     for entry in entries:
         report = ServiceReport.objects.select_for_update().get(pk=entry.object_id)
@@ -291,15 +428,16 @@ def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch
             continue
         field_name = f"{name}_id" if report._meta.get_field(name).is_relation else name
         setattr(report, field_name, value)
-    report.full_clean(exclude=["created_by"])
+    services = [(uid, Decimal(amount)) for uid, amount in snapshot["services"]]
+    decision = _settle_status(report, before, services, requested=snapshot["status"], actor=actor)
+    if decision.refusal:
+        report.cancel_reason = ""
+    report.full_clean(exclude=["created_by", "recorded_by"])
     report.save()
-    _set_services(
-        report,
-        [
-            AttendedUnit(ProductiveUnit(pk=uid), Decimal(amount))
-            for uid, amount in snapshot["services"]
-        ],
-    )
+    _set_services(report, [AttendedUnit(ProductiveUnit(pk=uid), amt) for uid, amt in services])
+    reason = f"Reversión del lote #{batch.pk}"
+    if decision.refusal:
+        reason += f"; queda «registrado»: {decision.refusal}"
     record_audit(
         action=AuditEntry.Action.REVERT,
         source=AuditEntry.Source.IMPORT,
@@ -308,5 +446,5 @@ def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch
         center=report.center,
         before=before,
         after=snapshot_report(report),
-        reason=f"Reversión del lote #{batch.pk}",
+        reason=reason,
     )
