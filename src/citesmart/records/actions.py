@@ -216,12 +216,9 @@ def record_service_report(
     values = _report_values(report, center, fields, optional, delivery_district)
     before = snapshot_report(report) if report else None
     if report is None:
-        report = ServiceReport(
-            center=center, code=code, created_by=actor, import_batch=batch, **values
-        )
-    else:
-        for name, value in values.items():
-            setattr(report, name, value)
+        report = ServiceReport(center=center, code=code, created_by=actor, import_batch=batch)
+    for name, value in values.items():
+        setattr(report, name, value)
     services = [(a.unit.pk, a.amount) for a in units]
     decision = _settle_status(
         report, before, services, requested=status, actor=actor, by_token=by_token
@@ -230,6 +227,13 @@ def record_service_report(
     after = snapshot_report(report, services)
     if before == after:
         return RecordResult(report, "unchanged", warnings, decision.refusal)
+    _save(report, units, before, after, actor=actor, source=source, batch=batch)
+    outcome = "created" if before is None else "updated"
+    return RecordResult(report, outcome, warnings, decision.refusal)
+
+
+def _save(report, units, before, after, *, actor, source, batch) -> None:
+    """Write the report and its services, and the audit entry of the change."""
     report.save()
     _set_services(report, units)
     record_audit(
@@ -237,13 +241,11 @@ def record_service_report(
         source=source,
         obj=report,
         actor=actor,
-        center=center,
+        center=report.center,
         batch=batch,
         before=before,
         after=after,
     )
-    outcome = "created" if before is None else "updated"
-    return RecordResult(report, outcome, warnings, decision.refusal)
 
 
 def _settle_status(
