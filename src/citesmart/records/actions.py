@@ -122,20 +122,26 @@ def decide_status(
     after: dict,
     recorded_by_id: int | None = None,
     by_token: bool = False,
+    memo: dict | None = None,
 ) -> StatusDecision:
     """The one rule of accounts.access applied to a write (screen, import, API, revert).
 
     A status the report already has is kept when its content does not change (re-sending
     the same data is no new validation); otherwise whoever changes the content is its
-    recorder, and what they may not set lands "registrado".
+    recorder, and what they may not set lands "registrado". `memo`: answers kept by a
+    caller deciding many reports of one center for one actor (the import planner).
     """
     changed = not same_content(before, after)
     if before is not None and not changed and requested == before["status"]:
         return StatusDecision(requested, "", False)
     recorder = recorded_by_id if not changed else None if by_token else getattr(actor, "pk", None)
-    status, refusal = effective_status(
-        actor, center, requested, recorded_by_id=recorder, by_token=by_token
-    )
+    memo = {} if memo is None else memo
+    key = (requested, recorder)
+    if key not in memo:
+        memo[key] = effective_status(
+            actor, center, requested, recorded_by_id=recorder, by_token=by_token
+        )
+    status, refusal = memo[key]
     return StatusDecision(status, refusal, changed)
 
 

@@ -72,6 +72,7 @@ class Planner:
     def __init__(self, ctx: Context) -> None:
         self.center = ctx.center
         self.ctx = ctx
+        self.decisions: dict = {}  # decide_status's answers for this actor and center
 
     def plan(self, drafts: list[Draft], *, lock: bool) -> Plan:
         plan = Plan()
@@ -133,6 +134,7 @@ class Planner:
             after=after,
             recorded_by_id=report.recorded_by_id if report is not None else None,
             by_token=self.ctx.by_token,
+            memo=self.decisions,
         )
         if decision.status != requested:
             values["status"] = decision.status
