@@ -9,6 +9,7 @@ validated; with four eyes, nobody validates what they recorded.
 """
 
 import csv
+import importlib
 import io
 import json
 from datetime import date
@@ -405,3 +406,19 @@ def test_both_import_writers_keep_an_operators_validado_registered(people, cente
     assert (result.kept_registered, result.kept_registered_rows) == (1, 2)
     assert result.kept_reasons == {f"el estado «validado» del archivo se ignoró: {ONLY_MANAGER}": 1}
     assert "1 informe (2 filas) queda como «registrado»" in result.batch.messages[0]["text"]
+
+
+def test_the_migration_backfills_who_recorded_existing_reports(people, center_a):
+    from django.apps import apps
+
+    migration = importlib.import_module("citesmart.records.migrations.0004_report_recorded_by")
+    by_screen = record(center_a, actor=people["operator_a"]).report
+    batch = ImportBatch.objects.create(
+        center=center_a, filename="api-cs_abc-API-1.csv", status=ImportBatch.Status.COMMITTED
+    )
+    by_api = record(center_a, "API-1", actor=people["manager_a"]).report
+    ServiceReport.objects.filter(pk=by_api.pk).update(import_batch=batch)
+    ServiceReport.objects.update(recorded_by=None)
+    migration.backfill_recorded_by(apps, None)
+    recorded = dict(ServiceReport.objects.values_list("code", "recorded_by"))
+    assert recorded == {by_screen.code: people["operator_a"].pk, "API-1": None}
