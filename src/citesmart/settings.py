@@ -138,6 +138,9 @@ OTP_REQUIRED_FOR_NATIONAL_STAFF = env_bool(
     "OTP_REQUIRED_FOR_NATIONAL_STAFF", env_bool("OTP_REQUIRED_FOR_NATIONAL_ADMINS", not DEBUG)
 )
 OTP_TOTP_ISSUER = "citesmart"
+# Four eyes: whoever recorded a service report's content does not validate it (another
+# manager of the center or a national administrator does); off by default only in DEBUG.
+RECORDS_FOUR_EYES = env_bool("RECORDS_FOUR_EYES", not DEBUG)
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "es-pe")
 LANGUAGES = [("es-pe", "Español (Perú)")]

@@ -92,13 +92,42 @@ def test_post_creates_then_is_idempotent(client, token_a, center_a):
     assert first.status_code == 201, first.content
     assert first.json()["resultado"] == "created"
     saved = ServiceReport.objects.get(center=center_a, code="API-001")
-    assert saved.services.count() == 2 and saved.status == ReportStatus.VALIDATED
+    # A token records; only the center's manager validates (the body asked for "validado").
+    assert saved.services.count() == 2 and saved.status == ReportStatus.REGISTERED
+    assert saved.recorded_by is None
+    assert first.json()["estado"] == "registrado"
+    assert first.json()["filas_registradas_por_regla"] == 2
+    assert first.json()["motivo_estado"].startswith(
+        "el estado «validado» de la solicitud se ignoró: solo el gestor del centro puede validar"
+    )
     again = send(client, token_a, report())
     assert again.status_code == 200 and again.json()["resultado"] == "unchanged"
     assert ServiceReport.objects.filter(center=center_a, code="API-001").count() == 1
     assert "45871236" not in again.content.decode()
     used = ApiToken.objects.get(center=center_a)
     assert used.last_used_at is not None
+
+
+def test_a_registered_body_says_nothing_was_ignored(client, token_a, center_a):
+    answer = send(client, token_a, report(estado="registrado")).json()
+    assert (answer["estado"], answer["filas_registradas_por_regla"]) == ("registrado", 0)
+    assert answer["motivo_estado"] is None
+
+
+def test_a_token_update_of_a_validated_report_sends_it_back_to_registered(
+    client, token_a, center_a, manager_a
+):
+    from citesmart.records.actions import set_report_status
+
+    send(client, token_a, report(estado=None))
+    saved = ServiceReport.objects.get(center=center_a, code="API-001")
+    set_report_status(report=saved, status=ReportStatus.VALIDATED, actor=manager_a)
+    same = send(client, token_a, report(estado=None)).json()  # the same data: stays validated
+    assert same["resultado"] == "unchanged" and same["estado"] == "validado"
+    body = report(estado=None, unidades=report()["unidades"][:1])
+    changed = send(client, token_a, body, method="put", path="/api/v1/informes/API-001/").json()
+    assert changed["estado"] == "registrado" and changed["filas_registradas_por_regla"] == 1
+    assert "estaba «validado» y cambió" in changed["motivo_estado"]
 
 
 def test_put_updates_by_code(client, token_a, center_a):

@@ -236,9 +236,15 @@ RULES: list[Rule] = [
         r"^admin:records_importbatch_revert$",
         records_rule({"manager_a", "national_admin"}),
     ),
+    # Cancelling and validating: the center's manager or ITP (accounts.access), never an
+    # operator; the month's validation screen likewise.
     Rule(
         r"^admin:records_servicereport_cancel$",
-        records_rule({"operator_a", "manager_a", "national_admin"}),
+        records_rule({"manager_a", "national_admin"}),
+    ),
+    Rule(
+        r"^admin:records_servicereport_validation$",
+        records_rule({"manager_a", "national_admin"}),
     ),
     Rule(
         r"^admin:records_servicereport_validate$",

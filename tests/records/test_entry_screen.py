@@ -394,15 +394,44 @@ def test_editing_a_report_changes_its_units_through_the_action(
     )
     data.pop("center")
     data.pop("code")
-    response = client.post(change_url(report), data)
-    assert response.status_code == 302
+    response = client.post(change_url(report), data, follow=True)
+    assert response.redirect_chain[-1][1] == 302
     report.refresh_from_db()
     assert list(report.services.values_list("unit__name", "amount")) == [
         ("Agroexportadora del Sur SAC", Decimal("200.00"))
     ]
-    assert report.status == ReportStatus.VALIDATED  # editing keeps the status
+    # An operator's change is recorded, not validated: the report waits for the manager.
+    assert report.status == ReportStatus.REGISTERED and report.recorded_by == operator_a
+    assert (
+        "El informe queda como «registrado»: solo el gestor del centro puede validar."
+        in response.content.decode()
+    )
     update = AuditEntry.objects.get(object_id=report.pk, action=AuditEntry.Action.UPDATE)
     assert update.actor == operator_a and "services" in update.changes
+    assert update.changes["status"] == ["validado", "registrado"]
+
+
+def test_a_managers_edit_keeps_a_validated_report_validated_without_four_eyes(
+    client_for, manager_a, operator_a, center_a, settings
+):
+    settings.RECORDS_FOUR_EYES = False
+    client_for(operator_a).post(ADD_URL, report_data(center_a, new_person_row(amount="50")))
+    report = ServiceReport.objects.get()
+    report.status = ReportStatus.VALIDATED
+    report.save()
+    data = report_data(center_a, {**new_person_row(amount="70")}, initial=1)
+    data.pop("center")
+    data.pop("code")
+    assert client_for(manager_a).post(change_url(report), data).status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.VALIDATED and report.recorded_by == manager_a
+    settings.RECORDS_FOUR_EYES = True  # now the manager recorded it: another edit demotes it
+    data = report_data(center_a, {**new_person_row(amount="90")}, initial=1)
+    data.pop("center")
+    data.pop("code")
+    assert client_for(manager_a).post(change_url(report), data).status_code == 302
+    report.refresh_from_db()
+    assert report.status == ReportStatus.REGISTERED
 
 
 def test_a_unit_without_document_is_identified_by_name_and_district(
@@ -431,11 +460,17 @@ def test_a_report_is_never_deleted(client_for, national_admin, operator_a, cente
     assert ServiceReport.objects.filter(pk=report.pk).exists()
 
 
-def test_operator_cancels_a_report_giving_a_reason(client_for, operator_a, center_a):
-    client = client_for(operator_a)
-    client.post(ADD_URL, report_data(center_a, new_person_row()))
+def test_manager_cancels_a_report_giving_a_reason_and_the_operator_cannot(
+    client_for, manager_a, operator_a, center_a
+):
+    client_for(operator_a).post(ADD_URL, report_data(center_a, new_person_row()))
     report = ServiceReport.objects.get()
     cancel = reverse("admin:records_servicereport_cancel", args=[report.pk])
+    assert "Anular</a>" not in client_for(operator_a).get(change_url(report)).content.decode()
+    assert client_for(operator_a).post(cancel, {"confirmar": "1", "reason": "x"}).status_code == 403
+    report.refresh_from_db()
+    assert report.status == ReportStatus.REGISTERED
+    client = client_for(manager_a)
     assert "Motivo de la anulación" in client.get(cancel).content.decode()
     refused = client.post(cancel, {"confirmar": "1", "reason": ""})
     assert "Indique el motivo de la anulación." in refused.content.decode()

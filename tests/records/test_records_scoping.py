@@ -107,8 +107,23 @@ def test_bulk_actions_cannot_reach_another_centers_reports(
     assert report_b.status == ReportStatus.REGISTERED
 
 
-def test_bulk_cancel_of_own_reports_asks_for_a_reason_first(client_for, operator_a, report_a):
-    client = client_for(operator_a)
+def test_an_operator_cannot_cancel_from_the_list(client_for, operator_a, report_a):
+    response = client_for(operator_a).post(
+        LIST_URL,
+        {
+            "action": "cancel_reports",
+            "_selected_action": [report_a.pk],
+            "confirmar": "1",
+            "reason": "Registrado por error",
+        },
+    )
+    assert response.status_code in (200, 302)
+    report_a.refresh_from_db()
+    assert report_a.status == ReportStatus.REGISTERED
+
+
+def test_bulk_cancel_of_own_reports_asks_for_a_reason_first(client_for, manager_a, report_a):
+    client = client_for(manager_a)
     asked = client.post(LIST_URL, {"action": "cancel_reports", "_selected_action": [report_a.pk]})
     assert asked.status_code == 200 and "Motivo de la anulación" in asked.content.decode()
     report_a.refresh_from_db()

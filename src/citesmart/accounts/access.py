@@ -4,6 +4,7 @@ Admin classes, views, commands, the importer and the API all call these helpers,
 scoping is enforced in querysets and not only in templates.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from citesmart.accounts.models import StaffProfile
 from citesmart.accounts.roles import Role
 from citesmart.network.models import Center
+from citesmart.records.models import ReportStatus
 
 
 def role_of(user) -> str | None:
@@ -175,3 +177,96 @@ def can_close_month(user, center: Center) -> bool:
 def can_approve_months(user) -> bool:
     """Approving, returning and reopening months is ITP's: national administrators."""
     return role_of(user) == Role.NATIONAL_ADMIN
+
+
+# --- validating and cancelling service reports (records.actions) --------------------------
+# Only the center's manager (their center and its technical units) and the national
+# administrator validate or cancel a report. What an operator, an analyst or an API token
+# records lands "registrado". With settings.RECORDS_FOUR_EYES, the person who recorded a
+# report's content does not validate it. `user=None` is the system itself (the command line
+# without --user, e.g. loading demo data): it may do both.
+
+VALIDATING_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.CENTER_MANAGER})
+
+
+def may_validate_reports(user) -> bool:
+    """Whether the user's role validates reports at all (for buttons, links and menus)."""
+    return role_of(user) in VALIDATING_ROLES
+
+
+def _reaches(user, center: Center) -> bool:
+    return accessible_centers(user).filter(pk=center.pk).exists()
+
+
+def _outside(center: Center) -> str:
+    text = _("el informe es de «%(center)s», que no es su centro ni una de sus unidades técnicas")
+    return text % {"center": center.name}
+
+
+def validation_refusal(
+    user, center: Center, *, recorded_by_id: int | None = None, by_token: bool = False
+) -> str:
+    """Why `user` may not validate a report of `center` recorded by `recorded_by_id`, in
+    Spanish (to follow a colon), or "" when they may."""
+    if by_token:
+        return _("solo el gestor del centro puede validar; un token de API solo registra")
+    if user is None:
+        return ""
+    if role_of(user) not in VALIDATING_ROLES:
+        return _("solo el gestor del centro puede validar")
+    if not _reaches(user, center):
+        return _outside(center)
+    if settings.RECORDS_FOUR_EYES and recorded_by_id is not None and recorded_by_id == user.pk:
+        return _(
+            "usted registró el contenido de este informe y el control de cuatro ojos exige que "
+            "lo valide otra persona (otro gestor del centro o el administrador nacional)"
+        )
+    return ""
+
+
+def cancel_refusal(user, center: Center, *, by_token: bool = False) -> str:
+    """Why `user` may not cancel (or send back to "registrado") a report of `center`, or ""."""
+    if by_token:
+        return _("solo el gestor del centro puede anular; un token de API solo registra")
+    if user is None:
+        return ""
+    if role_of(user) not in VALIDATING_ROLES:
+        return _("solo el gestor del centro puede anular")
+    if not _reaches(user, center):
+        return _outside(center)
+    return ""
+
+
+def can_validate(user, center: Center, *, recorded_by_id: int | None = None) -> bool:
+    return not validation_refusal(user, center, recorded_by_id=recorded_by_id)
+
+
+def can_cancel(user, center: Center) -> bool:
+    return not cancel_refusal(user, center)
+
+
+def effective_status(
+    user,
+    center: Center,
+    requested: str,
+    *,
+    recorded_by_id: int | None = None,
+    by_token: bool = False,
+) -> tuple[str, str]:
+    """(status a write lands with, why it is not `requested` or ""): anything but
+    "registrado" that the writer may not set becomes "registrado"."""
+    if requested == ReportStatus.VALIDATED:
+        refusal = validation_refusal(user, center, recorded_by_id=recorded_by_id, by_token=by_token)
+    elif requested == ReportStatus.CANCELLED:
+        refusal = cancel_refusal(user, center, by_token=by_token)
+    else:
+        refusal = ""
+    return (ReportStatus.REGISTERED, refusal) if refusal else (requested, "")
+
+
+def merge_refusal(user) -> str:
+    """Why `user` may not merge productive units (network-wide records that every center's
+    reports point to; a merge moves services between them): only ITP administrators."""
+    if user is None or role_of(user) == Role.NATIONAL_ADMIN:
+        return ""
+    return _("solo el administrador nacional puede fusionar unidades productivas")

@@ -21,6 +21,7 @@ from citesmart.api.tokens import authenticate
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network.models import Center
 from citesmart.records.imports import ImportRefused, import_file
+from citesmart.records.queries import report_status
 from citesmart.records.template import HEADERS
 
 router = Router(tags=["Registro de servicios (escritura)"])
@@ -78,7 +79,9 @@ class ReportIn(Schema):
     cadena: str | None = Field(None, max_length=120, description="Cadena productiva.")
     programa: str | None = Field(None, max_length=200, description="Programa.")
     estado: Literal["registrado", "validado"] | None = Field(
-        None, description="Estado del informe (por defecto registrado)."
+        None,
+        description="Estado pedido (por defecto registrado). Un token de API solo registra: "
+        "«validado» queda como «registrado» hasta que el gestor del centro lo valide.",
     )
     unidades: list[UnitIn] = Field(
         max_length=MAX_UNITS, description="Unidades productivas atendidas (una por servicio)."
@@ -93,6 +96,16 @@ class ReportOut(Schema):
     )
     unidades_nuevas: int = Field(description="Unidades productivas creadas.")
     avisos: list[str] = Field(description="Advertencias que no impiden el registro.")
+    estado: Literal["registrado", "validado", "anulado"] = Field(
+        description="Estado con el que quedó el informe."
+    )
+    filas_registradas_por_regla: int = Field(
+        description="Filas (unidades) del informe que quedaron como «registrado» aunque la "
+        "solicitud pedía otro estado: un token de API registra, solo el gestor del centro valida."
+    )
+    motivo_estado: str | None = Field(
+        description="Por qué el informe quedó como «registrado», o null si quedó como se pidió."
+    )
     lote: int | None = Field(description="Lote de importación que registra la operación.")
 
 
@@ -162,6 +175,7 @@ def record(request: HttpRequest, report: ReportIn) -> HttpResponse:
             center=center,
             filename=f"api-{token.prefix}-{report.codigo[:40]}.csv",
             user=token.created_by,
+            by_token=True,
             bulk=False,
         )
     except ImportRefused as refused:
@@ -185,6 +199,9 @@ def record(request: HttpRequest, report: ReportIn) -> HttpResponse:
         resultado=outcome,
         unidades_nuevas=result.units_created,
         avisos=result.warnings,
+        estado=report_status(center, report.codigo),
+        filas_registradas_por_regla=result.kept_registered_rows,
+        motivo_estado="; ".join(result.kept_reasons) or None,
         lote=result.batch.pk if result.batch else None,
     )
     return JsonResponse(

@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from citesmart.accounts.access import cancel_refusal, effective_status, validation_refusal
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
 from citesmart.records.audit import record_audit
 from citesmart.records.closing import check_months_open
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, Service, ServiceReport
-from citesmart.records.snapshots import snapshot_report
+from citesmart.records.snapshots import same_content, snapshot_report
 from citesmart.units.models import ProductiveUnit
 
 
@@ -32,6 +33,8 @@ class RecordResult:
     report: ServiceReport
     outcome: str  # "created" | "updated" | "unchanged"
     warnings: list[str] = field(default_factory=list)
+    # Why the status asked for was not kept (it landed "registrado"); "" when it was.
+    status_refusal: str = ""
 
 
 def check_report_rules(
@@ -101,6 +104,64 @@ KEEP: Any = _Keep()
 _KEPT_DEFAULTS = {"participants": None, "hours": None, "notes": ""}
 
 
+@dataclass(frozen=True)
+class StatusDecision:
+    """The status a write lands with; `refusal` says (in Spanish) why it is not the one
+    asked for, "" when it is. `content_changed`: the writer becomes the report's recorder."""
+
+    status: str
+    refusal: str = ""
+    content_changed: bool = True
+
+
+def decide_status(
+    *,
+    actor,
+    center: Center,
+    requested: str,
+    before: dict | None,
+    after: dict,
+    recorded_by_id: int | None = None,
+    by_token: bool = False,
+    memo: dict | None = None,
+) -> StatusDecision:
+    """The one rule of accounts.access applied to a write (screen, import, API, revert).
+
+    A status the report already has is kept when its content does not change (re-sending
+    the same data is no new validation); otherwise whoever changes the content is its
+    recorder, and what they may not set lands "registrado". `memo`: answers kept by a
+    caller deciding many reports of one center for one actor (the import planner).
+    """
+    changed = not same_content(before, after)
+    if before is not None and not changed and requested == before["status"]:
+        return StatusDecision(requested, "", False)
+    recorder = recorded_by_id if not changed else None if by_token else getattr(actor, "pk", None)
+    memo = {} if memo is None else memo
+    key = (requested, recorder)
+    if key not in memo:
+        memo[key] = effective_status(
+            actor, center, requested, recorded_by_id=recorder, by_token=by_token
+        )
+    status, refusal = memo[key]
+    return StatusDecision(status, refusal, changed)
+
+
+def _report_values(report, center, fields: dict, optional: dict, delivery_district) -> dict:
+    """The report's values: `fields` as given, `optional` (KEEP = keep) and the place."""
+    values = dict(fields)
+    if delivery_district is KEEP and report is not None:
+        values["delivery_district_id"] = report.delivery_district_id or center.district_id
+    elif delivery_district not in (None, KEEP):
+        values["delivery_district_id"] = delivery_district.pk
+    else:
+        values["delivery_district_id"] = center.district_id
+    for name, value in optional.items():
+        if value is KEEP:
+            value = getattr(report, name) if report is not None else _KEPT_DEFAULTS[name]
+        values[name] = value
+    return values
+
+
 @transaction.atomic
 def record_service_report(
     *,
@@ -120,6 +181,7 @@ def record_service_report(
     hours: Decimal | None = KEEP,
     notes: str = KEEP,
     actor=None,
+    by_token: bool = False,
     source: str = AuditEntry.Source.SCREEN,
     batch: ImportBatch | None = None,
     today: date | None = None,
@@ -129,7 +191,9 @@ def record_service_report(
     The attended units become exactly `units`: one Service each (the counting unit).
     participants, hours, notes and delivery_district not passed keep the report's values
     (empty, and the center's seat, when new); delivery_district=None means the center's seat.
-    When nothing would change, nothing is written: no save, no audit entry, same updated_at.
+    `status` is what is asked for: decide_status says what it lands as (`by_token`: written
+    with an API token). When nothing would change, nothing is written: no save, no audit
+    entry, same updated_at. actor=None is the system itself.
     """
     code = code.strip()
     if not code:
@@ -145,7 +209,7 @@ def record_service_report(
         today=today,
     )
     report = ServiceReport.objects.select_for_update().filter(center=center, code=code).first()
-    values = {
+    fields = {
         "category": category or catalogue_service.category,
         "catalogue_service": catalogue_service,
         "chain": chain,
@@ -154,34 +218,30 @@ def record_service_report(
         "status": status,
         "is_free": is_free,
         "programme": programme,
-        "delivery_district_id": (
-            report.delivery_district_id or center.district_id
-            if delivery_district is KEEP and report is not None
-            else delivery_district.pk
-            if delivery_district not in (None, KEEP)
-            else center.district_id
-        ),
     }
     optional = {"participants": participants, "hours": hours, "notes": notes}
-    for name, value in optional.items():
-        if value is KEEP:
-            value = getattr(report, name) if report is not None else _KEPT_DEFAULTS[name]
-        values[name] = value
+    values = _report_values(report, center, fields, optional, delivery_district)
     before = snapshot_report(report) if report else None
     if report is None:
-        report = ServiceReport(
-            center=center, code=code, created_by=actor, import_batch=batch, **values
-        )
-    else:
-        for name, value in values.items():
-            setattr(report, name, value)
-        if before["status"] == ReportStatus.CANCELLED and status != ReportStatus.CANCELLED:
-            report.cancel_reason = ""
-    report.full_clean(exclude=["created_by"])
-    after = snapshot_report(report, [(a.unit.pk, a.amount) for a in units])
+        report = ServiceReport(center=center, code=code, created_by=actor, import_batch=batch)
+    for name, value in values.items():
+        setattr(report, name, value)
+    services = [(a.unit.pk, a.amount) for a in units]
+    decision = _settle_status(
+        report, before, services, requested=status, actor=actor, by_token=by_token
+    )
+    report.full_clean(exclude=["created_by", "recorded_by"])
+    after = snapshot_report(report, services)
     if before == after:
-        return RecordResult(report, "unchanged", warnings)
+        return RecordResult(report, "unchanged", warnings, decision.refusal)
     check_months_open(center, [end_date, before and date.fromisoformat(before["end_date"])])
+    _save(report, units, before, after, actor=actor, source=source, batch=batch)
+    outcome = "created" if before is None else "updated"
+    return RecordResult(report, outcome, warnings, decision.refusal)
+
+
+def _save(report, units, before, after, *, actor, source, batch) -> None:
+    """Write the report and its services, and the audit entry of the change."""
     report.save()
     _set_services(report, units)
     record_audit(
@@ -189,12 +249,40 @@ def record_service_report(
         source=source,
         obj=report,
         actor=actor,
-        center=center,
+        center=report.center,
         batch=batch,
         before=before,
         after=after,
     )
-    return RecordResult(report, "created" if before is None else "updated", warnings)
+
+
+def _settle_status(
+    report: ServiceReport,
+    before: dict | None,
+    services: list,
+    *,
+    requested: str,
+    actor,
+    by_token: bool = False,
+) -> StatusDecision:
+    """Decide the status of `report` (its new values set, not saved) and set it, with the
+    cancel reason and the recorder that go with it. `before`: its snapshot as saved."""
+    decision = decide_status(
+        actor=actor,
+        center=report.center,
+        requested=requested,
+        before=before,
+        after=snapshot_report(report, services),
+        recorded_by_id=report.recorded_by_id,
+        by_token=by_token,
+    )
+    report.status = decision.status
+    was_cancelled = before is not None and before["status"] == ReportStatus.CANCELLED
+    if was_cancelled and decision.status != ReportStatus.CANCELLED:
+        report.cancel_reason = ""  # brought back: the reason no longer applies
+    if decision.content_changed:
+        report.recorded_by = None if by_token else actor
+    return decision
 
 
 def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
@@ -210,6 +298,12 @@ def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
             service.save(update_fields=["amount"])
 
 
+def _refuse(what: str, report: ServiceReport, refusal: str) -> None:
+    if refusal:
+        message = f"No se puede {what} el informe {report.code}: {refusal}."
+        raise ValidationError({"status": message})
+
+
 @transaction.atomic
 def cancel_report(
     *,
@@ -219,7 +313,10 @@ def cancel_report(
     source: str = AuditEntry.Source.SCREEN,
     batch: ImportBatch | None = None,
 ) -> ServiceReport:
-    """Cancel (never delete) a report: it stops counting and keeps its history."""
+    """Cancel (never delete) a report: it stops counting and keeps its history.
+
+    Only who may cancel in the report's center (accounts.access.cancel_refusal)."""
+    _refuse("anular", report, cancel_refusal(actor, report.center))
     if not reason.strip():
         raise ValidationError({"cancel_reason": "Indique el motivo de la anulación."})
     check_months_open(report.center, [report.end_date])
@@ -241,17 +338,35 @@ def cancel_report(
 
 
 @transaction.atomic
-def set_report_status(*, report: ServiceReport, status: str, actor) -> ServiceReport:
-    """Validate a registered report (or send it back to registered)."""
+def set_report_status(
+    *, report: ServiceReport, status: str, actor, source: str = AuditEntry.Source.SCREEN
+) -> ServiceReport:
+    """Validate a registered report (or send a validated one back to registered).
+
+    Validating follows accounts.access.validation_refusal (role, center, four eyes against
+    the report's recorder); sending back, cancel_refusal. Refused: ValidationError, nothing
+    changed."""
+    report = ServiceReport.objects.select_for_update().select_related("center").get(pk=report.pk)
     if report.status == ReportStatus.CANCELLED:
-        raise ValidationError({"status": "Un informe anulado no se puede validar."})
+        raise ValidationError({"status": f"El informe {report.code} está anulado: no se valida."})
+    if status == ReportStatus.VALIDATED:
+        refusal = validation_refusal(actor, report.center, recorded_by_id=report.recorded_by_id)
+        _refuse("validar", report, refusal)
+    elif status == ReportStatus.REGISTERED:
+        _refuse("devolver a «registrado»", report, cancel_refusal(actor, report.center))
+    else:
+        raise ValidationError({"status": "Para anular un informe indique el motivo (Anular)."})
+    if report.status == status:
+        return report
     check_months_open(report.center, [report.end_date])
     before = snapshot_report(report)
     report.status = status
     report.save(update_fields=["status", "updated_at"])
     record_audit(
-        action=AuditEntry.Action.UPDATE,
-        source=AuditEntry.Source.SCREEN,
+        action=AuditEntry.Action.VALIDATE
+        if status == ReportStatus.VALIDATED
+        else AuditEntry.Action.UPDATE,
+        source=source,
         obj=report,
         actor=actor,
         center=report.center,
@@ -261,11 +376,41 @@ def set_report_status(*, report: ServiceReport, status: str, actor) -> ServiceRe
     return report
 
 
+@dataclass
+class Validation:
+    """What validating several reports did: validated, and skipped with the reason."""
+
+    validated: list[ServiceReport] = field(default_factory=list)
+    skipped: list[tuple[ServiceReport, str]] = field(default_factory=list)
+
+
+@transaction.atomic
+def validate_reports(*, reports: list[ServiceReport], actor) -> Validation:
+    """Validate each report that `actor` may validate; skip (and say why) the others, e.g.
+    those they recorded themselves under four eyes. Each validation is audited."""
+    outcome = Validation()
+    for report in reports:
+        try:
+            validated = set_report_status(report=report, status=ReportStatus.VALIDATED, actor=actor)
+        except ValidationError as error:
+            outcome.skipped.append((report, " ".join(error.messages)))
+        else:
+            outcome.validated.append(validated)
+    return outcome
+
+
 @transaction.atomic
 def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
-    """Undo an import: reports it created are cancelled, reports it changed get values back."""
+    """Undo an import: reports it created are cancelled, reports it changed get values back.
+
+    Only who may cancel in the batch's center; a restored status goes through the same rule
+    as any write (decide_status: with four eyes, a validated report restored by the person
+    reverting lands "registrado")."""
     if batch.status != ImportBatch.Status.COMMITTED:
         raise ValidationError("Solo se puede revertir un lote registrado y no revertido.")
+    refusal = cancel_refusal(actor, batch.center)
+    if refusal:
+        raise ValidationError(f"No se puede revertir el lote #{batch.pk}: {refusal}.")
     entries = batch.audit_entries.filter(object_type="servicereport").order_by("-id")
     for entry in entries:
         report = ServiceReport.objects.select_for_update().get(pk=entry.object_id)
@@ -296,15 +441,16 @@ def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch
             continue
         field_name = f"{name}_id" if report._meta.get_field(name).is_relation else name
         setattr(report, field_name, value)
-    report.full_clean(exclude=["created_by"])
+    services = [(uid, Decimal(amount)) for uid, amount in snapshot["services"]]
+    decision = _settle_status(report, before, services, requested=snapshot["status"], actor=actor)
+    if decision.refusal:
+        report.cancel_reason = ""
+    report.full_clean(exclude=["created_by", "recorded_by"])
     report.save()
-    _set_services(
-        report,
-        [
-            AttendedUnit(ProductiveUnit(pk=uid), Decimal(amount))
-            for uid, amount in snapshot["services"]
-        ],
-    )
+    _set_services(report, [AttendedUnit(ProductiveUnit(pk=uid), amt) for uid, amt in services])
+    reason = f"Reversión del lote #{batch.pk}"
+    if decision.refusal:
+        reason += f"; queda «registrado»: {decision.refusal}"
     record_audit(
         action=AuditEntry.Action.REVERT,
         source=AuditEntry.Source.IMPORT,
@@ -313,5 +459,5 @@ def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch
         center=report.center,
         before=before,
         after=snapshot_report(report),
-        reason=f"Reversión del lote #{batch.pk}",
+        reason=reason,
     )

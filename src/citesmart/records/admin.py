@@ -1,4 +1,5 @@
 from citesmart.records import admin_imports  # noqa: F401
+from citesmart.records.admin_validation import ValidationScreen
 
 # Admin registrations for the records app. Import batches (upload page, revert) live in
 # admin_imports.py; the import above lets Django's autodiscovery register them.
@@ -23,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from citesmart.accounts.access import home_center, is_national
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
@@ -76,7 +78,7 @@ class EndYearFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceReport)
-class ServiceReportAdmin(CenterScopedAdmin):
+class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
     form = ServiceReportForm
     change_form_template = "records/servicereport_change_form.html"
     change_list_template = "records/servicereport_change_list.html"
@@ -154,6 +156,8 @@ class ServiceReportAdmin(CenterScopedAdmin):
         return super().has_change_permission(request, obj)
 
     def has_validate_permission(self, request) -> bool:
+        """Validating and cancelling: the center's manager or ITP (accounts.access); the
+        actions check the report's center and four eyes."""
         return can_validate_reports(request.user)
 
     def has_export_permission(self, request) -> bool:
@@ -195,6 +199,11 @@ class ServiceReportAdmin(CenterScopedAdmin):
         obj.refresh_from_db()
         for warning in result.warnings:
             messages.warning(request, warning)
+        if result.status_refusal:
+            messages.warning(
+                request,
+                _("El informe queda como «registrado»: %(why)s.") % {"why": result.status_refusal},
+            )
 
     def save_related(self, request, form, formsets, change):
         pass  # the attended units were recorded by save_model's action
@@ -210,7 +219,8 @@ class ServiceReportAdmin(CenterScopedAdmin):
             "units_editable": self.has_change_permission(request, obj),
             "services": obj.services.select_related("unit").order_by("unit__name"),
             "audit_url": audit_url(obj),
-            "can_cancel": self.has_change_permission(request, obj),
+            "can_cancel": self.has_change_permission(request, obj)
+            and self.has_validate_permission(request),
             "can_validate": obj.status == ReportStatus.REGISTERED
             and self.has_validate_permission(request),
         }
@@ -246,21 +256,28 @@ class ServiceReportAdmin(CenterScopedAdmin):
                 wrap(self.validate_view),
                 name="records_servicereport_validate",
             ),
+            *self.validation_urls(),
             *super().get_urls(),
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_export": can_export_records(request.user)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": can_export_records(request.user),
+            "can_validate": self.has_validate_permission(request),
+        }
         return super().changelist_view(request, extra_context)
 
     def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         report = self.get_object(request, object_id)
-        if not self.has_change_permission(request, report):
+        if not self.has_change_permission(request, report) or not self.has_validate_permission(
+            request
+        ):
             raise PermissionDenied
         response = self._cancel(request, self.get_queryset(request).filter(pk=report.pk))
         return response or redirect("admin:records_servicereport_change", report.pk)
 
-    @admin.action(description="Anular los informes seleccionados", permissions=["change"])
+    @admin.action(description="Anular los informes seleccionados", permissions=["validate"])
     def cancel_reports(self, request, queryset):
         return self._cancel(request, queryset, from_list=True)
 
@@ -271,9 +288,16 @@ class ServiceReportAdmin(CenterScopedAdmin):
         pending = list(reports.exclude(status=ReportStatus.CANCELLED))
         form = CancelReportForm(request.POST if "confirmar" in request.POST else None)
         if form.is_valid():
+            done = 0
             for report in pending:
-                cancel_report(report=report, reason=form.cleaned_data["reason"], actor=request.user)
-            self.message_user(request, f"Informes anulados: {len(pending)}.", messages.SUCCESS)
+                try:
+                    cancel_report(
+                        report=report, reason=form.cleaned_data["reason"], actor=request.user
+                    )
+                    done += 1
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+            self.message_user(request, f"Informes anulados: {done}.", messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -303,7 +327,7 @@ class ServiceReportAdmin(CenterScopedAdmin):
                 set_report_status(report=report, status=ReportStatus.VALIDATED, actor=request.user)
                 done += 1
             except ValidationError as error:
-                self.message_user(request, f"{report.code}: {error.messages[0]}", messages.ERROR)
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
         self.message_user(request, f"Informes validados: {done}.", messages.SUCCESS)
 
     @admin.action(description="Exportar los seleccionados a Excel (xlsx)", permissions=["export"])

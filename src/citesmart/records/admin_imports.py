@@ -15,9 +15,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from citesmart.accounts.access import can_import, home_center, importable_centers, role_of
+from citesmart.accounts.access import can_cancel, home_center, importable_centers
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
-from citesmart.accounts.roles import Role
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS
 from citesmart.records import imports
 from citesmart.records.actions import revert_batch
@@ -25,7 +24,6 @@ from citesmart.records.models import ImportBatch
 from citesmart.records.template import write_template
 
 MAX_UPLOAD_BYTES = DEFAULT_LIMITS.max_bytes
-_REVERTING_ROLES = {Role.NATIONAL_ADMIN, Role.CENTER_MANAGER}
 _CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -282,9 +280,5 @@ def can_upload(user) -> bool:
 
 
 def can_revert(user, batch: ImportBatch) -> bool:
-    """A center manager or a national administrator, on a committed batch they can reach."""
-    return (
-        batch.status == ImportBatch.Status.COMMITTED
-        and role_of(user) in _REVERTING_ROLES
-        and can_import(user, batch.center)
-    )
+    """Who may cancel in the batch's center (its manager, ITP), on a committed batch."""
+    return batch.status == ImportBatch.Status.COMMITTED and can_cancel(user, batch.center)

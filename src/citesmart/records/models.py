@@ -68,6 +68,16 @@ class ServiceReport(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Who entered the report's current content (set on every change but a status change):
+    # with RECORDS_FOUR_EYES they may not validate it. Empty for the system and API tokens.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("contenido registrado por"),
+    )
     created_at = models.DateTimeField(_("registrado el"), auto_now_add=True)
     updated_at = models.DateTimeField(_("actualizado el"), auto_now=True)
 
@@ -194,6 +204,7 @@ class AuditEntry(models.Model):
         CREATE = "crear", _("Creación")
         UPDATE = "modificar", _("Modificación")
         CANCEL = "anular", _("Anulación")
+        VALIDATE = "validar", _("Validación")
         MERGE = "fusionar", _("Fusión")
         REVERT = "revertir", _("Reversión")
         CLOSE = "cerrar", _("Cierre de mes")

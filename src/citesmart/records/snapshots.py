@@ -91,3 +91,13 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, list
 
 def unit_snapshot(unit) -> dict[str, Any]:
     return {name: _jsonable(getattr(unit, attname)) for name, attname in _UNIT_ATTNAMES}
+
+
+_STATUS_FIELDS = frozenset({"status", "cancel_reason"})
+
+
+def same_content(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
+    """Whether two report snapshots differ at most in the status (and its cancel reason)."""
+    if before is None:
+        return False
+    return all(before.get(k) == v for k, v in after.items() if k not in _STATUS_FIELDS)

@@ -120,7 +120,8 @@ COLUMNS: tuple[Column, ...] = (
         "estado",
         False,
         "registrado o validado. Vacío: registrado para informes nuevos; un informe existente "
-        "conserva su estado.",
+        "conserva su estado. Solo validan el gestor del centro y el administrador nacional (con "
+        "control de cuatro ojos, no lo que ellos mismos registran); si no, queda registrado.",
         ("estado del informe",),
     ),
 )

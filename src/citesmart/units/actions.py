@@ -5,6 +5,7 @@ from collections import defaultdict
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from citesmart.accounts.access import merge_refusal
 from citesmart.lib.identity import (
     DocumentType,
     InvalidDocument,
@@ -112,7 +113,11 @@ def merge_units(
     """Move the duplicate's services to the survivor and mark it merged; history stays.
 
     Where both attended the same report, the survivor's service stays and the amounts add up.
+    Only ITP administrators merge (accounts.access.merge_refusal); no report's status changes.
     """
+    refusal = merge_refusal(actor)
+    if refusal:
+        raise ValidationError(f"No se puede fusionar: {refusal}.")
     if survivor.pk == duplicate.pk or duplicate.merged_into_id is not None:
         raise ValidationError("No se puede fusionar una unidad consigo misma ni una ya fusionada.")
     moving: dict = defaultdict(list)  # a merge may not move services of a locked month

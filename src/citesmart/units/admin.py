@@ -14,8 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from citesmart.accounts.access import role_of
-from citesmart.accounts.roles import Role
+from citesmart.accounts.access import merge_refusal
 from citesmart.records.admin import audit_url
 from citesmart.records.audit import record_audit
 from citesmart.records.forms import MergeUnitsForm
@@ -106,7 +105,7 @@ class ProductiveUnitAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj)
 
     def has_merge_permission(self, request) -> bool:
-        return role_of(request.user) == Role.NATIONAL_ADMIN
+        return not merge_refusal(request.user)
 
     def get_readonly_fields(self, request, obj=None):
         return [*IDENTITY_FIELDS, *TRACE_FIELDS]

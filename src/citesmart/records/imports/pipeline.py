@@ -47,6 +47,7 @@ def import_file(
     center: Center,
     filename: str | None = None,
     user=None,
+    by_token: bool = False,
     dry_run: bool = False,
     accept_valid: bool = False,
     progress: Progress | None = None,
@@ -60,6 +61,9 @@ def import_file(
     valid reports are written and the rows of rejected reports come back in
     `result.rejected`. `bulk` forces (True) or forbids (False) the bulk writer; by default it
     is used from BULK_MIN_ROWS rows. Raises ImportRefused when `user` may not import there.
+    user=None is the system itself (the command line without --user); `by_token`: the write
+    API, on behalf of `user` (the token's creator). Statuses follow accounts.access: what
+    the writer may not set lands "registrado" (result.kept_registered says how many, why).
     """
     if not can_import(user, center):
         raise ImportRefused(
@@ -69,6 +73,7 @@ def import_file(
     if filename is None:
         filename = Path(source).name if isinstance(source, (str, os.PathLike)) else "archivo"
     ctx = Context(center, user, today, ImportResult(filename, dry_run, accept_valid))
+    ctx.by_token = by_token
     with _cyclic_gc_paused():
         _run(ctx, source, limits, progress, bulk)
     return ctx.result

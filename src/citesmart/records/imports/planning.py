@@ -14,6 +14,7 @@ from citesmart.lib.identity import (
     DocumentType,
 )
 from citesmart.network.models import Center
+from citesmart.records.actions import decide_status
 from citesmart.records.imports.drafts import Draft, service_amount
 from citesmart.records.imports.results import CHUNK, Context, ImportResult
 from citesmart.records.imports.rows import Row
@@ -43,6 +44,10 @@ class ReportPlan:
     after: dict[str, Any]
     outcome: str  # "created" | "updated" | "unchanged", as RecordResult.outcome
     current: list["_Current"] = field(default_factory=list)
+    # Why the report lands "registrado" instead of the status asked for ("" if it does not).
+    kept: str = ""
+    content_changed: bool = True  # the writer becomes the report's recorder
+    requested: str = ""  # the status asked for (values["status"] is the one it lands with)
 
 
 class _Current(NamedTuple):
@@ -66,6 +71,8 @@ class Planner:
 
     def __init__(self, ctx: Context) -> None:
         self.center = ctx.center
+        self.ctx = ctx
+        self.decisions: dict = {}  # decide_status's answers for this actor and center
 
     def plan(self, drafts: list[Draft], *, lock: bool) -> Plan:
         plan = Plan()
@@ -118,8 +125,37 @@ class Planner:
             else None
         )
         after = _snapshot(values, services, cancel_reason=_cancel_reason(report, values))
+        requested = values["status"]
+        decision = decide_status(
+            actor=self.ctx.user,
+            center=self.center,
+            requested=requested,
+            before=before,
+            after=after,
+            recorded_by_id=report.recorded_by_id if report is not None else None,
+            by_token=self.ctx.by_token,
+            memo=self.decisions,
+        )
+        if decision.status != requested:
+            values["status"] = decision.status
+            after = {**after, "status": str(decision.status)}
         outcome = "created" if before is None else "unchanged" if before == after else "updated"
-        return ReportPlan(draft, values, units, report, before, after, outcome, current)
+        kept = ""
+        if decision.refusal:
+            from_file = draft.first.report["status"] is not None
+            kept = kept_message(decision.refusal, requested, from_file, self.ctx.by_token)
+        plan = ReportPlan(draft, values, units, report, before, after, outcome, current, kept)
+        plan.content_changed, plan.requested = decision.content_changed, requested
+        return plan
+
+
+def kept_message(refusal: str, requested: str, from_file: bool, by_token: bool) -> str:
+    """Why a report lands "registrado": the status asked for and who may set it."""
+    label = str(ReportStatus(requested).label).lower()
+    if from_file:
+        where = "de la solicitud" if by_token else "del archivo"
+        return f"el estado «{label}» {where} se ignoró: {refusal}"
+    return f"el informe estaba «{label}» y cambió, así que vuelve a «registrado»: {refusal}"
 
 
 def _any_of(query: QuerySet, name: str, values: list[Any]) -> Iterator[QuerySet]:
@@ -355,3 +391,7 @@ def count_outcomes(result: ImportResult, plan: Plan) -> None:
     result.updated = sum(p.outcome == "updated" for p in plan.reports)
     result.unchanged = sum(p.outcome == "unchanged" for p in plan.reports)
     result.units_created = len(plan.new_units)
+    result.forget_kept()
+    for report_plan in plan.reports:
+        if report_plan.kept:
+            result.note_kept(report_plan.kept, len(report_plan.draft.rows))

@@ -60,12 +60,41 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     units_created: int = 0
+    # Reports (and their rows) written "registrado" although the file asked for another
+    # status, by reason (accounts.access: who may validate).
+    kept_registered: int = 0
+    kept_registered_rows: int = 0
+    kept_reasons: dict[str, int] = field(default_factory=dict)
     written: bool = False
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
     rejected: list[tuple[int, list[CellValue], str]] = field(default_factory=list, repr=False)
     batch: ImportBatch | None = None
+
+    def note_kept(self, reason: str, rows: int) -> None:
+        """One report (of `rows` rows) lands "registrado" instead of the status asked for."""
+        self.kept_registered += 1
+        self.kept_registered_rows += rows
+        self.kept_reasons[reason] = self.kept_reasons.get(reason, 0) + 1
+
+    def forget_kept(self) -> None:
+        self.kept_registered = self.kept_registered_rows = 0
+        self.kept_reasons = {}
+
+    @property
+    def kept_text(self) -> str:
+        """ "N informes (M filas) quedan como «registrado»: why", or "" if none."""
+        if not self.kept_registered:
+            return ""
+        verb = "queda" if self.kept_registered == 1 else "quedan"
+        if self.dry_run:
+            verb = "quedaría" if self.kept_registered == 1 else "quedarían"
+        return (
+            f"{_n(self.kept_registered, 'informe', 'informes')} "
+            f"({_n(self.kept_registered_rows, 'fila', 'filas')}) {verb} como «registrado»: "
+            + "; ".join(self.kept_reasons)
+        )
 
     @property
     def exit_code(self) -> int:
@@ -103,6 +132,8 @@ class ImportResult:
             )
         if outcome:
             parts.append(outcome)
+        if outcome and self.kept_text:
+            parts.append(self.kept_text)
         return "; ".join(parts) + "."
 
 
@@ -117,4 +148,5 @@ class Context:
     today: datetime.date | None
     result: ImportResult
     columns: "Columns" = field(default_factory=lambda: Columns({}, {}))
+    by_token: bool = False  # written through the API with a center's token
     file_name: str = ""

@@ -65,6 +65,7 @@ def write_plan(ctx: Context, drafts: list[Draft], *, bulk: bool, progress: Progr
             result.batch = batch
     except _Abort:
         result.created = result.updated = result.unchanged = result.units_created = 0
+        result.forget_kept()
         result.batch = save_batch(ctx)
     except DatabaseError as error:
         result.fatal = (
@@ -72,6 +73,7 @@ def write_plan(ctx: Context, drafts: list[Draft], *, bulk: bool, progress: Progr
             f"({error.__class__.__name__}); no se registró nada. Inténtelo de nuevo."
         )
         result.created = result.updated = result.unchanged = result.units_created = 0
+        result.forget_kept()
         result.batch = save_batch(ctx)
 
 
@@ -83,11 +85,13 @@ def _write_with_actions(
     for done, report_plan in enumerate(plan.reports, start=1):
         try:
             with transaction.atomic():
-                outcome, created_units = _record_with_actions(ctx, report_plan, batch)
+                outcome, created_units, refusal = _record_with_actions(ctx, report_plan, batch)
         except ValidationError as error:
             attach(report_plan.draft, error, ctx.columns)
             all_written = False
             continue
+        if refusal:  # the action decided as the planner did: its message says why
+            result.note_kept(report_plan.kept or refusal, len(report_plan.draft.rows))
         setattr(result, outcome, getattr(result, outcome) + 1)
         result.units_created += created_units
         if progress and done % 100 == 0:
@@ -97,7 +101,7 @@ def _write_with_actions(
 
 def _record_with_actions(
     ctx: Context, report_plan: ReportPlan, batch: ImportBatch
-) -> tuple[str, int]:
+) -> tuple[str, int, str]:
     draft, values = report_plan.draft, report_plan.values
     attended, created_units = [], 0
     for row in draft.rows:
@@ -125,18 +129,19 @@ def _record_with_actions(
         catalogue_service=values["catalogue_service"],
         chain=values["chain"],
         delivery_district=KEEP,  # the planner's values keep these four, as the action does
-        status=values["status"],
+        status=report_plan.requested,  # the action applies the same rule as the planner
         is_free=values["is_free"],
         programme=values["programme"],
         participants=KEEP,
         hours=KEEP,
         notes=KEEP,
         actor=ctx.user,
+        by_token=ctx.by_token,
         source=AuditEntry.Source.IMPORT,
         batch=batch,
         today=ctx.today,
     )
-    return recorded.outcome, created_units
+    return recorded.outcome, created_units, recorded.status_refusal
 
 
 class _BulkWriter:
@@ -144,6 +149,8 @@ class _BulkWriter:
 
     def __init__(self, ctx: Context, batch: ImportBatch) -> None:
         self.center, self.actor, self.batch = ctx.center, ctx.user, batch
+        # Who a written report's content is recorded by (API tokens and the system: none).
+        self.recorder_id = None if ctx.by_token or ctx.user is None else ctx.user.pk
         self.now = timezone.now()
 
     def write(self, plan: Plan, progress: Progress | None) -> None:
@@ -204,6 +211,7 @@ class _BulkWriter:
                     center_id=self.center.pk,
                     code=plan.draft.code,
                     created_by_id=self.actor.pk if self.actor else None,
+                    recorded_by_id=self.recorder_id,
                     import_batch_id=self.batch.pk,
                     **{
                         _ATTNAMES.get(k, k): pk_of(v) if k in _ATTNAMES else v
@@ -216,6 +224,8 @@ class _BulkWriter:
             for name, value in plan.values.items():
                 setattr(plan.report, name, value)
             plan.report.cancel_reason = plan.after["cancel_reason"]
+            if plan.content_changed:
+                plan.report.recorded_by_id = self.recorder_id
             plan.report.updated_at = self.now
         _insert(ServiceReport, new, self.now)
         updated = [p.report for p in plans if p.before is not None]
@@ -377,5 +387,6 @@ _UPDATED_FIELDS = [
     "hours",
     "notes",
     "cancel_reason",
+    "recorded_by",
     "updated_at",
 ]
