@@ -15,6 +15,7 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 from citesmart.api import read, statistics, write
 from citesmart.api.errors import validation_fields
 from citesmart.api.http import ApiError, error_response
+from citesmart.ops.clients import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ class _SettingRate:
 
     def wait(self) -> float | None:
         return super(_SettingRate, self._checks.current).wait()  # type: ignore[misc]
+
+    def get_ident(self, request: HttpRequest) -> str:
+        """The client behind the trusted proxies (ops.clients), as for every per-client rule."""
+        return client_ip(request)
 
 
 class AnonymousLimit(_SettingRate, AnonRateThrottle):

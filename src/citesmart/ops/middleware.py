@@ -16,7 +16,7 @@ from django.middleware import gzip
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import empty
 
-from citesmart.ops import errors, logs, metrics
+from citesmart.ops import clients, errors, logs, metrics
 
 logger = logging.getLogger("citesmart.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -57,6 +57,7 @@ class OpsMiddleware:
                         "status": response.status_code,
                         "ms": round(seconds * 1000, 1),
                         "user": _user(request),
+                        "client": clients.client_ip(request),
                     },
                 )
             return response
