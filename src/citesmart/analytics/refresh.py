@@ -13,6 +13,7 @@ or a unit, and `auto_now` moves its `updated_at`.
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
 # ruff: noqa: S608
 
+import functools
 import json
 import logging
 import threading
@@ -61,10 +62,43 @@ def refresh(*, wait: bool = True) -> Outcome:
     directory = conf.directory()
     with connection.writer_lock(directory, wait=wait):
         current = connection.current_path(directory)
-        meta = _read_meta(current) if current else {}
+        try:
+            meta = _read_meta(current) if current and current.exists() else {}
+        except duckdb.Error as error:
+            _set_aside(directory, current, error)  # damaged: start again from the records
+            meta = {}
         if meta.get("schema") != schema.VERSION:
             return _rebuild_locked(directory)
-        return _refresh_locked(directory, meta)
+        try:
+            return _refresh_locked(directory, meta)
+        except duckdb.Error as error:
+            if not connection.is_corruption(error):
+                raise
+            _set_aside(directory, current, error)
+            return _rebuild_locked(directory)
+
+
+def replace_unreadable(generation: str = "", *, wait: bool = True) -> Outcome:
+    """Build a generation when there is none that can be read: CURRENT missing, naming a
+    missing file, or naming `generation`, found damaged by a reader (then set aside first).
+    Does nothing when another process already replaced it while this one waited."""
+    directory = conf.directory()
+    with connection.writer_lock(directory, wait=wait):
+        current = connection.current_path(directory)
+        if current is not None and generation and current.name == generation:
+            _set_aside(directory, current, None)
+            current = None
+        if current is not None and current.exists():
+            return Outcome("", "unchanged", 0, 0, 0.0)
+        return _rebuild_locked(directory)
+
+
+def _set_aside(directory: Path, current: Path | None, error: BaseException | None) -> None:
+    if current is None:
+        return
+    aside = connection.set_aside(directory, current)
+    detail = (str(error).strip().splitlines() or ["?"])[0] if error else "hallada por un lector"
+    logger.error("analytics: generación dañada apartada como %s (%s)", aside.name, detail)
 
 
 def _rebuild_locked(directory: Path) -> Outcome:
@@ -466,16 +500,46 @@ def ensure_fresh() -> connection.Reader:
     try:
         with reader.cursor():
             pass  # attaches the newest generation and loads its meta
-    except connection.Unavailable:
-        if not conf.auto_refresh():
-            raise
-        rebuild()  # the very first query of a new server waits for the first generation
+    except connection.Unavailable as error:
+        recover(error)
         return reader
     if conf.background_refresh():
-        _start_background_check(reader)
+        _start_background(functools.partial(_check, reader))
     else:
         _check(reader)
     return reader
+
+
+def recover(error: connection.Unavailable, *, background: bool | None = None) -> None:
+    """No readable generation (none yet, deleted, or damaged): build one.
+
+    In the foreground (commands, tests, the first query of a server without background
+    refresh) the caller waits for it and then answers. In the background thread (under
+    `citesmart serve`, or `background=True`) the error is raised again at once: the request
+    answers 503 ("las cifras se están recalculando") until the new generation is published.
+    Without auto-refresh, a damaged generation is only set aside (for `analytics watch` or
+    the next `analytics refresh` to rebuild) and the error is raised again.
+    """
+    damaged = error.path.name if isinstance(error, connection.Corrupt) else ""
+    job = functools.partial(replace_unreadable, damaged)
+    if not conf.auto_refresh():
+        if damaged:
+            _try(functools.partial(set_aside_damaged, damaged))
+        raise error
+    if conf.background_refresh() if background is None else background:
+        _start_background(job)
+        raise error
+    job()
+
+
+def set_aside_damaged(generation: str, *, wait: bool = True) -> Outcome:
+    """Only set a damaged current generation aside (a web worker without auto-refresh)."""
+    directory = conf.directory()
+    with connection.writer_lock(directory, wait=wait):
+        current = connection.current_path(directory)
+        if current is not None and current.name == generation:
+            _set_aside(directory, current, None)
+    return Outcome("", "unchanged", 0, 0, 0.0)
 
 
 def _check(reader: connection.Reader) -> None:
@@ -488,21 +552,21 @@ def _check(reader: connection.Reader) -> None:
 _background: threading.Thread | None = None
 
 
-def _start_background_check(reader: connection.Reader) -> None:
-    """At most one check (and refresh) in flight per process."""
+def _start_background(job: Callable[[], Any]) -> None:
+    """At most one check, refresh or rebuild in flight per process."""
     global _background
     with _check_lock:
         if _background is not None and _background.is_alive():
             return
         _background = threading.Thread(
-            target=_check_in_thread, args=(reader,), name="analytics-refresh", daemon=True
+            target=_in_thread, args=(job,), name="analytics-refresh", daemon=True
         )
         _background.start()
 
 
-def _check_in_thread(reader: connection.Reader) -> None:
+def _in_thread(job: Callable[[], Any]) -> None:
     try:
-        _check(reader)
+        job()
     except (db.OperationalError, db.InterfaceError) as error:
         # The database is away (restart, dropped connection): an expected outage, not a bug.
         # The next check retries; queries keep answering from the current generation.

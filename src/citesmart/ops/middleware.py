@@ -65,11 +65,7 @@ class OpsMiddleware:
             logs.request_id.reset(token)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if errors.is_database_unavailable(exception):
-            return errors.database_unavailable(request, exception)
-        if isinstance(exception, OSError) and exception.errno in errors.DISK_FULL:
-            return errors.disk_full(request, exception)
-        return None
+        return errors.known_failure(request, exception)
 
 
 _QUIET_ROUTES = {"ops:health", "ops:metrics"}  # load balancer and Prometheus poll these

@@ -13,8 +13,14 @@ from citesmart.ops import clients, metrics, queries
 @never_cache
 @require_safe
 def health(request: HttpRequest) -> HttpResponse:
-    """200 when this server can serve correct figures, 503 when it cannot (see queries)."""
+    """200 when this server can serve correct figures, 503 when it cannot (see queries).
+
+    The checks (engine, row counts, freshness) only for monitoring: METRICS_ALLOWED_IPS or
+    the METRICS_TOKEN, as for /metricas/; anyone else gets just {"status": ...}.
+    """
     status, body = queries.health()
+    if not metrics_allowed(request):
+        body = {"status": body["status"]}
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
