@@ -240,7 +240,7 @@ class Reader:
         Raises Corrupt when the generation turns out damaged (at attach or in any query run
         on the cursor); the reader then refuses it until CURRENT names another one.
         """
-        connection = self._current_connection()
+        connection, generation = self._current_connection()
         cursor = connection.cursor()
         try:
             cursor.execute("USE rm")  # the search path is per cursor
@@ -248,8 +248,8 @@ class Reader:
         except duckdb.Error as error:
             if not is_corruption(error):
                 raise
-            self.corrupt = self.generation
-            raise Corrupt(self.directory / self.generation, str(error)) from error
+            self.corrupt = generation  # this cursor's, even if another thread moved on
+            raise Corrupt(self.directory / generation, str(error)) from error
         finally:
             cursor.close()
 
@@ -258,7 +258,7 @@ class Reader:
         (what cursor() does first, without the cost of a cursor)."""
         self._current_connection()
 
-    def _current_connection(self) -> duckdb.DuckDBPyConnection:
+    def _current_connection(self) -> tuple[duckdb.DuckDBPyConnection, str]:
         # One stat() per query: os.replace gives CURRENT a new inode at every publication.
         try:
             stat = os.stat(self.directory / POINTER)
@@ -272,7 +272,7 @@ class Reader:
             assert self._connection is not None
             if self.generation == self.corrupt:
                 raise Corrupt(self.directory / self.generation)
-            return self._connection
+            return self._connection, self.generation
 
     def _attach_current(self) -> None:
         for _attempt in range(5):  # a writer may publish (and collect) between read and attach
