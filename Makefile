@@ -25,6 +25,12 @@ $(CHROMIUM):
 	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq chromium
 
+# The deployment test runs the documented nginx site in front of `citesmart serve`.
+NGINX := /usr/sbin/nginx
+$(NGINX):
+	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq nginx
+
 # The browser tests' accessibility checks inject axe-core from npm (dev only, never served).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -50,7 +56,7 @@ demo: $(STAMP) $(CHROMIUM)
 # Tests run with DEBUG=1 in the environment so no production secret is needed; pytest-django
 # still runs each test with settings.DEBUG = False. DATABASE_URL selects PostgreSQL.
 test: export DEBUG := 1
-test: $(STAMP) $(CHROMIUM) node_modules/.installed
+test: $(STAMP) $(CHROMIUM) $(NGINX) node_modules/.installed
 	@mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,5 +1,6 @@
 """Settings for citesmart: one module, every value from the environment (see dotenv-sample)."""
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -124,10 +125,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Lock an account+IP pair out for an hour after five failed logins.
+# Lock an account+client pair out for an hour after five failed logins, and a client address
+# out of every account after twenty failures across accounts (a spray: accounts/lockout.py).
+# The client address comes from ops.clients (TRUSTED_PROXIES), not from the proxy's address.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "citesmart.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "citesmart.ops.clients.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_VERBOSE = False
@@ -197,6 +203,9 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Uploaded import files that no batch names (an import killed midway) are removed after this
+# many minutes, at the next import or by `citesmart sweep_uploads` (records/imports/uploads.py).
+IMPORT_ORPHAN_MINUTES = env_int("IMPORT_ORPHAN_MINUTES", 60)
 # Targets: a center is flagged as behind when its achievement to date falls short of the
 # phased target to date by more than this fraction (0.10 = ten percentage points).
 TARGETS_BEHIND_MARGIN = float(env_str("TARGETS_BEHIND_MARGIN", "0.10"))
@@ -208,9 +217,21 @@ API_CACHE_SECONDS = env_int("API_CACHE_SECONDS", 300)
 # Tokens travel only over HTTPS unless DEBUG or this is set (e.g. a TLS-terminating proxy
 # that does not send X-Forwarded-Proto).
 API_ALLOW_HTTP_TOKENS = env_bool("API_ALLOW_HTTP_TOKENS", False)
-# Client IP for rate limits: REMOTE_ADDR, or the N-th address from the right of
-# X-Forwarded-For behind N trusted proxies.
-NINJA_NUM_PROXIES = env_int("API_NUM_PROXIES", 0)
+# Client addresses for lock-out, rate limits, logs and /metricas/ (ops/clients.py):
+# REMOTE_ADDR, unless it is one of TRUSTED_PROXIES (addresses or CIDRs, e.g. 127.0.0.1 for
+# nginx on the same host); then the first address of X-Forwarded-For, read from the right,
+# that is not a trusted proxy. API_NUM_PROXIES (older: the N-th address from the right of
+# X-Forwarded-For) applies only while TRUSTED_PROXIES is empty.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+API_NUM_PROXIES = env_int("API_NUM_PROXIES", 0)
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR network "
+            "(e.g. 127.0.0.1 or 10.0.0.0/8, separated by commas)."
+        ) from _error
 # Operations (citesmart.ops, docs/DEPLOYMENT.md): JSON logs with request ids unless
 # LOG_FORMAT=text; who may read /metricas/; when /salud/ reports trouble.
 LOGGING["filters"] = {"request_id": {"()": "citesmart.ops.logs.RequestIdFilter"}}

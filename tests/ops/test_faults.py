@@ -73,6 +73,12 @@ def test_an_import_killed_midway_writes_nothing_and_the_rerun_completes_once(tmp
         assert process.wait(timeout=30) == -signal.SIGKILL, "the import finished before the kill"
         process.stderr.close()
         assert _counts(world) == [0, 0, 0, 0]  # nothing partial: no report, batch or audit entry
+        # Its copy of the file (personal data) outlived it, named by no batch: swept away.
+        uploads = world.root / "var" / "media" / "imports"
+        assert len([p for p in uploads.rglob("*") if p.is_file()]) == 1
+        swept = world.run("sweep_uploads", "--minutos", "0")
+        assert "1 archivos sin lote eliminados" in swept.stdout
+        assert not [p for p in uploads.rglob("*") if p.is_file()]
 
         done = world.run("import", str(upload), "--center", CENTER)
         assert f"Importación registrada: {rows} filas" in done.stdout
@@ -80,6 +86,7 @@ def test_an_import_killed_midway_writes_nothing_and_the_rerun_completes_once(tmp
         again = world.run("import", str(upload), "--center", CENTER)
         assert "0 informes nuevos" in again.stdout and f"{rows} sin cambios" in again.stdout
         assert _counts(world)[:2] == [rows, rows]
+        assert len([p for p in uploads.rglob("*") if p.is_file()]) == 2, "one per batch"
 
 
 def _limit_file_size(limit: int):

@@ -38,6 +38,23 @@ def test_health_is_200_with_a_current_read_model(client, read_model, settings, t
     assert "no-store" in response["Cache-Control"]
 
 
+def test_health_details_are_for_monitoring_only(client, read_model, settings):
+    refresh.rebuild()
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1/32"]
+    settings.METRICS_TOKEN = "s3cret-token-for-monitoring"
+    anyone = client.get("/salud/", REMOTE_ADDR="203.0.113.5")
+    assert anyone.status_code in (200, 503)
+    assert set(anyone.json()) == {"status"}, "no engine, row counts or freshness for anyone"
+    monitor = client.get(
+        "/salud/",
+        REMOTE_ADDR="203.0.113.5",
+        HTTP_AUTHORIZATION="Bearer s3cret-token-for-monitoring",
+    )
+    assert monitor.json()["checks"]["database"]["vendor"] == db_connection.vendor
+    assert monitor.json()["status"] == anyone.json()["status"]
+    assert client.get("/salud/", REMOTE_ADDR="127.0.0.1").json()["checks"]["analytics"]["rows"] >= 0
+
+
 def test_health_is_503_without_a_read_model(client, read_model):
     response = client.get("/salud/")
     assert response.status_code == 503

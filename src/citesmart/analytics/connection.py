@@ -34,6 +34,7 @@ Config = dict[str, str | bool | int | float | list[str]]
 POINTER = "CURRENT"
 LOCK = "writer.lock"
 _GENERATION = re.compile(r"^gen-(\d{8})\.duckdb$")
+_USED = re.compile(r"^gen-(\d{8})\.duckdb(\.corrupt)?$")
 
 
 class Busy(Exception):
@@ -41,7 +42,28 @@ class Busy(Exception):
 
 
 class Unavailable(Exception):
-    """No generation has been built yet."""
+    """No generation has been built yet (or the current one cannot be read: `Corrupt`)."""
+
+
+class Corrupt(Unavailable):
+    """The generation CURRENT names cannot be read: truncated, garbage, a bad checksum."""
+
+    def __init__(self, path: Path, detail: str = "") -> None:
+        super().__init__(f"{path}: {detail}" if detail else str(path))
+        self.path = path
+
+
+# What DuckDB says about a database file that is not what it wrote (checked on DuckDB 1.x).
+_CORRUPTION = (
+    "Corrupt database file",
+    "not a valid DuckDB database file",
+    "Could not read enough bytes",
+)
+
+
+def is_corruption(error: BaseException) -> bool:
+    """Whether a DuckDB error means the file itself is damaged (not a bad query, not memory)."""
+    return isinstance(error, duckdb.Error) and any(mark in str(error) for mark in _CORRUPTION)
 
 
 # --- writers ------------------------------------------------------------------------------
@@ -77,7 +99,7 @@ def new_generation(
     """
     _remove_leftovers(directory)
     current = current_path(directory)
-    final = directory / f"gen-{_number(current) + 1:08d}.duckdb"
+    final = directory / f"gen-{_last_number(directory, current) + 1:08d}.duckdb"
     building = final.with_name(final.name + ".tmp")
     flushing: threading.Thread | None = None
     if copy_current and current is not None:
@@ -123,6 +145,17 @@ def _number(path: Path | None) -> int:
     return int(match.group(1)) if match else 0
 
 
+def _last_number(directory: Path, current: Path | None) -> int:
+    """The highest generation number used, set-aside ones included: a name is never reused
+    (a reader that found a generation damaged refuses that name)."""
+    numbers = [_number(current)]
+    for path in directory.glob("gen-*.duckdb*"):
+        match = _USED.match(path.name)
+        if match:
+            numbers.append(int(match.group(1)))
+    return max(numbers)
+
+
 def _point_to(directory: Path, generation: Path) -> None:
     # Write-then-rename is atomic on POSIX: a reader sees the old name or the new one, never
     # a torn file. The fsyncs make the new pointer survive a power cut only after the
@@ -134,6 +167,23 @@ def _point_to(directory: Path, generation: Path) -> None:
         os.fsync(handle.fileno())
     os.replace(staging, directory / POINTER)
     _fsync(directory)
+
+
+def set_aside(directory: Path, generation: Path) -> Path:
+    """Rename a damaged generation to `<name>.corrupt` (kept for a look, the older such file
+    removed) and retract CURRENT when it names it: readers then find no generation (and
+    answer 503) until a new one is published. Only called under the writer lock."""
+    for old in directory.glob("*.corrupt"):
+        old.unlink(missing_ok=True)
+    aside = generation.with_name(generation.name + ".corrupt")
+    if generation.exists():
+        os.rename(generation, aside)
+    Path(str(generation) + ".wal").unlink(missing_ok=True)
+    current = current_path(directory)
+    if current is not None and current.name == generation.name:
+        (directory / POINTER).unlink(missing_ok=True)
+        _fsync(directory)
+    return aside
 
 
 def _remove_leftovers(directory: Path) -> None:
@@ -181,15 +231,25 @@ class Reader:
         self._connection: duckdb.DuckDBPyConnection | None = None
         self.generation = ""
         self.meta: dict[str, Any] = {}
+        self.corrupt = ""  # a generation a query found damaged: never served again
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the newest published generation."""
-        connection = self._current_connection()
+        """A cursor on the newest published generation.
+
+        Raises Corrupt when the generation turns out damaged (at attach or in any query run
+        on the cursor); the reader then refuses it until CURRENT names another one.
+        """
+        connection, generation = self._current_connection()
         cursor = connection.cursor()
         try:
             cursor.execute("USE rm")  # the search path is per cursor
             yield cursor
+        except duckdb.Error as error:
+            if not is_corruption(error):
+                raise
+            self.corrupt = generation  # this cursor's, even if another thread moved on
+            raise Corrupt(self.directory / generation, str(error)) from error
         finally:
             cursor.close()
 
@@ -198,7 +258,7 @@ class Reader:
         (what cursor() does first, without the cost of a cursor)."""
         self._current_connection()
 
-    def _current_connection(self) -> duckdb.DuckDBPyConnection:
+    def _current_connection(self) -> tuple[duckdb.DuckDBPyConnection, str]:
         # One stat() per query: os.replace gives CURRENT a new inode at every publication.
         try:
             stat = os.stat(self.directory / POINTER)
@@ -210,7 +270,9 @@ class Reader:
                 self._attach_current()
                 self._pointer_key = key
             assert self._connection is not None
-            return self._connection
+            if self.generation == self.corrupt:
+                raise Corrupt(self.directory / self.generation)
+            return self._connection, self.generation
 
     def _attach_current(self) -> None:
         for _attempt in range(5):  # a writer may publish (and collect) between read and attach
@@ -220,12 +282,16 @@ class Reader:
             connection = duckdb.connect(":memory:", config=self.config)
             try:
                 connection.execute(f"ATTACH '{_quote(path)}' AS rm (READ_ONLY)")
-            except duckdb.IOException:
+                # Nothing a query does may touch files or the network from here on.
+                connection.execute("SET enable_external_access = false")
+                rows = connection.execute("SELECT key, value FROM rm.meta").fetchall()
+            except duckdb.Error as error:
                 connection.close()
+                if path.exists() and current_path(self.directory) == path:
+                    # Still the current generation, and there: damaged, not swapped away.
+                    self.corrupt = path.name
+                    raise Corrupt(path, str(error)) from error
                 continue
-            # Nothing a query does may touch files or the network from here on.
-            connection.execute("SET enable_external_access = false")
-            rows = connection.execute("SELECT key, value FROM rm.meta").fetchall()
             # The old connection is not closed: another thread may still be reading it; it is
             # released (and its file descriptor with it) when the last cursor lets go of it.
             self._connection, self.generation = connection, path.name

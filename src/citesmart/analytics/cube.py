@@ -9,7 +9,7 @@ reports, no filter but years, and a breakdown by at most one dimension (plus the
 other question scans the facts (analytics.queries).
 
 Kept in step with the facts by the writer: built whole by a rebuild, and updated for the
-years a refresh touched from the rows it changed (see refresh._reload_reports and
+years a refresh touched from the rows it changed (see build._reload_reports and
 build(changes=...)), so it is always exactly as fresh as the generation it sits in, and the
 same as a rebuild would make it (tests/analytics/test_cube.py compares the two).
 """
@@ -77,7 +77,7 @@ class Changes:
 
     `before` and `after`: the old and new fact rows of the reloaded reports (facts columns);
     `units`: a `unit_id` column with every unit that had or has a row among them. No other
-    unit's rows or first dates changed (see refresh._reload_reports).
+    unit's rows or first dates changed (see build._reload_reports).
     """
 
     before: str

@@ -8,48 +8,36 @@ another process of this server is already writing one (then it answers from the 
 generation and the new one shows up within a second or two). No hook in the actions is
 needed: every write path (back office, importer, API, merges, batch reverts) saves a report
 or a unit, and `auto_now` moves its `updated_at`.
+
+Recovery: a generation that cannot be read (none yet, deleted, damaged) is replaced by a
+rebuild (`recover`); a damaged one is first set aside as `.corrupt`. Writing a generation is
+build.py's.
 """
 
-# SQL here is assembled from constant identifiers only; every value is a bound parameter.
-# ruff: noqa: S608
-
+import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from django import db
-from django.utils import timezone
 
-from citesmart.analytics import conf, connection, cube, schema, sharedcache, source
+from citesmart.analytics import build, conf, connection, schema, source
+from citesmart.analytics.build import Outcome
 
 logger = logging.getLogger(__name__)
-REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
-
-
-@dataclass(frozen=True)
-class Outcome:
-    generation: str  # "" when nothing changed
-    kind: str  # "rebuild" | "refresh" | "unchanged"
-    reports: int  # reports reloaded (all of them on a rebuild)
-    rows: int  # fact rows in the generation
-    seconds: float
 
 
 def rebuild(*, wait: bool = True) -> Outcome:
     """Build a new generation from scratch and publish it (the `analytics rebuild` command)."""
     directory = conf.directory()
     with connection.writer_lock(directory, wait=wait):
-        return _rebuild_locked(directory)
+        return build.rebuild_locked(directory)
 
 
 def refresh(*, wait: bool = True) -> Outcome:
@@ -61,387 +49,45 @@ def refresh(*, wait: bool = True) -> Outcome:
     directory = conf.directory()
     with connection.writer_lock(directory, wait=wait):
         current = connection.current_path(directory)
-        meta = _read_meta(current) if current else {}
-        if meta.get("schema") != schema.VERSION:
-            return _rebuild_locked(directory)
-        return _refresh_locked(directory, meta)
-
-
-def _rebuild_locked(directory: Path) -> Outcome:
-    started = time.perf_counter()
-    with connection.new_generation(
-        directory, copy_current=False, config=conf.build_config()
-    ) as con:
-        # The watermark is read *before* the data: whatever commits in between is in the
-        # data and also moves the watermark, so the worst case is one needless refresh.
-        as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
-        marks = source.windows(anchors)
-        seen = source.changed_since(anchors)  # before the data, like the watermark
-        dimensions = source.dimension_tables()
-        schema.create(con)
-        _store_seen(con, seen, anchors)
-        schema.replace_dimensions(con, dimensions)
-        # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once,
-        # a year at a time (see schema.RAW_WITH_FIRST_DATES_SQL).
-        _load_tables(con)
-        con.execute(schema.RAW_VIEW_SQL)
-        con.execute(schema.RAW_WITH_FIRST_DATES_SQL)
-        con.execute("DROP VIEW temp.batch")
-        for name in source.TABLE_READS:
-            con.execute(f"DROP TABLE temp.{name}")
-        years = con.execute("SELECT DISTINCT year(date) FROM temp.raw_facts ORDER BY 1")
-        for (year,) in years.fetchall():
-            con.execute(
-                schema.ENRICH_SQL.format(
-                    name="facts",
-                    extra=schema.FIRST_DATES_COLUMNS,
-                    # Within a year, rows of one chain sit together: zone maps then skip
-                    # most row groups for a chain filter too (and centers follow chains).
-                    source=f"(SELECT * FROM temp.raw_facts WHERE year(date) = {int(year)} "
-                    "ORDER BY chain_id, center_id)",
-                )
-            )
-        con.execute("DROP TABLE temp.raw_facts")
-        cube.build(con)
-        rows = _count(con)
-        # Distinct reports as a bitmap of their ids: no hash table over 10M rows.
-        low, high = con.execute("SELECT min(report_id), max(report_id) FROM facts").fetchone()
-        reports = (
-            0
-            if low is None
-            else _count(con, f"bit_count(bitstring_agg(report_id, {int(low)}, {int(high)}))")
-        )
-        _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows, None)
-    generation = _published(directory)
-    return Outcome(generation, "rebuild", reports, rows, time.perf_counter() - started)
-
-
-def _load_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The services, reports and units tables as they are, into DuckDB temp tables."""
-    for name in source.TABLE_READS:
-        created = False
-        for batch in source.table_batches(name):
-            con.register("arrow_batch", batch)
-            if not created:
-                con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM arrow_batch")
-                created = True
-            else:
-                con.execute(f"INSERT INTO temp.{name} SELECT * FROM arrow_batch")
-            con.unregister("arrow_batch")
-        if not created:  # an empty table: the columns still have to exist
-            columns = ", ".join(
-                f"{column} {'BIGINT' if kind == pa.int64() else 'VARCHAR'}"
-                for column, kind in source.table_columns(name)
-            )
-            con.execute(f"CREATE TEMP TABLE {name} ({columns})")
-
-
-def _refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
-    started = time.perf_counter()
-    old_anchors = json.loads(meta["anchors"])
-    as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
-    marks = source.windows(anchors)
-    dimensions = source.dimension_tables()
-    digest = source.dimensions_digest(dimensions)
-    if source.windows(old_anchors) == json.loads(meta["windows"]) and digest == meta["digest"]:
-        return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
-    changed = source.changed_since(old_anchors)
-    current = connection.current_path(directory)
-    report_ids, unit_ids = _unseen(current, changed)
-    if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
-        return _rebuild_locked(directory)  # a mass update: one sequential read is cheaper
-    with connection.new_generation(directory, copy_current=True, config=conf.build_config()) as con:
-        _store_seen(con, changed, anchors)
-        # One transaction and one checkpoint, when the generation is complete. Each commit
-        # fsyncs the WAL, and on ext4 the first fsync waited for the whole copied file to
-        # reach the disk (0.7-1.6 s at 10M services) instead of letting it be written out
-        # while the changes are applied; an automatic checkpoint midway (16 MB of WAL by
-        # default) wrote and fsynced the file a second time.
-        con.execute("SET wal_autocheckpoint = '1TB'")
-        con.execute("BEGIN TRANSACTION")
-        schema.replace_dimensions(con, dimensions)
-        if digest != meta["digest"]:
-            schema.rewrite_labels(con)
-        # A merge moves Service rows without touching their reports: the reports to reload
-        # are those whose facts name a changed unit (before) plus those attending it now.
-        report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
-        years, validated_years = _reload_reports(con, report_ids)
-        # Codes may have changed with the registry: then every year of the cube is redone.
-        if digest == meta["digest"]:
-            cube.build(con, years, changes=_CHANGES if report_ids else None)
-        else:
-            cube.build(con, None)
-        rows = _count(con)
-        # New labels change every answer; otherwise only the years whose validated rows moved.
-        versions = _content_versions(meta, validated_years) if digest == meta["digest"] else None
-        _store_meta(con, as_of, anchors, marks, digest, rows, versions)
-        con.execute("COMMIT")
-    generation = _published(directory)
-    return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)
-
-
-# --- what the last build saw ----------------------------------------------------------------
-# The watermark window spans the overlap (10 minutes) for late commits, so the rows changed
-# since the old anchors include those a previous build already loaded: while operators keep
-# importing, reloading them all at every refresh made each refresh slower than the last.
-# Each generation keeps (id, updated_at) of the rows in its window, read before its data;
-# the next refresh reloads only rows that are new or whose updated_at moved since.
-
-
-def _store_seen(
-    con: duckdb.DuckDBPyConnection, changed: dict[str, dict[int, int]], anchors: dict[str, str]
-) -> None:
-    for name, rows in changed.items():
-        after = source.micros(datetime.fromisoformat(anchors[name]))
-        kept = {pk: at for pk, at in rows.items() if at > after}  # the next window's rows
-        table = pa.table(
-            {
-                "id": pa.array(list(kept), type=pa.int64()),
-                "updated_at": pa.array(list(kept.values()), type=pa.int64()),
-            }
-        )
-        con.register("seen_rows", table)
-        con.execute(f"CREATE OR REPLACE TABLE seen_{name} AS SELECT * FROM seen_rows")
-        con.unregister("seen_rows")
-
-
-def _unseen(current: Path | None, changed: dict[str, dict[int, int]]) -> tuple[set[int], set[int]]:
-    """(report ids, unit ids) changed since the current generation read them (all of them
-    without one): one short read-only look at its seen tables."""
-    if current is None or not any(changed.values()):
-        return set(changed["reports"]), set(changed["units"])
-    with duckdb.connect(str(current), read_only=True) as con:
-        seen = {
-            name: dict(con.execute(f"SELECT id, updated_at FROM seen_{name}").fetchall())
-            for name in ("reports", "units")
-        }
-    reports, units = (
-        {pk for pk, at in changed[name].items() if seen[name].get(pk) != at}
-        for name in ("reports", "units")
-    )
-    return reports, units
-
-
-def _reload_reports(
-    con: duckdb.DuckDBPyConnection, report_ids: set[int]
-) -> tuple[set[int], set[int]]:
-    """Replace the fact rows of these reports with their current rows, then fix first dates.
-
-    Returns the years whose figures may have changed: those of rows that differ before and
-    after (a report reloaded as it was changes nothing), and those a unit's first service
-    moved from or to; then the same restricted to validated rows (the public figures): an
-    import of registered reports leaves every validated answer as it was. Leaves behind, for
-    cube.build: `temp.rows_before` and `temp.rows_after` (the old and new fact rows of these
-    reports) and `temp.touched_units` (every unit of either: no other unit's rows or first
-    dates changed).
-
-    The facts (10M rows) are scanned three times: to take the old rows out, to delete them
-    (both while the records are read) and to read the other rows of the touched units; a
-    fourth time only when a unit's first service moved and it has rows outside these
-    reports. Everything else works on the few thousand rows staged in temp tables.
-    """
-    if not report_ids:
-        return set(), set()
-    _temp_ids(con, "touched_reports", report_ids)
-    touched = "FROM facts WHERE report_id IN (SELECT id FROM temp.touched_reports)"
-
-    def take_out() -> None:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE rows_before AS SELECT * {touched}")
-        con.execute(f"DELETE {touched}")
-
-    # The old rows come out of the facts (DuckDB, in a thread) while the new ones are read
-    # from the records (PostgreSQL or SQLite): both wait on something else than Python.
-    # The connection is used by one thread at a time: the reader waits for the thread.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analytics-reload") as pool:
-        taking = pool.submit(take_out)
         try:
-            tables = source.tables_of_reports(report_ids)
-        finally:
-            taking.result()
-    # The new rows, read apart and joined here as in a rebuild, then enriched.
-    for name, table in tables.items():
-        con.register("arrow_table", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM arrow_table")
-        con.unregister("arrow_table")
-    con.execute(schema.RAW_VIEW_SQL)
-    con.execute("CREATE OR REPLACE TEMP TABLE new_rows AS SELECT * FROM facts LIMIT 0")
-    schema.insert_raw(con, "temp.batch", into="temp.new_rows")
-    con.execute("DROP VIEW temp.batch")
-    for name in tables:
-        con.execute(f"DROP TABLE temp.{name}")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE touched_units AS "
-        "SELECT unit_id FROM temp.rows_before UNION SELECT unit_id FROM temp.new_rows"
-    )
-    # Each touched unit's first dates, before (as stored on its rows: they all agree) and
-    # now (over its other rows and its new ones).
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE unit_firsts AS "
-        f"SELECT *, {schema.FIRST_YM_SQL.format(p='')} FROM ("
-        "WITH rest AS (SELECT unit_id, "
-        "  min(date) FILTER (WHERE status = 'validado') AS validated, min(date) AS counted, "
-        "  any_value(first_date_validated) AS old_validated, "
-        "  any_value(first_date_counted) AS old_counted "
-        "  FROM facts WHERE unit_id IN (SELECT unit_id FROM temp.touched_units) "
-        "  GROUP BY unit_id), "
-        "before AS (SELECT unit_id, any_value(first_date_validated) AS old_validated "
-        "  FROM temp.rows_before GROUP BY unit_id), "
-        "after AS (SELECT unit_id, min(date) FILTER (WHERE status = 'validado') AS validated, "
-        "  min(date) AS counted FROM temp.new_rows GROUP BY unit_id) "
-        "SELECT t.unit_id, rest.unit_id IS NOT NULL AS has_rest, "
-        "  CASE WHEN rest.unit_id IS NOT NULL THEN rest.old_validated "
-        "       ELSE before.old_validated END AS old_validated, rest.old_counted, "
-        "  least(rest.validated, after.validated) AS first_date_validated, "
-        "  least(rest.counted, after.counted) AS first_date_counted "
-        "FROM temp.touched_units t LEFT JOIN rest USING (unit_id) "
-        "LEFT JOIN before USING (unit_id) LEFT JOIN after USING (unit_id))"
-    )
-    # A unit's first date can move either way (new earlier service, cancelled first one):
-    # its rows outside these reports follow (rare: one more scan of the facts).
-    moved = (
-        "FROM temp.unit_firsts WHERE has_rest AND ("
-        "old_validated IS DISTINCT FROM first_date_validated OR "
-        "old_counted IS DISTINCT FROM first_date_counted)"
-    )
-    if _count_of(con, f"SELECT count(*) {moved}"):
-        con.execute(
-            "UPDATE facts SET first_date_validated = fd.first_date_validated, "
-            "first_date_counted = fd.first_date_counted, "
-            "first_ym_validated = fd.first_ym_validated, first_ym_counted = fd.first_ym_counted "
-            f"FROM (SELECT * {moved}) fd WHERE facts.unit_id = fd.unit_id"
-        )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE rows_after AS SELECT n.* REPLACE ("
-        f"{', '.join(f'fd.{c} AS {c}' for c in _FIRSTS)}) "
-        "FROM temp.new_rows n JOIN temp.unit_firsts fd USING (unit_id)"
-    )
-    con.execute("DROP TABLE temp.new_rows")
-    con.execute("INSERT INTO facts BY NAME SELECT * FROM temp.rows_after")
-    # Rows that differ before and after, matched by service (both sides of a moved row).
-    columns = [c for (c, *_) in con.execute("DESCRIBE temp.rows_before").fetchall()]
-    differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in columns if c not in _FIRSTS)
-    changed = (
-        "FROM temp.rows_after a FULL JOIN temp.rows_before b ON a.service_id = b.service_id "
-        f"WHERE ({differs})"
-    )
-    years = _years(con, f"SELECT a.year {changed} UNION SELECT b.year {changed}")
-    validated = _years(
-        con,
-        f"SELECT a.year {changed} AND a.is_validated UNION "
-        f"SELECT b.year {changed} AND b.is_validated",
-    )
-    # Where a unit's first validated service was and is, by month ("new units" per year).
-    old_ym = "(year(old_validated) * 100 + month(old_validated))"
-    moved_ym = f"FROM temp.unit_firsts WHERE {old_ym} IS DISTINCT FROM first_ym_validated"
-    # (First validated dates depend on validated rows only: the public figures move too.)
-    moved_years = _years(
-        con, f"SELECT {old_ym} // 100 {moved_ym} UNION SELECT first_ym_validated // 100 {moved_ym}"
-    )
-    years |= moved_years
-    validated |= moved_years
-    con.execute("DROP TABLE temp.unit_firsts")
-    return years, validated
+            meta = build.read_meta(current) if current and current.exists() else {}
+        except duckdb.Error as error:
+            if not connection.is_corruption(error):
+                raise
+            _set_aside(directory, current, error)  # damaged: start again from the records
+            meta = {}
+        if meta.get("schema") != schema.VERSION:
+            return build.rebuild_locked(directory)
+        try:
+            return build.refresh_locked(directory, meta)
+        except duckdb.Error as error:
+            if not connection.is_corruption(error):
+                raise
+            _set_aside(directory, current, error)
+            return build.rebuild_locked(directory)
 
 
-def _count_of(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+def replace_unreadable(generation: str = "", *, wait: bool = True) -> Outcome:
+    """Build a generation when there is none that can be read: CURRENT missing, naming a
+    missing file, or naming `generation`, found damaged by a reader (then set aside first).
+    Does nothing when another process already replaced it while this one waited."""
+    directory = conf.directory()
+    with connection.writer_lock(directory, wait=wait):
+        current = connection.current_path(directory)
+        if current is not None and generation and current.name == generation:
+            _set_aside(directory, current, None)
+            current = None
+        if current is not None and current.exists():
+            return Outcome("", "unchanged", 0, 0, 0.0)
+        return build.rebuild_locked(directory)
 
 
-# The tables _reload_reports leaves for cube.build.
-_CHANGES = cube.Changes(
-    before="temp.rows_before", after="temp.rows_after", units="temp.touched_units"
-)
-
-
-# A reloaded row equal on all but these (compared on their own, per unit) leaves every
-# figure of its year as it was.
-_FIRSTS = ("first_date_validated", "first_date_counted", "first_ym_validated", "first_ym_counted")
-
-
-def _years(con: duckdb.DuckDBPyConnection, sql: str) -> set[int]:
-    return {int(row[0]) for row in con.execute(sql).fetchall() if row[0] is not None}
-
-
-def _reports_of_units(con: duckdb.DuckDBPyConnection, unit_ids: set[int]) -> set[int]:
-    if not unit_ids:
-        return set()
-    _temp_ids(con, "changed_units", unit_ids)
-    # Two semi-joins in a UNION: an OR of the two made DuckDB compare every row (8x slower).
-    rows = con.execute(
-        "SELECT report_id FROM facts WHERE unit_id IN (SELECT id FROM changed_units) UNION "
-        "SELECT report_id FROM facts WHERE raw_unit_id IN (SELECT id FROM changed_units)"
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
-def _temp_ids(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[int]) -> None:
-    con.register("ids", pa.table({"id": pa.array(sorted(ids), type=pa.int64())}))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT id FROM ids")
-    con.unregister("ids")
-
-
-def _count(con: duckdb.DuckDBPyConnection, expression: str = "count(*)") -> int:
-    row = con.execute(f"SELECT {expression} FROM facts").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _published(directory: Path) -> str:
-    path = connection.current_path(directory)  # we still hold the writer lock
-    return path.name if path else ""
-
-
-def _content_versions(meta: dict[str, str], changed_years: set[int]) -> dict[str, Any]:
-    """The previous generation's content versions, with the changed years renewed.
-
-    A version names the build that last changed the validated figures of a year (`years`,
-    by year) or of everything (`base`: a rebuild, or new labels). Shared cached answers and
-    pages are keyed by the versions they depend on instead of the build, so a generation
-    that leaves a year alone (registered reports imported, another year corrected) keeps
-    serving that year's cached answers (see sharedcache.content_version).
-    """
-    build = sharedcache.new_build_id()
-    versions = sharedcache.versions_of(meta)
-    versions["years"] = versions["years"] | {str(year): build for year in changed_years}
-    versions["build"] = build
-    return versions
-
-
-def _store_meta(
-    con: duckdb.DuckDBPyConnection,
-    as_of: datetime,
-    anchors: dict[str, str],
-    marks: dict,
-    digest: str,
-    rows: int,
-    versions: dict[str, Any] | None,
-) -> None:
-    """`versions` None: a new base (every cached answer and page of older builds is stale)."""
-    if versions is None:
-        build = sharedcache.new_build_id()
-        versions = {"base": build, "years": {}, "build": build}
-    schema.write_meta(
-        con,
-        {
-            "schema": schema.VERSION,
-            "fresh_as_of": as_of.isoformat(),
-            "anchors": json.dumps(anchors, sort_keys=True),
-            "windows": json.dumps(marks, sort_keys=True),
-            "digest": digest,
-            "rows": str(rows),
-            "written_at": timezone.now().isoformat(),
-            # Unique per build (rebuild or refresh): the key of shared cached answers of
-            # registered reports; "versions" keys validated answers and public pages.
-            "build": versions.pop("build"),
-            "versions": json.dumps(versions, sort_keys=True),
-        },
-    )
-
-
-def _read_meta(path: Path) -> dict[str, str]:
-    # A short read-only look: published generations are never written again.
-    with duckdb.connect(str(path), read_only=True) as con:
-        return dict(con.execute("SELECT key, value FROM meta").fetchall())
+def _set_aside(directory: Path, current: Path | None, error: BaseException | None) -> None:
+    if current is None:
+        return
+    aside = connection.set_aside(directory, current)
+    detail = (str(error).strip().splitlines() or ["?"])[0] if error else "hallada por un lector"
+    logger.error("analytics: generación dañada apartada como %s (%s)", aside.name, detail)
 
 
 # --- freshness on the query path -----------------------------------------------------------
@@ -466,16 +112,46 @@ def ensure_fresh() -> connection.Reader:
     try:
         with reader.cursor():
             pass  # attaches the newest generation and loads its meta
-    except connection.Unavailable:
-        if not conf.auto_refresh():
-            raise
-        rebuild()  # the very first query of a new server waits for the first generation
+    except connection.Unavailable as error:
+        recover(error)
         return reader
     if conf.background_refresh():
-        _start_background_check(reader)
+        _start_background(functools.partial(_check, reader))
     else:
         _check(reader)
     return reader
+
+
+def recover(error: connection.Unavailable, *, background: bool | None = None) -> None:
+    """No readable generation (none yet, deleted, or damaged): build one.
+
+    In the foreground (commands, tests, the first query of a server without background
+    refresh) the caller waits for it and then answers. In the background thread (under
+    `citesmart serve`, or `background=True`) the error is raised again at once: the request
+    answers 503 ("las cifras se están recalculando") until the new generation is published.
+    Without auto-refresh, a damaged generation is only set aside (for `analytics watch` or
+    the next `analytics refresh` to rebuild) and the error is raised again.
+    """
+    damaged = error.path.name if isinstance(error, connection.Corrupt) else ""
+    job = functools.partial(replace_unreadable, damaged)
+    if not conf.auto_refresh():
+        if damaged:
+            _try(functools.partial(set_aside_damaged, damaged))
+        raise error
+    if conf.background_refresh() if background is None else background:
+        _start_background(job)
+        raise error
+    job()
+
+
+def set_aside_damaged(generation: str, *, wait: bool = True) -> Outcome:
+    """Only set a damaged current generation aside (a web worker without auto-refresh)."""
+    directory = conf.directory()
+    with connection.writer_lock(directory, wait=wait):
+        current = connection.current_path(directory)
+        if current is not None and current.name == generation:
+            _set_aside(directory, current, None)
+    return Outcome("", "unchanged", 0, 0, 0.0)
 
 
 def _check(reader: connection.Reader) -> None:
@@ -488,21 +164,21 @@ def _check(reader: connection.Reader) -> None:
 _background: threading.Thread | None = None
 
 
-def _start_background_check(reader: connection.Reader) -> None:
-    """At most one check (and refresh) in flight per process."""
+def _start_background(job: Callable[[], Any]) -> None:
+    """At most one check, refresh or rebuild in flight per process."""
     global _background
     with _check_lock:
         if _background is not None and _background.is_alive():
             return
         _background = threading.Thread(
-            target=_check_in_thread, args=(reader,), name="analytics-refresh", daemon=True
+            target=_in_thread, args=(job,), name="analytics-refresh", daemon=True
         )
         _background.start()
 
 
-def _check_in_thread(reader: connection.Reader) -> None:
+def _in_thread(job: Callable[[], Any]) -> None:
     try:
-        _check(reader)
+        job()
     except (db.OperationalError, db.InterfaceError) as error:
         # The database is away (restart, dropped connection): an expected outage, not a bug.
         # The next check retries; queries keep answering from the current generation.

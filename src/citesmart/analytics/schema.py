@@ -133,7 +133,7 @@ JOIN temp.raw_units su ON su.raw_unit_id = u.unit_id
 """
 
 # The raw rows with their unit's first dates. Not sorted here: a rebuild then inserts the
-# facts one year at a time (refresh._rebuild_locked), so each row group holds one year and
+# facts one year at a time (build.rebuild_locked), so each row group holds one year and
 # DuckDB's min/max zone maps skip the years outside a period; a global ORDER BY of the rows
 # cost more than all the rest of a rebuild at 10M services.
 RAW_WITH_FIRST_DATES_SQL = """

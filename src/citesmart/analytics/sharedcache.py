@@ -64,7 +64,7 @@ def content_version(reader: connection.Reader, years: Iterable[int] | None) -> s
     """What the validated figures of these years (None: of all years) depend on.
 
     Equal values mean equal validated rows and first dates in those years, labels included,
-    whatever the generations in between did (see refresh._content_versions). Call after
+    whatever the generations in between did (see build._content_versions). Call after
     `reader.attach()` or inside `reader.cursor()`.
     """
     versions = versions_of(reader.meta)

@@ -15,6 +15,8 @@ from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 from citesmart.api import read, statistics, write
 from citesmart.api.errors import validation_fields
 from citesmart.api.http import ApiError, error_response
+from citesmart.ops import errors
+from citesmart.ops.clients import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,10 @@ class _SettingRate:
 
     def wait(self) -> float | None:
         return super(_SettingRate, self._checks.current).wait()  # type: ignore[misc]
+
+    def get_ident(self, request: HttpRequest) -> str:
+        """The client behind the trusted proxies (ops.clients), as for every per-client rule."""
+        return client_ip(request)
 
 
 class AnonymousLimit(_SettingRate, AnonRateThrottle):
@@ -161,5 +167,8 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, error: Exception) -> HttpResponse:
+    # An outage (database, read model being rebuilt, full disk): 503/507 as on every page.
+    if (answer := errors.known_failure(request, error)) is not None:
+        return answer
     logger.exception("API error on %s", request.path)
     return error_response(500, "error_interno", "Error interno; ya quedó registrado.")

@@ -1,10 +1,15 @@
-"""Error answers that never show a traceback: 503 while the database is away, and 500.
+"""Error answers that never show a traceback: 503 while the database or the read model is
+away, and 500.
 
 When PostgreSQL restarts, requests in flight fail with OperationalError/InterfaceError. The
 middleware (for errors raised by views) and `server_error` (handler500, for errors raised
 anywhere else) turn them into a 503 with Retry-After — JSON for API clients, a short Spanish
 page for people. Django discards a broken connection at the end of the request and
 CONN_HEALTH_CHECKS makes the next request open a new one, so service resumes by itself.
+
+The same 503 answers a question for figures while this server has no readable read model
+(none built yet, deleted, or damaged and being rebuilt: analytics.refresh.recover).
+JSON bodies have the API's error shape, `{"error": {"code", "message", "fields"}}`.
 """
 
 import errno
@@ -16,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 
+from citesmart.analytics.connection import Unavailable as ReadModelUnavailable
 from citesmart.ops import metrics
 
 logger = logging.getLogger("citesmart.errors")
@@ -43,6 +49,17 @@ def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse
     return response
 
 
+def read_model_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
+    logger.warning("Modelo analítico no disponible: %s", type(error).__name__)
+    message = _(
+        "Las cifras se están recalculando y no se pueden mostrar en este momento. "
+        "Vuelva a intentarlo en unos minutos."
+    )
+    response = _answer(request, 503, "cifras_no_disponibles", message, "ops/503.html")
+    response["Retry-After"] = "60"
+    return response
+
+
 def is_database_unavailable(error: BaseException | None) -> bool:
     """Django's wrapped OperationalError/InterfaceError, or the driver's own: psycopg raises
     its unwrapped error where Django closes a cursor (a template iterating a queryset)."""
@@ -64,10 +81,8 @@ def disk_full(request: HttpRequest, error: OSError) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a 503 when the cause was the database, else a plain 500 (no details)."""
     error = sys.exc_info()[1]
-    if is_database_unavailable(error):
-        return database_unavailable(request, error)
-    if isinstance(error, OSError) and error.errno in DISK_FULL:
-        return disk_full(request, error)
+    if (answer := known_failure(request, error)) is not None:
+        return answer
     message = _(
         "Ocurrió un error inesperado. Quedó registrado; si se repite, comuníquelo citando "
         "el código de la petición."
@@ -75,12 +90,23 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _answer(request, 500, "server_error", message, "ops/500.html")
 
 
+def known_failure(request: HttpRequest, error: BaseException | None) -> HttpResponse | None:
+    """The clean answer to an outage this module knows (database, read model, full disk)."""
+    if is_database_unavailable(error):
+        return database_unavailable(request, error)  # type: ignore[arg-type]
+    if isinstance(error, ReadModelUnavailable):
+        return read_model_unavailable(request, error)
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
+        return disk_full(request, error)
+    return None
+
+
 def _answer(
     request: HttpRequest, status: int, code: str, message: str, template: str
 ) -> HttpResponse:
     request_id = getattr(request, "request_id", "-")
     if wants_json(request):
-        body = {"error": {"code": code, "message": message, "request_id": request_id}}
+        body = {"error": {"code": code, "message": message, "fields": {}, "request_id": request_id}}
         return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
     # No context processors, no database: this page must render with the database down.
     html = loader.get_template(template).render(

@@ -16,7 +16,7 @@ from django.middleware import gzip
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import empty
 
-from citesmart.ops import errors, logs, metrics
+from citesmart.ops import clients, errors, logs, metrics
 
 logger = logging.getLogger("citesmart.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -57,6 +57,7 @@ class OpsMiddleware:
                         "status": response.status_code,
                         "ms": round(seconds * 1000, 1),
                         "user": _user(request),
+                        "client": clients.client_ip(request),
                     },
                 )
             return response
@@ -64,11 +65,7 @@ class OpsMiddleware:
             logs.request_id.reset(token)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if errors.is_database_unavailable(exception):
-            return errors.database_unavailable(request, exception)
-        if isinstance(exception, OSError) and exception.errno in errors.DISK_FULL:
-            return errors.disk_full(request, exception)
-        return None
+        return errors.known_failure(request, exception)
 
 
 _QUIET_ROUTES = {"ops:health", "ops:metrics"}  # load balancer and Prometheus poll these

@@ -10,6 +10,7 @@ drain the pool for it.
 
 import json
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Sum
 from django.utils.module_loading import import_string
 
-from citesmart.analytics import conf, source
+from citesmart.analytics import conf, refresh, source
 from citesmart.analytics import connection as analytics_connection
 
 
@@ -55,8 +56,14 @@ def analytics_state() -> dict[str, Any]:
     max_lag = float(getattr(settings, "HEALTH_ANALYTICS_MAX_LAG", 600))
     reader = analytics_connection.reader(conf.directory(), conf.duckdb_config())
     try:
-        with reader.cursor():
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM facts").fetchone()  # opens it for real
             meta = dict(reader.meta)
+    except analytics_connection.Corrupt as error:
+        # Set aside and rebuilt in the background: health answers at once, never waits.
+        with suppress(analytics_connection.Unavailable):
+            refresh.recover(error, background=True)
+        return {"ok": False, "error": "El modelo analítico estaba dañado; se está reconstruyendo."}
     except analytics_connection.Unavailable:
         return {"ok": False, "error": "No hay generación del modelo analítico."}
     fresh_as_of = datetime.fromisoformat(meta["fresh_as_of"])

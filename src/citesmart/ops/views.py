@@ -1,21 +1,26 @@
 """/salud/ (health, for load balancers) and /metricas/ (Prometheus, restricted)."""
 
 import hmac
-import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from citesmart.ops import metrics, queries
+from citesmart.ops import clients, metrics, queries
 
 
 @never_cache
 @require_safe
 def health(request: HttpRequest) -> HttpResponse:
-    """200 when this server can serve correct figures, 503 when it cannot (see queries)."""
+    """200 when this server can serve correct figures, 503 when it cannot (see queries).
+
+    The checks (engine, row counts, freshness) only for monitoring: METRICS_ALLOWED_IPS or
+    the METRICS_TOKEN, as for /metricas/; anyone else gets just {"status": ...}.
+    """
     status, body = queries.health()
+    if not metrics_allowed(request):
+        body = {"status": body["status"]}
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
@@ -34,9 +39,5 @@ def metrics_allowed(request: HttpRequest) -> bool:
     sent = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
         return True
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return False
     networks = getattr(settings, "METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
-    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
+    return clients.in_networks(clients.client_ip(request), networks)

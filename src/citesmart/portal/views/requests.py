@@ -9,15 +9,12 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from citesmart.network.queries import current_catalogue
+from citesmart.ops.clients import client_ip
 from citesmart.portal.forms import ServiceRequestForm
 from citesmart.service_requests.actions import RateLimited, client_key, submit_request
 from citesmart.service_requests.models import ServiceRequest
 
 STATUS_LOOKUPS_PER_MINUTE = 20
-
-
-def _ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @require_http_methods(["GET", "POST"])
@@ -50,7 +47,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         )
         try:
             created = submit_request(
-                data=fields, ip=_ip(request), base_url=request.build_absolute_uri("/")[:-1]
+                data=fields, ip=client_ip(request), base_url=request.build_absolute_uri("/")[:-1]
             )
         except RateLimited as error:
             return render(
@@ -74,7 +71,7 @@ def _too_many_lookups(request: HttpRequest) -> HttpResponse | None:
     # cache). A fixed window: a cache's incr may rewrite the entry with its default lifetime,
     # which must not stretch the window; a lost increment under a race only lets one more in.
     now = int(clock())
-    key = f"request-lookups:{client_key(_ip(request))}:{now // 60}"
+    key = f"request-lookups:{client_key(client_ip(request))}:{now // 60}"
     cache.add(key, 0, timeout=120)
     if cache.incr(key) <= STATUS_LOOKUPS_PER_MINUTE:
         return None

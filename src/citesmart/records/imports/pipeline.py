@@ -17,6 +17,7 @@ from citesmart.accounts.access import can_import
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS, Limits
 from citesmart.lib.text import fold
 from citesmart.network.models import Center
+from citesmart.records.imports import uploads
 from citesmart.records.imports.drafts import read_rows
 from citesmart.records.imports.planning import Planner, count_outcomes
 from citesmart.records.imports.report import save_batch, store_rejected
@@ -74,8 +75,14 @@ def import_file(
         filename = Path(source).name if isinstance(source, (str, os.PathLike)) else "archivo"
     ctx = Context(center, user, today, ImportResult(filename, dry_run, accept_valid))
     ctx.by_token = by_token
-    with _cyclic_gc_paused():
-        _run(ctx, source, limits, progress, bulk)
+    uploads.sweep_orphans()  # copies left by imports killed earlier
+    try:
+        with _cyclic_gc_paused():
+            _run(ctx, source, limits, progress, bulk)
+    except BaseException:
+        # Nothing was written (one transaction): neither may the copy of the file stay.
+        uploads.discard_unreferenced(name=ctx.file_name)
+        raise
     return ctx.result
 
 

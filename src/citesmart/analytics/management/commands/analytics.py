@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from citesmart.analytics import conf, reconcile, refresh, sharedcache
+from citesmart.analytics import conf, connection, reconcile, refresh, sharedcache
 
 
 class Command(BaseCommand):
@@ -69,12 +69,34 @@ class Command(BaseCommand):
                 self.stderr.write(f"No se pudo precalcular ({type(error).__name__}: {error}).")
 
     def _check(self) -> None:
-        found = reconcile.differences()
+        try:
+            _open_current()  # damage is reported, not silently repaired by the next query
+            found = reconcile.differences()
+        except connection.Corrupt as error:
+            raise CommandError(self._damaged(error)) from None
+        except connection.Unavailable:
+            raise CommandError(
+                "No hay modelo analítico que revisar: ejecute «citesmart analytics rebuild»."
+            ) from None
         for difference in found:
             self.stdout.write(str(difference))
         if found:
             raise CommandError(f"{len(found)} diferencias entre los registros y el modelo.")
         self.stdout.write("El modelo analítico coincide con los registros.")
+
+    def _damaged(self, error: connection.Corrupt) -> str:
+        """Set the damaged generation aside and rebuild it (when auto-refresh is on)."""
+        try:
+            refresh.recover(error, background=False)
+        except connection.Unavailable:
+            return (
+                f"El modelo analítico estaba dañado ({error.path.name}): se apartó; "
+                "ejecute «citesmart analytics rebuild» para reconstruirlo."
+            )
+        return (
+            f"El modelo analítico estaba dañado ({error.path.name}): se apartó y se reconstruyó "
+            "desde los registros; ejecute de nuevo «citesmart analytics check»."
+        )
 
     def _watch(self, interval: float) -> None:
         # One per app server (systemd unit) keeps web requests from ever paying for a refresh;
@@ -84,3 +106,15 @@ class Command(BaseCommand):
             if outcome.kind != "unchanged":
                 self._report(outcome)
             time.sleep(interval)
+
+
+def _open_current() -> None:
+    """Open the current generation, if any, and read it a little (raises Corrupt)."""
+    reader = connection.reader(conf.directory(), conf.duckdb_config())
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM facts").fetchone()
+    except connection.Corrupt:
+        raise
+    except connection.Unavailable:
+        pass  # none yet: the check builds it, as any query would
