@@ -144,7 +144,7 @@ def test_a_batch_revert_and_a_merge_respect_the_lock(center_a, manager_a, nation
     with pytest.raises(ValidationError, match="está aprobado"):
         revert_batch(batch=batch, actor=national_admin)
     with pytest.raises(ValidationError, match="está aprobado"):
-        merge_units(survivor=unit("20100070970"), duplicate=twin, actor=manager_a, reason="x")
+        merge_units(survivor=unit("20100070970"), duplicate=twin, actor=national_admin, reason="x")
     batch.refresh_from_db()
     twin.refresh_from_db()
     assert batch.status == ImportBatch.Status.COMMITTED and twin.merged_into_id is None
