@@ -9,7 +9,7 @@ the same fields before a release goes online).
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-SCHEMA_VERSION = "1.0.0"  # of the resources' fields: bump and add to CHANGES when they change
+SCHEMA_VERSION = "2.0.0"  # of the resources' fields: bump and add to CHANGES when they change
 
 FORMATS = {
     # extension: (title, media type)
@@ -52,6 +52,14 @@ CHANGES = [
         "1.0.0",
         "Primera versión: microdatos de servicios seudonimizados, cuadros mensuales por "
         "centro, categoría, tipo de cliente, departamento y cadena, y registro de la red.",
+    ),
+    (
+        "2.0.0",
+        "Secreto estadístico que resiste combinaciones: los cuadros (cruces) se publican "
+        "perturbados por clave de celda, con la nueva columna «perturbado»; en los microdatos, "
+        "los servicios a personas naturales solo muestran el año y los códigos seudónimos "
+        "del servicio y de la unidad productiva, y se listan después de los demás servicios "
+        "del año.",
     ),
 ]
 
