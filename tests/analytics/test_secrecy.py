@@ -8,9 +8,10 @@ import secrecy_world
 from django.core.management import call_command
 from secrecy_world import DEPARTMENTS, truth
 
-from citesmart.analytics import cellkey, public
+from citesmart.analytics import cellkey, public, refresh
 from citesmart.analytics.public import is_official, public_figures
 from citesmart.analytics.queries import Filters, figures
+from citesmart.network.models import Chain
 
 API = "/api/v1/estadisticas/"
 
@@ -243,3 +244,14 @@ def test_public_figures_keep_figures_exact_for_internal_use(centers):
     assert all("perturbed" not in row for row in exact.rows)
     expected = truth("department+center")
     assert all(r["services"] == expected[(DEPARTMENTS[0], r["center"])] for r in exact.rows)
+
+
+def test_cell_keys_of_several_breakdowns_in_one_scan_are_each_ones(centers):
+    filters = Filters(years=[2024], chains=[Chain.objects.order_by("code").first().code])
+    breakdowns = [("center",), ("month",), ("department", "center"), ("center", "department"), ()]
+    with refresh.ensure_fresh().cursor() as cursor:
+        together = cellkey.cell_keys(cursor, filters, breakdowns)
+        for by in breakdowns:
+            alone = cellkey.cell_keys(cursor, filters, [by])[by]
+            assert together[by] == alone and (alone[0] or not by), by
+    assert len(set(together[()][0])) == 0 and 0 <= together[()][1] < cellkey.N

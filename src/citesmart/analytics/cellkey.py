@@ -20,6 +20,7 @@ one by one: it does not give back the hidden cell.
 import hashlib
 import hmac
 import random
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -89,27 +90,37 @@ def record_key_sql() -> str:
     return f"(((xor({first}, {first} >> 11)) * {c} + {d}) % {P})"
 
 
+Keys = tuple[dict[tuple[Any, ...], int], int]  # cell codes -> cell key, and the totals' key
+
+
 def cell_keys(
-    cursor: Any, filters: Filters, by: tuple[str, ...]
-) -> tuple[dict[tuple[Any, ...], int], int]:
-    """The cell key of every cell of the breakdown `by` (keyed by its codes) and the totals'."""
+    cursor: Any, filters: Filters, breakdowns: Sequence[tuple[str, ...]]
+) -> dict[tuple[str, ...], Keys]:
+    """The cell keys of several breakdowns of the same filters, in one scan of the facts:
+    for each breakdown, its cells' keys (by their codes, in the breakdown's order) and the
+    totals' key."""
     where, params = _where(filters)
     body = f"FROM facts WHERE {' AND '.join(where)}"
-    key = f"CAST(sum({record_key_sql()}) % {N} AS INTEGER)"
-    if not by:
-        found = cursor.execute(f"SELECT {key} {body}", params).fetchone()
-        return {}, int(found[0] or 0) if found else 0
-    codes = [DIMENSIONS[d].code for d in by]
-    listed = ", ".join(codes)
+    key_sql = f"CAST(sum({record_key_sql()}) % {N} AS INTEGER)"
+    found: dict[tuple[str, ...], Keys] = {by: ({}, 0) for by in breakdowns}
+    codes = {by: [DIMENSIONS[d].code for d in by] for by in breakdowns}
+    every = list(dict.fromkeys(c for by in breakdowns for c in codes[by]))
+    if not every:
+        total = cursor.execute(f"SELECT {key_sql} {body}", params).fetchone()
+        return {by: ({}, int(total[0] or 0) if total else 0) for by in breakdowns}
+    listed = ", ".join(every)
+    sets = ", ".join(dict.fromkeys(f"({', '.join(codes[by])})" for by in breakdowns if by))
     sql = (
-        f"SELECT {listed}, GROUPING({listed}) AS g, {key} {body} "
-        f"GROUP BY GROUPING SETS (({listed}), ())"
+        f"SELECT {listed}, GROUPING({listed}) AS g, {key_sql} {body} "
+        f"GROUP BY GROUPING SETS ({sets}, ())"
     )
-    keys: dict[tuple[Any, ...], int] = {}
-    total = 0
-    for *cell, grouping, value in cursor.execute(sql, params).fetchall():
-        if grouping:
-            total = int(value or 0)
-        else:
-            keys[tuple(cell)] = int(value or 0)
-    return keys, total
+    full = (1 << len(every)) - 1  # GROUPING sets the bit of each column left out
+    for *values, grouping, key in cursor.execute(sql, params).fetchall():
+        for by in breakdowns:
+            columns = [every.index(c) for c in codes[by]]
+            mask = full & ~sum(1 << (len(every) - 1 - i) for i in columns)
+            if grouping == full:
+                found[by] = (found[by][0], int(key or 0))
+            elif by and grouping == mask:
+                found[by][0][tuple(values[i] for i in columns)] = int(key or 0)
+    return found

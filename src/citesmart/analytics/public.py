@@ -126,22 +126,39 @@ def _cell(row: dict[str, Any], measures: tuple[str, ...], key: int) -> dict[str,
 
 
 _lock = threading.Lock()
-_keys: OrderedDict[Any, tuple[dict[tuple[Any, ...], int], int]] = OrderedDict()
+_keys: OrderedDict[Any, cellkey.Keys] = OrderedDict()
 KEYS_CACHED = 256
 
 
-def _cell_keys(filters: Filters, by: tuple[str, ...]) -> tuple[dict[tuple[Any, ...], int], int]:
-    """cellkey.cell_keys, remembered per read-model build (keys only change with it)."""
+def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
+    """`queries.prefetch`, and the cell keys of every crossing among `asks` in one scan.
+
+    A page that shows many breakdowns of one filter set (the dashboard) calls this first;
+    its public_figures() calls then find both their answers and their cell keys ready.
+    """
+    filters = filters or Filters()
+    queries.prefetch(filters, asks)
+    crossings = [tuple(a["by"]) for a in asks if not is_official(filters, a["by"])]
+    if crossings:
+        _cell_keys(filters, *dict.fromkeys(crossings))
+
+
+def _cell_keys(filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
+    """cellkey.cell_keys of the first breakdown (computing any others not yet known in the
+    same scan), remembered per read-model build (keys only change with it)."""
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
-        memo = (sharedcache.build_id(reader), filters, by)
+        build = sharedcache.build_id(reader)
         with _lock:
-            if memo in _keys:
-                _keys.move_to_end(memo)
-                return _keys[memo]
-        found = cellkey.cell_keys(cursor, filters, by)
+            todo = [by for by in breakdowns if (build, filters, by) not in _keys]
+            if not todo:
+                _keys.move_to_end((build, filters, breakdowns[0]))
+                return _keys[(build, filters, breakdowns[0])]
+        found = cellkey.cell_keys(cursor, filters, todo)
     with _lock:
-        _keys[memo] = found
+        for by, keys in found.items():
+            _keys[(build, filters, by)] = keys
+        first = _keys[(build, filters, breakdowns[0])]
         while len(_keys) > KEYS_CACHED:
             _keys.popitem(last=False)
-    return found
+        return first

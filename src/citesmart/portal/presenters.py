@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from citesmart.analytics.disclosure import suppressed_rows
-from citesmart.analytics.public import public_figures
-from citesmart.analytics.queries import Figures, Filters, InvalidQuery, prefetch
+from citesmart.analytics.public import prefetch, public_figures
+from citesmart.analytics.queries import Figures, Filters, InvalidQuery
 from citesmart.network.models import Center
 from citesmart.portal import charts, maps
 from citesmart.portal.formatting import number, percent_change, soles
@@ -376,6 +376,10 @@ SUM_BREAKDOWNS = [
 ]
 
 
+# The other questions of the dashboard, for their cell keys: client types, the headline.
+OTHER_ASKS = [{"by": ["client_type"]}, {"by": []}]
+
+
 def dashboard(
     params: QueryDict,
     *,
@@ -387,9 +391,10 @@ def dashboard(
     period = period_from(params, fixed=fixed)
     measure = "units" if params.get("mapa") == "unidades" else "services"
     board = Dashboard(period=period, query=params.urlencode(), map_measure=measure)
-    # The breakdowns of sums below, each period's in one scan (analytics.queries.prefetch).
-    prefetch(period.filters, SUM_BREAKDOWNS)
-    prefetch(period.previous, SUM_BREAKDOWNS_BEFORE)
+    # The breakdowns of sums below, each period's in one scan, and the cell keys of those
+    # that are crossings in another (analytics.public.prefetch).
+    prefetch(period.filters, [*SUM_BREAKDOWNS, *OTHER_ASKS])
+    prefetch(period.previous, [*SUM_BREAKDOWNS_BEFORE, *OTHER_ASKS[1:]])
     board.headline = headline(period)
     chains = public_figures(
         period.filters, by=["chain"], measures=["services"], order_by="services", limit=10
