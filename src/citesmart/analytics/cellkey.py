@@ -17,6 +17,10 @@ So the same cell always gets the same answer, and a difference between published
 one by one: it does not give back the hidden cell.
 """
 
+# SQL here is assembled from constant identifiers and integers computed here only; every
+# value is a bound parameter.
+# ruff: noqa: S608
+
 import hashlib
 import hmac
 import random
@@ -94,33 +98,64 @@ Keys = tuple[dict[tuple[Any, ...], int], int]  # cell codes -> cell key, and the
 
 
 def cell_keys(
-    cursor: Any, filters: Filters, breakdowns: Sequence[tuple[str, ...]]
+    cursor: Any,
+    filters: Filters,
+    breakdowns: Sequence[tuple[str, ...]],
+    ids: dict[str, Any] | None = None,
 ) -> dict[tuple[str, ...], Keys]:
     """The cell keys of several breakdowns of the same filters, in one scan of the facts:
     for each breakdown, its cells' keys (by their codes, in the breakdown's order) and the
-    totals' key."""
-    where, params = _where(filters)
-    body = f"FROM facts WHERE {' AND '.join(where)}"
-    key_sql = f"CAST(sum({record_key_sql()}) % {N} AS INTEGER)"
-    found: dict[tuple[str, ...], Keys] = {by: ({}, 0) for by in breakdowns}
-    codes = {by: [DIMENSIONS[d].code for d in by] for by in breakdowns}
-    every = list(dict.fromkeys(c for by in breakdowns for c in codes[by]))
+    totals' key. `ids` (queries' known ids) lets filters compare integers."""
+    where, params = _where(filters, ids)
+    key_sql = f"CAST(sum(rk) % {N} AS INTEGER)"
+    every = list(dict.fromkeys(d for by in breakdowns for d in by))
+    columns = [f"{_grouped(d)} AS g{i}" for i, d in enumerate(every)]
+    inner = (
+        f"(SELECT {', '.join([*columns, f'{record_key_sql()} AS rk'])} "
+        f"FROM facts WHERE {' AND '.join(where)})"
+    )
     if not every:
-        total = cursor.execute(f"SELECT {key_sql} {body}", params).fetchone()
+        total = cursor.execute(f"SELECT {key_sql} FROM {inner}", params).fetchone()
         return {by: ({}, int(total[0] or 0) if total else 0) for by in breakdowns}
-    listed = ", ".join(every)
-    sets = ", ".join(dict.fromkeys(f"({', '.join(codes[by])})" for by in breakdowns if by))
+    listed = ", ".join(f"g{i}" for i in range(len(every)))
+    sets = ", ".join(
+        dict.fromkeys(f"({', '.join(f'g{every.index(d)}' for d in by)})" for by in breakdowns if by)
+    )
     sql = (
-        f"SELECT {listed}, GROUPING({listed}) AS g, {key_sql} {body} "
+        f"SELECT {listed}, GROUPING({listed}), {key_sql} FROM {inner} "
         f"GROUP BY GROUPING SETS ({sets}, ())"
     )
+    decode = {d: _decoder(cursor, d) for d in every}
     full = (1 << len(every)) - 1  # GROUPING sets the bit of each column left out
+    masks = {
+        by: full & ~sum(1 << (len(every) - 1 - every.index(d)) for d in by) for by in breakdowns
+    }
+    found: dict[tuple[str, ...], Keys] = {by: ({}, 0) for by in breakdowns}
     for *values, grouping, key in cursor.execute(sql, params).fetchall():
         for by in breakdowns:
-            columns = [every.index(c) for c in codes[by]]
-            mask = full & ~sum(1 << (len(every) - 1 - i) for i in columns)
             if grouping == full:
                 found[by] = (found[by][0], int(key or 0))
-            elif by and grouping == mask:
-                found[by][0][tuple(values[i] for i in columns)] = int(key or 0)
+            elif by and grouping == masks[by]:
+                cell = tuple(decode[d](values[every.index(d)]) for d in by)
+                found[by][0][cell] = int(key or 0)
     return found
+
+
+def _grouped(dimension: str) -> str:
+    """What a dimension is grouped by: an integer where the facts have one (cheaper)."""
+    found = DIMENSIONS[dimension]
+    if dimension == "month":
+        return "year * 100 + month"
+    return found.key if found.key and found.names else found.code
+
+
+def _decoder(cursor: Any, dimension: str) -> Any:
+    """From a grouped value to the code figures() rows carry."""
+    found = DIMENSIONS[dimension]
+    if dimension == "month":
+        return lambda v: None if v is None else f"{v // 100:04d}-{v % 100:02d}"
+    if found.key and found.names:
+        table, column, code, _ = found.names
+        codes = dict(cursor.execute(f"SELECT {column}, {code} FROM {table}").fetchall())
+        return codes.get
+    return lambda v: v

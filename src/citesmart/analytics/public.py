@@ -154,7 +154,8 @@ def _cell_keys(filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
             if not todo:
                 _keys.move_to_end((build, filters, breakdowns[0]))
                 return _keys[(build, filters, breakdowns[0])]
-        found = cellkey.cell_keys(cursor, filters, todo)
+        ids = queries._known_codes(cursor, build)["_ids"]
+        found = cellkey.cell_keys(cursor, filters, todo, ids)
     with _lock:
         for by, keys in found.items():
             _keys[(build, filters, by)] = keys
@@ -162,3 +163,9 @@ def _cell_keys(filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
         while len(_keys) > KEYS_CACHED:
             _keys.popitem(last=False)
         return first
+
+
+def clear_cache() -> None:
+    """Forget the remembered cell keys (benchmarks' cold runs; tests)."""
+    with _lock:
+        _keys.clear()

@@ -85,12 +85,12 @@ def services(context: Context) -> Iterator[list[tuple]]:
             for values in batch:
                 record = dict(zip(names, values, strict=True))
                 unit = record["unit_id"]
-                if unit not in levels:
-                    levels[unit] = _level(record, counts, context.threshold, unit in entities)
                 if record["is_natural"]:
                     rows.append(_natural_row(record, context))
-                else:
-                    rows.append(_service_row(record, context, entities.get(unit), levels[unit]))
+                    continue
+                if unit not in levels:
+                    levels[unit] = _level(record, counts, context.threshold, unit in entities)
+                rows.append(_service_row(record, context, entities.get(unit), levels[unit]))
             yield rows
 
 

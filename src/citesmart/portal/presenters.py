@@ -423,5 +423,8 @@ def dashboard(
         free_share(period),
         map_block,
     ]
+    for block in board.blocks:  # crossings: each column of figures says so (table and CSV)
+        if block.perturbed:
+            block.headers = [block.headers[0], *(f"{h} (≈ perturbado)" for h in block.headers[1:])]
     board.fresh_as_of = public_figures(period.filters, measures=HEADLINE_MEASURES).fresh_as_of
     return board
