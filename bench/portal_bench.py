@@ -98,7 +98,7 @@ def time_page(client, path: str, repeat: int, partial: bool) -> dict[str, float]
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from citesmart.analytics import queries
+    from citesmart.analytics import public, queries
     from citesmart.network import registry
 
     headers = {"X-Partial": "1"} if partial else {}
@@ -110,8 +110,10 @@ def time_page(client, path: str, repeat: int, partial: bool) -> dict[str, float]
         assert response.status_code == 200, (path, response.status_code)
         return elapsed, (time.process_time() - cpu) * 1000
 
-    # Cold: nothing cached anywhere (answers here and shared, pages, the registry in memory).
+    # Cold: nothing cached anywhere (answers and cell keys here, shared answers, pages, the
+    # registry in memory).
     queries.clear_cache()
+    public.clear_cache()
     caches["analytics"].clear()
     registry.forget()
     cold, _ = once()

@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 
-from citesmart.analytics import disclosure
 from citesmart.analytics.queries import Filters, figures
 from citesmart.opendata import catalog, publish, writers
 from citesmart.opendata.publish import PublicationError
+from citesmart.records.models import ReportStatus, Service
 
 FIRST = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SECOND = datetime(2026, 1, 3, 3, 4, 5, tzinfo=UTC)
@@ -108,15 +108,44 @@ def test_pseudonyms_are_stable_across_releases_and_change_with_the_key(world, se
     assert len(ids_third) == len(set(ids_first.values()))
 
 
+def _records() -> list[dict]:
+    """Every validated service straight from the records, with what the tables count by."""
+    found = []
+    services = Service.objects.filter(report__status=ReportStatus.VALIDATED).select_related(
+        "report__center", "report__category", "report__chain", "unit__district"
+    )
+    for service in services:
+        report, unit = service.report, service.unit
+        found.append(
+            {
+                "mes": f"{report.end_date:%Y-%m}",
+                "anio": str(report.end_date.year),
+                "centro_codigo": report.center.code,
+                "categoria_codigo": report.category.code,
+                "tipo_cliente": unit.client_type,
+                "departamento_codigo": unit.district.department_id if unit.district else "",
+                "cadena_codigo": report.chain.code if report.chain else "",
+                "natural": unit.is_natural_person,
+                "report": report.pk,
+                "amount": Decimal(0) if report.is_free else service.amount,
+            }
+        )
+    return found
+
+
 def test_totals_equal_the_analytics_interface(world):
     folder, manifest = publish.publish(now=FIRST)
     totals = figures().totals
     rows = read_csv(folder, "servicios")
     assert len(rows) == totals["services"] == manifest["resources"]["servicios"]["rows"]
-    assert len({r["id_informe"] for r in rows}) == totals["reports"]
     assert len({r["id_unidad_productiva"] for r in rows}) == totals["units"]
-    assert sum(Decimal(r["monto_soles"]) for r in rows) == totals["amount"]
-    # Every published cell of the monthly table is the analytics answer for that cell.
+    # Reports and amounts are shown on the services to legal entities only.
+    legal = [r for r in _records() if not r["natural"]]
+    companies = [r for r in rows if r["persona_juridica"] == "true"]
+    assert len({r["id_informe"] for r in companies}) == len({r["report"] for r in legal})
+    assert sum(Decimal(r["monto_soles"]) for r in companies) == sum(r["amount"] for r in legal)
+    # Every published cell of the monthly table (a crossing) is the analytics answer for that
+    # cell, perturbed within the bound and marked.
     cells = read_csv(folder, "servicios_centro_categoria_mes")
     assert cells
     for cell in cells:
@@ -131,12 +160,11 @@ def test_totals_equal_the_analytics_interface(world):
             )
         ).totals
         if cell["reservado"] == "true":
-            assert cell["servicios"] == ""
+            assert cell["servicios"] == "" and cell["perturbado"] == "false"
         else:
-            assert int(cell["servicios"]) == answer["services"]
-            assert int(cell["unidades_productivas"]) == answer["units"]
-    shown = [c for c in cells if c["reservado"] == "false"]
-    assert sum(int(c["servicios"]) for c in shown) <= totals["services"]
+            assert cell["perturbado"] == "true"
+            assert 0 < abs(int(cell["servicios"]) - answer["services"]) <= 2
+            assert 0 < abs(int(cell["unidades_productivas"]) - answer["units"]) <= 2
 
 
 def test_small_cells_are_coarsened_or_suppressed(world, settings):
@@ -145,20 +173,51 @@ def test_small_cells_are_coarsened_or_suppressed(world, settings):
     rows = read_csv(folder, "servicios")
     companies = [r for r in rows if r["persona_juridica"] == "true"]
     assert companies and all(r["nivel_ubicacion"] == "distrito" for r in companies)
-    assert all(r["distrito_codigo"] == "230101" for r in companies)
+    assert all(r["distrito_codigo"] == "230101" and r["mes"] for r in companies)
     assert not any(r["distrito_codigo"] == "230110" for r in rows)  # the lonely person's
-    lonely = [
-        r for r in rows if r["provincia_codigo"] == "2301" and r["persona_juridica"] == "false"
-    ]
-    assert lonely and all(r["nivel_ubicacion"] == "provincia" for r in lonely)
-    assert all(r["distrito_codigo"] == "" and r["distrito"] == "" for r in lonely)
+    # A service to a natural person shows its year and pseudonyms only.
+    persons = [r for r in rows if r["persona_juridica"] == "false"]
+    assert persons and all(r["anio"] and r["id_unidad_productiva"] for r in persons)
+    kept = {"id_servicio", "anio", "id_unidad_productiva", "persona_juridica", "nivel_ubicacion"}
+    assert all(value == "" for r in persons for k, value in r.items() if k not in kept)
+    assert all(r["nivel_ubicacion"] == "sin_dato" for r in persons)
+    # ... listed after the year's other services, not where its date would put it.
+    years = [(r["anio"], r["persona_juridica"] == "false") for r in rows]
+    assert years == sorted(years)
     # Flagged cells of the tables are published empty and marked.
     cells = read_csv(folder, "servicios_centro_categoria_mes")
     reserved = [c for c in cells if c["reservado"] == "true"]
     assert reserved and all(c["servicios"] == c["monto_soles"] == "" for c in reserved)
     year, month = map(int, reserved[0]["mes"].split("-"))
     answer = figures(Filters(years=[year], months=[month]), by=["center", "category"])
-    assert disclosure.suppressed_rows(disclosure.protect(answer)) >= 1
+    assert answer.flagged >= 1
+
+
+TABLE_KEYS = {
+    "servicios_centro_categoria_mes": ("mes", "centro_codigo", "categoria_codigo"),
+    "unidades_centro_tipo_cliente_mes": ("mes", "centro_codigo", "tipo_cliente"),
+    "servicios_departamento_cadena_anio": ("anio", "departamento_codigo", "cadena_codigo"),
+}
+
+
+def test_no_cell_with_a_natural_person_can_be_recounted_from_the_microdata(world, settings):
+    """The probe's attack: count the microdata rows of each table cell. Against the records,
+    no cell holding a natural person comes out exact (reserved or not)."""
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = 5
+    folder, _ = publish.publish(now=FIRST)
+    microdata = read_csv(folder, "servicios")
+    records = _records()
+    tried = recovered = 0
+    for table, keys in TABLE_KEYS.items():
+        for cell in read_csv(folder, table):
+            codes = tuple(cell[k] for k in keys)
+            inside = [r for r in records if tuple(r[k] for k in keys) == codes]
+            if not any(r["natural"] for r in inside):
+                continue  # legal entities only: public, and published in full
+            tried += 1
+            recount = sum(1 for r in microdata if tuple(r[k] for k in keys) == codes)
+            recovered += recount == len(inside)
+    assert tried and recovered == 0
 
 
 def test_a_failed_run_leaves_the_previous_release_online(world, client, monkeypatch):

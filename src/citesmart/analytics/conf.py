@@ -3,6 +3,8 @@
 Override in settings (or the environment variables named) when deploying.
 """
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -73,3 +75,17 @@ def build_config() -> dict[str, str | bool | int | float | list[str]]:
     return duckdb_config() | {
         "memory_limit": str(getattr(settings, "ANALYTICS_BUILD_MEMORY_LIMIT", "4GB")),
     }
+
+
+def cell_key_secret() -> bytes:
+    """The secret behind each record's fixed random key (cell-key perturbation).
+
+    ANALYTICS_CELL_KEY_SECRET, else derived from SECRET_KEY. Keep it fixed (the same cell
+    always gets the same answer) and secret (who knows it can undo the perturbation).
+    """
+    value = getattr(settings, "ANALYTICS_CELL_KEY_SECRET", None) or os.environ.get(
+        "CITESMART_ANALYTICS_CELL_KEY_SECRET"
+    )
+    if value:
+        return str(value).encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"citesmart-cell-key", hashlib.sha256).digest()

@@ -11,9 +11,12 @@ A published figure must not single out a natural person (Ley 29733). The rule:
    marked `suppressed`. When exactly one cell of a table would be suppressed, the next
    smallest cell is suppressed too (complementary suppression), so the hidden value cannot
    be recovered by subtracting the others from the published total.
-3. Microdata: the geography of a natural person's productive unit is *coarsened* from
-   district to province to department (or left out) until its area holds at least the
-   threshold of distinct productive units; legal entities keep their district.
+3. Microdata: a natural person's service shows only its year and pseudonyms (see
+   opendata.build): any attribute it kept would let its table cells be recounted.
+   `geography_level` (coarsening district -> province -> department until the area holds
+   the threshold of units) is kept for other uses; legal entities keep their district.
+4. Crossings that are not official tables are perturbed: analytics.public decides,
+   analytics.cellkey perturbs.
 
 `analytics.queries.figures` sets each row's `flagged` with `is_sensitive`; `protect` turns
 flags into suppressions; `geography_level` decides microdata coarsening. RULES states the
@@ -115,9 +118,21 @@ RULES = [
     "En los cuadros, las cifras de una celda sensible se reservan: se publican vacías y "
     "marcadas como reservadas. Si en un cuadro solo hubiera una celda reservada, también se "
     "reserva la siguiente celda más pequeña, para que la cifra no pueda deducirse del total.",
-    "En los microdatos, la ubicación de las unidades productivas que son personas naturales "
-    "se generaliza de distrito a provincia y a departamento (o se omite) hasta que el área "
-    "reúna al menos {n} unidades productivas distintas.",
+    "Son cuadros oficiales, exactos, los de un año (o de todos los años por año o por mes) "
+    "sin otro filtro, desglosados a lo más por año, mes, departamento, centro, cadena "
+    "productiva o categoría de servicio, una sola celda de ellos, y las cifras de los "
+    "informes publicados. Cualquier otro cruce que se consulte en el tablero o en la API se "
+    "publica perturbado y marcado como tal: cada registro tiene una clave aleatoria fija, "
+    "cada celda una clave que resulta de sus registros, y una tabla fija de ajustes suma o "
+    "resta 1 o 2 a cada conteo que no sea cero (y del 1 % al 5 % a los montos). La misma "
+    "celda recibe siempre la misma cifra, y restar cifras publicadas no revela una celda "
+    "reservada. Los totales de un cruce se perturban como una celda más. En los cruces "
+    "también se reservan las celdas sensibles.",
+    "En los microdatos, los servicios a personas naturales solo muestran el año, el código "
+    "seudónimo del servicio y el de la unidad productiva: sin mes, centro, categoría, "
+    "cadena, programa, monto, tipo de cliente, tamaño ni ubicación, para que ninguna celda "
+    "reservada de un cuadro pueda recontarse con ellos. Los servicios a personas jurídicas "
+    "se publican completos.",
     "Nunca se publican nombres de personas naturales, DNI, carnés de extranjería ni RUC de "
     "personas naturales; cada unidad productiva se identifica con un código seudónimo "
     "estable que no permite conocer su documento. Las personas jurídicas (RUC 20) pueden "

@@ -204,6 +204,7 @@ class Figures:
     threshold: int
     truncated: bool = False
     generation: str = field(default="", compare=False)
+    perturbed: bool = False  # set by analytics.public for crossings (cell-key perturbation)
 
     @property
     def columns(self) -> list[str]:

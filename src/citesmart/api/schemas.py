@@ -187,11 +187,15 @@ class StatisticsOut(Schema):
         "distintas, alguna persona natural, es sensible (flagged) y se reserva (suppressed)."
     )
     truncated: bool = Field(description="Si el límite cortó filas.")
+    perturbed: bool = Field(
+        description="Si las cifras son de un cruce no oficial y llevan un ajuste aleatorio "
+        "fijo por celda (perturbación por clave de celda; ver «rules»)."
+    )
     rows: list[dict[str, Any]] = Field(
         description="Filas: por cada dimensión su código y «<dimensión>_label»; cada medida "
-        "(null si la celda está reservada), «flagged» y «suppressed»."
+        "(null si la celda está reservada), «flagged», «suppressed» y «perturbed»."
     )
     totals: dict[str, Any] = Field(
-        description="Medidas sobre todo lo filtrado, «flagged» y «suppressed»."
+        description="Medidas sobre todo lo filtrado, «flagged», «suppressed» y «perturbed»."
     )
     rules: list[str] = Field(description="Reglas del secreto estadístico aplicadas.")

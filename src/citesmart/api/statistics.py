@@ -1,8 +1,9 @@
 """Statistics over `analytics.queries.figures`: the portal's filters, breakdowns and measures.
 
-Codes go in and come out. The disclosure rule is the one of the portal and the open data
-(`analytics.disclosure.protect`): a suppressed cell keeps its codes, says `suppressed: true`
-and has every measure null.
+Codes go in and come out. Figures come through the one door for public figures
+(`analytics.public.public_figures`), as on the portal and in the open data: official tables
+are exact, a suppressed cell keeps its codes, says `suppressed: true` and has every measure
+null; any other crossing is perturbed (cell key) and says `perturbed: true`.
 """
 
 import re
@@ -13,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router
 from pydantic import BeforeValidator, StringConstraints
 
-from citesmart.analytics import disclosure, queries
+from citesmart.analytics import disclosure, public, queries
 from citesmart.api import schemas as s
 from citesmart.api.http import ApiError, respond
 
@@ -127,15 +128,18 @@ PARAMETER_OF = {field: name for name, field in LIST_FILTERS.items()} | {
     description=(
         "Las mismas cifras que el tablero del portal, contadas según docs/COUNTING.md: "
         "filtros por códigos, desglose en hasta dos dimensiones y medidas. Incluye la fecha de "
-        "actualización (también en Last-Modified) y aplica el secreto estadístico: las celdas "
-        "que podrían identificar a una persona natural se reservan (suppressed, medidas null)."
+        "actualización (también en Last-Modified) y aplica el secreto estadístico: los cuadros "
+        "oficiales (un año, sin otro filtro, por año, mes, departamento, centro, cadena o "
+        "categoría) son exactos y sus celdas que podrían identificar a una persona natural se "
+        "reservan (suppressed, medidas null); todo otro cruce se publica con un ajuste "
+        "aleatorio fijo por celda (perturbed: true) y también reserva esas celdas."
     ),
 )
 def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResponse:
     by = tuple(params.por or ())
     measures = tuple(params.medida or queries.MEASURES)
     try:
-        answer = queries.figures(
+        answer = public.public_figures(
             to_filters(params),
             by=by,
             measures=measures,
@@ -146,7 +150,6 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
     except queries.InvalidQuery as error:
         fields = {PARAMETER_OF.get(k, k): v for k, v in error.errors.items()}
         raise ApiError(400, "consulta_invalida", "La consulta no es válida.", fields) from None
-    answer = disclosure.protect(answer)
     rows = list(answer.rows)
     payload = s.StatisticsOut(
         by=list(answer.by),
@@ -154,6 +157,7 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
         fresh_as_of=answer.fresh_as_of,
         threshold=answer.threshold,
         truncated=answer.truncated,
+        perturbed=answer.perturbed,
         rows=rows,
         totals=answer.totals,
         rules=disclosure.rules(answer.threshold),

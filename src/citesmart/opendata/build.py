@@ -1,9 +1,12 @@
 """The rows of each open-data resource, as catalog.RESOURCES describes them.
 
-Figures come from analytics.queries.figures with the disclosure rule applied
-(analytics.disclosure.protect); microdata rows come from the same read model, pseudonymised
-and with geography coarsened by disclosure.geography_level. The registry is read from the
-system of record (it holds no personal data).
+Figures come through the one door for public figures (analytics.public.public_figures):
+the monthly and yearly tables are crossings, so they are perturbed by cell key and their
+sensitive cells suppressed. Microdata rows come from the same read model, pseudonymised; a
+service to a natural person shows only its year and pseudonyms (disclosure rule 3: with its
+month, center or category its table cells could be recounted), and is listed after the
+year's other services, not in date order. The registry is read from the system of record
+(it holds no personal data).
 """
 
 from collections.abc import Callable, Iterator
@@ -14,7 +17,8 @@ from typing import Any
 from django.utils import timezone
 
 from citesmart.analytics import disclosure, refresh
-from citesmart.analytics.queries import Filters, figures
+from citesmart.analytics.public import public_figures
+from citesmart.analytics.queries import Filters
 from citesmart.lib.identity import DocumentType, is_personal_document
 from citesmart.network.models import CatalogueService, Center, Programme
 from citesmart.opendata.catalog import BY_NAME
@@ -39,7 +43,7 @@ SELECT service_id, report_id, year, year_month, center_code, center_name, center
        unit_district_code, unit_district_name, unit_province_code, unit_province_name,
        unit_department_code, unit_department_name
 FROM facts WHERE status = 'validado'
-ORDER BY date, report_id, service_id
+ORDER BY year, is_natural, CASE WHEN NOT is_natural THEN date END, unit_id, report_id, service_id
 """
 
 AREA_COUNTS_SQL = """
@@ -81,6 +85,9 @@ def services(context: Context) -> Iterator[list[tuple]]:
             for values in batch:
                 record = dict(zip(names, values, strict=True))
                 unit = record["unit_id"]
+                if record["is_natural"]:
+                    rows.append(_natural_row(record, context))
+                    continue
                 if unit not in levels:
                     levels[unit] = _level(record, counts, context.threshold, unit in entities)
                 rows.append(_service_row(record, context, entities.get(unit), levels[unit]))
@@ -165,18 +172,30 @@ def _service_row(
     )
 
 
+def _natural_row(record: dict, context: Context) -> tuple:
+    """A service to a natural person: its year and pseudonyms only (disclosure rule 3)."""
+    values = dict.fromkeys(SERVICE_COLUMNS) | {
+        "id_servicio": context.pseudonym("service", record["service_id"]),
+        "anio": record["year"],
+        "id_unidad_productiva": context.pseudonym("unit", record["unit_id"]),
+        "persona_juridica": False,
+        "nivel_ubicacion": "sin_dato",
+    }
+    return tuple(values.values())
+
+
 # --- aggregated tables ---------------------------------------------------------------------
 
 
 def _periods() -> Iterator[tuple[int, int]]:
     """(year, month) of every month with validated services."""
-    for row in figures(by=["month"], measures=["services"]).rows:
+    for row in public_figures(by=["month"], measures=["services"]).rows:
         year, month = str(row["month"]).split("-")
         yield int(year), int(month)
 
 
 def _protected(filters: Filters, by: list[str], measures: list[str]) -> list[dict[str, Any]]:
-    return list(disclosure.protect(figures(filters, by=by, measures=measures)).rows)
+    return list(public_figures(filters, by=by, measures=measures).rows)
 
 
 def by_center_category_month(context: Context) -> Rows:
@@ -199,6 +218,7 @@ def by_center_category_month(context: Context) -> Rows:
                     "unidades_productivas": cell["units"],
                     "monto_soles": cell["amount"],
                     "reservado": cell["suppressed"],
+                    "perturbado": cell["perturbed"],
                 }
             )
     return rows
@@ -223,6 +243,7 @@ def by_center_client_type_month(context: Context) -> Rows:
                     "unidades_nuevas": cell["new_units"],
                     "servicios": cell["services"],
                     "reservado": cell["suppressed"],
+                    "perturbado": cell["perturbed"],
                 }
             )
     return rows
@@ -230,7 +251,7 @@ def by_center_client_type_month(context: Context) -> Rows:
 
 def by_department_chain_year(context: Context) -> Rows:
     rows = []
-    years = [row["year"] for row in figures(by=["year"], measures=["services"]).rows]
+    years = [row["year"] for row in public_figures(by=["year"], measures=["services"]).rows]
     for year in years:
         for cell in _protected(
             Filters(years=[year]),
@@ -249,6 +270,7 @@ def by_department_chain_year(context: Context) -> Rows:
                     "unidades_nuevas": cell["new_units"],
                     "monto_soles": cell["amount"],
                     "reservado": cell["suppressed"],
+                    "perturbado": cell["perturbed"],
                 }
             )
     return rows

@@ -6,10 +6,10 @@ cannot disagree with each other or with the files (publish.py validates the file
 the same fields before a release goes online).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-SCHEMA_VERSION = "1.0.0"  # of the resources' fields: bump and add to CHANGES when they change
+SCHEMA_VERSION = "2.0.0"  # of the resources' fields: bump and add to CHANGES when they change
 
 FORMATS = {
     # extension: (title, media type)
@@ -52,6 +52,14 @@ CHANGES = [
         "1.0.0",
         "Primera versión: microdatos de servicios seudonimizados, cuadros mensuales por "
         "centro, categoría, tipo de cliente, departamento y cadena, y registro de la red.",
+    ),
+    (
+        "2.0.0",
+        "Secreto estadístico que resiste combinaciones: los cuadros (cruces) se publican "
+        "perturbados por clave de celda, con la nueva columna «perturbado»; en los microdatos, "
+        "los servicios a personas naturales solo muestran el año y los códigos seudónimos "
+        "del servicio y de la unidad productiva, y se listan después de los demás servicios "
+        "del año.",
     ),
 ]
 
@@ -147,6 +155,16 @@ def _center(prefix: str = "centro") -> tuple[Field, ...]:
     )
 
 
+def _coarsened(field: Field) -> Field:
+    """A microdata field left empty on the services to natural persons (disclosure rule 3)."""
+    return replace(
+        field, required=False, description=field.description + NATURAL_EMPTY.format("Vacío")
+    )
+
+
+NATURAL_EMPTY = " {} en los servicios a personas naturales (secreto estadístico)."
+
+
 def _measure(name: str, title: str, description: str) -> Field:
     return _f(name, "integer", title, description + " Vacío si la celda está reservada.", minimum=0)
 
@@ -157,6 +175,15 @@ RESERVED = _f(
     "Celda reservada",
     "Verdadero cuando las cifras de la fila se ocultan por secreto estadístico (ver reglas de "
     "reserva en el diccionario de datos).",
+    required=True,
+)
+PERTURBED = _f(
+    "perturbado",
+    "boolean",
+    "Cifra perturbada",
+    "Verdadero cuando las cifras de la fila llevan el ajuste aleatorio fijo del secreto "
+    "estadístico (perturbación por clave de celda: ±1 o ±2 en los conteos, ±1 % a ±5 % en "
+    "los montos); ver reglas de reserva en el diccionario de datos.",
     required=True,
 )
 SERVICES = _measure(
@@ -199,9 +226,10 @@ RESOURCES: tuple[Resource, ...] = (
         "Servicios brindados (microdatos seudonimizados)",
         "Un registro por servicio: una unidad productiva atendida en un informe de servicio "
         "validado. Las unidades productivas se identifican con un código seudónimo estable; "
-        "las personas jurídicas (RUC 20) figuran con su RUC y razón social; de las personas "
-        "naturales nunca se publica nombre ni documento, y su ubicación se generaliza cuando "
-        "el área tiene pocas unidades productivas.",
+        "las personas jurídicas (RUC 20) figuran con su RUC y razón social; de los servicios a "
+        "personas naturales solo se publican el año y los códigos seudónimos del servicio y "
+        "de la unidad productiva (nunca nombre ni documento), para que ninguna celda reservada "
+        "de los cuadros pueda recontarse con los microdatos.",
         "microdatos",
         (
             _f(
@@ -212,73 +240,85 @@ RESOURCES: tuple[Resource, ...] = (
                 required=True,
                 unique=True,
             ),
-            _f(
-                "id_informe",
-                "string",
-                "Identificador del informe",
-                "Código seudónimo del informe de servicio; los servicios de un mismo informe "
-                "lo comparten.",
-                required=True,
+            _coarsened(
+                _f(
+                    "id_informe",
+                    "string",
+                    "Identificador del informe",
+                    "Código seudónimo del informe de servicio; los servicios de un mismo informe "
+                    "lo comparten.",
+                )
             ),
             _f("anio", "integer", "Año", "Año de fin del informe.", required=True),
-            MONTH_FIELD,
-            *_center(),
-            _f(
-                "tipo_centro",
-                "string",
-                "Tipo de centro",
-                "publico, privado o unidad_tecnica.",
-                required=True,
-                enum=CENTER_KINDS,
+            _coarsened(MONTH_FIELD),
+            *map(_coarsened, _center()),
+            _coarsened(
+                _f(
+                    "tipo_centro",
+                    "string",
+                    "Tipo de centro",
+                    "publico, privado o unidad_tecnica.",
+                    enum=CENTER_KINDS,
+                )
             ),
-            _f(
-                "cite_codigo",
-                "string",
-                "CITE",
-                "El CITE del centro (él mismo o el CITE del que depende la unidad técnica).",
-                required=True,
+            _coarsened(
+                _f(
+                    "cite_codigo",
+                    "string",
+                    "CITE",
+                    "El CITE del centro (él mismo o el CITE del que depende la unidad técnica).",
+                )
             ),
-            _f(
-                "categoria_codigo",
-                "string",
-                "Categoría de servicio",
-                "Código de la categoría de servicio.",
-                required=True,
+            _coarsened(
+                _f(
+                    "categoria_codigo",
+                    "string",
+                    "Categoría de servicio",
+                    "Código de la categoría de servicio.",
+                )
             ),
-            _f("categoria", "string", "Categoría", "Nombre de la categoría.", required=True),
-            _f(
-                "cadena_codigo",
-                "string",
-                "Cadena productiva",
-                "Código de la cadena; vacío si el informe no la indica.",
+            _coarsened(_f("categoria", "string", "Categoría", "Nombre de la categoría.")),
+            _coarsened(
+                _f(
+                    "cadena_codigo",
+                    "string",
+                    "Cadena productiva",
+                    "Código de la cadena; vacío si el informe no la indica.",
+                )
             ),
-            _f("cadena", "string", "Cadena", "Nombre de la cadena productiva."),
-            _f(
-                "programa_codigo",
-                "string",
-                "Programa",
-                "Programa que financia el servicio gratuito, si lo hay.",
+            _coarsened(_f("cadena", "string", "Cadena", "Nombre de la cadena productiva.")),
+            _coarsened(
+                _f(
+                    "programa_codigo",
+                    "string",
+                    "Programa",
+                    "Programa que financia el servicio gratuito, si lo hay.",
+                )
             ),
-            _f(
-                "servicio_catalogo",
-                "string",
-                "Servicio del catálogo",
-                "Nombre del servicio del catálogo, si el informe lo indica.",
+            _coarsened(
+                _f(
+                    "servicio_catalogo",
+                    "string",
+                    "Servicio del catálogo",
+                    "Nombre del servicio del catálogo, si el informe lo indica.",
+                )
             ),
-            _f(
-                "gratuito",
-                "boolean",
-                "Gratuito",
-                "Verdadero si el servicio fue gratuito.",
-                required=True,
+            _coarsened(
+                _f(
+                    "gratuito",
+                    "boolean",
+                    "Gratuito",
+                    "Verdadero si el servicio fue gratuito.",
+                )
             ),
-            _f(
-                "monto_soles",
-                "number",
-                "Monto cobrado (S/)",
-                "Lo cobrado por este servicio; cero si fue gratuito.",
-                required=True,
-                minimum=0,
+            _coarsened(
+                _f(
+                    "monto_soles",
+                    "number",
+                    "Monto cobrado (S/)",
+                    "Lo cobrado por este servicio; cero si fue gratuito.",
+                    minimum=0,
+                )
             ),
             _f(
                 "id_unidad_productiva",
@@ -309,20 +349,31 @@ RESOURCES: tuple[Resource, ...] = (
                 "Razón social",
                 "Razón social de la persona jurídica; vacío para personas naturales.",
             ),
-            _f(
-                "tipo_cliente",
-                "string",
-                "Tipo de cliente",
-                "Tipo de cliente según ITP.",
-                enum=CLIENT_TYPES,
+            _coarsened(
+                _f(
+                    "tipo_cliente",
+                    "string",
+                    "Tipo de cliente",
+                    "Tipo de cliente según ITP.",
+                    enum=CLIENT_TYPES,
+                )
             ),
-            _f("tamano", "string", "Tamaño", "Tamaño de la unidad productiva.", enum=SIZE_CLASSES),
+            _coarsened(
+                _f(
+                    "tamano",
+                    "string",
+                    "Tamaño",
+                    "Tamaño de la unidad productiva.",
+                    enum=SIZE_CLASSES,
+                )
+            ),
             _f(
                 "nivel_ubicacion",
                 "string",
                 "Nivel de la ubicación",
                 "Hasta dónde se publica la ubicación de la unidad productiva: distrito, "
-                "provincia, departamento o sin_dato (omitida o desconocida).",
+                "provincia, departamento o sin_dato (omitida o desconocida; siempre sin_dato "
+                "en los servicios a personas naturales).",
                 required=True,
                 enum=GEO_LEVELS,
             ),
@@ -369,6 +420,7 @@ RESOURCES: tuple[Resource, ...] = (
             UNITS,
             AMOUNT,
             RESERVED,
+            PERTURBED,
         ),
         primary_key=("mes", "centro_codigo", "categoria_codigo"),
     ),
@@ -393,6 +445,7 @@ RESOURCES: tuple[Resource, ...] = (
             NEW_UNITS,
             SERVICES,
             RESERVED,
+            PERTURBED,
         ),
     ),
     Resource(
@@ -418,6 +471,7 @@ RESOURCES: tuple[Resource, ...] = (
             NEW_UNITS,
             AMOUNT,
             RESERVED,
+            PERTURBED,
         ),
     ),
     Resource(

@@ -1,7 +1,8 @@
 """Shape analytics answers into what the dashboard and center pages show.
 
-Every number here comes from analytics.queries.figures (the one way of counting); this module
-only chooses the questions, the previous-year comparison, and the labels.
+Every number here comes through analytics.public.public_figures (the one door for public
+figures: official tables exact with suppression, other crossings perturbed by cell key); this
+module only chooses the questions, the previous-year comparison, and the labels.
 """
 
 from dataclasses import dataclass, field, replace
@@ -12,8 +13,9 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from citesmart.analytics.disclosure import protect, suppressed_rows
-from citesmart.analytics.queries import Figures, Filters, InvalidQuery, figures, prefetch
+from citesmart.analytics.disclosure import suppressed_rows
+from citesmart.analytics.public import prefetch, public_figures
+from citesmart.analytics.queries import Figures, Filters, InvalidQuery
 from citesmart.network.models import Center
 from citesmart.portal import charts, maps
 from citesmart.portal.formatting import number, percent_change, soles
@@ -56,6 +58,7 @@ class Block:
     rows: list[list[Any]]
     note: str = ""
     flagged: int = 0
+    perturbed: bool = False  # figures of a crossing, perturbed by cell key (legend below)
 
 
 @dataclass
@@ -73,7 +76,8 @@ class Dashboard:
 def available_years() -> list[int]:
     """Years with services, newest first."""
     return sorted(
-        (row["year"] for row in figures(by=["year"], measures=["services"]).rows), reverse=True
+        (row["year"] for row in public_figures(by=["year"], measures=["services"]).rows),
+        reverse=True,
     )
 
 
@@ -139,7 +143,7 @@ HEADLINE_MEASURES = ("services", "units", "new_units")
 
 def _centers(filters: Filters) -> Figures:
     """Every center with services, most first: counted in the headline, top 10 in a chart."""
-    return figures(filters, by=["center"], measures=["services"], order_by="services")
+    return public_figures(filters, by=["center"], measures=["services"], order_by="services")
 
 
 def _first(answer: Figures, n: int) -> Figures:
@@ -151,12 +155,16 @@ def headline(period: Period) -> list[dict[str, Any]]:
     # Through the disclosure rule like every table: a narrow enough filter (a small center,
     # chain and department) can single out a natural person in the totals too.
     now, before = (
-        protect(figures(f, measures=HEADLINE_MEASURES)).totals
+        public_figures(f, measures=HEADLINE_MEASURES).totals
         for f in (period.filters, period.previous)
     )
     centers = (len(_centers(period.filters).rows), len(_centers(period.previous).rows))
     departments = tuple(
-        sum(1 for r in figures(f, by=["department"], measures=["services"]).rows if r["department"])
+        sum(
+            1
+            for r in public_figures(f, by=["department"], measures=["services"]).rows
+            if r["department"]
+        )
         for f in (period.filters, period.previous)
     )
     items = [
@@ -186,6 +194,7 @@ def headline(period: Period) -> list[dict[str, Any]]:
             "value_text": RESERVED if value is None else number(value),
             "anchor": anchor,
             "previous_text": RESERVED if prev is None else number(prev),
+            "perturbed": key in HEADLINE_MEASURES and bool(now.get("perturbed")),
         }
         | _delta(value, prev)
         for key, label, value, prev, anchor in items
@@ -225,7 +234,6 @@ def _bars(
     key: str, title: str, answer: Figures, dimension: str, measure: str = "services"
 ) -> Block:
     label = f"{title}: {MEASURE_WORDS.get(measure, measure)}"
-    answer = protect(answer)
     bars = [(r[f"{dimension}_label"], r[measure]) for r in answer.rows if not r["suppressed"]]
     return Block(
         key=key,
@@ -238,6 +246,7 @@ def _bars(
         rows=[[row[f"{dimension}_label"], _shown(row, measure)] for row in answer.rows],
         flagged=suppressed_rows(answer),
         note="Se muestran los 10 primeros." if answer.truncated else "",
+        perturbed=answer.perturbed,
     )
 
 
@@ -251,10 +260,13 @@ def monthly(period: Period) -> Block:
     """Services per month: the period against the same months a year earlier."""
 
     hidden: set[tuple[int, int]] = set()  # (series, month index) of suppressed cells
+    perturbed: list[bool] = []
 
     def series(index: int, filters: Filters) -> list[int]:
         values = [0] * 12
-        for row in protect(figures(filters, by=["month"], measures=["services"])).rows:
+        answer = public_figures(filters, by=["month"], measures=["services"])
+        perturbed.append(answer.perturbed)
+        for row in answer.rows:
             month = int(row["month"][5:7]) - 1
             if row["suppressed"]:
                 hidden.add((index, month))
@@ -275,13 +287,14 @@ def monthly(period: Period) -> Block:
         headers=["Mes", "Periodo seleccionado", "Año anterior"],
         rows=[[charts.MONTHS[i], cell(0, i, now), cell(1, i, before)] for i in range(12)],
         flagged=len(hidden),
+        perturbed=any(perturbed),
     )
 
 
 def free_share(period: Period) -> Block:
-    answer = protect(figures(period.filters, by=["free"], measures=["services", "amount"]))
-    programmes = protect(
-        figures(period.filters, by=["programme"], measures=["services"], order_by="services")
+    answer = public_figures(period.filters, by=["free"], measures=["services", "amount"])
+    programmes = public_figures(
+        period.filters, by=["programme"], measures=["services"], order_by="services"
     )
     parts = [(row["free_label"], row["services"]) for row in answer.rows if not row["suppressed"]]
     rows = [
@@ -304,11 +317,12 @@ def free_share(period: Period) -> Block:
         headers=["", "Servicios", "Monto cobrado"],
         rows=rows,
         flagged=suppressed_rows(answer) + suppressed_rows(programmes),
+        perturbed=answer.perturbed or programmes.perturbed,
     )
 
 
 def department_map(period: Period, measure: str, base_query: QueryDict, centers: list[Center]):
-    answer = protect(figures(period.filters, by=["department"], measures=[measure]))
+    answer = public_figures(period.filters, by=["department"], measures=[measure])
     values = {
         row["department"]: row[measure]
         for row in answer.rows
@@ -340,6 +354,7 @@ def department_map(period: Period, measure: str, base_query: QueryDict, centers:
         headers=["Departamento", MEASURE_WORDS[measure].capitalize()],
         rows=[[row["department_label"], _shown(row, measure)] for row in answer.rows],
         flagged=suppressed_rows(answer),
+        perturbed=answer.perturbed,
     )
     return table, legend
 
@@ -361,6 +376,10 @@ SUM_BREAKDOWNS = [
 ]
 
 
+# The other questions of the dashboard, for their cell keys: client types, the headline.
+OTHER_ASKS = [{"by": ["client_type"]}, {"by": []}]
+
+
 def dashboard(
     params: QueryDict,
     *,
@@ -372,19 +391,22 @@ def dashboard(
     period = period_from(params, fixed=fixed)
     measure = "units" if params.get("mapa") == "unidades" else "services"
     board = Dashboard(period=period, query=params.urlencode(), map_measure=measure)
-    # The breakdowns of sums below, each period's in one scan (analytics.queries.prefetch).
-    prefetch(period.filters, SUM_BREAKDOWNS)
-    prefetch(period.previous, SUM_BREAKDOWNS_BEFORE)
+    # The breakdowns of sums below, each period's in one scan, and the cell keys of those
+    # that are crossings in another (analytics.public.prefetch).
+    prefetch(period.filters, [*SUM_BREAKDOWNS, *OTHER_ASKS])
+    prefetch(period.previous, [*SUM_BREAKDOWNS_BEFORE, *OTHER_ASKS[1:]])
     board.headline = headline(period)
-    chains = figures(
+    chains = public_figures(
         period.filters, by=["chain"], measures=["services"], order_by="services", limit=10
     )
     board.sentence = announcement(period, board.headline, chains, subject)
     top_centers = _first(_centers(period.filters), 10)
-    categories = figures(
+    categories = public_figures(
         period.filters, by=["category"], measures=["services"], order_by="services"
     )
-    client_types = figures(period.filters, by=["client_type"], measures=["units"], order_by="units")
+    client_types = public_figures(
+        period.filters, by=["client_type"], measures=["units"], order_by="units"
+    )
     map_block, board.legend = department_map(period, measure, params, centers)
     board.blocks = [
         monthly(period),
@@ -401,5 +423,8 @@ def dashboard(
         free_share(period),
         map_block,
     ]
-    board.fresh_as_of = figures(period.filters, measures=HEADLINE_MEASURES).fresh_as_of
+    for block in board.blocks:  # crossings: each column of figures says so (table and CSV)
+        if block.perturbed:
+            block.headers = [block.headers[0], *(f"{h} (≈ perturbado)" for h in block.headers[1:])]
+    board.fresh_as_of = public_figures(period.filters, measures=HEADLINE_MEASURES).fresh_as_of
     return board

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from citesmart.analytics.disclosure import protect
+from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import MONTHS, Figures, Filters, figures
 from citesmart.network.models import Center
 from citesmart.targets.models import Target
@@ -123,9 +123,11 @@ def build_report(year: int, until: date | None = None, center: Center | None = N
     for key, dimension, title, sheet in TABLES:
         if key == "center" and center is not None and not center.technical_units.exists():
             continue
-        # Published tables go through the disclosure rule (with complementary suppression),
-        # exactly as the API and the open data do; rows then carry `suppressed`.
-        answer = protect(figures(base, by=[dimension], measures=MEASURES, order_by="services"))
+        # Published tables go through the one door for public figures; a report's figures are
+        # official (exact, with suppression and complementary suppression): `suppressed`.
+        answer = public_figures(
+            base, by=[dimension], measures=MEASURES, order_by="services", report=True
+        )
         rows = [r for r in answer.rows if not (key == "programme" and not r["programme"])]
         tables[key] = Table(
             key, title, sheet, _dimension_title(dimension), answer, rows,
