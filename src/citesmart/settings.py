@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "citesmart.portal",
     "citesmart.targets",
     "citesmart.reports",
+    "citesmart.publications",
     "ninja",  # ships the Swagger UI files served at /api/v1/docs/
     "citesmart.api",
     "citesmart.ops",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cuenta/", include("citesmart.accounts.urls")),
     path("", include("citesmart.api.urls")),
     path("datos/", include("citesmart.opendata.urls")),
+    path("publicaciones/", include("citesmart.publications.urls")),
     path("", include("citesmart.ops.urls")),
     path("", include("citesmart.portal.urls")),
 ]

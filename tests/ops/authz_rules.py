@@ -266,6 +266,8 @@ RULES: list[Rule] = [
     Rule(r"^api-v1:", public(read="ok", write="deny")),
     # Open data (/datos/): public downloads, nothing to write.
     Rule(r"^opendata:", public(read="ok", write="deny")),
+    # Publications of official figures (/publicaciones/): public reading only.
+    Rule(r"^publications:", public(read="ok", write="deny")),
     # Reports: ITP staff (administrators, analysts) on any center; a manager on their own.
     Rule(r"^reports:form$", records_rule(REPORTERS), methods=("GET",)),
     # Targets: progress export for whoever sees targets (scoped rows); loading them and the

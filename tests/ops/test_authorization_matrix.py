@@ -22,6 +22,7 @@ from citesmart.analytics import refresh
 from citesmart.api.tokens import create_token
 from citesmart.network.models import CatalogueService, Center, LegalAct, ServiceCategory
 from citesmart.opendata.publish import publish
+from citesmart.publications.actions import publish as publish_figures
 from citesmart.records.imports import import_file
 from citesmart.records.models import AuditEntry, ImportBatch, ServiceReport
 from citesmart.service_requests.models import ServiceRequest
@@ -96,6 +97,7 @@ def world(
     set_target(national_admin, center=center_a, year=2025, indicator="services", value=50)
     refresh.rebuild()
     publish()  # /datos/ serves files of the release online
+    publish_figures(slug="2025-anual", title="2025, anual", kind="anual", years=[2025])
     return {
         "token_a": secret,
         "center_a": center_a,
@@ -157,6 +159,7 @@ def concrete_path(route: str, key: str, world) -> str:
     model_key = _model_key(route)
     values = {
         "<slug:code>": world["center_a"].code,
+        "<slug:slug>": "2025-anual",
         "<code>": world["center_a"].code,
         "<codigo>": world["batch"].reports.first().code,
         "<str:code>": ServiceRequest.objects.get().tracking_code,

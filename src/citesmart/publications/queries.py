@@ -1,0 +1,115 @@
+"""Reading publications: their tables, and what changed between two of them and why."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from citesmart.publications.models import Publication, PublishedCell
+from citesmart.records.models import AuditEntry
+
+COMPARED = ("services", "units", "new_units", "amount")
+REASONS_PER_CELL = 3
+
+
+def latest() -> Publication | None:
+    return Publication.objects.order_by("-created_at", "-id").first()
+
+
+def cells(publication: Publication, year: int | None = None) -> list[PublishedCell]:
+    found = publication.cells.order_by("table", "year", "month", "label")
+    return list(found.filter(year=year) if year else found)
+
+
+@dataclass
+class Revision:
+    """One official cell whose published figures differ between two publications."""
+
+    table: str
+    code: str
+    label: str
+    year: int
+    month: int
+    before: dict
+    after: dict
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def services_delta(self):
+        return self.delta("services")
+
+    def delta(self, measure: str):
+        old, new = self.before.get(measure), self.after.get(measure)
+        return None if old is None or new is None else new - old
+
+
+def revisions(old: Publication, new: Publication) -> list[Revision]:
+    """Cells of both publications (their common years) whose figures or reserve changed,
+    each with the reasons the audit trail gives for changes made between the two."""
+    years = sorted(set(old.years) & set(new.years))
+    before = _by_key(old, years)
+    found = []
+    for key, cell in _by_key(new, years).items():
+        previous = before.pop(key, None)
+        if previous is None or _values(previous) != _values(cell):
+            found.append(_revision(cell, previous, cell))
+    found += [_revision(cell, cell, None) for cell in before.values()]
+    _explain(found, old, new)
+    return sorted(found, key=lambda r: (r.year, r.table, r.month, r.label))
+
+
+def _by_key(publication: Publication, years: list[int]) -> dict[tuple, PublishedCell]:
+    return {(c.table, c.code, c.year, c.month): c for c in publication.cells.filter(year__in=years)}
+
+
+def _values(cell: PublishedCell | None) -> dict:
+    if cell is None:
+        return {}
+    return {m: getattr(cell, m) for m in COMPARED} | {"suppressed": cell.suppressed}
+
+
+def _revision(cell: PublishedCell, old: PublishedCell | None, new: PublishedCell | None):
+    return Revision(
+        cell.table, cell.code, cell.label, cell.year, cell.month, _values(old), _values(new)
+    )
+
+
+def _explain(found: list[Revision], old: Publication, new: Publication) -> None:
+    """Reasons from the audit trail between the two publications: reopenings of months and
+    changes to reports, by the center and year they touched."""
+    if not found:
+        return
+    entries = AuditEntry.objects.filter(
+        Q(object_type="servicereport") | Q(object_type="monthclosing"),
+        created_at__gt=old.created_at,
+        created_at__lte=new.created_at,
+    ).select_related("center")[:5000]
+    by_center: dict[tuple[str, int], list[str]] = defaultdict(list)
+    by_year: dict[int, list[str]] = defaultdict(list)
+    for entry in entries:
+        year = _year(entry)
+        if year is None:
+            continue
+        text = _reason(entry)
+        code = entry.center.code if entry.center else ""
+        if text not in by_center[(code, year)]:
+            by_center[(code, year)].append(text)
+        if text not in by_year[year]:
+            by_year[year].append(text)
+    for revision in found:
+        pool = by_center[(revision.code, revision.year)] if revision.table == "centro" else []
+        revision.reasons = (pool or by_year[revision.year])[:REASONS_PER_CELL]
+
+
+def _year(entry: AuditEntry) -> int | None:
+    for snapshot in (entry.after, entry.before):
+        if snapshot and snapshot.get("end_date"):
+            return int(str(snapshot["end_date"])[:4])
+    if entry.object_type == "monthclosing":
+        return int(entry.object_repr.split("/")[1][:4]) if "/" in entry.object_repr else None
+    return None
+
+
+def _reason(entry: AuditEntry) -> str:
+    what = f"{entry.get_action_display()}: {entry.object_repr}"
+    return f"{what} — {entry.reason}" if entry.reason else what
