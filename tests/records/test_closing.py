@@ -197,3 +197,16 @@ def test_official_figures_run_to_the_last_month_every_active_center_has_approved
         "Cifras oficiales hasta setiembre de 2025; desde octubre de 2025, preliminares."
     )
     assert "diciembre de 2025; desde enero de 2026" in official_note((2025, 12))
+
+
+def test_the_portal_and_the_api_say_which_months_are_official(client, center_a, read_model):
+    report(center_a, "MAR-1")
+    MonthClosing.objects.bulk_create(
+        MonthClosing(center=c, year=2025, month=m, status=MonthStatus.APPROVED)
+        for c in Center.objects.all()
+        for m in (1, 2)
+    )
+    note = "Cifras oficiales hasta febrero de 2025; desde marzo de 2025, preliminares."
+    assert note in client.get(reverse("portal:home")).text
+    answer = client.get("/api/v1/estadisticas/?anio=2025").json()
+    assert answer["official_through"] == "2025-02" and answer["official_note"] == note

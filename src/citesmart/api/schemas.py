@@ -182,6 +182,11 @@ class StatisticsOut(Schema):
     by: list[str] = Field(description="Dimensiones del desglose.")
     measures: list[str] = Field(description="Medidas pedidas.")
     fresh_as_of: dt.datetime = Field(description="Hasta cuándo reflejan los registros las cifras.")
+    official_through: str | None = Field(
+        description="Último mes (AAAA-MM) aprobado por el ITP para todos los centros: hasta "
+        "él las cifras son oficiales; después, preliminares. Null si aún no hay ninguno."
+    )
+    official_note: str = Field(description="Lo mismo, en una frase en castellano.")
     threshold: int = Field(
         description="Umbral del secreto estadístico: una celda con menos unidades productivas "
         "distintas, alguna persona natural, es sensible (flagged) y se reserva (suppressed)."

@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, StringConstraints
 from citesmart.analytics import disclosure, public, queries
 from citesmart.api import schemas as s
 from citesmart.api.http import ApiError, respond
+from citesmart.records import closing
 
 router = Router(tags=["Estadísticas"])
 
@@ -155,6 +156,8 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
         by=list(answer.by),
         measures=list(answer.measures),
         fresh_as_of=answer.fresh_as_of,
+        official_through=_official_through(),
+        official_note=closing.official_note(),
         threshold=answer.threshold,
         truncated=answer.truncated,
         perturbed=answer.perturbed,
@@ -170,3 +173,8 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
         fmt=params.format,
         last_modified=answer.fresh_as_of,
     )
+
+
+def _official_through() -> str | None:
+    through = closing.official_through()
+    return f"{through[0]}-{through[1]:02d}" if through else None

@@ -31,6 +31,7 @@ from django.utils.text import compress_string
 
 from citesmart.analytics import conf, refresh, sharedcache
 from citesmart.network import registry
+from citesmart.records import closing
 
 _KEPT_HEADERS = ("Content-Type", "Content-Disposition")
 
@@ -81,6 +82,7 @@ def _key(request: HttpRequest) -> str:
         "page",
         content,
         registry_version(),
+        closing.official_through(),  # approving a month changes the note beside the stamp
         timezone.localdate(),
         translation.get_language(),
         conf.disclosure_threshold(),

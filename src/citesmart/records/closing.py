@@ -230,6 +230,10 @@ def official_through(*, cached: bool = True) -> tuple[int, int] | None:
     return value
 
 
+def forget_official_through() -> None:
+    _official_cache.clear()
+
+
 def _official_through() -> tuple[int, int] | None:
     approved: dict[tuple[int, int], set[int]] = defaultdict(set)
     rows = MonthClosing.objects.filter(status=MonthStatus.APPROVED)

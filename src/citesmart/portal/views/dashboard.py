@@ -13,12 +13,14 @@ from citesmart.network import registry
 from citesmart.portal import pagecache, presenters
 from citesmart.portal.formatting import stamp
 from citesmart.portal.views.registry import get_public_center
+from citesmart.records import closing
 
 
 def _etag(request: HttpRequest, *args, **kwargs) -> str:
     """Same data generation + same query = same page: browsers and proxies may reuse it."""
     partial = request.headers.get("X-Partial", "")
-    key = f"{freshness().isoformat()}|{request.path}|{request.GET.urlencode()}|{partial}"
+    official = closing.official_through()
+    key = f"{freshness().isoformat()}|{official}|{request.path}|{request.GET.urlencode()}|{partial}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -59,6 +61,7 @@ def _render_board(
     context |= {
         "board": board,
         "stamp": stamp(board.fresh_as_of),
+        "official_note": closing.official_note(),
         "centers": centers,
         **_filter_choices(current),
     }
