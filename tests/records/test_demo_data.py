@@ -14,6 +14,8 @@ from stdnum.pe import ruc
 from citesmart.lib.identity import DocumentType, clean_document, dni_from_ruc
 from citesmart.lib.text import fold
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
+from citesmart.publications.models import Publication
+from citesmart.publications.queries import revisions
 from citesmart.records.demo import DemoParams, build_year, open_world, plan_counts
 from citesmart.records.demo.calibration import published_targets
 from citesmart.records.demo.store import (
@@ -293,3 +295,20 @@ def test_demo_closings_approve_the_history_and_show_every_state_at_the_end(small
     )
     call_command("demo_closings", stdout=out)  # a rerun keeps what exists
     assert "se conservan" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_demo_publications_are_revised_between_the_third_quarter_and_the_year(
+    small_history, read_model
+):
+    call_command("demo_closings", stdout=StringIO())
+    out = StringIO()
+    call_command("demo_publications", stdout=out)
+    assert "«2025-t3» y «2025-anual»" in out.getvalue()
+    quarter, year = (
+        Publication.objects.get(slug="2025-t3"),
+        Publication.objects.get(slug="2025-anual"),
+    )
+    assert "demostración" in year.note
+    changes = revisions(quarter, year)
+    assert changes and any("(demostración)" in reason for r in changes for reason in r.reasons)
