@@ -12,10 +12,12 @@ from tests.analytics.analytics_world import build_world, make_unit, record
 
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import Filters
+from citesmart.opendata import publish as opendata
 from citesmart.publications.actions import MEASURES, publish
 from citesmart.publications.models import Publication
 from citesmart.publications.queries import revisions
 from citesmart.records.actions import cancel_report
+from citesmart.reports.build import build_report
 from citesmart.units.actions import merge_units
 
 
@@ -98,3 +100,16 @@ def test_the_public_pages_show_download_and_compare_publications(client, world):
     assert "Ninguna cifra oficial cambió" in same.text
     unknown = client.get(reverse("publications:revisions") + "?desde=nada&hasta=2023-bis")
     assert unknown.status_code == 404
+
+
+def test_the_open_data_and_the_report_name_the_publication_they_come_from(
+    world, settings, tmp_path
+):
+    settings.OPENDATA_DIR = tmp_path / "opendata"
+    settings.OPENDATA_PSEUDONYM_KEY = "clave-de-prueba-de-seudonimos"
+    publish(slug="2024-anual", title="2024, anual", kind="anual", years=[2024])
+    _, manifest = opendata.publish()
+    assert manifest["publication"] == {"name": "2024-anual", "title": "2024, anual"}
+    assert manifest["official_note"].startswith("Cifras preliminares")
+    assert "«2024, anual»" in build_report(2024).official_note
+    assert "Publicación de cifras" not in build_report(2023).official_note

@@ -25,6 +25,8 @@ from citesmart.lib.identity import DocumentType, is_personal_document
 from citesmart.opendata import build, conf, metadata, writers
 from citesmart.opendata.catalog import FORMATS, RESOURCES, SCHEMA_VERSION, Resource
 from citesmart.opendata.pseudonyms import Pseudonymiser
+from citesmart.publications import queries as publications
+from citesmart.records import closing
 
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -85,6 +87,9 @@ def _write_release(
         "published_at": now.isoformat(timespec="seconds"),
         "fresh_as_of": fresh_as_of,
         "threshold": threshold,
+        "official_through": _month_code(closing.official_through(cached=False)),
+        "official_note": closing.official_note(),
+        "publication": _publication(),
         "schema_version": SCHEMA_VERSION,
         "resources": {},
     }
@@ -209,3 +214,13 @@ def check_csv(resource: Resource, path: Path, rows: int) -> None:
         count = sum(1 for _ in reader)
     if header != resource.columns or count != rows:
         raise PublicationError(f"{path.name}: cabecera o número de filas no coinciden.")
+
+
+def _month_code(month: tuple[int, int] | None) -> str | None:
+    return f"{month[0]}-{month[1]:02d}" if month else None
+
+
+def _publication() -> dict[str, str] | None:
+    """The newest named publication of the official figures (publications app), if any."""
+    newest = publications.latest()
+    return {"name": newest.slug, "title": newest.title} if newest else None

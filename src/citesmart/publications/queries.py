@@ -16,6 +16,14 @@ def latest() -> Publication | None:
     return Publication.objects.order_by("-created_at", "-id").first()
 
 
+def covering(year: int) -> Publication | None:
+    """The newest publication whose tables include `year`."""
+    for publication in Publication.objects.order_by("-created_at", "-id"):
+        if year in publication.years:
+            return publication
+    return None
+
+
 def cells(publication: Publication, year: int | None = None) -> list[PublishedCell]:
     found = publication.cells.order_by("table", "year", "month", "label")
     return list(found.filter(year=year) if year else found)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import MONTHS, Figures, Filters, figures
 from citesmart.network.models import Center
+from citesmart.publications import queries as publications
+from citesmart.records import closing
 from citesmart.targets.models import Target
 from citesmart.targets.queries import Progress, achievement
 
@@ -98,6 +100,7 @@ class Report:
     new_technical_units: list[dict[str, Any]]
     fresh_as_of: datetime
     threshold: int
+    official_note: str = ""  # which months are official, and the publication that has them
     generated_at: datetime = field(default_factory=timezone.now)
 
     @property
@@ -148,6 +151,7 @@ def build_report(year: int, until: date | None = None, center: Center | None = N
         new_technical_units=_new_technical_units(period, center),
         fresh_as_of=current.fresh_as_of,
         threshold=current.threshold,
+        official_note=_official_note(year),
     )
 
 
@@ -202,3 +206,10 @@ def _new_technical_units(period: Period, center: Center | None) -> list[dict[str
         {"name": u.name, "code": u.code, "parent": u.parent.name if u.parent_id else ""}
         for u in units.order_by("name")
     ]
+
+
+def _official_note(year: int) -> str:
+    """Which months are official, and the named publication of `year`'s official tables."""
+    published = publications.covering(year)
+    where = f" Publicación de cifras oficiales: «{published.title}»." if published else ""
+    return closing.official_note() + where

@@ -306,7 +306,7 @@ def methodology_lines(report: Report) -> list[str]:
         "servicio es la fecha de fin de su informe.",
         "Monto cobrado: suma de los montos de los servicios, en soles; los gratuitos cuentan 0.",
         f"Datos al {_moment(report.fresh_as_of)} (hora de Lima), según el modelo analítico de "
-        "citesmart, derivado de los registros de servicios.",
+        "citesmart, derivado de los registros de servicios. " + report.official_note,
         "Reserva estadística: las filas reservadas se muestran con «*» y sin cifras, según "
         "las reglas de secreto estadístico de citesmart (las mismas del portal, la API y los "
         "datos abiertos):",
