@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "citesmart.opendata",
     "citesmart.portal",
     "citesmart.targets",
+    "citesmart.historic",
     "citesmart.reports",
     "ninja",  # ships the Swagger UI files served at /api/v1/docs/
     "citesmart.api",

@@ -175,3 +175,16 @@ def can_close_month(user, center: Center) -> bool:
 def can_approve_months(user) -> bool:
     """Approving, returning and reopening months is ITP's: national administrators."""
     return role_of(user) == Role.NATIONAL_ADMIN
+
+
+# --- ITP's institutional tables (historic) --------------------------------------------------
+
+
+def can_load_historic(user) -> bool:
+    """Loading, checking and reverting ITP's tables: national administrators (or the CLI)."""
+    return user is None or role_of(user) == Role.NATIONAL_ADMIN
+
+
+def can_view_historic(user) -> bool:
+    """ITP's institutional tables (budget, staff, projects of every center): ITP staff only."""
+    return is_national(user)

@@ -22,6 +22,7 @@ OWN_APPS = [
     "opendata",
     "reports",
     "targets",
+    "historic",
 ]
 
 
