@@ -10,6 +10,7 @@ nothing: one bad cell and nothing is written; every problem is listed as "fila N
 import logging
 import os
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -97,20 +98,13 @@ def load_table(
     if filename is None:
         filename = Path(source).name if isinstance(source, (str, os.PathLike)) else "archivo"
     result = LoadResult(kind=kind, filename=os.path.basename(filename), dry_run=dry_run)
-    stream, owned = (
-        (open(source, "rb"), True)
-        if isinstance(source, (str, os.PathLike))
-        else (
-            source,
-            False,
-        )
-    )
-    try:
+    with ExitStack() as stack:
+        if isinstance(source, (str, os.PathLike)):
+            stream: IO[bytes] = stack.enter_context(open(source, "rb"))
+        else:
+            stream = source
         lines = _read(spec, stream, result, limits)
         result.batch = _run(spec, lines, result, user, stream, demo)
-    finally:
-        if owned:
-            stream.close()
     log.info("historic load %s %s: %s", kind, result.filename, result.summary)
     return result
 

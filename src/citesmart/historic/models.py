@@ -97,6 +97,9 @@ class HistoricChange(models.Model):
         ordering = ["batch", "pk"]
         indexes = [models.Index(fields=["center", "scope"])]
 
+    def __str__(self) -> str:
+        return f"{self.model} {self.key}"
+
 
 class _Row(models.Model):
     center = models.ForeignKey(
@@ -131,6 +134,9 @@ class HistoricServices(_Row):
         verbose_name_plural = _("servicios históricos (mes, subcategoría)")
         constraints = _unique("services", "center", "year", "month", "category")
 
+    def __str__(self) -> str:
+        return f"{self.center} · {self.year}-{self.month:02d} · {self.category}"
+
 
 class HistoricClients(_Row):
     year = models.PositiveSmallIntegerField(_YEAR)
@@ -143,6 +149,9 @@ class HistoricClients(_Row):
         verbose_name_plural = _("clientes históricos (mes, tipo)")
         constraints = _unique("clients", "center", "year", "month", "client_type")
 
+    def __str__(self) -> str:
+        return f"{self.center} · {self.year}-{self.month:02d} · {self.get_client_type_display()}"
+
 
 class HistoricClientsByClass(_Row):
     year = models.PositiveSmallIntegerField(_YEAR)
@@ -153,6 +162,9 @@ class HistoricClientsByClass(_Row):
         verbose_name = _("clientes históricos por clase CIIU")
         verbose_name_plural = _("clientes históricos por clase CIIU")
         constraints = _unique("ciiu", "center", "year", "ciiu")
+
+    def __str__(self) -> str:
+        return f"{self.center} · {self.year} · CIIU {self.ciiu}"
 
 
 class HistoricClientsByTaxpayer(_Row):
@@ -166,6 +178,9 @@ class HistoricClientsByTaxpayer(_Row):
         verbose_name_plural = _("clientes históricos por tipo de contribuyente")
         constraints = _unique("taxpayer", "center", "year", "taxpayer_key")
 
+    def __str__(self) -> str:
+        return f"{self.center} · {self.year} · {self.taxpayer_type}"
+
 
 class Budget(_Row):
     year = models.PositiveSmallIntegerField(_YEAR)
@@ -175,6 +190,9 @@ class Budget(_Row):
         verbose_name = _("presupuesto (PIM)")
         verbose_name_plural = _("presupuestos (PIM)")
         constraints = _unique("budget", "center", "year")
+
+    def __str__(self) -> str:
+        return f"{self.center} · {self.year} · PIM"
 
 
 class BudgetExecution(_Row):
@@ -188,6 +206,9 @@ class BudgetExecution(_Row):
         verbose_name = _("ejecución presupuestal mensual")
         verbose_name_plural = _("ejecución presupuestal mensual")
         constraints = _unique("execution", "center", "year", "month", "source_key")
+
+    def __str__(self) -> str:
+        return f"{self.center} · {self.year}-{self.month:02d} · {self.source}"
 
 
 class Staff(_Row):
@@ -204,6 +225,9 @@ class Staff(_Row):
         verbose_name = _("personal por modalidad")
         verbose_name_plural = _("personal por modalidad")
         constraints = _unique("staff", "center", "year", "modality_key")
+
+    def __str__(self) -> str:
+        return f"{self.center} · {self.year} · {self.modality}"
 
 
 class InvestmentProject(_Row):
@@ -238,3 +262,6 @@ class ProjectAspect(models.Model):
         verbose_name = _("estado de un aspecto del proyecto")
         verbose_name_plural = _("estado de los aspectos de los proyectos")
         constraints = _unique("aspect", "project", "aspect_key")
+
+    def __str__(self) -> str:
+        return f"{self.project.cui} · {self.aspect}"
