@@ -42,6 +42,7 @@ def test_upload_page_loads_a_table_and_the_batch_page_reverts_it(
     assert HistoricServices.objects.filter(center=center_a, year=2017).count() == 12
     page = client.get(response["Location"]).content.decode()
     assert "Revertir esta carga" in page
+    assert "<li>Carga registrada (filas: 1): 12 valores nuevos" in page
     revert = f"/admin/historic/historicbatch/{batch.pk}/revertir/"
     assert "12 valores" in client.get(revert).content.decode()
     assert client.post(revert).status_code == 302

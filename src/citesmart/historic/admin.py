@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -57,9 +58,17 @@ class HistoricBatchAdmin(ReadOnlyAdmin):
         "created_at",
         "reverted_by",
         "reverted_at",
-        "messages",
+        "message_list",
     )
+    readonly_fields = ("message_list",)
     change_list_template = "historic/batch_change_list.html"
+
+    @admin.display(description=gettext_lazy("mensajes"))
+    def message_list(self, batch: HistoricBatch) -> str:
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((m,) for m in batch.messages))
+        )
+
     change_form_template = "historic/batch_change_form.html"
 
     def get_urls(self):

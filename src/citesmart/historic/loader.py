@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from citesmart.accounts.access import can_load_historic
 from citesmart.historic.actions import Counts, replace_scope
-from citesmart.historic.models import HistoricBatch
+from citesmart.historic.models import HistoricBatch, TableKind
 from citesmart.historic.sheet import Line, read_lines
 from citesmart.historic.specs import SPECS
 from citesmart.historic.tables import TableSpec
@@ -67,14 +67,23 @@ class LoadResult:
         counts = self.counts
         done = _(
             "%(created)s valores nuevos, %(updated)s cambiados, %(deleted)s reemplazados "
-            "(ya no figuran) y %(unchanged)s sin cambios en %(scopes)s centro(s) y año(s)"
-        ) % {**vars(counts), "scopes": self.scopes}
+            "(ya no figuran) y %(unchanged)s sin cambios en %(scopes)s"
+        ) % {**vars(counts), "scopes": self.scope_text}
         if self.dry_run:
-            return _("Verificación sin registrar (%(rows)s filas): se registrarían %(done)s.") % {
+            return _("Verificación sin registrar (filas: %(rows)s): se registrarían %(done)s.") % {
                 "rows": self.rows,
                 "done": done,
             }
-        return _("Carga registrada (%(rows)s filas): %(done)s.") % {"rows": self.rows, "done": done}
+        return _("Carga registrada (filas: %(rows)s): %(done)s.") % {
+            "rows": self.rows,
+            "done": done,
+        }
+
+    @property
+    def scope_text(self) -> str:
+        if self.kind == TableKind.PROJECTS:
+            return _("%s proyecto(s)") % self.scopes
+        return _("%s combinación(es) de centro y año") % self.scopes
 
     def messages(self) -> list[str]:
         lines = [str(error) for error in self.errors[:MAX_STORED_MESSAGES]]

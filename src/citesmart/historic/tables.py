@@ -253,7 +253,7 @@ def month_values(data: dict[str, Any]) -> Iterator[tuple[int, Any]]:
 
 
 CITE = Column("cite", center, "CITEagroindustrial Moquegua", ("centro", "nombrecite"))
-YEAR = Column("anio", year, 2018, ("ano", "año", "periodo"))
+YEAR = Column("anio", year, 2018, ("ano", "periodo"))
 DATE = Column("fecha", ignored, "01/10/2020", required=False)
 SEASON_EXAMPLE = (40, 45, 60, 70, 75, 80, 78, 65, 60, 72, 70, 35)
 
