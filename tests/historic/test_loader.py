@@ -321,3 +321,24 @@ def test_projects_with_aspects_replace_and_revert(tmp_path, center_a):
     )
     refused = load_table(conflicting, kind="proyectos")
     assert [e.row for e in refused.errors] == [7]
+
+
+def test_an_ambiguous_cite_name_lists_the_candidates(tmp_path, center_a, center_b):
+    CenterName.objects.create(center=center_b, name="CITE Agroindustrial Moquegua")
+    path = services_file(tmp_path / "s.xlsx", [("Agroindustrial Moquegua", 2017, LAB, months(1))])
+    result = load_table(path, kind="servicios")
+    assert [str(e) for e in result.errors] == [
+        "fila 6, columna A (cite): «Agroindustrial Moquegua» puede ser «CITEagroindustrial "
+        "Moquegua», «CITEcuero y calzado Trujillo»; escriba el nombre completo del centro."
+    ]
+
+
+def test_a_file_of_another_table_is_unusable(tmp_path, center_a):
+    path = services_file(
+        tmp_path / "s.xlsx", [("CITEagroindustrial Moquegua", 2017, LAB, months(1))]
+    )
+    result = load_table(path, kind="personal")
+    assert result.exit_code == 2 and not result.errors
+    assert "le faltan columnas de TABLA_06_N01: modalidad" in result.fatal
+    assert result.batch.status == HistoricBatch.Status.REJECTED
+    assert not Staff.objects.exists()
