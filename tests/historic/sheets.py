@@ -18,6 +18,7 @@ def itp_workbook(
     monthly: bool = True,
     values: list[str] | None = None,
     totals: list | None = None,
+    footer: str = "Fuente: Registros administrativos CITE - ITP",
     title: str = "CUADRO N.º 3: SERVICIOS BRINDADOS POR LOS CITE",
 ) -> Path:
     """keys: the key headers (cite, anio, …), merged down over the two header rows; the
@@ -49,6 +50,7 @@ def itp_workbook(
     if totals is not None:
         for column, value in enumerate(totals, start=1):
             sheet.cell(6 + len(rows), column, value)
+    sheet.cell(8 + len(rows), 1, footer)
     book.save(path)
     return path
 

@@ -2,6 +2,7 @@
 
 A totals row ("TOTAL", "Total general" in a key column) is not data: it is skipped, and each
 of its figures must equal the sum of the lines above it (since the previous totals row).
+Footnotes ("Fuente: …", "Nota: …" alone in a row) are skipped too.
 """
 
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from citesmart.lib.spreadsheets import (
 from citesmart.lib.text import fold_key
 from citesmart.lib.values import clean_text, is_blank, parse_amount
 from citesmart.records.imports import RowError
+
+NOTE_WORDS = ("fuente", "nota", "elaboracion", "(*)", "*")
 
 
 @dataclass
@@ -59,6 +62,8 @@ def read_lines(
         sums = _Sums(dict.fromkeys(summed, Decimal(0)))
         for number, values in table.rows():
             cells = {name: values[i] for name, i in positions.items()}
+            if _is_note(values):
+                continue
             if _is_totals(spec, cells):
                 _check_totals(number, cells, sums, labels, errors)
                 sums = _Sums(dict.fromkeys(summed, Decimal(0)))
@@ -99,6 +104,16 @@ def _positions(spec: TableSpec, headers: list[str], filename: str) -> dict[str, 
             }
         )
     return positions
+
+
+def _is_note(values: list[CellValue]) -> bool:
+    """A footnote below the table: "Fuente: …", "Nota: …", "Elaboración: …", "(*) …"."""
+    filled = [value for value in values if not is_blank(value)]
+    return (
+        len(filled) == 1
+        and isinstance(filled[0], str)
+        and fold_key(filled[0]).startswith(NOTE_WORDS)
+    )
 
 
 def _is_totals(spec: TableSpec, cells: dict[str, CellValue]) -> bool:
