@@ -43,6 +43,7 @@ demo: $(STAMP) $(CHROMIUM)
 	$(BIN)/citesmart migrate --noinput -v0
 	$(BIN)/citesmart load_reference
 	$(BIN)/citesmart demo_data
+	$(BIN)/citesmart demo_historic
 	$(BIN)/citesmart analytics rebuild
 	$(BIN)/citesmart publish_opendata
 	$(BIN)/citesmart create_demo_users

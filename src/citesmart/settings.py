@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "citesmart.opendata",
     "citesmart.portal",
     "citesmart.targets",
+    "citesmart.historic",
     "citesmart.reports",
     "citesmart.publications",
     "ninja",  # ships the Swagger UI files served at /api/v1/docs/

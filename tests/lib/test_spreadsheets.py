@@ -570,3 +570,51 @@ def test_write_xlsx_needs_a_sheet(tmp_path: Path) -> None:
 
 def test_column_letter() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 27)] == ["A", "Z", "AA", "AB"]
+
+
+# --- header detection with expected columns (lib/headers.py) ---------------------------------
+
+EXPECTED = {"cite", "anio", "subcategoria", *(f"mes{n:02d}" for n in range(1, 13))}
+
+
+def test_title_rows_and_a_two_row_merged_header_in_xlsx(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "CUADRO 3: SERVICIOS BRINDADOS"
+    sheet.merge_cells("A1:O1")
+    sheet["A2"] = "Fuente: ITP"
+    for column, name in enumerate(["cite", "anio", "subcategoria"], start=1):
+        sheet.cell(4, column, name)
+        sheet.merge_cells(start_row=4, start_column=column, end_row=5, end_column=column)
+    sheet.cell(4, 4, "Mes")
+    sheet.merge_cells(start_row=4, start_column=4, end_row=4, end_column=15)
+    for month in range(1, 13):
+        sheet.cell(5, 3 + month, f"{month:02d}")
+    sheet.append(["CITEmadera", 2017, "Capacitación", "1,234"])
+    book.save(tmp_path / "t.xlsx")
+    with read_table(tmp_path / "t.xlsx", expect=EXPECTED) as table:
+        assert table.header_row == 5
+        assert table.headers[:5] == ["cite", "anio", "subcategoria", "Mes_01", "Mes_02"]
+        assert table.headers[-1] == "Mes_12"
+        assert next(iter(table.rows()))[1][:4] == ["CITEmadera", 2017, "Capacitación", "1,234"]
+    # Without expected columns the first non-empty row is still the header.
+    with read_table(tmp_path / "t.xlsx") as table:
+        assert (table.header_row, table.headers) == (1, ["CUADRO 3: SERVICIOS BRINDADOS"])
+
+
+def test_title_rows_above_a_csv_header(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "TABLA 03;;\nActualizado al 01/10/2020;;\n;;\ncite;anio;subcategoria\nX;2017;Y\n",
+        encoding="utf-8",
+    )
+    with read_table(path, expect=EXPECTED) as table:
+        assert (table.header_row, table.headers) == (4, ["cite", "anio", "subcategoria"])
+        assert list(table.rows()) == [(5, ["X", "2017", "Y"])]
+
+
+def test_no_row_naming_the_expected_columns_falls_back_to_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("a;b\n1;2\n", encoding="utf-8")
+    with read_table(path, expect=EXPECTED) as table:
+        assert (table.header_row, table.headers) == (1, ["a", "b"])

@@ -120,6 +120,22 @@ ADMIN_MODELS: dict[str, Access] = {
     # Targets: only national administrators set them (a revision is a new version, made on
     # the add page); the history (change) page is read-only; operators have no access.
     "targets_target": Access("ra", "r", "r", "", scoped=True),
+    # ITP's institutional tables: written only by loads (batches), undone only by a revert;
+    # ITP staff read them, center staff have no access.
+    **{
+        f"historic_{model}": Access("r", "r", "", "")
+        for model in (
+            "historicbatch",
+            "historicservices",
+            "historicclients",
+            "historicclientsbyclass",
+            "historicclientsbytaxpayer",
+            "budget",
+            "budgetexecution",
+            "staff",
+            "investmentproject",
+        )
+    },
 }
 
 # What each admin view needs: (letters for GET, letters for POST); any one letter suffices.
@@ -274,6 +290,14 @@ RULES: list[Rule] = [
     # blank spreadsheet for it for national administrators only.
     Rule(r"^admin:targets_target_export$", records_rule(REPORTERS), methods=("GET",)),
     Rule(r"^admin:targets_target_(upload|template)$", records_rule({"national_admin"})),
+    # ITP's institutional tables: loading and reverting for national administrators; the
+    # blank templates for ITP staff.
+    Rule(r"^admin:historic_historicbatch_(upload|revert)$", records_rule({"national_admin"})),
+    Rule(
+        r"^admin:historic_historicbatch_template$",
+        records_rule({"analyst", "national_admin"}),
+        methods=("GET",),
+    ),
     *admin_model_rules(),
 ]
 

@@ -20,6 +20,9 @@ from tests.ops.world import write_import
 
 from citesmart.analytics import refresh
 from citesmart.api.tokens import create_token
+from citesmart.historic.loader import load_table
+from citesmart.historic.models import TableKind
+from citesmart.historic.template import write_template
 from citesmart.network.models import CatalogueService, Center, LegalAct, ServiceCategory
 from citesmart.opendata.publish import publish
 from citesmart.publications.actions import publish as publish_figures
@@ -95,6 +98,10 @@ def world(
     )
     _token, secret = create_token(center=center_a, name="ERP del centro A", actor=manager_a)
     set_target(national_admin, center=center_a, year=2025, indicator="services", value=50)
+    for kind in TableKind.values:  # a row of every institutional table, from its template
+        with open(tmp_path / f"{kind}.csv", "wb") as handle:
+            write_template(kind, handle, "csv")
+        assert load_table(tmp_path / f"{kind}.csv", kind=kind).ok
     refresh.rebuild()
     publish()  # /datos/ serves files of the release online
     publish_figures(slug="2025-anual", title="2025, anual", kind="anual", years=[2025])

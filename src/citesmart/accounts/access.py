@@ -270,3 +270,16 @@ def merge_refusal(user) -> str:
     if user is None or role_of(user) == Role.NATIONAL_ADMIN:
         return ""
     return _("solo el administrador nacional puede fusionar unidades productivas")
+
+
+# --- ITP's institutional tables (historic) --------------------------------------------------
+
+
+def can_load_historic(user) -> bool:
+    """Loading, checking and reverting ITP's tables: national administrators (or the CLI)."""
+    return user is None or role_of(user) == Role.NATIONAL_ADMIN
+
+
+def can_view_historic(user) -> bool:
+    """ITP's institutional tables (budget, staff, projects of every center): ITP staff only."""
+    return is_national(user)

@@ -23,6 +23,7 @@ OWN_APPS = [
     "reports",
     "targets",
     "publications",
+    "historic",
 ]
 
 

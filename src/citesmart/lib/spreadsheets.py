@@ -15,10 +15,19 @@ import os
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Protocol, Self, TypeAlias, cast
@@ -28,6 +37,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
+from citesmart.lib.headers import SCAN_ROWS, locate_header
 from citesmart.lib.text import fold_key
 from citesmart.lib.values import clean_text, is_blank
 
@@ -159,19 +169,23 @@ def read_table(
     *,
     filename: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    expect: Collection[str] = (),
 ) -> Table:
     """Open an xlsx or csv file (detected by content) and read its header row.
 
     ``source`` is a path or a binary file object, read from its beginning; ``filename``
     (e.g. the uploaded name) is only used in messages. The header row is the first
-    non-empty row. For xlsx the first visible sheet is read. Raises SpreadsheetError.
+    non-empty row; with ``expect`` (header_key()s of the columns the caller knows) it is the
+    row among the first ones naming most of them, so title rows above the header are
+    skipped, and a two-row header ("mes" merged over "01" … "12") reads as "mes_01" …
+    (lib/headers.py). For xlsx the first visible sheet is read. Raises SpreadsheetError.
     """
     if filename is None and isinstance(source, (str, os.PathLike)):
         filename = Path(source).name
     subject = f"El archivo «{filename}»" if filename else "El archivo"
     stream, owned = _open_source(source, subject, limits)
     try:
-        table = _read_stream(stream, subject, limits)
+        table = _read_stream(stream, subject, limits, frozenset(expect))
     except BaseException:
         if owned:
             stream.close()
@@ -230,13 +244,13 @@ def _thousands(number: int) -> str:
     return f"{number:,}".replace(",", " ")
 
 
-def _read_stream(stream: IO[bytes], subject: str, limits: Limits) -> Table:
+def _read_stream(stream: IO[bytes], subject: str, limits: Limits, expect: frozenset[str]) -> Table:
     head = stream.read(8)
     stream.seek(0)
     if not head:
         raise SpreadsheetError(f"{subject} está vacío. Verifique que eligió el archivo correcto.")
     if head.startswith(_ZIP_MAGICS):
-        return _read_xlsx(stream, subject, limits)
+        return _read_xlsx(stream, subject, limits, expect)
     if head.startswith(_OLE2_MAGIC):
         raise SpreadsheetError(
             f"{subject} está en el formato antiguo de Excel (.xls) o protegido con contraseña. "
@@ -249,13 +263,13 @@ def _read_stream(stream: IO[bytes], subject: str, limits: Limits) -> Table:
         )
     if head.startswith(_UTF16_BOMS):
         raise SpreadsheetError(f"{subject} está guardado como «Texto Unicode» (UTF-16). {_RETRY}")
-    return _read_csv(stream, subject, limits)
+    return _read_csv(stream, subject, limits, expect)
 
 
 # --- xlsx -----------------------------------------------------------------------------
 
 
-def _read_xlsx(stream: IO[bytes], subject: str, limits: Limits) -> Table:
+def _read_xlsx(stream: IO[bytes], subject: str, limits: Limits, expect: frozenset[str]) -> Table:
     _check_zip(stream, subject, limits)
     stream.seek(0)
     try:
@@ -269,7 +283,7 @@ def _read_xlsx(stream: IO[bytes], subject: str, limits: Limits) -> Table:
         # be cut short by a dimension that is too small.
         sheet.reset_dimensions()
         raw_rows = partial(_xlsx_rows, sheet, subject, limits)
-        header_row, headers = _find_header(raw_rows, subject, limits)
+        header_row, headers = _find_header(raw_rows, subject, limits, expect)
     except BaseException:
         workbook.close()
         raise
@@ -419,7 +433,7 @@ def _too_many_rows(limits: Limits, sheet: str | None = None) -> str:
 # --- csv ------------------------------------------------------------------------------
 
 
-def _read_csv(stream: IO[bytes], subject: str, limits: Limits) -> Table:
+def _read_csv(stream: IO[bytes], subject: str, limits: Limits, expect: frozenset[str]) -> Table:
     encoding = _detect_encoding(stream, subject)
     stream.seek(0)
     decoder = codecs.getincrementaldecoder(encoding)(errors="ignore")
@@ -429,7 +443,7 @@ def _read_csv(stream: IO[bytes], subject: str, limits: Limits) -> Table:
     raw_rows = partial(
         _csv_rows, stream, encoding, delimiter, has_sep_line, subject=subject, limits=limits
     )
-    header_row, headers = _find_header(raw_rows, subject, limits)
+    header_row, headers = _find_header(raw_rows, subject, limits, expect)
     return Table(
         format="csv",
         encoding=encoding,
@@ -570,17 +584,19 @@ def _bounded_lines(lines: Iterable[str], subject: str) -> Iterator[str]:
 
 
 def _find_header(
-    raw_rows: Callable[[], RawRows], subject: str, limits: Limits
+    raw_rows: Callable[[], RawRows], subject: str, limits: Limits, expect: frozenset[str]
 ) -> tuple[int, list[str]]:
     rows = raw_rows()
     try:
-        first = next(rows, None)
+        first_rows = [
+            (number, [clean_text(value) for value in values])
+            for number, values in islice(rows, SCAN_ROWS if expect else 1)
+        ]
     finally:
         rows.close()
-    if first is None:
+    if not first_rows:
         raise SpreadsheetError(f"{subject} no tiene datos: todas sus filas están vacías.")
-    number, values = first
-    headers = [clean_text(value) for value in values]
+    number, headers = locate_header(first_rows, expect, header_key) or first_rows[0]
     while headers and not headers[-1]:
         headers.pop()
     if len(headers) > limits.max_columns:
