@@ -9,6 +9,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -82,13 +83,15 @@ def _device(request: HttpRequest) -> TOTPDevice | None:
 
 
 def _enrol(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)  # login_required on the view
     form = EnrolmentForm(request.POST or None)
     attempts_key = f"otp-enrolment-attempts:{request.user.pk}"
     if request.method == "POST" and form.is_valid():
         attempts = cache.get(attempts_key, 0)
         device = None
         if attempts < CODE_ATTEMPTS:
-            device = redeem_enrolment_code(user=request.user, code=form.cleaned_data["code"])
+            device = redeem_enrolment_code(user=user, code=form.cleaned_data["code"])
         if device is not None:
             request.session[ENROLLING] = device.pk
             return redirect(request.get_full_path())
