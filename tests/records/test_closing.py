@@ -1,13 +1,19 @@
 """Monthly closing: a manager closes, ITP approves, returns or reopens; a locked month
 refuses every write, whatever the door (issue 15)."""
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.urls import reverse
+from tests.api.test_api_write import report as api_report
+from tests.api.test_api_write import send
+from tests.records.test_import_command import row, write
 
+from citesmart.api.tokens import create_token
 from citesmart.network.models import Center, ServiceCategory
 from citesmart.records.actions import (
     AttendedUnit,
@@ -24,6 +30,7 @@ from citesmart.records.closing import (
     reopen_month,
     return_month,
 )
+from citesmart.records.imports import pipeline
 from citesmart.records.models import (
     AuditEntry,
     ImportBatch,
@@ -210,3 +217,44 @@ def test_the_portal_and_the_api_say_which_months_are_official(client, center_a, 
     assert note in client.get(reverse("portal:home")).text
     answer = client.get("/api/v1/estadisticas/?anio=2025").json()
     assert answer["official_through"] == "2025-02" and answer["official_note"] == note
+
+
+@pytest.fixture
+def approved_march(center_a, manager_a, national_admin):
+    done = report(center_a, "MAR-1")
+    close_month(center=center_a, actor=manager_a, **MARCH)
+    approve_month(center=center_a, actor=national_admin, **MARCH)
+    return done
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_import_into_an_approved_month_is_refused_whole(
+    approved_march, center_a, manager_a, tmp_path, settings, bulk, monkeypatch
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    if bulk:
+        monkeypatch.setattr(pipeline, "BULK_MIN_ROWS", 1)
+    rows = [
+        row(codigo_informe="MAR-2", fecha_inicio="10/03/2025", fecha_fin="12/03/2025"),
+        row(codigo_informe="ABR-1", fecha_inicio="10/04/2025", fecha_fin="12/04/2025"),
+    ]
+    path = write(tmp_path / "marzo.csv", rows)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command(
+            "import", str(path), "--center", center_a.code, "--user", "gestor_a",
+            stdout=out, stderr=err,
+        )  # fmt: skip
+    assert "marzo de 2025" in out.getvalue() + err.getvalue()
+    assert "está aprobado" in out.getvalue() + err.getvalue()
+    assert not ServiceReport.objects.filter(code__in=["MAR-2", "ABR-1"]).exists()
+
+
+def test_the_api_and_the_entry_screen_refuse_an_approved_month(
+    approved_march, center_a, manager_a, client_for
+):
+    token = create_token(center=center_a, name="ERP", actor=manager_a)[1]
+    answer = send(client_for(manager_a), token, api_report("MAR-API", estado="registrado"))
+    assert answer.status_code in {400, 409, 422}
+    assert "está aprobado" in answer.content.decode()
+    assert not ServiceReport.objects.filter(code="MAR-API").exists()

@@ -19,6 +19,7 @@ from citesmart.records.actions import (
     AttendedUnit,
     record_service_report,
 )
+from citesmart.records.closing import check_months_open
 from citesmart.records.imports.drafts import Draft, attach, collect_rejections, service_amount
 from citesmart.records.imports.planning import (
     Plan,
@@ -54,6 +55,10 @@ def write_plan(ctx: Context, drafts: list[Draft], *, bulk: bool, progress: Progr
             batch = save_batch(ctx)
             plan = Planner(ctx).plan(valid, lock=True)
             if bulk:
+                if not _months_open(ctx, plan):
+                    collect_rejections(result, drafts)  # a report in a closed month
+                    if not result.accept_valid or not plan.reports:
+                        raise _Abort
                 _BulkWriter(ctx, batch).write(plan, progress)
                 count_outcomes(result, plan)
             elif not _write_with_actions(ctx, plan, batch, progress):
@@ -75,6 +80,26 @@ def write_plan(ctx: Context, drafts: list[Draft], *, bulk: bool, progress: Progr
         result.created = result.updated = result.unchanged = result.units_created = 0
         result.forget_kept()
         result.batch = save_batch(ctx)
+
+
+def _months_open(ctx: Context, plan: Plan) -> bool:
+    """The monthly closing's lock for the bulk writer (the actions check it themselves): a
+    report that would change a closed or approved month is refused on its rows and left out
+    of the plan. False when any was."""
+    kept = []
+    for report_plan in plan.reports:
+        if report_plan.outcome != "unchanged":
+            before = report_plan.before
+            old_end = datetime.date.fromisoformat(before["end_date"]) if before else None
+            try:
+                check_months_open(ctx.center, [report_plan.values["end_date"], old_end])
+            except ValidationError as error:
+                attach(report_plan.draft, error, ctx.columns)
+                continue
+        kept.append(report_plan)
+    refused = len(kept) < len(plan.reports)
+    plan.reports = kept
+    return not refused
 
 
 def _write_with_actions(
