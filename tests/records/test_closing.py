@@ -210,3 +210,18 @@ def test_the_portal_and_the_api_say_which_months_are_official(client, center_a, 
     assert note in client.get(reverse("portal:home")).text
     answer = client.get("/api/v1/estadisticas/?anio=2025").json()
     assert answer["official_through"] == "2025-02" and answer["official_note"] == note
+
+
+def test_the_calendar_shows_every_year_on_one_page(client_for, center_a, national_admin):
+    report(center_a, "MAR-1", status=ReportStatus.REGISTERED)
+    report(center_a, "MAR-24", day=date(2024, 3, 20), status=ReportStatus.VALIDATED)
+    close_month(center=center_a, actor=national_admin, year=2024, month=3)
+    page = client_for(national_admin).get(f"{CALENDAR}?anio=todos").text
+    assert "de todos los años" in page and '<option value="todos" selected>' in page
+    assert '<th scope="rowgroup" colspan="13">2025</th>' in page
+    assert '<th scope="rowgroup" colspan="13">2019</th>' in page
+    assert "Abierto (1)" in page  # March 2025, one report to validate
+    assert f'value="aprobar:{center_a.pk}:2024:3"' in page  # March 2024, closed
+    assert f'value="aprobar:{center_a.pk}:2025:3"' not in page
+    one = client_for(national_admin).get(f"{CALENDAR}?anio=2024").text
+    assert 'colspan="13"' not in one and f'value="aprobar:{center_a.pk}:2024:3"' in one
