@@ -6,7 +6,8 @@ center and month in a mix of states, then times, each as the median of --repeat 
 min and max:
 - `calendar`: records.closing.calendar() for all 84 months of every center (two queries);
 - `page/<year>`: the calendar page of one year, one whole request through Django's stack
-  (a national administrator's session, so every action button is drawn);
+  (a national administrator's session, so every action button is drawn); `page/todos`: every
+  year from 2019 on one page (?anio=todos);
 - `baseline`: the same states counted one cell at a time (a query per center and month),
   the obvious way to write it, measured in the same run: the ratios compare with it.
 Prints the figures with the load average and writes bench/results/closing.json.
@@ -143,7 +144,7 @@ def main() -> None:
         "baseline": timed(lambda: baseline(centers), max(1, args.repeat // 2)),
         "calendar": timed(lambda: closing.calendar(centers, YEARS), args.repeat),
     }
-    for year in (YEARS[0], YEARS[-1]):
+    for year in (YEARS[0], YEARS[-1], "todos"):
         results[f"page/{year}"] = timed(
             lambda y=year: client.get(f"/admin/records/servicereport/cierres/?anio={y}"),
             args.repeat,

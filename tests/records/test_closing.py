@@ -258,3 +258,18 @@ def test_the_api_and_the_entry_screen_refuse_an_approved_month(
     assert answer.status_code in {400, 409, 422}
     assert "está aprobado" in answer.content.decode()
     assert not ServiceReport.objects.filter(code="MAR-API").exists()
+
+
+def test_the_calendar_shows_every_year_on_one_page(client_for, center_a, national_admin):
+    report(center_a, "MAR-1", status=ReportStatus.REGISTERED)
+    report(center_a, "MAR-24", day=date(2024, 3, 20), status=ReportStatus.VALIDATED)
+    close_month(center=center_a, actor=national_admin, year=2024, month=3)
+    page = client_for(national_admin).get(f"{CALENDAR}?anio=todos").text
+    assert "de todos los años" in page and '<option value="todos" selected>' in page
+    assert '<th scope="rowgroup" colspan="13">2025</th>' in page
+    assert '<th scope="rowgroup" colspan="13">2019</th>' in page
+    assert "Abierto (1)" in page  # March 2025, one report to validate
+    assert f'value="aprobar:{center_a.pk}:2024:3"' in page  # March 2024, closed
+    assert f'value="aprobar:{center_a.pk}:2025:3"' not in page
+    one = client_for(national_admin).get(f"{CALENDAR}?anio=2024").text
+    assert 'colspan="13"' not in one and f'value="aprobar:{center_a.pk}:2024:3"' in one

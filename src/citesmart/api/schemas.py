@@ -178,6 +178,13 @@ class CataloguePage(Envelope):
 # --- statistics ----------------------------------------------------------------------------
 
 
+class PublicationRef(Schema):
+    slug: str = Field(description="Nombre de la publicación, p. ej. «2025-anual».")
+    title: str = Field(description="Título de la publicación.")
+    published_at: dt.datetime = Field(description="Fecha y hora en que se publicó.")
+    url: str = Field(description="Página pública de la publicación.")
+
+
 class StatisticsOut(Schema):
     by: list[str] = Field(description="Dimensiones del desglose.")
     measures: list[str] = Field(description="Medidas pedidas.")
@@ -204,3 +211,8 @@ class StatisticsOut(Schema):
         description="Medidas sobre todo lo filtrado, «flagged», «suppressed» y «perturbed»."
     )
     rules: list[str] = Field(description="Reglas del secreto estadístico aplicadas.")
+    publication: PublicationRef | None = Field(
+        None,
+        description="Con «publicacion»: la publicación de la que salen las cifras (sus "
+        "«fresh_as_of», «official_through» y «official_note» son los de esa publicación).",
+    )

@@ -11,12 +11,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Query, Router
 from pydantic import BeforeValidator, StringConstraints
 
 from citesmart.analytics import disclosure, public, queries
+from citesmart.analytics.conf import disclosure_threshold
 from citesmart.api import schemas as s
 from citesmart.api.http import ApiError, respond
+from citesmart.publications import queries as publications
 from citesmart.records import closing
 
 router = Router(tags=["Estadísticas"])
@@ -94,6 +97,14 @@ class StatisticsQuery(s.Schema):
     )
     ascendente: bool = Field(False, description="Orden ascendente (por defecto descendente).")
     limite: int | None = Field(None, ge=1, le=queries.MAX_LIMIT, description="Primeras N filas.")
+    publicacion: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        None,
+        description="Responder desde una publicación de cifras oficiales (p. ej. «2025-anual», "
+        "ver /publicaciones/): las cifras tal como se anunciaron ese día. Solo sus cuadros "
+        "oficiales: un año de la publicación («anio»), ningún otro filtro y «por» vacío o una "
+        "de month, center, department, chain, category; «medida» y «format» se aceptan. "
+        "Otra consulta responde 400; una publicación que no existe, 404.",
+    )
     format: Literal["json", "csv"] | None = s.FORMAT
 
 
@@ -124,7 +135,7 @@ PARAMETER_OF = {field: name for name, field in LIST_FILTERS.items()} | {
 
 @router.get(
     "/estadisticas/",
-    response={200: s.StatisticsOut, **{400: s.Error, 429: s.Error}},
+    response={200: s.StatisticsOut, **{400: s.Error, 404: s.Error, 429: s.Error}},
     summary="Cifras de la red (servicios, informes, unidades productivas, montos)",
     description=(
         "Las mismas cifras que el tablero del portal, contadas según docs/COUNTING.md: "
@@ -133,12 +144,16 @@ PARAMETER_OF = {field: name for name, field in LIST_FILTERS.items()} | {
         "oficiales (un año, sin otro filtro, por año, mes, departamento, centro, cadena o "
         "categoría) son exactos y sus celdas que podrían identificar a una persona natural se "
         "reservan (suppressed, medidas null); todo otro cruce se publica con un ajuste "
-        "aleatorio fijo por celda (perturbed: true) y también reserva esas celdas."
+        "aleatorio fijo por celda (perturbed: true) y también reserva esas celdas. Con "
+        "«publicacion=<nombre>» responde desde una publicación de cifras oficiales, para "
+        "reproducir exactamente lo anunciado en su fecha (solo sus cuadros oficiales)."
     ),
 )
 def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResponse:
     by = tuple(params.por or ())
     measures = tuple(params.medida or queries.MEASURES)
+    if params.publicacion is not None:
+        return _from_publication(request, params, by, measures)
     try:
         answer = public.public_figures(
             to_filters(params),
@@ -173,6 +188,73 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
         fmt=params.format,
         last_modified=answer.fresh_as_of,
     )
+
+
+# Parameters a question to a publication may carry; every other must keep its default.
+PUBLICATION_PARAMETERS = {"publicacion", "anio", "por", "medida", "format"}
+
+
+def _from_publication(
+    request: HttpRequest, params: StatisticsQuery, by: tuple, measures: tuple
+) -> HttpResponse:
+    """The question answered from the publication's kept tables (publications.queries)."""
+    publication = publications.by_slug(params.publicacion or "")
+    if publication is None:
+        message = f"No existe la publicación «{params.publicacion}»; vea /publicaciones/."
+        raise ApiError(404, "no_encontrado", message, {"publicacion": message})
+    wrong = [
+        name
+        for name, field in StatisticsQuery.model_fields.items()
+        if name not in PUBLICATION_PARAMETERS and getattr(params, name) != field.default
+    ]
+    years = params.anio or []
+    if len(years) != 1 or years[0] not in publication.years:
+        wrong.append("anio")
+    try:
+        if wrong:
+            raise ValueError(publications.kept_tables_text(publication))
+        answer = publications.published_figures(
+            publication, year=years[0], by=by, measures=measures
+        )
+    except ValueError as error:
+        fields = {name: str(error) for name in wrong or ["por"]}
+        raise ApiError(400, "consulta_invalida", str(error), fields) from None
+    return _respond(request, params, answer, publication)
+
+
+def _respond(request, params, answer, publication) -> HttpResponse:
+    through = publication.official_through
+    payload = s.StatisticsOut(
+        by=list(answer.by),
+        measures=list(answer.measures),
+        fresh_as_of=publication.fresh_as_of,
+        official_through=through or None,
+        official_note=closing.note_for(_month(through)),
+        threshold=disclosure_threshold(),
+        truncated=False,
+        perturbed=False,
+        rows=answer.rows,
+        totals=answer.totals,
+        rules=disclosure.rules(disclosure_threshold()),
+        publication=s.PublicationRef(
+            slug=publication.slug,
+            title=publication.title,
+            published_at=publication.created_at,
+            url=reverse("publications:detail", args=[publication.slug]),
+        ),
+    )
+    return respond(
+        request,
+        payload,
+        csv_rows=answer.rows,
+        csv_name=f"estadisticas-{publication.slug}",
+        fmt=params.format,
+        last_modified=publication.created_at,
+    )
+
+
+def _month(through: str) -> tuple[int, int] | None:
+    return (int(through[:4]), int(through[5:7])) if through else None
 
 
 def _official_through() -> str | None:

@@ -12,6 +12,8 @@ from citesmart.analytics.queries import Filters
 from citesmart.publications.models import Publication, PublishedCell
 from citesmart.records.closing import official_through
 
+# The address of the newest publication (/publicaciones/ultima/): no publication takes it.
+RESERVED_SLUG = "ultima"
 MEASURES = ("services", "reports", "units", "new_units", "amount")
 # Published table -> the analytics dimension it breaks the year down by ("" = the total).
 TABLES = {
@@ -43,6 +45,8 @@ def publish(
     years = sorted({int(year) for year in years})
     if not years:
         raise ValidationError({"years": "Indique al menos un año."})
+    if slug in (RESERVED_SLUG, "revisiones"):
+        raise ValidationError({"slug": f"«{slug}» es una dirección reservada; elija otro nombre."})
     if Publication.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": f"Ya existe una publicación «{slug}»; elija otro nombre."})
     through = official_through(cached=False)
@@ -94,5 +98,6 @@ def _cell(table: str, code: str, label: str, year: int, month: int, row: dict) -
         "year": year,
         "month": month,
         "suppressed": bool(row.get("suppressed")),
+        "flagged": bool(row.get("flagged")),
         **values,
     }

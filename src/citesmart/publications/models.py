@@ -62,6 +62,8 @@ class PublishedCell(models.Model):
     new_units = models.BigIntegerField(null=True)
     amount = models.DecimalField(max_digits=16, decimal_places=2, null=True)
     suppressed = models.BooleanField(default=False)
+    # Under the disclosure threshold when published (a complementary suppression is not).
+    flagged = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["publication", "table", "year", "month"])]

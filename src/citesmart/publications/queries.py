@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from citesmart.analytics.queries import MONTHS
+from citesmart.publications.actions import TABLES
 from citesmart.publications.models import Publication, PublishedCell
 from citesmart.records.models import AuditEntry
 
@@ -121,3 +123,67 @@ def _year(entry: AuditEntry) -> int | None:
 def _reason(entry: AuditEntry) -> str:
     what = f"{entry.get_action_display()}: {entry.object_repr}"
     return f"{what} — {entry.reason}" if entry.reason else what
+
+
+# --- answering the API's statistics from a publication ---------------------------------------
+
+# Analytics breakdown -> the published table that keeps it ("" = no breakdown: the total).
+TABLE_OF = {dimension: table for table, dimension in TABLES.items()}
+
+
+def by_slug(slug: str) -> Publication | None:
+    return Publication.objects.filter(slug=slug).first()
+
+
+def kept_tables_text(publication: Publication) -> str:
+    """In Spanish: which questions a publication answers (for error messages)."""
+    years = ", ".join(str(year) for year in publication.years)
+    breakdowns = ", ".join(d for d in TABLE_OF if d)
+    return (
+        f"La publicación «{publication.slug}» guarda solo sus cuadros oficiales: un año "
+        f"({years}), sin ningún otro filtro, y sin desglose o por una de estas dimensiones: "
+        f"{breakdowns}. Quite «publicacion» para consultar las cifras actuales."
+    )
+
+
+@dataclass
+class PublishedAnswer:
+    """An official table of a publication, in the shape of analytics.public's answers."""
+
+    publication: Publication
+    by: tuple[str, ...]
+    measures: tuple[str, ...]
+    rows: list[dict]
+    totals: dict
+
+
+def published_figures(
+    publication: Publication, *, year: int, by: tuple[str, ...], measures: tuple[str, ...]
+) -> PublishedAnswer:
+    """The table `by` (none or one official breakdown) of `year` as `publication` keeps it.
+    Raises ValueError when the publication does not keep that table."""
+    if year not in publication.years or len(by) > 1 or (by and by[0] not in TABLE_OF):
+        raise ValueError(kept_tables_text(publication))
+    dimension = by[0] if by else ""
+    found = publication.cells.filter(year=year, table__in=("total", TABLE_OF[dimension]))
+    rows, totals = [], {}
+    for cell in found:
+        shaped = _shaped(cell, measures)
+        if cell.table == "total":
+            totals = shaped
+        else:
+            rows.append(_keys(cell, dimension) | shaped)
+    rows.sort(key=lambda row: (row[dimension] is None, row[dimension] or ""))
+    return PublishedAnswer(publication, tuple(by), tuple(measures), rows, totals)
+
+
+def _shaped(cell: PublishedCell, measures: tuple[str, ...]) -> dict:
+    values = {m: getattr(cell, m) for m in measures}
+    return values | {"flagged": cell.flagged, "suppressed": cell.suppressed, "perturbed": False}
+
+
+def _keys(cell: PublishedCell, dimension: str) -> dict:
+    if dimension == "month":
+        code = f"{cell.year:04d}-{cell.month:02d}"
+        return {"month": code, "month_label": f"{MONTHS[cell.month - 1]} {cell.year}"}
+    return {dimension: cell.code or None, f"{dimension}_label": cell.label}

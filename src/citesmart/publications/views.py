@@ -30,6 +30,15 @@ def publication_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def publication_latest(request: HttpRequest) -> HttpResponse:
+    """The newest publication (the portal's stamp links here); the list while there is none."""
+    newest = queries.latest()
+    if newest is None:
+        return redirect("publications:list")
+    return redirect("publications:detail", slug=newest.slug)
+
+
+@require_safe
 def publication_detail(request: HttpRequest, slug: str) -> HttpResponse:
     publication = get_object_or_404(Publication, slug=slug)
     year = _year(request, publication)

@@ -4,6 +4,8 @@ Every function validates with Spanish messages keyed by field, writes atomically
 leaves an audit entry (records/audit.py).
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -346,7 +348,9 @@ def set_report_status(
     Validating follows accounts.access.validation_refusal (role, center, four eyes against
     the report's recorder); sending back, cancel_refusal. Refused: ValidationError, nothing
     changed."""
-    report = ServiceReport.objects.select_for_update().select_related("center").get(pk=report.pk)
+    # The report's row only (not its center's: `of`), then its month: the order of every write.
+    locked = ServiceReport.objects.select_for_update(of=("self",)).select_related("center")
+    report = locked.get(pk=report.pk)
     if report.status == ReportStatus.CANCELLED:
         raise ValidationError({"status": f"El informe {report.code} está anulado: no se valida."})
     if status == ReportStatus.VALIDATED:
@@ -389,6 +393,7 @@ def validate_reports(*, reports: list[ServiceReport], actor) -> Validation:
     """Validate each report that `actor` may validate; skip (and say why) the others, e.g.
     those they recorded themselves under four eyes. Each validation is audited."""
     outcome = Validation()
+    lock_reports([report.pk for report in reports])
     for report in reports:
         try:
             validated = set_report_status(report=report, status=ReportStatus.VALIDATED, actor=actor)
@@ -406,12 +411,14 @@ def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
     Only who may cancel in the batch's center; a restored status goes through the same rule
     as any write (decide_status: with four eyes, a validated report restored by the person
     reverting lands "registrado")."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)  # one revert at a time
     if batch.status != ImportBatch.Status.COMMITTED:
         raise ValidationError("Solo se puede revertir un lote registrado y no revertido.")
     refusal = cancel_refusal(actor, batch.center)
     if refusal:
         raise ValidationError(f"No se puede revertir el lote #{batch.pk}: {refusal}.")
-    entries = batch.audit_entries.filter(object_type="servicereport").order_by("-id")
+    entries = list(batch.audit_entries.filter(object_type="servicereport").order_by("-id"))
+    _lock_for_revert(entries)
     for entry in entries:
         report = ServiceReport.objects.select_for_update().get(pk=entry.object_id)
         if entry.action == AuditEntry.Action.CREATE:
@@ -431,6 +438,30 @@ def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
     )
     batch.save(update_fields=["status", "reverted_by", "reverted_at"])
     return batch
+
+
+def lock_reports(ids: Iterable[int]) -> list[tuple[int, int, date]]:
+    """Lock reports' rows in id order, before any month (closing.lock_month): every write
+    takes reports first, then months, so two writes wait for each other, never deadlock.
+    Returns (id, center id, end date) of each."""
+    rows = ServiceReport.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
+    return list(rows.values_list("pk", "center_id", "end_date"))
+
+
+def _lock_for_revert(entries: list[AuditEntry]) -> None:
+    """The batch's reports, then every month the revert will touch, in order (refused at
+    once if one is closed or approved)."""
+    ids = [entry.object_id for entry in entries]
+    locked = {pk: (center_id, end) for pk, center_id, end in lock_reports(ids)}
+    days: dict[int, set[date]] = defaultdict(set)
+    for entry in entries:
+        if entry.object_id in locked:
+            center_id, end = locked[entry.object_id]
+            days[center_id].add(end)
+            if entry.before:
+                days[center_id].add(date.fromisoformat(entry.before["end_date"]))
+    for center in Center.objects.filter(pk__in=days).order_by("pk"):
+        check_months_open(center, days[center.pk])
 
 
 def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch) -> None:

@@ -269,7 +269,11 @@ def _previous_month(today: date) -> tuple[int, int]:
 
 def official_note(through: tuple[int, int] | None = None) -> str:
     """The sentence shown beside every freshness stamp (portal, API, open data)."""
-    through = official_through() if through is None else through
+    return note_for(official_through() if through is None else through)
+
+
+def note_for(through: tuple[int, int] | None) -> str:
+    """The note for figures official up to `through` (None: none official yet)."""
     if through is None:
         return "Cifras preliminares: aún no hay meses aprobados por el ITP."
     year, month = through

@@ -91,8 +91,8 @@ class Planner:
         """The center's reports with these codes, and their services as plain tuples."""
         found: dict[str, ServiceReport] = {}
         query = ServiceReport.objects.filter(center=self.center)
-        if lock:  # as record_service_report does, row by row
-            query = query.select_for_update()
+        if lock:  # as record_service_report does; in id order, as actions.lock_reports
+            query = query.select_for_update().order_by("pk")
         center_field = ServiceReport._meta.get_field("center")
         for chunk in _any_of(query, "code", codes):
             for report in chunk:
