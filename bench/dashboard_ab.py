@@ -7,8 +7,10 @@ Each round starts one process per code version (order alternating between rounds
 the same database and read model (DATABASE_URL, CITESMART_VAR_DIR / CITESMART_ANALYTICS_DIR);
 each process renders every dashboard of bench/portal_bench.py once untimed, then `--renders`
 times cold (the analytics answers, cell keys, shared answers and page cache emptied before
-each render). Prints the median, min and max per page and version, the ratio new / base of
-the medians, and the load average before and after.
+each render). Prints the median, min and max per page and version of the wall-clock and
+the CPU time of the process (SQLite and DuckDB run inside it; on a shared machine the CPU
+time is the steadier one), the ratio new / base of the medians, and the load average
+before and after.
 """
 
 import argparse
@@ -45,14 +47,14 @@ def child(renders: int) -> None:
     client, found = Client(), pages()
     paths = {name: found[name] for name in (*DASHBOARDS, "inicio, fragmento (filtro en vivo)")}
 
-    def cold(path: str) -> float:
+    def cold(path: str) -> tuple[float, float]:
         queries.clear_cache()
         public.clear_cache()
         caches["analytics"].clear()
         registry.forget()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         assert client.get(path).status_code == 200, path
-        return (time.perf_counter() - start) * 1000
+        return (time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000
 
     for path in paths.values():
         cold(path)  # imports, templates
@@ -79,21 +81,23 @@ def main() -> None:
     if args.child:
         return child(args.renders)
     versions = {"base": str(Path(args.base_src).resolve()), "new": str(ROOT / "src")}
-    samples: dict[str, dict[str, list[float]]] = {v: {} for v in versions}
+    samples: dict[str, dict[str, list[list[float]]]] = {v: {} for v in versions}
     load = os.getloadavg()
     for index in range(args.rounds):
         for version in list(versions)[:: 1 if index % 2 == 0 else -1]:
             for page, times in run(versions[version], args.renders).items():
                 samples[version].setdefault(page, []).extend(times)
     print(f"carga {load[0]:.2f} → {os.getloadavg()[0]:.2f}; {args.rounds} rondas alternadas")
-    print(f"{'página':36} {'base med (min–max)':>22} {'nuevo med (min–max)':>22} {'×':>6}")
-    for page, base in samples["base"].items():
-        new = samples["new"][page]
-        b, n = statistics.median(base), statistics.median(new)
-        print(
-            f"{page:36} {b:8.1f} ({min(base):5.1f}–{max(base):5.1f}) "
-            f"{n:8.1f} ({min(new):5.1f}–{max(new):5.1f}) {n / b:6.2f}"
-        )
+    for index, what in enumerate(("reloj ms", "cpu ms (proceso: SQLite y DuckDB)")):
+        print(f"{what:36} {'base med (mín–máx)':>22} {'nuevo med (mín–máx)':>22} {'×':>6}")
+        for page, runs in samples["base"].items():
+            base = [run[index] for run in runs]
+            new = [run[index] for run in samples["new"][page]]
+            b, n = statistics.median(base), statistics.median(new)
+            print(
+                f"  {page:34} {b:8.1f} ({min(base):5.1f}–{max(base):5.1f}) "
+                f"{n:8.1f} ({min(new):5.1f}–{max(new):5.1f}) {n / b:6.2f}"
+            )
 
 
 if __name__ == "__main__":
