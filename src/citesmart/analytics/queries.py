@@ -287,8 +287,9 @@ def prefetch(
     answered by the cube, already cached) are left to figures().
 
     `extra`, an aggregate over the facts (analytics.public passes the cell key), is computed
-    in the same scan for the cells of each breakdown of `keyed` of at most one dimension:
-    the answer holds those (the others are left to the caller).
+    in the same scan for the cells of each breakdown of `keyed` of at most one dimension,
+    when there is a scan (some sums to compute): the answer holds those (the others are
+    left to the caller).
     """
     filters = filters or Filters()
     reader = refresh.ensure_fresh()
@@ -300,8 +301,8 @@ def prefetch(
             keyed = []  # figures() will say why
         asked = [ask["by"][0] for _, ask in todo]
         dimensions = list(dict.fromkeys([*asked, *(d for by in keyed for d in by)]))
-        if not dimensions or (len(todo) < 2 and not keyed):
-            return {}
+        if len(todo) < (1 if keyed else 2):
+            return {}  # nothing to sum: the caller's own scan of the extra is cheaper
         found = _run_sums(cursor, filters, dimensions, known, extra if keyed else "")
         for key, ask in todo:
             _remember(key, _sums_answer(cursor, filters, ask, found, known), reader)
