@@ -94,6 +94,12 @@ def record_key_sql() -> str:
     return f"(((xor({first}, {first} >> 11)) * {c} + {d}) % {P})"
 
 
+def cell_key_sql(record_key: str = "") -> str:
+    """The SQL aggregate of a cell's key: the sum of its records' keys mod N (`record_key`
+    names a column already holding them; by default they are computed here)."""
+    return f"CAST(sum({record_key or record_key_sql()}) % {N} AS INTEGER)"
+
+
 Keys = tuple[dict[tuple[Any, ...], int], int]  # cell codes -> cell key, and the totals' key
 
 
@@ -107,7 +113,7 @@ def cell_keys(
     for each breakdown, its cells' keys (by their codes, in the breakdown's order) and the
     totals' key. `ids` (queries' known ids) lets filters compare integers."""
     where, params = _where(filters, ids)
-    key_sql = f"CAST(sum(rk) % {N} AS INTEGER)"
+    key_sql = cell_key_sql("rk")
     every = list(dict.fromkeys(d for by in breakdowns for d in by))
     columns = [f"{_grouped(d)} AS g{i}" for i, d in enumerate(every)]
     inner = (

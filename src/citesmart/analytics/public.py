@@ -131,16 +131,30 @@ KEYS_CACHED = 256
 
 
 def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
-    """`queries.prefetch`, and the cell keys of every crossing among `asks` in one scan.
+    """`queries.prefetch`, and the cell keys of every crossing among `asks`, in one scan.
 
     A page that shows many breakdowns of one filter set (the dashboard) calls this first;
-    its public_figures() calls then find both their answers and their cell keys ready.
+    its public_figures() calls then find both their answers and their cell keys ready. The
+    keys of crossings by one dimension (or none) come from the scan of the sums
+    (queries.prefetch's `extra`); any others from one more scan (cellkey.cell_keys).
     """
     filters = filters or Filters()
-    queries.prefetch(filters, asks)
     crossings = [tuple(a["by"]) for a in asks if not is_official(filters, a["by"])]
-    if crossings:
-        _cell_keys(filters, *dict.fromkeys(crossings))
+    reader = refresh.ensure_fresh()
+    build = sharedcache.build_id(reader)
+    with _lock:
+        todo = [by for by in dict.fromkeys(crossings) if (build, filters, by) not in _keys]
+    found = queries.prefetch(filters, asks, keyed=todo, extra=cellkey.cell_key_sql())
+    with _lock:
+        for by, (cells, total) in found.items():
+            _keys[(build, filters, by)] = (
+                {cell: int(key or 0) for cell, key in cells.items()},
+                int(total or 0),
+            )
+        _forget_oldest()
+    rest = [by for by in todo if by not in found]
+    if rest:
+        _cell_keys(filters, *rest)
 
 
 def _cell_keys(filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
@@ -160,9 +174,14 @@ def _cell_keys(filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
         for by, keys in found.items():
             _keys[(build, filters, by)] = keys
         first = _keys[(build, filters, breakdowns[0])]
-        while len(_keys) > KEYS_CACHED:
-            _keys.popitem(last=False)
+        _forget_oldest()
         return first
+
+
+def _forget_oldest() -> None:
+    """Keep the KEYS_CACHED newest cell keys (the caller holds _lock)."""
+    while len(_keys) > KEYS_CACHED:
+        _keys.popitem(last=False)
 
 
 def clear_cache() -> None:

@@ -263,11 +263,21 @@ def top(dimension: str, measure: str, n: int = 10, filters: Filters | None = Non
 # Measures a breakdown can take from one shared scan: sums, no distinct count.
 SUMS = ("services", "amount")
 # Dimensions whose codes are not text: one scan's rows for several dimensions share a code
-# column, which would turn them into text.
-_TYPED_CODES = {"year", "free"}
+# column, so theirs travel as text and are read back here.
+_TYPED_CODES = {"year": int, "free": lambda text: text == "true"}
+
+# What prefetch(..., extra=) gives back: per breakdown (one dimension, or none), the extra
+# aggregate of each cell (by its codes) and of the totals.
+Extras = dict[tuple[str, ...], tuple[dict[tuple[Any, ...], Any], Any]]
 
 
-def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
+def prefetch(
+    filters: Filters | None,
+    asks: Sequence[dict[str, Any]],
+    *,
+    keyed: Sequence[tuple[str, ...]] = (),
+    extra: str = "",
+) -> Extras:
     """Compute several one-dimension breakdowns of sums for the same filters in one scan.
 
     Each ask holds figures()' keyword arguments. A page that shows many breakdowns of one
@@ -275,78 +285,147 @@ def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
     first, and its figures() calls then find their answers cached: one GROUPING SETS scan
     instead of one scan each. Asks of another kind (distinct counts, two dimensions, invalid,
     answered by the cube, already cached) are left to figures().
+
+    `extra`, an aggregate over the facts (analytics.public passes the cell key), is computed
+    in the same scan for the cells of each breakdown of `keyed` of at most one dimension,
+    when there is a scan (some sums to compute): the answer holds those (the others are
+    left to the caller).
     """
     filters = filters or Filters()
     reader = refresh.ensure_fresh()
-    todo: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     with reader.cursor() as cursor:
-        build, threshold = sharedcache.build_id(reader), conf.disclosure_threshold()
-        known = _known_codes(cursor, build)
-        version = _content_version(reader, filters, build)
-        for ask in asks:
-            by, measures = tuple(ask["by"]), tuple(ask.get("measures", MEASURES))
-            order_by, limit = ask.get("order_by"), ask.get("limit")
-            descending = ask.get("descending", True)
-            if len(by) != 1 or by[0] in _TYPED_CODES or not set(measures) <= set(SUMS):
-                continue
-            try:
-                _validate(filters, by, measures, order_by, limit, known)
-            except InvalidQuery:
-                continue  # figures() will say why
-            key = (version, threshold, filters, by, measures, order_by, descending, limit)
-            if any(key == k for k, _ in todo) or _cached(key):
-                continue
-            if cube.fits(filters, by, measures, known["_cube"]):
-                continue  # the cube answers it without a scan
-            todo.append((key, {"by": by, "measures": measures}))
-        if len(todo) < 2:
-            return
-        dimensions = list(dict.fromkeys(ask["by"][0] for _, ask in todo))
-        found = _run_sums(cursor, filters, dimensions, known)
+        known = _known_codes(cursor, sharedcache.build_id(reader))
+        todo = _sum_asks(reader, known, filters, asks)
+        keyed = [by for by in dict.fromkeys(keyed) if len(by) <= 1] if extra else []
+        if keyed and not _valid(filters, known):
+            keyed = []  # figures() will say why
+        asked = [ask["by"][0] for _, ask in todo]
+        dimensions = list(dict.fromkeys([*asked, *(d for by in keyed for d in by)]))
+        if len(todo) < (1 if keyed else 2):
+            return {}  # nothing to sum: the caller's own scan of the extra is cheaper
+        found = _run_sums(cursor, filters, dimensions, known, extra if keyed else "")
         for key, ask in todo:
-            by, measures = ask["by"], ask["measures"]
-            rows = [_project(row, measures) for row in found[by[0]]]
-            total = _summed_totals(rows, 1, measures)
-            if total is None:
-                plan = _Plan(filters, by, measures, known)
-                rows += cursor.execute(*plan.totals()).fetchall()
-            else:
-                rows.append(total)
-            _remember(key, _exact_below_threshold(cursor, filters, by, rows), reader)
+            _remember(key, _sums_answer(cursor, filters, ask, found, known), reader)
+    return {by: _extras(found, by) for by in keyed}
+
+
+def _sum_asks(
+    reader: connection.Reader, known: dict[str, Any], filters: Filters, asks: Sequence[Any]
+) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """The asks prefetch computes: valid one-dimension sums not cached nor in the cube."""
+    version = _content_version(reader, filters, sharedcache.build_id(reader))
+    threshold = conf.disclosure_threshold()
+    todo: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    for ask in asks:
+        by, measures = tuple(ask["by"]), tuple(ask.get("measures", MEASURES))
+        order_by, limit = ask.get("order_by"), ask.get("limit")
+        descending = ask.get("descending", True)
+        if len(by) != 1 or not set(measures) <= set(SUMS):
+            continue
+        try:
+            _validate(filters, by, measures, order_by, limit, known)
+        except InvalidQuery:
+            continue  # figures() will say why
+        key = (version, threshold, filters, by, measures, order_by, descending, limit)
+        if any(key == k for k, _ in todo) or _cached(key):
+            continue
+        if cube.fits(filters, by, measures, known["_cube"]):
+            continue  # the cube answers it without a scan
+        todo.append((key, {"by": by, "measures": measures}))
+    return todo
+
+
+def _valid(filters: Filters, known: dict[str, Any]) -> bool:
+    try:
+        _validate(filters, (), SUMS, None, None, known)
+    except InvalidQuery:
+        return False
+    return True
+
+
+def _sums_answer(
+    cursor: Any,
+    filters: Filters,
+    ask: dict[str, Any],
+    found: dict[str, list[tuple[Any, ...]]],
+    known: dict[str, Any],
+) -> list[tuple[Any, ...]]:
+    """An ask's records from _run_sums' rows, as _run would compute them."""
+    by, measures = ask["by"], ask["measures"]
+    rows = [_project(row[:7], measures) for row in found[by[0]]]
+    total = _summed_totals(rows, 1, measures)
+    if total is None:
+        plan = _Plan(filters, by, measures, known)
+        rows += cursor.execute(*plan.totals()).fetchall()
+    else:
+        rows.append(total)
+    return _exact_below_threshold(cursor, filters, by, rows)
+
+
+def _extras(found: dict[str, list[tuple[Any, ...]]], by: tuple[str, ...]) -> Any:
+    """The extra aggregate of a breakdown's cells, and of the totals."""
+    (total,) = [row[-1] for row in found[""]] or [None]
+    if not by:
+        return {}, total
+    return {(row[0],): row[-1] for row in found[by[0]]}, total
 
 
 def _run_sums(
-    cursor: Any, filters: Filters, dimensions: list[str], known: dict[str, Any]
+    cursor: Any,
+    filters: Filters,
+    dimensions: list[str],
+    known: dict[str, Any],
+    extra: str = "",
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Rows (code, label, 0, services, amount, natural, units floor) of each dimension."""
+    """Rows (code, label, 0, services, amount, natural, units floor) of each dimension; with
+    `extra` (an aggregate), each row ends with its value, and the totals' row is under ""."""
     plan = _Plan(filters, (), SUMS, known)  # services, amount, natural, units floor
     keys = {d: _keys(DIMENSIONS[d]) for d in dimensions}
     every = list(dict.fromkeys(k for d in dimensions for k in keys[d]))
-    sets = ", ".join(f"({', '.join(keys[d])})" for d in dimensions)
+    sets = [f"({', '.join(keys[d])})" for d in dimensions] + (["()"] if extra else [])
+    select = [*plan.select, *([f"{extra} AS extra"] if extra else [])]
     grouped = (
         f"SELECT {', '.join(every)}, GROUPING({', '.join(every)}) AS grouping_id, "
-        f"{', '.join(plan.select)} {plan.body()} "
-        f"GROUP BY GROUPING SETS ({sets})"
+        f"{', '.join(select)} {plan.body()} "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
+    values = f"g.services, g.amount, g.natural, g.units{', g.extra' if extra else ''}"
     parts = []
     for index, dimension in enumerate(dimensions):
         # GROUPING(...) sets the bit of each key left out of the set, first key highest.
         left_out = [i for i, k in enumerate(every) if k not in keys[dimension]]
         mask = sum(1 << (len(every) - 1 - i) for i in left_out)
         columns, joins = _labels((dimension,))
+        if dimension in _TYPED_CODES:
+            columns = [f"CAST({column} AS VARCHAR)" for column in columns]
         parts.append(
-            f"SELECT {index} AS part, {', '.join(columns)}, 0 AS is_total, g.services, "
-            f"g.amount, g.natural, g.units FROM g {' '.join(joins)} WHERE g.grouping_id = {mask}"
+            f"SELECT {index} AS part, {', '.join(columns)}, 0 AS is_total, {values} "
+            f"FROM g {' '.join(joins)} WHERE g.grouping_id = {mask}"
+        )
+    if extra:
+        full = (1 << len(every)) - 1
+        parts.append(
+            f"SELECT {len(dimensions)}, NULL, NULL, 1, {values} FROM g WHERE g.grouping_id = {full}"
         )
     sql = f"WITH g AS ({grouped}) {' UNION ALL '.join(parts)}"
-    found: dict[str, list[tuple[Any, ...]]] = {d: [] for d in dimensions}
+    found: dict[str, list[tuple[Any, ...]]] = {d: [] for d in [*dimensions, ""]}
     for part, *row in cursor.execute(sql, plan.params).fetchall():
-        found[dimensions[part]].append(tuple(row))
+        dimension = dimensions[part] if part < len(dimensions) else ""
+        found[dimension].append(_typed(dimension, row))
     return found
 
 
+def _typed(dimension: str, row: list[Any]) -> tuple[Any, ...]:
+    """A _run_sums row with the code and label of a typed dimension read back from text."""
+    read = _TYPED_CODES.get(dimension)
+    if read is None:
+        return tuple(row)
+    code, label, *rest = row
+    return (None if code is None else read(code), None if label is None else read(label), *rest)
+
+
 def _project(row: tuple[Any, ...], measures: tuple[str, ...]) -> tuple[Any, ...]:
-    """A _run_sums row as _Plan(..., measures).rows() lays it out."""
+    """A _run_sums row (without any extra) as _Plan(..., measures).rows() lays it out."""
     code, label, is_total, services, amount, natural, units = row
     values = {"services": services, "amount": amount}
     return (code, label, is_total, *(values[m] for m in measures), natural, units)
