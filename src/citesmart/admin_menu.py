@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from citesmart.accounts.access import is_national
+from citesmart.records.admin_imports import can_upload
 from citesmart.reports.access import reportable_centers
 
 RECORDS = "servicios"
@@ -44,6 +45,19 @@ SECTION_OF_APP = {
     "otp_totp": SECURITY,
     "axes": SECURITY,
 }
+FIRST = [
+    "records.servicereport",
+    "records.importbatch",
+    "service_requests.servicerequest",
+    "units.productiveunit",
+    "network.center",
+    "network.catalogueservice",
+    "targets.target",
+    "historic.historicbatch",
+    "auth.user",
+]
+"""The lists each section starts with, in this order (the daily tasks); the rest by name."""
+
 LIBRARY_MODELS = {"auth.group", "otp_totp.totpdevice", "axes"}
 """Tables of Django and its libraries that only national administrators see in the menu."""
 
@@ -95,11 +109,12 @@ def extra_pages(request, models: set[str]) -> dict[str, list[dict]]:
     if "records.servicereport" in models:
         url = reverse("admin:records_servicereport_closing")
         pages[RECORDS].append(_page(_("Cierres mensuales"), url, "Closing"))
-    if "records.importbatch" in models:
+    if "records.importbatch" in models and can_upload(request.user):
         url = reverse("admin:records_importbatch_upload")
         pages[RECORDS].append(_page(_("Importar servicios"), url, "Import"))
     if is_national(request.user) or reportable_centers(request.user).exists():
-        pages[PUBLICATION].append(_page(_("Informes"), reverse("reports:form"), "Reports"))
+        url = reverse("reports:form")
+        pages[PUBLICATION].append(_page(_("Informes de la red CITE"), url, "Reports"))
     return pages
 
 
@@ -117,15 +132,21 @@ def get_app_list(site: AdminSite, request, app_label=None) -> list[dict]:
             if _is_library(label, name) and not national:
                 continue
             seen.add(f"{label}.{name}")
+            model["key"] = f"{label}.{name}"
             grouped[SECTION_OF_APP.get(label, OTHER)].append(model)
     for key, pages in extra_pages(request, seen).items():
         grouped[key] = pages + grouped[key]
     return [_section(key, models) for key, models in grouped.items() if models]
 
 
+def _position(model: dict) -> tuple[int, str]:
+    key = model.get("key", "")
+    return (FIRST.index(key) if key in FIRST else len(FIRST), str(model["name"]))
+
+
 def _section(key: str, models: list[dict]) -> dict:
     pages = [m for m in models if m["model"] is None]
-    listed = sorted((m for m in models if m["model"] is not None), key=lambda m: str(m["name"]))
+    listed = sorted((m for m in models if m["model"] is not None), key=_position)
     return {
         "name": SECTIONS[key],
         "app_label": key,

@@ -34,10 +34,12 @@ def test_national_administrators_see_the_menu_by_task_with_security_in_spanish(
 ):
     page = _index(client_for(national_admin))
     assert _captions(page) == SECTIONS
-    assert f'href="{reverse("reports:form")}"' in page and ">Informes</a>" in page
+    assert f'href="{reverse("reports:form")}"' in page and ">Informes de la red CITE</a>" in page
     assert f'href="{reverse("admin:records_servicereport_closing")}"' in page
     assert "Dispositivos de doble factor" in page and "Intentos de acceso fallidos" in page
     assert "Grupos de los roles" in page
+    services = page[page.index("Servicios e informes") : page.index("Red CITE")]
+    assert services.index("Informes de servicio") < services.index("Auditoría")
     for word in LIBRARY_WORDS:
         assert word not in page, word
     # An app's own page keeps Django's grouping, under its Spanish name.
@@ -45,12 +47,16 @@ def test_national_administrators_see_the_menu_by_task_with_security_in_spanish(
     assert "Bloqueo de accesos" in axes.content.decode()
 
 
-def test_centers_see_their_tasks_without_the_libraries_internals(client_for, manager_a, operator_a):
+def test_centers_see_their_tasks_without_the_libraries_internals(
+    client_for, manager_a, operator_a, analyst
+):
     page = _index(client_for(manager_a))
     assert _captions(page)[0] == "Servicios e informes" and "Seguridad" in _captions(page)
     assert "Usuarios" in page and f'href="{reverse("reports:form")}"' in page
     for hidden in ("doble factor", "Intentos de acceso", "Grupos", *LIBRARY_WORDS):
         assert hidden not in page, hidden
+    analyst_page = _index(client_for(analyst))  # reads everything, imports nothing
+    assert "Lotes de importación" in analyst_page and "Importar servicios" not in analyst_page
     operator_page = _index(client_for(operator_a))
     assert f'href="{reverse("reports:form")}"' not in operator_page  # managers and ITP only
     assert f'href="{reverse("admin:records_importbatch_upload")}"' in operator_page
