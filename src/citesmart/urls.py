@@ -1,10 +1,16 @@
+from types import MethodType
+
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from citesmart import admin_menu
+
 admin.site.site_header = _("citesmart — back office de la red CITE")
 admin.site.site_title = _("citesmart")
 admin.site.index_title = _("Administración")
+admin.site.get_app_list = MethodType(admin_menu.get_app_list, admin.site)  # sections by task
+admin_menu.name_libraries_in_spanish()
 
 urlpatterns = [
     path("admin/informes/", include("citesmart.reports.urls")),

@@ -221,3 +221,43 @@ def test_operators_see_no_target_history(
     assert client.get(change).status_code == 403
     assert client.get(reverse("admin:targets_target_template")).status_code == 403
     assert client_for(national_admin).post(change).status_code == 403  # read-only page
+
+
+def _progress(value: float, actual: float, phased: float, projection: float | None):
+    from citesmart.targets.queries import Progress
+
+    version = TargetVersion(value=Decimal(value), number=1)
+    return Progress(Target(), version, date(2025, 6, 30), actual, phased, projection)
+
+
+def test_a_year_projected_below_its_target_is_never_on_track():
+    # 95 % of what is due by now (not "rezagado"), but the year ends at 90 % of the target.
+    below = _progress(100, actual=45, phased=47.4, projection=90)
+    assert not below.behind and below.state == "por-debajo"
+    assert below.state_label == "Por debajo de la meta"
+    assert _progress(100, actual=30, phased=50, projection=60).state == "rezagado"
+    assert _progress(100, actual=50, phased=50, projection=100).state == "en-linea"
+    # No projection (no history, no phasing yet): the achievement decides.
+    assert _progress(100, actual=80, phased=0, projection=None).state == "por-debajo"
+
+
+def test_the_progress_page_says_below_target_and_draws_bars_without_inline_style(
+    client_for, world, national_admin
+):
+    center = world.centers[0]
+    record(center, "META-3", world.units[:2], end=date(2025, 4, 1), amounts=[Decimal(500)] * 2)
+    amount = figures(Filters(years=[2025], centers=(center.code,)), measures=["amount"])
+    assert float(amount.totals["amount"]) == 1000
+    # The year closes at 92 % of its target: 8 points short, within the margin of "rezagado".
+    set_target(national_admin, center=center, year=2025, indicator="amount", value=1087)
+    page = _page(client_for(national_admin), anio=2025, indicador="amount", corte="2025-12-31")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Por debajo de la meta" in text and "En línea" not in text
+    assert "style=" not in text and "<style>" not in text
+    assert 'class="w90"' in text and 'class="at100"' in text  # 92 % to the nearest 5 %
+    exported = client_for(national_admin).get(
+        reverse("admin:targets_target_export", args=["csv"]),
+        {"anio": 2025, "indicador": "amount", "corte": "2025-12-31"},
+    )
+    assert "Por debajo de la meta" in b"".join(exported.streaming_content).decode("utf-8-sig")

@@ -82,14 +82,14 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
     form = ServiceReportForm
     change_form_template = "records/servicereport_change_form.html"
     change_list_template = "records/servicereport_change_list.html"
+    # Status second, so it is seen at 1280 px; the chain and start date are filters or on
+    # the report's page (the end date is the one a service counts in).
     list_display = [
         "code",
+        "status",
         "center",
         "category",
-        "chain",
-        "start_date",
         "end_date",
-        "status",
         "units_count",
         "amount_total",
     ]

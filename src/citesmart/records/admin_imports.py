@@ -8,14 +8,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from citesmart.accounts.access import can_cancel, home_center, importable_centers
+from citesmart.accounts.access import can_cancel, can_import, home_center, importable_centers
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS
 from citesmart.records import imports
@@ -67,7 +67,12 @@ class UploadForm(forms.Form):
         help_text=_("Libro de Excel (.xlsx) o CSV, con los encabezados de la plantilla."),
     )
     dry_run = forms.BooleanField(
-        label=_("Solo verificar (no registrar nada)"), required=False, initial=False
+        label=_("Solo verificar (no registrar nada todavía)"),
+        help_text=_(
+            "Después de verificarlo, regístrelo desde la página del lote sin volver a subirlo."
+        ),
+        required=False,
+        initial=True,
     )
     accept_valid = forms.BooleanField(
         label=_("Registrar los informes válidos aunque haya filas con errores"), required=False
@@ -139,6 +144,9 @@ class ImportBatchAdmin(CenterScopedAdmin):
             ),
             path("<int:pk>/revertir/", view(self.revert_view), name="records_importbatch_revert"),
             path(
+                "<int:pk>/registrar/", view(self.register_view), name="records_importbatch_register"
+            ),
+            path(
                 "<int:pk>/descargar/<str:kind>.<str:fmt>",
                 view(self.download_view),
                 name="records_importbatch_download",
@@ -160,6 +168,8 @@ class ImportBatchAdmin(CenterScopedAdmin):
             "warnings": [m for m in messages_ if m["level"] == "warning"][:200],
             "error_count": sum(m["level"] == "error" for m in messages_),
             "can_revert": can_revert(request.user, batch),
+            "can_register": can_register(request.user, batch)
+            and not imports.register_refusal(batch=batch, user=request.user),
             "has_rejected_file": bool(batch.file)
             and default_storage.exists(imports.rejected_file_name(batch)),
             **(extra_context or {}),
@@ -209,9 +219,31 @@ class ImportBatchAdmin(CenterScopedAdmin):
             )
         except imports.ImportRefused as refused:
             raise PermissionDenied(refused.message) from refused
+        return self._show_result(request, result)
+
+    def _show_result(self, request: HttpRequest, result: imports.ImportResult) -> HttpResponse:
         level = {0: messages.SUCCESS, 1: messages.WARNING}.get(result.exit_code, messages.ERROR)
         self.message_user(request, result.summary, level)
         return redirect(reverse("admin:records_importbatch_change", args=[result.batch.pk]))
+
+    def register_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Register the file a dry run checked (POST from the batch page), not uploaded again."""
+        batch = self.get_object(request, str(pk))
+        if batch is None:
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_register(request.user, batch):
+            raise PermissionDenied
+        accept_valid = request.POST.get("accept_valid") == "on"
+        try:
+            result = imports.register_checked(
+                batch=batch, user=request.user, accept_valid=accept_valid
+            )
+        except imports.ImportRefused as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return redirect(reverse("admin:records_importbatch_change", args=[batch.pk]))
+        return self._show_result(request, result)
 
     def template_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
         if fmt not in _CONTENT_TYPES:
@@ -277,6 +309,14 @@ class ImportBatchAdmin(CenterScopedAdmin):
 def can_upload(user) -> bool:
     """Staff who record services (not analysts) may use the upload page."""
     return importable_centers(user).exists() and user.has_perm("records.add_importbatch")
+
+
+def can_register(user, batch: ImportBatch) -> bool:
+    """Who may register a checked file: an importer of its center who checked it, or the
+    center's manager (ITP); imports.register_refusal adds whether it still can be."""
+    if not (can_upload(user) and can_import(user, batch.center)):
+        return False
+    return batch.created_by_id == user.pk or can_cancel(user, batch.center)
 
 
 def can_revert(user, batch: ImportBatch) -> bool:

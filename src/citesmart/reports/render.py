@@ -49,9 +49,10 @@ def filename(report: Report, fmt: str) -> str:
     return f"informe-{who}-{period}.{fmt}"
 
 
-def render(report: Report, fmt: str) -> bytes:
+def render(report: Report, fmt: str, *, nonce: str = "") -> bytes:
+    """The report as a file; `nonce`: the page's CSP nonce when served as a web page."""
     if fmt == "html":
-        return html(report).encode("utf-8")
+        return html(report, nonce=nonce).encode("utf-8")
     if fmt == "xlsx":
         return xlsx(report)
     if fmt == "pdf":
@@ -204,8 +205,9 @@ def _measure(value: float | None, indicator: str) -> str:
     return soles(value) if indicator == "amount" else number(round(value))
 
 
-def html(report: Report, *, for_print: bool = False) -> str:
-    return render_to_string("reports/report.html", context(report, for_print=for_print))
+def html(report: Report, *, for_print: bool = False, nonce: str = "") -> str:
+    page = context(report, for_print=for_print) | {"nonce": nonce}
+    return render_to_string("reports/report.html", page)
 
 
 def chromium_path() -> str:

@@ -55,7 +55,7 @@ def report_view(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         try:
             report = build_report(data["year"], data["until"], data["center"])
-            content = render(report, data["format"])
+            content = render(report, data["format"], nonce=getattr(request, "csp_nonce", ""))
         except (ReportError, InvalidQuery) as problem:
             error = str(problem)
         else:

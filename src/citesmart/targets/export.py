@@ -22,6 +22,7 @@ HEADERS = [
     "Proyección al cierre",
     "Proyección (% de la meta)",
     "Rezagado",
+    "Estado",
 ]
 
 
@@ -49,6 +50,7 @@ def rows(progress: list[Progress]):
             _r(p.projection, 0),
             _r(p.projection_percent),
             "Sí" if p.behind else "No",
+            p.state_label,
         ]
 
 

@@ -8,7 +8,9 @@ Achievement of a target to a date (`as_of`):
   against it;
 - projection: actual divided by the share of the year that previous years had reached by the
   same date (seasonal), i.e. where the year ends if it keeps the usual rhythm;
-- behind: percent of the phased target below 100 % by more than TARGETS_BEHIND_MARGIN.
+- behind: percent of the phased target below 100 % by more than TARGETS_BEHIND_MARGIN;
+- state: "rezagado" when behind, else "por debajo" when the projection ends the year below
+  the target (a year closing at 90 % is never on track), else "en linea".
 """
 
 from collections.abc import Iterable
@@ -18,6 +20,7 @@ from datetime import date
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from citesmart.accounts.access import is_national, scope
 from citesmart.analytics.queries import MEASURES, Filters, figures
@@ -71,6 +74,13 @@ def behind_margin() -> float:
     return float(getattr(settings, "TARGETS_BEHIND_MARGIN", 0.10))
 
 
+STATES = {
+    "rezagado": _("Rezagado"),
+    "por-debajo": _("Por debajo de la meta"),
+    "en-linea": _("En línea"),
+}
+
+
 @dataclass(frozen=True)
 class Progress:
     target: Target
@@ -100,6 +110,22 @@ class Progress:
     def behind(self) -> bool:
         ratio = self.percent_of_phased
         return ratio is not None and ratio < 100.0 * (1 - behind_margin())
+
+    @property
+    def below_target(self) -> bool:
+        """The projection (or, with none, the achievement) ends the year under 100 %."""
+        percent = self.projection_percent
+        return (percent if percent is not None else self.percent) < 100.0
+
+    @property
+    def state(self) -> str:
+        if self.behind:
+            return "rezagado"
+        return "por-debajo" if self.below_target else "en-linea"
+
+    @property
+    def state_label(self) -> str:
+        return str(STATES[self.state])
 
     @property
     def center_name(self) -> str:

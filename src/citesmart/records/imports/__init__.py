@@ -11,7 +11,12 @@ writes the same rows and the same audit entries in a few queries; tests run ever
 both ways.
 """
 
-from citesmart.records.imports.pipeline import find_center, import_file
+from citesmart.records.imports.pipeline import (
+    find_center,
+    import_file,
+    register_checked,
+    register_refusal,
+)
 from citesmart.records.imports.report import (
     MAX_STORED_MESSAGES,
     batch_messages,
@@ -33,6 +38,8 @@ __all__ = [
     "batch_messages",
     "find_center",
     "import_file",
+    "register_checked",
+    "register_refusal",
     "rejected_file_name",
     "result_messages",
     "write_error_report",

@@ -192,9 +192,11 @@ def collect_rejections(result: ImportResult, drafts: list[Draft]) -> None:
     """Errors in file order; every row of a rejected report goes back with its reason."""
     result.errors, result.rejected = [], []
     result.reports = result.rejected_reports = 0
+    kept = "se registraría igual" if result.dry_run else "se registró igual"
     for draft in drafts:
         if draft.valid:
             result.reports += 1
+            result.warnings += [f"{w}; {kept}" for row in draft.rows for w in row.warnings]
             continue
         result.rejected_reports += 1
         bad = [row.number for row in draft.rows if row.errors]

@@ -3,6 +3,7 @@
 import datetime
 import difflib
 import gc
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -13,14 +14,14 @@ from typing import IO
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 
-from citesmart.accounts.access import can_import
+from citesmart.accounts.access import can_cancel, can_import
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS, Limits
 from citesmart.lib.text import fold
 from citesmart.network.models import Center
 from citesmart.records.imports import uploads
 from citesmart.records.imports.drafts import read_rows
 from citesmart.records.imports.planning import Planner, count_outcomes
-from citesmart.records.imports.report import save_batch, store_rejected
+from citesmart.records.imports.report import checked_digest, save_batch, store_rejected
 from citesmart.records.imports.results import Context, ImportRefused, ImportResult, Progress
 from citesmart.records.imports.writing import BULK_MIN_ROWS, write_plan
 from citesmart.records.models import ImportBatch
@@ -114,7 +115,7 @@ def _run(
     )
     stream, owned = _open(source)
     try:
-        ctx.file_name = _store_copy(stream, filename, limits)
+        ctx.file_name = _store_copy(ctx, stream, filename, limits)
         drafts = read_rows(ctx, stream, limits, progress)
     finally:
         if owned:
@@ -138,12 +139,14 @@ def _open(source: str | os.PathLike[str] | IO[bytes]) -> tuple[IO[bytes], bool]:
     return source, False
 
 
-def _store_copy(stream: IO[bytes], filename: str, limits: Limits) -> str:
+def _store_copy(ctx: Context, stream: IO[bytes], filename: str, limits: Limits) -> str:
     """Keep the file on the batch (within the size limit: bigger files are refused unread)."""
     size = stream.seek(0, os.SEEK_END)
     stream.seek(0)
     if size > limits.max_bytes:
         return ""
+    ctx.file_sha256 = hashlib.file_digest(stream, "sha256").hexdigest()
+    stream.seek(0)
     name = ImportBatch._meta.get_field("file").generate_filename(None, _safe_name(filename))
     stored = default_storage.save(name, File(stream))
     stream.seek(0)
@@ -153,3 +156,37 @@ def _store_copy(stream: IO[bytes], filename: str, limits: Limits) -> str:
 def _safe_name(filename: str) -> str:
     base = os.path.basename(filename.replace("\\", "/")) or "archivo"
     return re.sub(r"[^\w.\-]+", "_", base)[-120:]
+
+
+def register_refusal(*, batch: ImportBatch, user) -> str:
+    """Why a checked file ("solo verificación") cannot be registered as it is, or ""."""
+    if batch.status != ImportBatch.Status.DRY_RUN:
+        return "Este lote no es una verificación: solo se registra un archivo verificado."
+    if user is not None and batch.created_by_id != user.pk and not can_cancel(user, batch.center):
+        return (
+            "Solo quien verificó el archivo o el gestor del centro puede registrarlo; "
+            "verifíquelo usted mismo desde «Importar servicios»."
+        )
+    digest = checked_digest(batch)
+    if not batch.file or not digest or not default_storage.exists(batch.file.name):
+        return "El archivo verificado ya no se conserva; vuelva a subirlo para importarlo."
+    with default_storage.open(batch.file.name, "rb") as stored:
+        if hashlib.file_digest(stored, "sha256").hexdigest() != digest:
+            return "El archivo guardado cambió desde la verificación; vuelva a subirlo."
+    return ""
+
+
+def register_checked(*, batch: ImportBatch, user, accept_valid: bool = False) -> ImportResult:
+    """Register the file a dry run checked and kept, without uploading it again: the same
+    pipeline, a new batch. ImportRefused (in Spanish) when register_refusal says why not."""
+    refusal = register_refusal(batch=batch, user=user)
+    if refusal:
+        raise ImportRefused(refusal)
+    with default_storage.open(batch.file.name, "rb") as stored:
+        return import_file(
+            stored,
+            center=batch.center,
+            filename=batch.filename,
+            user=user,
+            accept_valid=accept_valid,
+        )

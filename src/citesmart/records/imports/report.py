@@ -24,8 +24,16 @@ def save_batch(ctx: Context) -> ImportBatch:
     batch = ImportBatch(center=ctx.center, filename=ctx.result.filename[:255], created_by=ctx.user)
     batch.file.name = ctx.file_name
     update_batch(batch, ctx.result, save=False)
+    if ctx.result.dry_run and ctx.file_sha256:
+        batch.messages[0]["sha256"] = ctx.file_sha256  # the summary's: what was checked
     batch.save()
     return batch
+
+
+def checked_digest(batch: ImportBatch) -> str:
+    """The SHA-256 of the file a dry run checked ("" if none was noted)."""
+    first = (batch.messages or [{}])[0]
+    return str(first.get("sha256", "")) if isinstance(first, dict) else ""
 
 
 def update_batch(batch: ImportBatch, result: ImportResult, *, save: bool = True) -> None:

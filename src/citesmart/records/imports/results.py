@@ -150,3 +150,4 @@ class Context:
     columns: "Columns" = field(default_factory=lambda: Columns({}, {}))
     by_token: bool = False  # written through the API with a center's token
     file_name: str = ""
+    file_sha256: str = ""  # of the file as read, kept on a dry run's batch (register_checked)

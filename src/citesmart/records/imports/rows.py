@@ -46,6 +46,8 @@ class Row:
     amount: Decimal | None = None
     identity: tuple[str, ...] = ()
     errors: list[RowError] = field(default_factory=list)
+    # Odd but accepted cells ("el centro no atiende la cadena …"): listed, the row is kept.
+    warnings: list[RowError] = field(default_factory=list)
 
 
 def _index(objects: Iterable[Any], *attributes: str) -> dict[str, Any]:
@@ -67,6 +69,10 @@ class Lookups:
             key=lambda s: s.center_id == center.pk,
         )
         self.catalogue = {vocabulary_key(s.name): s for s in ordered}
+        # The chains the center (or, for a technical unit, its CITE) says it serves; none
+        # registered: nothing to compare with.
+        served = Chain.objects.filter(centers__in=[center.pk, center.parent_id])
+        self.served_chains = set(served.values_list("pk", flat=True))
         self.districts = {d.code: d for d in District.objects.only("code", "department_id")}
         self.departments = {d.code: d for d in Department.objects.only("code", "name")}
         self.statuses = _choices(ReportStatus.choices)
@@ -129,7 +135,42 @@ def parse_row(number: int, values: list[CellValue], columns: Columns, lookups: L
         else:
             report[name] = value
     _parse_unit(row, cell, fail, lookups)
+    _note_odd_cells(row, cell, columns, lookups)
     return row
+
+
+def _note_odd_cells(
+    row: Row, cell: Callable[[str], CellValue], columns: Columns, lookups: Lookups
+) -> None:
+    """Warnings for cells that are valid but unusual: the row is kept, the batch says so."""
+
+    def warn(name: str, message: str) -> None:
+        row.warnings.append(RowError(row.number, columns.label(name), message))
+
+    chain = row.report.get("chain")
+    if chain is not None and lookups.served_chains and chain.pk not in lookups.served_chains:
+        warn("cadena", f"el centro no atiende la cadena «{chain.name}»")
+    if row.department is not None and row.district is None:
+        warn(
+            "ubigeo",
+            f"el ubigeo {row.department.code} es del departamento de {row.department.name}, "
+            "no de un distrito",
+        )
+    number = cell("numero_documento")
+    if row.document_type == DocumentType.DNI and _padded(number, row.document_number):
+        digits = len(str(int(number)))
+        warn(
+            "numero_documento",
+            f"el DNI {int(number)} tenía {digits} dígitos; se completó con ceros a la "
+            f"izquierda como {row.document_number}",
+        )
+
+
+def _padded(cell: CellValue, number: str) -> bool:
+    """A numeric cell whose DNI got back the leading zeros a spreadsheet dropped."""
+    if isinstance(cell, bool) or not isinstance(cell, (int, float)):
+        return False
+    return len(str(int(cell))) < len(number)
 
 
 def _parse_unit(
