@@ -66,7 +66,7 @@ class CenterOut(Schema):
     address: str = Field(description="Dirección de la sede.")
     latitude: float | None = Field(description="Latitud aproximada de la sede.")
     longitude: float | None = Field(description="Longitud aproximada de la sede.")
-    territory: list[str] = Field(description="Ámbito: ubigeos de los departamentos atendidos.")
+    territory: list[str] = Field(description="Ámbito vigente: ubigeos de los departamentos.")
     chains: list[str] = Field(description="Códigos de las cadenas productivas.")
     modalities: list[str] = Field(description="Códigos de las modalidades.")
     created_year: int | None = Field(description="Año de creación.")
