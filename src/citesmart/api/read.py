@@ -67,6 +67,10 @@ def _centers() -> QuerySet[Center]:
     )
 
 
+def _period(code: str, period) -> dict[str, Any]:
+    return {"code": code, "since": period.since, "until": period.until, "source": period.source}
+
+
 def center_data(center: Center) -> dict[str, Any]:
     point = center.seat_point
     return {
@@ -86,6 +90,8 @@ def center_data(center: Center) -> dict[str, Any]:
         "territory": scope_on(center, timezone.localdate()),
         "chains": sorted(c.code for c in center.chains.all()),
         "modalities": modalities_on(center, timezone.localdate()),
+        "territory_periods": [_period(p.department_id, p) for p in center.scope.all()],
+        "modality_periods": [_period(p.modality.code, p) for p in center.modality_periods.all()],
         "created_year": center.created_year,
         "active_from": center.active_from,
         "active_to": center.active_to,

@@ -34,7 +34,9 @@ def public_centers() -> QuerySet[Center]:
     return (
         Center.objects.select_related("parent", "department", "district")
         .defer("department__boundary")
-        .prefetch_related("chains", _territory(), "modalities", "scope", "modality_periods")
+        .prefetch_related(
+            "chains", _territory(), "modalities", "scope", "modality_periods__modality"
+        )
     )
 
 
