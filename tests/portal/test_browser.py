@@ -296,6 +296,7 @@ def test_center_page_catalogue_search_and_a_service_request_followed_by_its_code
 PAGES = {
     "inicio": "/",
     "centros": "/centros/",
+    "cambios": "/centros/cambios/",
     "centro": "/centros/citeagroindustrial-moquegua/",
     "servicios": "/servicios/?departamento=18",
     "metodologia": "/metodologia/",

@@ -62,6 +62,9 @@ def _technical_unit(centers: dict[str, Center], row: dict[str, str]) -> Center:
             "source_notes": row["detail"] + " (nombre descriptivo: la nota no da el oficial).",
         },
     )
+    # "Agro-industrial technical unit": the note names its chain.
+    chain, _ = Chain.objects.get_or_create(code="agroindustria", defaults={"name": "Agroindustria"})
+    center.chains.add(chain)
     centers[fold(name)] = center
     return center
 
