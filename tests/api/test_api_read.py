@@ -144,3 +144,29 @@ def test_csv_neutralises_formulas(client):
     response = client.get("/api/v1/cadenas/", {"format": "csv", "page_size": 500})
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert next(r for r in rows if r["code"] == "formula")["name"].startswith("'=")
+
+
+def test_center_scope_and_modalities_carry_their_dates_and_the_scope_filter_is_today(client):
+    from datetime import date, timedelta
+
+    from citesmart.network.models import CenterTerritory
+
+    body = client.get("/api/v1/centros/citeagroindustrial-moquegua/").json()
+    tacna = [p for p in body["territory_periods"] if p["code"] == "23"]
+    assert tacna and tacna[0]["since"] == "2025-01-01" and tacna[0]["source"].startswith("https")
+    assert sorted(body["territory"]) == ["18", "23"]
+    cusco = client.get("/api/v1/centros/citetextil-camelidos-cusco/").json()
+    assert cusco["modalities"] == ["cdpd"] and cusco["modality_periods"][0]["since"] == "2025-01-01"
+    in_tacna = {
+        c["code"] for c in client.get("/api/v1/centros/", {"ambito": "23"}).json()["results"]
+    }
+    assert "citeagroindustrial-moquegua" in in_tacna
+    period = CenterTerritory.objects.get(
+        center__code="citeagroindustrial-moquegua", department="23"
+    )
+    period.until = date.today() - timedelta(days=1)  # what the back office's inline saves
+    period.save()
+    in_tacna = {
+        c["code"] for c in client.get("/api/v1/centros/", {"ambito": "23"}).json()["results"]
+    }
+    assert "citeagroindustrial-moquegua" not in in_tacna

@@ -296,6 +296,7 @@ def test_center_page_catalogue_search_and_a_service_request_followed_by_its_code
 PAGES = {
     "inicio": "/",
     "centros": "/centros/",
+    "cambios": "/centros/cambios/",
     "centro": "/centros/citeagroindustrial-moquegua/",
     "servicios": "/servicios/?departamento=18",
     "metodologia": "/metodologia/",
@@ -357,3 +358,29 @@ def test_home_page_first_load_is_at_most_500_kb_compressed(browser, site):
     assert responses[0].headers.get("content-encoding") == "gzip"
     assert total <= PAGE_BUDGET, f"{total / 1024:.0f} KB"
     visit.context.close()
+
+
+def test_the_network_map_year_control_shows_the_growth_in_place(desktop):
+    from citesmart.network import registry, timeline
+
+    page = desktop.page
+    desktop.open("/centros/")
+    assert not page.get_by_role("button", name="Ver").is_visible()  # the year applies live
+    page.evaluate("window.__sameDocument = true")
+    counts = {}
+    for year in ("2016", "2025"):
+        page.select_option("#anio", year)
+        page.wait_for_url(f"**/centros/?anio={year}")
+        page.wait_for_function(
+            "(y) => document.querySelector('[data-year]').dataset.year === y", arg=year
+        )
+        growth = timeline.growth(registry.current(), int(year))
+        summary = page.locator(".year-summary").inner_text()
+        assert f"{growth.technical_units} unidades técnicas" in summary
+        assert f"{len(growth.departments)} departamentos" in summary
+        counts[year] = page.locator("#results svg.map circle.center").count()
+        assert counts[year] == sum(1 for c in growth.centers if c.map_point)
+        desktop.shot(f"centros-mapa-{year}")
+        desktop.check_quality(f"centros {year}")
+    assert counts["2025"] > counts["2016"]  # the 2025 units and Huallaga appear
+    assert page.evaluate("window.__sameDocument") is True

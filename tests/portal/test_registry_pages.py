@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from citesmart.network.models import Center
 
@@ -9,9 +12,8 @@ pytestmark = pytest.mark.django_db
 def test_center_list_shows_the_whole_network(client):
     page = client.get(reverse("portal:center_list"))
     assert page.status_code == 200
-    assert page.text.count('href="/centros/') == Center.objects.count() + page.text.count(
-        "<small>de "
-    )
+    table = page.text.split("<table")[1]  # below the map of the year
+    assert table.count('href="/centros/') == Center.objects.count()
     assert "CITEtextil camélidos Cusco" in page.text
 
 
@@ -57,9 +59,30 @@ def test_catalogue_search_with_an_unknown_code_says_which_and_lists_nothing(clie
 
 
 def test_catalogue_free_filter_shows_programme_and_end_date(client, catalogue):
+    programme = catalogue[1].programme
+    programme.ends_on = timezone.localdate() + timedelta(days=1)  # still running tomorrow
+    programme.save()
     page = client.get(reverse("portal:catalogue"), {"gratuitos": "on"}).text
     assert "Ensayo de humedad" not in page
-    assert "Gratuito" in page and "30 de junio de 2026" in page
+    ends = formats.date_format(programme.ends_on, "j \\d\\e F \\d\\e Y")
+    assert "Gratuito" in page and ends in page
+
+
+def test_a_programme_past_its_end_is_shown_as_ended_never_as_free(client, catalogue):
+    programme = catalogue[1].programme
+    programme.ends_on = timezone.localdate() - timedelta(days=1)  # ended yesterday
+    programme.save()
+    ended = f"programa concluido el {programme.ends_on:%d/%m/%Y}"
+    free = client.get(reverse("portal:catalogue"), {"gratuitos": "on"}).text
+    assert "Diagnóstico de eficiencia energética" not in free  # not offered as free
+    for url in (
+        reverse("portal:catalogue"),
+        reverse("portal:catalogue_service", args=[catalogue[1].pk]),
+        reverse("portal:center_detail", args=[catalogue[1].center.code]),
+    ):
+        page = client.get(url).text
+        assert ended in page, url
+        assert "Gratuito" not in page, url
 
 
 def test_service_page_offers_a_request_button(client, catalogue):

@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Field, Query, Router
 
 from citesmart.api import schemas as s
@@ -12,7 +13,13 @@ from citesmart.api.http import ApiError, paginate, respond
 from citesmart.geo.models import Department, District, Province
 from citesmart.lib.text import fold
 from citesmart.network.models import Center, Chain, LegalAct, Programme, ServiceCategory
-from citesmart.network.queries import current_catalogue, public_centers
+from citesmart.network.queries import (
+    current_catalogue,
+    in_scope,
+    modalities_on,
+    public_centers,
+    scope_on,
+)
 
 router = Router(tags=["Registro"])
 geo_router = Router(tags=["Geografía"])
@@ -60,6 +67,10 @@ def _centers() -> QuerySet[Center]:
     )
 
 
+def _period(code: str, period) -> dict[str, Any]:
+    return {"code": code, "since": period.since, "until": period.until, "source": period.source}
+
+
 def center_data(center: Center) -> dict[str, Any]:
     point = center.seat_point
     return {
@@ -76,9 +87,11 @@ def center_data(center: Center) -> dict[str, Any]:
         "address": center.address,
         "latitude": point[0] if point else None,
         "longitude": point[1] if point else None,
-        "territory": sorted(d.code for d in center.territory.all()),
+        "territory": scope_on(center, timezone.localdate()),
         "chains": sorted(c.code for c in center.chains.all()),
-        "modalities": sorted(m.code for m in center.modalities.all()),
+        "modalities": modalities_on(center, timezone.localdate()),
+        "territory_periods": [_period(p.department_id, p) for p in center.scope.all()],
+        "modality_periods": [_period(p.modality.code, p) for p in center.modality_periods.all()],
         "created_year": center.created_year,
         "active_from": center.active_from,
         "active_to": center.active_to,
@@ -116,7 +129,7 @@ def centers(request: HttpRequest, params: Query[CenterQuery]) -> HttpResponse:
     if params.departamento:
         queryset = queryset.filter(department_id=params.departamento)
     if params.ambito:
-        queryset = queryset.filter(territory__code=params.ambito)
+        queryset = queryset.filter(in_scope(params.ambito, timezone.localdate())).distinct()
     if params.cadena:
         queryset = queryset.filter(chains__code=params.cadena)
     if params.cite:

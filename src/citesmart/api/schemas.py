@@ -52,6 +52,13 @@ class NameOut(Schema):
     valid_to: dt.date | None = Field(description="Vigente hasta.")
 
 
+class PeriodOut(Schema):
+    code: str = Field(description="Ubigeo del departamento o código de la modalidad.")
+    since: dt.date | None = Field(description="Desde (vacío si no se conoce).")
+    until: dt.date | None = Field(description="Hasta (vacío si sigue vigente).")
+    source: str = Field(description="Fuente: resolución, enlace o nota.")
+
+
 class CenterOut(Schema):
     code: str = Field(description="Código estable del centro.")
     name: str = Field(description="Nombre vigente.")
@@ -66,9 +73,11 @@ class CenterOut(Schema):
     address: str = Field(description="Dirección de la sede.")
     latitude: float | None = Field(description="Latitud aproximada de la sede.")
     longitude: float | None = Field(description="Longitud aproximada de la sede.")
-    territory: list[str] = Field(description="Ámbito: ubigeos de los departamentos atendidos.")
+    territory: list[str] = Field(description="Ámbito vigente: ubigeos de los departamentos.")
     chains: list[str] = Field(description="Códigos de las cadenas productivas.")
-    modalities: list[str] = Field(description="Códigos de las modalidades.")
+    modalities: list[str] = Field(description="Códigos de las modalidades vigentes.")
+    territory_periods: list[PeriodOut] = Field(description="Ámbito con sus fechas.")
+    modality_periods: list[PeriodOut] = Field(description="Modalidades con sus fechas.")
     created_year: int | None = Field(description="Año de creación.")
     active_from: dt.date | None = Field(description="Activo desde.")
     active_to: dt.date | None = Field(description="Activo hasta (vacío si sigue activo).")

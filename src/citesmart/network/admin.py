@@ -1,12 +1,16 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from citesmart.accounts.access import is_national
 from citesmart.accounts.admin_mixins import URL_FIELDS, CenterScopedAdmin
 from citesmart.network.models import (
     CatalogueService,
     Center,
+    CenterModality,
     CenterName,
+    CenterTerritory,
     Chain,
     LegalAct,
     Modality,
@@ -49,8 +53,48 @@ class ModalityAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+class SourcedForm(forms.ModelForm):
+    """A dated fact of the registry is only saved with what backs it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].required = True
+        self.fields["source"].error_messages["required"] = _(
+            "Indique la fuente: número de resolución, enlace o nota."
+        )
+
+
+class NationalOnlyInline(admin.TabularInline):
+    """Dated facts ITP decides: national staff edit them, center staff only read them."""
+
+    form = SourcedForm
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return is_national(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_national(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_national(request.user)
+
+
+class TerritoryInline(NationalOnlyInline):
+    model = CenterTerritory
+    fields = ["department", "since", "until", "source"]
+    autocomplete_fields = ["department"]
+
+
+class ModalityInline(NationalOnlyInline):
+    model = CenterModality
+    fields = ["modality", "since", "until", "source"]
+
+
 class CenterNameInline(admin.TabularInline):
     model = CenterName
+    form = SourcedForm
+    fields = ["name", "valid_from", "valid_to", "source"]
     extra = 0
 
 
@@ -88,8 +132,8 @@ class CenterAdmin(CenterScopedAdmin):
     list_select_related = ["parent", "department", "district"]
     search_fields = ["name", "search_name", "code", "operator", "locality"]
     autocomplete_fields = ["parent", "district", "department"]
-    filter_horizontal = ["chains", "territory", "modalities"]
-    inlines = [CenterNameInline, LegalActInline, CatalogueInline]
+    filter_horizontal = ["chains"]
+    inlines = [TerritoryInline, ModalityInline, CenterNameInline, LegalActInline, CatalogueInline]
     national_only_fields = (
         "code",
         "kind",
@@ -101,12 +145,12 @@ class CenterAdmin(CenterScopedAdmin):
         "source_notes",
     )
     fieldsets = [
-        (None, {"fields": ["code", "name", "kind", "parent", "operator", "modalities"]}),
+        (None, {"fields": ["code", "name", "kind", "parent", "operator"]}),
         (
             _("Sede"),
             {"fields": ["department", "district", "locality", "address", "latitude", "longitude"]},
         ),
-        (_("Alcance"), {"fields": ["territory", "chains"]}),
+        (_("Alcance"), {"fields": ["chains"]}),
         (_("Vigencia"), {"fields": ["created_year", "active_from", "active_to"]}),
         (_("Contacto público"), {"fields": ["email", "phone", "website"]}),
         (_("Fuente"), {"fields": ["source_url", "source_notes"], "classes": ["collapse"]}),

@@ -1,5 +1,6 @@
 """The registry of the CITE network: centers, chains, categories, programmes, catalogue."""
 
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -116,7 +117,9 @@ class Center(models.Model):
         verbose_name=_("CITE del que depende"),
     )
     operator = models.CharField(_("entidad operadora"), max_length=200, blank=True)
-    modalities = models.ManyToManyField(Modality, blank=True, verbose_name=_("modalidades"))
+    modalities = models.ManyToManyField(
+        Modality, through="CenterModality", blank=True, verbose_name=_("modalidades")
+    )
     department = models.ForeignKey(
         Department,
         on_delete=models.PROTECT,
@@ -140,7 +143,12 @@ class Center(models.Model):
     latitude = models.FloatField(_("latitud"), null=True, blank=True)
     longitude = models.FloatField(_("longitud"), null=True, blank=True)
     territory = models.ManyToManyField(
-        Department, blank=True, related_name="served_by", verbose_name=_("ámbito (departamentos)")
+        Department,
+        through="CenterTerritory",
+        blank=True,
+        related_name="served_by",
+        verbose_name=_("ámbito (departamentos)"),
+        help_text=_("Todos los departamentos que tuvo en su ámbito; las fechas en «Ámbito»."),
     )
     chains = models.ManyToManyField(
         Chain, blank=True, related_name="centers", verbose_name=_("cadenas")
@@ -224,6 +232,17 @@ class Center(models.Model):
         return None
 
     @property
+    def activity(self) -> dict[str, date | None]:
+        """The activation and closing dates as a period (since, until) for templates."""
+        return {"since": self.active_from, "until": self.active_to}
+
+    def active_in(self, year: int) -> bool:
+        """Active at some day of `year`; an unknown start counts as active (stated on pages)."""
+        start = self.active_from.year if self.active_from else self.created_year
+        end = self.active_to.year if self.active_to else None
+        return (start is None or start <= year) and (end is None or end >= year)
+
+    @property
     def map_point(self) -> tuple[float, float] | None:
         """Where to draw the center on a map: the seat, or else its department's capital."""
         department = self.department if self.department_id else None
@@ -233,6 +252,79 @@ class Center(models.Model):
         return seat
 
 
+class Dated(models.Model):
+    """A link of a center valid from `since` to `until` (both optional), with its source."""
+
+    since = models.DateField(_("desde"), null=True, blank=True)
+    until = models.DateField(_("hasta"), null=True, blank=True)
+    source = models.CharField(
+        _("fuente"),
+        max_length=500,
+        blank=True,
+        help_text=_("Resolución, enlace o nota que respalda el dato."),
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        if self.since and self.until and self.until < self.since:
+            raise ValidationError({"until": _("«Hasta» no puede ser anterior a «desde».")})
+
+    def valid_on(self, day: date) -> bool:
+        return (self.since is None or self.since <= day) and (
+            self.until is None or self.until >= day
+        )
+
+    def valid_in(self, year: int) -> bool:
+        """Valid at some day of `year`."""
+        return (self.since is None or self.since.year <= year) and (
+            self.until is None or self.until.year >= year
+        )
+
+
+class CenterTerritory(Dated):
+    """A department in a center's scope (ámbito), with the dates it was in it."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="scope")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, verbose_name=_("departamento")
+    )
+
+    class Meta:
+        ordering = ["center", "since", "department"]
+        verbose_name = _("departamento del ámbito")
+        verbose_name_plural = _("ámbito")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["center", "department", "since"], name="territory_once_per_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.department)
+
+
+class CenterModality(Dated):
+    """A modality a center works in (e.g. CDPD), with the dates it held it."""
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="modality_periods")
+    modality = models.ForeignKey(Modality, on_delete=models.PROTECT, verbose_name=_("modalidad"))
+
+    class Meta:
+        ordering = ["center", "since", "modality"]
+        verbose_name = _("modalidad del centro")
+        verbose_name_plural = _("modalidades del centro")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["center", "modality", "since"], name="modality_once_per_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.modality)
+
+
 class CenterName(models.Model):
     """A dated earlier or current name of a center (CITEmadera -> CITEmadera y del Mueble)."""
 
@@ -240,6 +332,7 @@ class CenterName(models.Model):
     name = models.CharField(_("nombre"), max_length=200)
     valid_from = models.DateField(_("desde"), null=True, blank=True)
     valid_to = models.DateField(_("hasta"), null=True, blank=True)
+    source = models.CharField(_("fuente"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["center", "valid_from"]
@@ -337,6 +430,18 @@ class CatalogueService(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def programme_ended_on(self) -> date | None:
+        """The end date of its programme when it is past: the service is no longer free."""
+        programme = self.programme if self.programme_id else None
+        if programme is None or programme.ends_on is None:
+            return None
+        return programme.ends_on if programme.ends_on < timezone.localdate() else None
+
+    @property
+    def is_free_now(self) -> bool:
+        return self.is_free and self.programme_ended_on is None
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}

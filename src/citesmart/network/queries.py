@@ -1,9 +1,11 @@
 """Public reads of the registry: centers and the service catalogue, as the portal shows them."""
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from citesmart.geo.models import Department
@@ -32,8 +34,28 @@ def public_centers() -> QuerySet[Center]:
     return (
         Center.objects.select_related("parent", "department", "district")
         .defer("department__boundary")
-        .prefetch_related("chains", _territory(), "modalities")
+        .prefetch_related(
+            "chains", _territory(), "modalities", "scope", "modality_periods__modality"
+        )
     )
+
+
+def in_scope(department_code: str, day: date) -> Q:
+    """Centers whose scope covers the department on `day`."""
+    return Q(
+        Q(scope__since__isnull=True) | Q(scope__since__lte=day),
+        Q(scope__until__isnull=True) | Q(scope__until__gte=day),
+        scope__department_id=department_code,
+    )
+
+
+def scope_on(center: Center, day: date) -> list[str]:
+    """Department codes of the center's scope on `day` (prefetched by public_centers)."""
+    return sorted({p.department_id for p in center.scope.all() if p.valid_on(day)})
+
+
+def modalities_on(center: Center, day: date) -> list[str]:
+    return sorted({p.modality.code for p in center.modality_periods.all() if p.valid_on(day)})
 
 
 def current_catalogue() -> QuerySet[CatalogueService]:
@@ -65,13 +87,16 @@ def search_catalogue(
     department: Department | None = None,
     free_only: bool = False,
     programme: str = "",
+    served: Collection[str] = (),
     within: Registry | None = None,
 ) -> list[CatalogueHit]:
     """Catalogue services matching every given criterion.
 
     Words match name, description, center and category ignoring accents and case. With a
-    department, only centers whose territory covers it, nearest seats first. Searches the
-    in-memory registry (`within`, by default the current one): no query.
+    department, only centers whose scope covers it today or whose code is in `served` (they
+    delivered services there lately), nearest seats first. A service whose programme has
+    ended is not free. Searches the in-memory registry (`within`, by default the current
+    one): no query.
     """
     terms = fold(words).split()
     hits = []
@@ -80,9 +105,13 @@ def search_catalogue(
         if (
             (chain and chain not in entry.chains)
             or (category and service.category.code != category)
-            or (free_only and not service.is_free)
+            or (free_only and not service.is_free_now)
             or (programme and (service.programme is None or service.programme.code != programme))
-            or (department is not None and department.code not in entry.territory)
+            or (
+                department is not None
+                and department.code not in entry.territory
+                and service.center.code not in served
+            )
             or not all(term in entry.text for term in terms)
         ):
             continue
@@ -102,16 +131,17 @@ def _distance(center: Center, department: Department | None) -> float | None:
 
 
 def centers_serving(
-    department: Department, *, within: Registry | None = None
+    department: Department, *, served: Collection[str] = (), within: Registry | None = None
 ) -> list[tuple[Center, float | None]]:
-    """Centers whose territory covers the department, nearest seat first.
+    """Centers whose scope covers the department today, or that delivered services there
+    lately (their codes in `served`), nearest seat first.
 
     Answers "¿qué centro atiende mi región?".
     """
     centers = [
         c
         for c in (within or registry.current()).centers
-        if any(d.code == department.code for d in c.territory.all())
+        if department.code in c.scope_codes or c.code in served
     ]
     ranked = [(c, _distance(c, department)) for c in centers]
     return sorted(

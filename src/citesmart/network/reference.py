@@ -9,7 +9,15 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from citesmart.geo.queries import find_department, find_districts_by_name
-from citesmart.network.models import Center, Chain, Modality, Programme, ServiceCategory
+from citesmart.network.history import load_history
+from citesmart.network.models import (
+    Center,
+    CenterTerritory,
+    Chain,
+    Modality,
+    Programme,
+    ServiceCategory,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -109,8 +117,11 @@ def _load_center(row: dict[str, str], report: NetworkReport) -> Center:
             "source_notes": row["notes"],
         },
     )
-    if department is not None:
-        center.territory.add(department)
+    if department is not None and not center.scope.filter(department=department).exists():
+        # The seat's department, undated: history.py dates it when an event names its start.
+        CenterTerritory.objects.create(
+            center=center, department=department, source=row["source_url"]
+        )
     for chain_name in filter(None, (c.strip() for c in row["chains"].split(";"))):
         chain, created = Chain.objects.get_or_create(
             code=slugify(chain_name), defaults={"name": chain_name[0].upper() + chain_name[1:]}
@@ -131,14 +142,13 @@ def load_network(path: Path = DATA_DIR / "cites.csv") -> NetworkReport:
     for row in rows:
         center = centers[row["name"]]
         parent = centers.get(row["parent_cite"]) if row["parent_cite"] else None
-        if center.kind == Center.Kind.TECHNICAL_UNIT and parent is None:
-            report.warnings.append(
-                f"{center.name}: unidad técnica sin CITE del que depende en la fuente."
-            )
         if parent is not None and center.parent_id != parent.pk:
             center.parent = parent
             center.full_clean()
             center.save(update_fields=["parent"])
-    report.centers = len(centers)
+    report.warnings += load_history()
+    for unit in Center.objects.filter(kind=Center.Kind.TECHNICAL_UNIT, parent=None):
+        report.warnings.append(f"{unit.name}: unidad técnica sin CITE del que depende en la fuente")
+    report.centers = Center.objects.count()
     report.chains = Chain.objects.count()
     return report

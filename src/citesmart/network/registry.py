@@ -33,7 +33,9 @@ from citesmart.lib.text import fold
 from citesmart.network.models import (
     CatalogueService,
     Center,
+    CenterModality,
     CenterName,
+    CenterTerritory,
     Chain,
     LegalAct,
     Programme,
@@ -120,7 +122,7 @@ class Entry:
     service: CatalogueService
     text: str  # folded name, description, center and category
     chains: frozenset[str]  # the service's and its center's chain codes
-    territory: frozenset[str]  # department codes its center serves
+    territory: frozenset[str]  # department codes in its center's scope today
 
 
 class Registry:
@@ -192,7 +194,7 @@ def _entry(service: CatalogueService) -> Entry:
         service,
         fold(text),
         frozenset(chains),
-        frozenset(d.code for d in center.territory.all()),
+        center.scope_codes,
     )
 
 
@@ -227,14 +229,29 @@ def _load(token: str, today: date) -> Registry:
         .defer("department__boundary")
         .prefetch_related(
             "chains",
-            "modalities",
-            Prefetch("territory", queryset=no_boundaries),
+            Prefetch(
+                "scope",
+                queryset=CenterTerritory.objects.select_related("department")
+                .defer("department__boundary")
+                .order_by("since", "department__name"),
+                to_attr="scope_periods",
+            ),
+            Prefetch(
+                "modality_periods",
+                queryset=CenterModality.objects.select_related("modality").order_by("since"),
+                to_attr="modality_list",
+            ),
             Prefetch("legal_acts", queryset=LegalAct.objects.order_by("date"), to_attr="acts"),
             Prefetch("names", queryset=CenterName.objects.order_by("valid_from"), to_attr="dated"),
         )
         .order_by("name")
     )
     by_id = {c.pk: c for c in centers}
+    for center in centers:  # what holds today (the registry is rebuilt every day)
+        center.scope_codes = frozenset(
+            p.department_id for p in center.scope_periods if p.valid_on(today)
+        )
+        center.current_modalities = [m.modality for m in center.modality_list if m.valid_on(today)]
     catalogue = list(
         CatalogueService.objects.filter(is_public=True)
         .exclude(valid_to__lt=today)

@@ -1,12 +1,13 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from citesmart.portal.views import dashboard, registry, requests
+from citesmart.portal.views import dashboard, network, registry, requests
 
 app_name = "portal"
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("centros/", registry.center_list, name="center_list"),
+    path("centros/cambios/", network.changes, name="network_changes"),
     path("centros/<slug:code>/", dashboard.center_detail, name="center_detail"),
     path("servicios/", registry.catalogue, name="catalogue"),
     path("servicios/<int:pk>/", registry.catalogue_service, name="catalogue_service"),

@@ -19,6 +19,7 @@ from citesmart.network.models import CatalogueService, Center
 from citesmart.network.queries import CatalogueHit, centers_serving, search_catalogue
 from citesmart.network.registry import Registry
 from citesmart.portal.forms import CatalogueSearchForm
+from citesmart.portal.views.network import render_with_year, served_recently
 
 
 @require_GET
@@ -32,7 +33,7 @@ def center_list(request: HttpRequest) -> HttpResponse:
         ),
     )
     context = {"count": len(current.centers), "table": table}
-    return render(request, "portal/center_list.html", context)
+    return render_with_year(request, current, "portal/center_list.html", context)
 
 
 @require_GET
@@ -78,9 +79,11 @@ def _results(current: Registry, criteria: dict) -> tuple[list, SafeString, list]
     """
 
     def search() -> tuple[list, SafeString, list]:
-        hits = search_catalogue(**criteria, within=current)
         department = criteria.get("department")
-        serving = centers_serving(department, within=current) if department else []
+        # Scope today or services delivered there lately; cached with this registry (a day).
+        served = served_recently(department, current.day) if department else frozenset()
+        hits = search_catalogue(**criteria, served=served, within=current)
+        serving = centers_serving(department, served=served, within=current) if department else []
         return hits, _cards(current, hits), serving
 
     key = (translation.get_language(), *sorted(criteria.items()))
