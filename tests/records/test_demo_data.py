@@ -311,4 +311,6 @@ def test_demo_publications_are_revised_between_the_third_quarter_and_the_year(
     )
     assert "demostración" in year.note
     changes = revisions(quarter, year)
-    assert changes and any("(demostración)" in reason for r in changes for reason in r.reasons)
+    reasons = [reason for r in changes for reason in r.reasons]
+    assert changes and any(" de mes " in reason for reason in reasons)
+    assert not any("demostración" in reason for reason in reasons)  # no free text in public

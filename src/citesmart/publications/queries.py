@@ -1,5 +1,6 @@
 """Reading publications: their tables, and what changed between two of them and why."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -115,14 +116,23 @@ def _year(entry: AuditEntry) -> int | None:
     for snapshot in (entry.after, entry.before):
         if snapshot and snapshot.get("end_date"):
             return int(str(snapshot["end_date"])[:4])
-    if entry.object_type == "monthclosing":
-        return int(entry.object_repr.split("/")[1][:4]) if "/" in entry.object_repr else None
-    return None
+    closing = entry.object_type == "monthclosing"
+    found = _CLOSING_MONTH.search(entry.object_repr) if closing else None
+    return int(found[2]) if found else None
+
+
+_CLOSING_MONTH = re.compile(r" (\d{2})/(\d{4}): [^:]*$")  # MonthClosing.__str__'s end
 
 
 def _reason(entry: AuditEntry) -> str:
-    what = f"{entry.get_action_display()}: {entry.object_repr}"
-    return f"{what} — {entry.reason}" if entry.reason else what
+    """What happened, in fixed words: never the free text of a reason, a report code or a
+    unit, which staff type and which may name a person (this is a public page)."""
+    where = entry.center.name if entry.center else "la red"
+    if entry.object_type == "monthclosing":
+        found = _CLOSING_MONTH.search(entry.object_repr)
+        month = f" {found[1]}/{found[2]}" if found else ""
+        return f"{entry.get_action_display()}{month} de {where}"
+    return f"{entry.get_action_display()} de un informe de {where}"
 
 
 # --- answering the API's statistics from a publication ---------------------------------------
