@@ -273,3 +273,19 @@ def test_the_calendar_shows_every_year_on_one_page(client_for, center_a, nationa
     assert f'value="aprobar:{center_a.pk}:2025:3"' not in page
     one = client_for(national_admin).get(f"{CALENDAR}?anio=2024").text
     assert 'colspan="13"' not in one and f'value="aprobar:{center_a.pk}:2024:3"' in one
+
+
+def test_a_month_not_yet_over_or_from_year_zero_cannot_be_closed(client_for, center_a, manager_a):
+    today = date.today()
+    for year, month in [(today.year, today.month), (2999, 1), (1999, 12)]:
+        with pytest.raises(ValidationError, match="solo se cierran meses ya terminados"):
+            close_month(center=center_a, actor=manager_a, year=year, month=month)
+    page = client_for(manager_a).post(CALENDAR, {"op": f"cerrar:{center_a.pk}:0000:5"})
+    assert page.status_code == 302  # refused with a message, not a server error
+    assert not MonthClosing.objects.filter(status=MonthStatus.CLOSED).exists()
+
+
+def test_the_validation_screen_refuses_year_zero_in_spanish(client_for, center_a, manager_a):
+    url = reverse("admin:records_servicereport_validation")
+    page = client_for(manager_a).get(f"{url}?centro={center_a.code}&mes=0000-05")
+    assert page.status_code in {200, 400} and "Escriba el mes como AAAA-MM" in page.text

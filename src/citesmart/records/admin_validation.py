@@ -54,7 +54,7 @@ class ReviewForm(forms.Form):
 
     def clean_mes(self) -> tuple[int, int]:
         match = MONTH.match((self.cleaned_data.get("mes") or "").strip())
-        if not match or not 1 <= int(match.group(2)) <= 12:
+        if not match or not (1 <= int(match.group(2)) <= 12 and int(match.group(1)) >= 1900):
             raise ValidationError(_("Escriba el mes como AAAA-MM, por ejemplo 2025-03."))
         return int(match.group(1)), int(match.group(2))
 

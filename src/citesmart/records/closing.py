@@ -89,6 +89,11 @@ def close_month(*, center: Center, year: int, month: int, actor) -> MonthClosing
     """The manager's closing: refused while any report of the month is "registrado"."""
     if actor is not None and not can_close_month(actor, center):  # None: the system
         raise PermissionDenied("Solo el gestor del centro o el ITP cierran un mes del centro.")
+    today = timezone.localdate()
+    if not (2000, 1) <= (year, month) < (today.year, today.month):
+        raise ValidationError(
+            f"No se puede cerrar {month_label(year, month)}: solo se cierran meses ya terminados."
+        )
     closing = lock_month(center, year, month)
     if closing.locked:
         raise ValidationError(f"{month_label(year, month).capitalize()} ya está {closing.status}.")
