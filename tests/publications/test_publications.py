@@ -18,7 +18,7 @@ from citesmart.publications.models import Publication
 from citesmart.publications.queries import revisions
 from citesmart.records.actions import cancel_report
 from citesmart.reports.build import build_report
-from citesmart.units.actions import merge_units
+from citesmart.records.unit_actions import merge_units
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Writes on productive units: find-or-create by identity, and merging duplicates."""
+"""Writes on productive units: find-or-create by identity, and merging duplicates.
+
+They live with the records, not in `units`: a merge moves services and both write the
+records' audit trail (the units app holds only the model and the lookups by identity).
+"""
 
 from collections import defaultdict
 
