@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from citesmart.geo.models import Department, District, Province
 from citesmart.lib.text import fold
-from citesmart.network.registry import note_change
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Sent inside the load's transaction once the rows are written. Bulk upserts send no model
+# signals, so whoever keeps a copy of the geography listens to this one: the registry
+# (network.registry.connect_signals) notes a new version, as for any other geo write.
+geography_loaded = Signal()
 
 
 def _rows(name: str) -> Iterator[dict[str, str]]:
@@ -93,7 +98,7 @@ def load_geography() -> dict[str, int]:
             for r in _rows("ubigeo_districts.csv")
         ],
     )
-    note_change(what="geo (load_geography)")  # bulk_create sends no signals
+    geography_loaded.send(sender=Department, what="geo (load_geography)")
     return {
         "departamentos": Department.objects.count(),
         "provincias": Province.objects.count(),
