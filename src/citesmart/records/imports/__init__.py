@@ -12,7 +12,6 @@ both ways.
 """
 
 from citesmart.records.imports.pipeline import (
-    find_center,
     import_file,
     register_checked,
     register_refusal,
@@ -36,7 +35,6 @@ __all__ = [
     "Progress",
     "RowError",
     "batch_messages",
-    "find_center",
     "import_file",
     "register_checked",
     "register_refusal",
