@@ -16,8 +16,8 @@ from django.utils.safestring import mark_safe
 
 from citesmart.analytics import disclosure
 from citesmart.lib.spreadsheets import write_xlsx
-from citesmart.portal import charts
-from citesmart.portal.formatting import number, soles
+from citesmart.presentation import charts
+from citesmart.presentation.formatting import number, soles
 from citesmart.reports import narrative
 from citesmart.reports.build import MEASURES, Report, ReportError, spanish_date
 from citesmart.targets.queries import behind_margin
