@@ -74,8 +74,6 @@ KNOWN_LONG_FUNCTIONS = {
     # the records' and targets' actions, being reworked (role decisions to accounts.access)
     "citesmart/records/actions.py:record_service_report",
     "citesmart/targets/actions.py:set_target",
-    # the open data's DCAT-AP catalogue, with the open data's split
-    "citesmart/opendata/metadata.py:dcat",
 }
 
 
