@@ -232,7 +232,7 @@ def forget() -> None:
 def _load(token: str, today: date) -> Registry:
     no_boundaries = Department.objects.defer("boundary")
     centers: list[Center] = list(
-        Center.objects.select_related("parent", "department", "district")
+        Center.objects.select_related("parent", "department", "district")  # type: ignore[no-redef]  # to_attr: declared on Center
         .defer("department__boundary")
         .prefetch_related(
             "chains",
