@@ -137,7 +137,9 @@ def decide_status(
     changed = not same_content(before, after)
     if before is not None and not changed and requested == before["status"]:
         return StatusDecision(requested, "", False)
-    recorder = recorded_by_id if not changed else None if by_token else getattr(actor, "pk", None)
+    # A token write is recorded by the token's creator (the actor an API write runs as), so
+    # four eyes holds against them too.
+    recorder = recorded_by_id if not changed else getattr(actor, "pk", None)
     memo = {} if memo is None else memo
     key = (requested, recorder)
     if key not in memo:
@@ -283,7 +285,7 @@ def _settle_status(
     if was_cancelled and decision.status != ReportStatus.CANCELLED:
         report.cancel_reason = ""  # brought back: the reason no longer applies
     if decision.content_changed:
-        report.recorded_by = None if by_token else actor
+        report.recorded_by = actor  # for a token write, the token's creator
     return decision
 
 

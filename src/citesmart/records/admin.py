@@ -31,7 +31,7 @@ from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.records.actions import cancel_report, set_report_status
 from citesmart.records.admin_closing import closing_calendar
 from citesmart.records.export import FORMATS, export_response
-from citesmart.records.forms import CancelReportForm, ServiceReportForm
+from citesmart.records.forms import CancelReportForm, EntryRefused, ServiceReportForm
 from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
 from citesmart.records.queries import (
     can_export_records,
@@ -177,7 +177,17 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"actor": request.user})
+        refusal = getattr(request, "_entry_refusal", None)
+        return type(form.__name__, (form,), {"actor": request.user, "refusal": refusal})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EntryRefused as refused:
+            # The action refused what the form had checked (a month closed in between):
+            # everything rolled back; show the same form again, with the action's reason.
+            request._entry_refusal = refused.error  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -193,7 +203,7 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         # Not obj.save(): the action validates, records the units and leaves the audit entry.
-        result = form.save_entry()
+        result = form.save_entry(refusing=True)
         obj.pk = result.report.pk
         obj._state.adding = False
         obj.refresh_from_db()

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from citesmart.accounts.access import accessible_centers, can_approve_months, role_of
 from citesmart.accounts.roles import Role
+from citesmart.lib.months import MONTH_NAMES, month_label
 from citesmart.records import closing
 from citesmart.records.models import MonthStatus
 
@@ -64,7 +65,7 @@ def closing_calendar(request: HttpRequest, admin_site) -> HttpResponse:
         "title": "Cierre mensual de las cifras",
         "year": years[0] if len(years) == 1 else ALL_YEARS,
         "years": list(range(timezone.localdate().year, FIRST_YEAR - 1, -1)),
-        "months": closing.MONTH_NAMES,
+        "months": MONTH_NAMES,
         "body": _body(request.user, centers, years),
     }
     return TemplateResponse(request, "records/closing_calendar.html", context)
@@ -145,7 +146,7 @@ def _act(request: HttpRequest) -> int | None:
     arguments = {"center": center, "year": data["year"], "month": data["month"]}
     if data["action"] in NEEDS_REASON:
         arguments["reason"] = data["reason"]
-    label = closing.month_label(data["year"], data["month"])
+    label = month_label(data["year"], data["month"])
     try:
         ACTIONS[data["action"]](actor=request.user, **arguments)
     except (ValidationError, PermissionDenied) as error:

@@ -27,6 +27,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from citesmart.accounts.access import can_approve_months, can_close_month
+from citesmart.lib.months import month_label
 from citesmart.network.models import Center
 from citesmart.records.audit import record_audit
 from citesmart.records.models import (
@@ -36,16 +37,6 @@ from citesmart.records.models import (
     ReportStatus,
     ServiceReport,
 )
-
-MONTH_NAMES = [
-    *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto"),
-    *("setiembre", "octubre", "noviembre", "diciembre"),
-]
-
-
-def month_label(year: int, month: int) -> str:
-    return f"{MONTH_NAMES[month - 1]} de {year}"
-
 
 # --- the lock --------------------------------------------------------------------------
 

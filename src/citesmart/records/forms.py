@@ -43,6 +43,15 @@ class _DryRun(Exception):
     """Raised to roll back the savepoint of a validation run."""
 
 
+class EntryRefused(Exception):
+    """The action refused a form that had passed its checks (the data changed in between,
+    e.g. the month was closed): the admin shows the form again with `error`."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _RowError(Exception):
     def __init__(self, form: "AttendedUnitForm", error: ValidationError) -> None:
         super().__init__(str(error))
@@ -214,9 +223,11 @@ AttendedUnitFormSet = cast(
 
 
 class ServiceReportForm(forms.ModelForm):
-    """The report fields; `units` holds the attended units. The admin binds `actor`."""
+    """The report fields; `units` holds the attended units. The admin binds `actor`, and
+    `refusal` when it shows the form again after the action refused it (EntryRefused)."""
 
     actor = None
+    refusal: ValidationError | None = None
 
     class Meta:
         model = ServiceReport
@@ -289,6 +300,9 @@ class ServiceReportForm(forms.ModelForm):
             self.add_error(None, TABLE_HAS_ERRORS)
         if self.errors or self.center is None:
             return data
+        if self.refusal is not None:
+            self._show_action_errors(self.refusal)
+            return data
         if self.instance.pk is None and self._code_taken():
             self.add_error("code", "Ya existe un informe con ese código en el centro.")
             return data
@@ -321,8 +335,19 @@ class ServiceReportForm(forms.ModelForm):
             else:
                 self.add_error(name if name in self.fields else None, messages)
 
-    def save_entry(self) -> RecordResult:
-        """Record the report and its attended units through the action (on valid data)."""
+    def save_entry(self, *, refusing: bool = False) -> RecordResult:
+        """Record the report and its attended units through the action (on valid data).
+        `refusing`: a refusal of the action is raised as EntryRefused."""
+        if not refusing:
+            return self._record()
+        try:
+            return self._record()
+        except _RowError as row_error:
+            raise EntryRefused(row_error.error) from row_error
+        except ValidationError as error:
+            raise EntryRefused(error) from error
+
+    def _record(self) -> RecordResult:
         data, center = self.cleaned_data, self.center
         assert center is not None
         attended = [

@@ -174,8 +174,9 @@ class _BulkWriter:
 
     def __init__(self, ctx: Context, batch: ImportBatch) -> None:
         self.center, self.actor, self.batch = ctx.center, ctx.user, batch
-        # Who a written report's content is recorded by (API tokens and the system: none).
-        self.recorder_id = None if ctx.by_token or ctx.user is None else ctx.user.pk
+        # Who a written report's content is recorded by: the user (for an API token, its
+        # creator); the system itself records as nobody.
+        self.recorder_id = None if ctx.user is None else ctx.user.pk
         self.now = timezone.now()
 
     def write(self, plan: Plan, progress: Progress | None) -> None:
