@@ -99,7 +99,18 @@ def _months_open(ctx: Context, plan: Plan) -> bool:
         kept.append(report_plan)
     refused = len(kept) < len(plan.reports)
     plan.reports = kept
+    if refused:
+        _drop_units_of_refused(plan)
     return not refused
+
+
+def _drop_units_of_refused(plan: Plan) -> None:
+    """Nothing of a refused report is written: its new or upgraded units (and their audit
+    entries) go too, unless a report still in the plan attends them."""
+    used = {id(unit) for report_plan in plan.reports for unit in report_plan.units}
+    plan.new_units = [unit for unit in plan.new_units if id(unit) in used]
+    plan.upgraded_units = [unit for unit in plan.upgraded_units if id(unit) in used]
+    plan.unit_audits = [audit for audit in plan.unit_audits if id(audit.unit) in used]
 
 
 def _write_with_actions(
