@@ -14,7 +14,7 @@ from citesmart.lib.identity import (
     is_natural_person_ruc,
 )
 from citesmart.records.audit import record_audit
-from citesmart.records.closing import check_months_open
+from citesmart.records.closing import check_months_open, check_unit_change
 from citesmart.records.models import AuditEntry, Service
 from citesmart.records.snapshots import unit_snapshot
 from citesmart.units.models import ClientType, ProductiveUnit
@@ -68,6 +68,7 @@ def get_or_create_unit(
         ):
             before = unit_snapshot(unit)
             unit.document_type, unit.document_number = DocumentType.RUC, number
+            check_unit_change(unit, before, unit_snapshot(unit))  # approved months' figures
             unit.save(update_fields=["document_type", "document_number", "updated_at"])
             record_audit(
                 action=AuditEntry.Action.UPDATE,

@@ -19,7 +19,7 @@ from citesmart.records.actions import (
     AttendedUnit,
     record_service_report,
 )
-from citesmart.records.closing import check_months_open
+from citesmart.records.closing import check_months_open, check_unit_change
 from citesmart.records.imports.drafts import Draft, attach, collect_rejections, service_amount
 from citesmart.records.imports.planning import (
     Plan,
@@ -84,10 +84,16 @@ def write_plan(ctx: Context, drafts: list[Draft], *, bulk: bool, progress: Progr
 
 def _months_open(ctx: Context, plan: Plan) -> bool:
     """The monthly closing's lock for the bulk writer (the actions check it themselves): a
-    report that would change a closed or approved month is refused on its rows and left out
-    of the plan. False when any was."""
-    kept = []
+    report that would change a closed or approved month, or attends a unit whose change
+    the lock refuses, is refused on its rows and left out of the plan. False when any was."""
+    kept, unit_refusals = [], _unit_changes_refused(plan)
     for report_plan in plan.reports:
+        refusal = next(
+            (unit_refusals[id(u)] for u in report_plan.units if id(u) in unit_refusals), None
+        )
+        if refusal is not None:
+            attach(report_plan.draft, refusal, ctx.columns)
+            continue
         if report_plan.outcome != "unchanged":
             before = report_plan.before
             old_end = datetime.date.fromisoformat(before["end_date"]) if before else None
@@ -102,6 +108,19 @@ def _months_open(ctx: Context, plan: Plan) -> bool:
     if refused:
         _drop_units_of_refused(plan)
     return not refused
+
+
+def _unit_changes_refused(plan: Plan) -> dict[int, ValidationError]:
+    """Changes of existing units the month lock refuses (records.closing.check_unit_change),
+    by id() of the unit: the reports attending them are refused with the reason."""
+    refused = {}
+    for audit in plan.unit_audits:
+        if audit.before is not None:
+            try:
+                check_unit_change(audit.unit, audit.before, audit.after)
+            except ValidationError as error:
+                refused[id(audit.unit)] = error
+    return refused
 
 
 def _drop_units_of_refused(plan: Plan) -> None:
