@@ -107,12 +107,10 @@ class AttendedUnitForm(forms.Form):
 
     @property
     def visible_unit(self) -> ProductiveUnit | None:
-        """The found unit if the viewer may see it; a unit only other centers served stays
-        anonymous, so typing a DNI or RUC cannot reveal whose it is (security issue 14)."""
+        """The found unit if the viewer may see its details (accounts.access); otherwise
+        None, and the row reads as a new unit: typing a DNI or RUC reveals nothing."""
         unit = self.registered_unit
-        if unit is None or unit in self.known_units:
-            return unit
-        return unit if units_for_user(self.viewer).filter(pk=unit.pk).exists() else None
+        return unit if unit is not None and may_see_unit(self.viewer, unit) else None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -124,8 +122,10 @@ class AttendedUnitForm(forms.Form):
             self.add_error("document_number", error.message)
             return data
         data["amount"] = (data.get("amount") or Decimal("0")).quantize(CENTS)
-        data["unit"] = self._find(kind, data)
-        if data["unit"] is None:
+        data["unit"] = unit = self._find(kind, data)
+        # A unit the viewer may not see is asked for like a new one (unless it is already
+        # on this report, where its name as typed then is kept).
+        if unit is None or (unit not in self.known_units and not may_see_unit(self.viewer, unit)):
             self._require_new_unit_data(kind, data)
         return data
 
@@ -187,7 +187,7 @@ class AttendedUnitForm(forms.Form):
                 )
             except ValidationError as error:
                 raise _RowError(self, error) from error
-        return AttendedUnit(unit=unit, amount=data["amount"])
+        return AttendedUnit(unit=unit, amount=data["amount"], typed_name=data.get("name") or "")
 
 
 class BaseAttendedUnitFormSet(forms.BaseFormSet):
@@ -255,10 +255,11 @@ class ServiceReportForm(forms.ModelForm):
                 "category"
             ].help_text = "Si la deja vacía, se toma la del servicio del catálogo."
         services = self._services()
+        visible = visible_unit_ids(self.actor, [service.unit for service in services])
         self.units: BaseAttendedUnitFormSet = AttendedUnitFormSet(
             self.data if self.is_bound else None,
             prefix=UNITS_PREFIX,
-            initial=[_row_initial(service.unit, service.amount) for service in services],
+            initial=[_row_initial(service, service.unit_id in visible) for service in services],
             form_kwargs={
                 "known_units": [service.unit for service in services],
                 "viewer": self.actor,
@@ -375,15 +376,30 @@ class ServiceReportForm(forms.ModelForm):
         )
 
 
-def _row_initial(unit: ProductiveUnit, amount: Decimal) -> dict[str, Any]:
+def may_see_unit(viewer, unit: ProductiveUnit) -> bool:
+    return unit.pk in visible_unit_ids(viewer, [unit])
+
+
+def visible_unit_ids(viewer, units: list[ProductiveUnit]) -> set[int]:
+    """Ids of `units` whose details `viewer` may see (viewer None: the system, all)."""
+    ids = {unit.pk for unit in units}
+    if viewer is None or not ids:
+        return ids
+    return set(units_for_user(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _row_initial(service, visible: bool) -> dict[str, Any]:
+    """A saved row: the unit's data, or, for a unit the viewer may not see, only the
+    document and the name typed on this report."""
+    unit = service.unit
     return {
         "unit": unit,
         "document_type": unit.document_type,
         "document_number": unit.document_number,
-        "name": unit.name,
-        "client_type": unit.client_type,
-        "district": unit.district,
-        "amount": amount,
+        "name": unit.name if visible else service.typed_name,
+        "client_type": unit.client_type if visible else "",
+        "district": unit.district if visible else None,
+        "amount": service.amount,
     }
 
 

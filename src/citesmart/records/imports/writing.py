@@ -173,7 +173,7 @@ def _record_with_actions(
             batch=batch,
         )
         created_units += created
-        attended.append(AttendedUnit(unit, service_amount(row, values["is_free"])))
+        attended.append(AttendedUnit(unit, service_amount(row, values["is_free"]), row.name))
     recorded = record_service_report(
         center=ctx.center,
         code=draft.code,
@@ -295,19 +295,23 @@ class _BulkWriter:
                 unit.pk: service_amount(row, plan.values["is_free"])
                 for unit, row in zip(plan.units, plan.draft.rows, strict=True)
             }
+            typed = {
+                unit.pk: " ".join(row.name.split())[:250]
+                for unit, row in zip(plan.units, plan.draft.rows, strict=True)
+            }
             current = {s.unit_id: s for s in plan.current}
             delete += [s.pk for unit_id, s in current.items() if unit_id not in wanted]
             for unit_id, amount in wanted.items():
                 service = current.get(unit_id)
                 if service is None:
-                    create.append((report.pk, unit_id, amount))
+                    create.append((report.pk, unit_id, amount, typed[unit_id]))
                 elif service.amount != amount:
                     update.append(Service(pk=service.pk, amount=amount))
             # New units have their ids now: the audit snapshot gets them.
             plan.after = {**plan.after, "services": sorted([u, str(a)] for u, a in wanted.items())}
         for start in range(0, len(delete), CHUNK):
             Service.objects.filter(pk__in=delete[start : start + CHUNK]).delete()
-        _insert_rows(Service, ("report_id", "unit_id", "amount"), create, self.now)
+        _insert_rows(Service, ("report_id", "unit_id", "amount", "typed_name"), create, self.now)
         Service.objects.bulk_update(update, ["amount"], batch_size=CHUNK)
 
 
