@@ -131,7 +131,8 @@ def check_unit_change(unit, before: dict, after: dict) -> None:
         return
     where = "; ".join(f"{month_label(m.year, m.month)} de {m.center}" for m in months)
     raise ValidationError(
-        f"No se puede cambiar {', '.join(changes)} de la unidad productiva «{unit}»: tiene "
+        f"No se puede cambiar {', '.join(changes)} de la unidad productiva "
+        f"{unit.document_label}: tiene "
         f"servicios en meses aprobados ({where}), cuyas cifras son oficiales. Un "
         "administrador nacional del ITP debe reabrir esos meses antes de corregirla."
     )
