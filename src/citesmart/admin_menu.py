@@ -13,9 +13,7 @@ from django.contrib.admin import AdminSite
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from citesmart.accounts.access import is_national
-from citesmart.records.admin_imports import can_upload
-from citesmart.reports.access import reportable_centers
+from citesmart.accounts.access import can_upload_imports, is_national, reportable_centers
 
 RECORDS = "servicios"
 NETWORK = "red"
@@ -109,7 +107,7 @@ def extra_pages(request, models: set[str]) -> dict[str, list[dict]]:
     if "records.servicereport" in models:
         url = reverse("admin:records_servicereport_closing")
         pages[RECORDS].append(_page(_("Cierres mensuales"), url, "Closing"))
-    if "records.importbatch" in models and can_upload(request.user):
+    if "records.importbatch" in models and can_upload_imports(request.user):
         url = reverse("admin:records_importbatch_upload")
         pages[RECORDS].append(_page(_("Importar servicios"), url, "Import"))
     if is_national(request.user) or reportable_centers(request.user).exists():

@@ -87,14 +87,14 @@ def test_manager_sees_and_revokes_only_own_tokens(client_for, manager_a, manager
     assert other.revoked_at is None
 
 
-def test_post_creates_then_is_idempotent(client, token_a, center_a):
+def test_post_creates_then_is_idempotent(client, token_a, center_a, manager_a):
     first = send(client, token_a, report())
     assert first.status_code == 201, first.content
     assert first.json()["resultado"] == "created"
     saved = ServiceReport.objects.get(center=center_a, code="API-001")
     # A token records; only the center's manager validates (the body asked for "validado").
     assert saved.services.count() == 2 and saved.status == ReportStatus.REGISTERED
-    assert saved.recorded_by is None
+    assert saved.recorded_by == manager_a  # the token's creator (four eyes holds for them)
     assert first.json()["estado"] == "registrado"
     assert first.json()["filas_registradas_por_regla"] == 2
     assert first.json()["motivo_estado"].startswith(

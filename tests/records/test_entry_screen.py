@@ -512,7 +512,8 @@ def test_operator_cannot_use_another_centers_catalogue(client_for, operator_a, c
 def test_a_document_typed_by_another_center_shows_no_name(
     client_for, operator_a, operator_b, center_a, center_b
 ):
-    """Security (issue 14): the re-rendered form must not tell another center whose DNI it is."""
+    """Security (issue 14): the re-rendered form must not tell another center whose DNI it
+    is, nor that it exists."""
     get_or_create_unit(
         document_type="dni",
         document_number=PERSON_DNI,
@@ -524,7 +525,9 @@ def test_a_document_typed_by_another_center_shows_no_name(
     data = report_data(center_b, unit_row(PERSON_DNI, kind="dni"), start_date="", end_date="")
     response = client_for(operator_b).post(ADD_URL, data)
     assert response.status_code == 200
-    assert "Ya registrada en la red" in response.text
+    # Asked for like a new unit: nothing says the document is known in the network.
+    assert "Unidad productiva nueva: indique su razón social o nombre." in response.text
+    assert "Ya registrada" not in response.text
     assert "María Quispe" not in response.text and "Quispe" not in response.text
     row = response.text.split('name="unidades-0-document_number"', 1)[1].split("</tr>", 1)[0]
     assert reverse("admin:units_productiveunit_changelist") not in row

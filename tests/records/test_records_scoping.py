@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from citesmart.lib.identity import random_ruc
 from citesmart.network.models import ServiceCategory
-from citesmart.records.actions import AttendedUnit, record_service_report
+from citesmart.records.actions import AttendedUnit, record_service_report, set_report_status
 from citesmart.records.models import ReportStatus, ServiceReport
 from citesmart.records.queries import (
     catalogue_for_user,
@@ -176,14 +176,17 @@ def test_a_unit_served_by_both_centers_is_visible_to_both(
     operator_a, operator_b, center_a, report_b
 ):
     shared = report_b.services.get().unit
-    record_service_report(
+    report = record_service_report(
         center=center_a,
         code="MOQ-002",
         start_date=YESTERDAY,
         end_date=YESTERDAY,
         units=[AttendedUnit(shared)],
         category=report_b.category,
-    )
+    ).report
+    # Center A sees B's unit only once its own service to it is validated (accounts.access).
+    assert shared not in units_for_user(operator_a) and shared in units_for_user(operator_b)
+    set_report_status(report=report, status=ReportStatus.VALIDATED, actor=None)
     assert shared in units_for_user(operator_a) and shared in units_for_user(operator_b)
 
 

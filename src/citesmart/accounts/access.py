@@ -7,14 +7,13 @@ scoping is enforced in querysets and not only in templates.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from citesmart.accounts.models import StaffProfile
 from citesmart.accounts.roles import Role
 from citesmart.network.models import Center
-from citesmart.records.models import ReportStatus
 
 
 def role_of(user) -> str | None:
@@ -65,6 +64,29 @@ def get_center_for_user(user, code: str) -> Center:
     if center is None:
         raise Http404("Centro no encontrado.")
     return center
+
+
+# --- productive units: whose details a center's staff may see ---------------------------
+# Units are network-wide (a document is one unit), so a center's report may point to a unit
+# another center registered. Its details (stored name, contacts, place, classification)
+# become visible to a center's staff only once
+#   - one of their centers registered the unit, or
+#   - a service of one of their centers to it is on a validated report (the manager, or
+#     ITP, validated it: four eyes, not the operator alone).
+# Until then they see only what they typed on their own report (Service.typed_name), and
+# the entry form treats the document as new: typing a DNI or RUC reveals nothing. ITP staff
+# see every unit.
+
+
+def units_with_visible_details(user, units: QuerySet, *, validated_services: QuerySet) -> QuerySet:
+    """`units` filtered to those whose details `user` may see. `validated_services`: the
+    services of validated reports (records.queries passes them: accounts sits below
+    records and does not import its models)."""
+    if is_national(user):
+        return units
+    centers = accessible_centers(user).values("pk")
+    served = validated_services.filter(unit=OuterRef("pk"), report__center__in=centers)
+    return units.filter(Exists(served) | Q(registered_by__in=centers))
 
 
 # --- spreadsheet import (records.imports): who may import where -------------------------
@@ -174,6 +196,17 @@ def can_close_month(user, center: Center) -> bool:
     return role == Role.CENTER_MANAGER and accessible_centers(user).filter(pk=center.pk).exists()
 
 
+def may_view_closings(user) -> bool:
+    """The closing calendar: every staff role (each sees the centers they reach)."""
+    return role_of(user) is not None
+
+
+def may_close_months(user) -> bool:
+    """Whether the role closes months at all (for the calendar's buttons); can_close_month
+    decides for one center."""
+    return role_of(user) in {Role.CENTER_MANAGER, Role.NATIONAL_ADMIN}
+
+
 def can_approve_months(user) -> bool:
     """Approving, returning and reopening months is ITP's: national administrators."""
     return role_of(user) == Role.NATIONAL_ADMIN
@@ -245,23 +278,23 @@ def can_cancel(user, center: Center) -> bool:
     return not cancel_refusal(user, center)
 
 
-def effective_status(
+def status_refusal(
     user,
     center: Center,
-    requested: str,
     *,
+    validating: bool = False,
+    cancelling: bool = False,
     recorded_by_id: int | None = None,
     by_token: bool = False,
-) -> tuple[str, str]:
-    """(status a write lands with, why it is not `requested` or ""): anything but
-    "registrado" that the writer may not set becomes "registrado"."""
-    if requested == ReportStatus.VALIDATED:
-        refusal = validation_refusal(user, center, recorded_by_id=recorded_by_id, by_token=by_token)
-    elif requested == ReportStatus.CANCELLED:
-        refusal = cancel_refusal(user, center, by_token=by_token)
-    else:
-        refusal = ""
-    return (ReportStatus.REGISTERED, refusal) if refusal else (requested, "")
+) -> str:
+    """Why a write by `user` may not set the status it asks for, or "": `validating` (it
+    asks for "validado") or `cancelling` (for "anulado"); any other status needs no right.
+    Statuses come as these flags: accounts sits below records and does not import it."""
+    if validating:
+        return validation_refusal(user, center, recorded_by_id=recorded_by_id, by_token=by_token)
+    if cancelling:
+        return cancel_refusal(user, center, by_token=by_token)
+    return ""
 
 
 def merge_refusal(user) -> str:
@@ -270,6 +303,70 @@ def merge_refusal(user) -> str:
     if user is None or role_of(user) == Role.NATIONAL_ADMIN:
         return ""
     return _("solo el administrador nacional puede fusionar unidades productivas")
+
+
+# --- exports of service records (records.export) --------------------------------------------
+# Exports carry personal data (names, DNI, RUC 10) in bulk: only the roles that answer for
+# a center's figures take them out. Operators record; they do not export.
+EXPORT_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.ANALYST, Role.CENTER_MANAGER})
+
+
+def can_export_records(user) -> bool:
+    """Whether the user may export service records (the one check for every export door)."""
+    return role_of(user) in EXPORT_ROLES
+
+
+# --- import batches in the back office (records.admin_imports) -------------------------------
+
+
+def can_upload_imports(user) -> bool:
+    """Staff who record services (not analysts) may use the upload page."""
+    return importable_centers(user).exists() and user.has_perm("records.add_importbatch")
+
+
+def can_register_batch(user, center: Center, *, created_by_id: int | None) -> bool:
+    """Who may register a checked file of `center`: an importer of the center who checked it
+    (`created_by_id`), or whoever may cancel there (its manager, ITP)."""
+    if not (can_upload_imports(user) and can_import(user, center)):
+        return False
+    return created_by_id == user.pk or can_cancel(user, center)
+
+
+def can_revert_batch(user, center: Center) -> bool:
+    """Reverting a batch cancels or restores reports: who may cancel in its center."""
+    return can_cancel(user, center)
+
+
+# --- targets (targets.actions) ----------------------------------------------------------------
+
+
+def can_set_targets(user) -> bool:
+    """Targets are the ministry's goals: only national administrators (or the system) set them."""
+    return user is None or role_of(user) == Role.NATIONAL_ADMIN
+
+
+# --- management reports (reports) -------------------------------------------------------------
+
+
+def can_report(user, center: Center | None) -> bool:
+    """Who may produce a center's report: ITP staff any; a center's manager only their own
+    center's (not its technical units'); user None is the command line, the system."""
+    if user is None:
+        return True
+    if is_national(user):
+        return True
+    if role_of(user) != Role.CENTER_MANAGER or center is None:
+        return False
+    home = home_center(user)
+    return home is not None and center.pk == home.pk
+
+
+def reportable_centers(user) -> QuerySet[Center]:
+    """The centers whose report the user may produce (for the form's choices)."""
+    if is_national(user):
+        return Center.objects.all()
+    home = home_center(user) if role_of(user) == Role.CENTER_MANAGER else None
+    return Center.objects.filter(pk=home.pk) if home else Center.objects.none()
 
 
 # --- ITP's institutional tables (historic) --------------------------------------------------

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from citesmart.analytics import conf, connection, cube, disclosure, refresh, sharedcache
+from citesmart.lib.months import MONTH_NAMES
 
 MEASURES = ("services", "reports", "units", "new_units", "amount")
 MEASURE_TITLES = {
@@ -31,10 +32,7 @@ MEASURE_TITLES = {
     "amount": "Monto cobrado (S/)",
 }
 MAX_LIMIT = 10_000
-MONTHS = [
-    *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto"),
-    *("setiembre", "octubre", "noviembre", "diciembre"),
-]
+MONTHS = MONTH_NAMES  # es-PE spelling, one list for the whole site (lib.months)
 
 
 @dataclass(frozen=True)

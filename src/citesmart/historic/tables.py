@@ -18,25 +18,12 @@ from django.utils.translation import gettext as _
 from citesmart.historic import models as m
 from citesmart.historic.lookups import CategoryIndex, CenterIndex, client_type
 from citesmart.historic.models import TableKind
+from citesmart.lib.months import month_aliases
 from citesmart.lib.spreadsheets import CellValue
 from citesmart.lib.text import fold_key
 from citesmart.lib.values import clean_text, is_blank, parse_amount, parse_date, parse_int
 
 FIRST_YEAR = 1990
-MONTH_NAMES = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-]
 TOTAL_WORDS = ("total", "totales", "totalgeneral", "sumatotal")
 
 Scope = tuple[int, Any]  # (center id, year or CUI)
@@ -227,8 +214,7 @@ def cui(value: CellValue, lookups: Lookups) -> str:
 
 def month_keys(month: int) -> set[str]:
     """Header keys of a month column: mes_01, mes_1, "01" under a merged "mes", enero…"""
-    name = MONTH_NAMES[month - 1]
-    tokens = {f"{month:02d}", str(month), name, name[:3]}
+    tokens = {f"{month:02d}", str(month), *month_aliases(month)}
     return {f"{prefix}{token}" for prefix in ("mes", "meses", "") for token in tokens}
 
 

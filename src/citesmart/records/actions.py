@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from citesmart.accounts.access import cancel_refusal, effective_status, validation_refusal
+from citesmart.accounts.access import cancel_refusal, status_refusal, validation_refusal
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
 from citesmart.records.audit import record_audit
 from citesmart.records.closing import check_months_open
@@ -28,6 +28,9 @@ from citesmart.units.models import ProductiveUnit
 class AttendedUnit:
     unit: ProductiveUnit
     amount: Decimal = Decimal("0")
+    # The name the recorder typed ("" = keep the service's): shown instead of the unit's
+    # stored name to staff who may not see it (accounts.access.units_with_visible_details).
+    typed_name: str = ""
 
 
 @dataclass
@@ -137,7 +140,9 @@ def decide_status(
     changed = not same_content(before, after)
     if before is not None and not changed and requested == before["status"]:
         return StatusDecision(requested, "", False)
-    recorder = recorded_by_id if not changed else None if by_token else getattr(actor, "pk", None)
+    # A token write is recorded by the token's creator (the actor an API write runs as), so
+    # four eyes holds against them too.
+    recorder = recorded_by_id if not changed else getattr(actor, "pk", None)
     memo = {} if memo is None else memo
     key = (requested, recorder)
     if key not in memo:
@@ -146,6 +151,27 @@ def decide_status(
         )
     status, refusal = memo[key]
     return StatusDecision(status, refusal, changed)
+
+
+def effective_status(
+    user,
+    center: Center,
+    requested: str,
+    *,
+    recorded_by_id: int | None = None,
+    by_token: bool = False,
+) -> tuple[str, str]:
+    """(status a write lands with, why it is not `requested` or ""): anything but
+    "registrado" that the writer may not set (accounts.access) becomes "registrado"."""
+    refusal = status_refusal(
+        user,
+        center,
+        validating=requested == ReportStatus.VALIDATED,
+        cancelling=requested == ReportStatus.CANCELLED,
+        recorded_by_id=recorded_by_id,
+        by_token=by_token,
+    )
+    return (ReportStatus.REGISTERED, refusal) if refusal else (requested, "")
 
 
 def _report_values(report, center, fields: dict, optional: dict, delivery_district) -> dict:
@@ -283,21 +309,28 @@ def _settle_status(
     if was_cancelled and decision.status != ReportStatus.CANCELLED:
         report.cancel_reason = ""  # brought back: the reason no longer applies
     if decision.content_changed:
-        report.recorded_by = None if by_token else actor
+        report.recorded_by = actor  # for a token write, the token's creator
     return decision
 
 
 def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
-    wanted = {a.unit.pk: a.amount for a in units}
+    wanted = {a.unit.pk: a for a in units}
     existing = {s.unit_id: s for s in report.services.all()}
     report.services.exclude(unit_id__in=wanted).delete()
-    for unit_id, amount in wanted.items():
+    for unit_id, attended in wanted.items():
         service = existing.get(unit_id)
+        name = " ".join(attended.typed_name.split())[:250]
         if service is None:
-            Service.objects.create(report=report, unit_id=unit_id, amount=amount)
-        elif service.amount != amount:
-            service.amount = amount
-            service.save(update_fields=["amount"])
+            Service.objects.create(
+                report=report, unit_id=unit_id, amount=attended.amount, typed_name=name
+            )
+            continue
+        changed = {"amount": attended.amount, "typed_name": name or service.typed_name}
+        changed = {k: v for k, v in changed.items() if getattr(service, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(service, key, value)
+            service.save(update_fields=list(changed))
 
 
 def _refuse(what: str, report: ServiceReport, refusal: str) -> None:

@@ -26,19 +26,25 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from citesmart.accounts.access import home_center, is_national
+from citesmart.accounts.access import (
+    can_export_records,
+    home_center,
+    is_national,
+    may_validate_reports,
+)
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.records.actions import cancel_report, set_report_status
 from citesmart.records.admin_closing import closing_calendar
 from citesmart.records.audit import audit_url
 from citesmart.records.export import FORMATS, export_response
-from citesmart.records.forms import CancelReportForm, ServiceReportForm
-from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
-from citesmart.records.queries import (
-    can_export_records,
-    can_validate_reports,
-    catalogue_for_user,
+from citesmart.records.forms import (
+    CancelReportForm,
+    EntryRefused,
+    ServiceReportForm,
+    visible_unit_ids,
 )
+from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
+from citesmart.records.queries import catalogue_for_user
 from citesmart.units.models import ProductiveUnit
 
 READ_ONLY_ON_CHANGE = ["center", "code", "status", "cancel_reason"]
@@ -153,7 +159,7 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
     def has_validate_permission(self, request) -> bool:
         """Validating and cancelling: the center's manager or ITP (accounts.access); the
         actions check the report's center and four eyes."""
-        return can_validate_reports(request.user)
+        return may_validate_reports(request.user)
 
     def has_export_permission(self, request) -> bool:
         return can_export_records(request.user)
@@ -172,7 +178,17 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"actor": request.user})
+        refusal = getattr(request, "_entry_refusal", None)
+        return type(form.__name__, (form,), {"actor": request.user, "refusal": refusal})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EntryRefused as refused:
+            # The action refused what the form had checked (a month closed in between):
+            # everything rolled back; show the same form again, with the action's reason.
+            request._entry_refusal = refused.error  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
@@ -188,7 +204,7 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         # Not obj.save(): the action validates, records the units and leaves the audit entry.
-        result = form.save_entry()
+        result = form.save_entry(refusing=True)
         obj.pk = result.report.pk
         obj._state.adding = False
         obj.refresh_from_db()
@@ -212,13 +228,23 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
             return {"units_editable": True}
         return {
             "units_editable": self.has_change_permission(request, obj),
-            "services": obj.services.select_related("unit").order_by("unit__name"),
+            "services": self._services_shown(request, obj),
             "audit_url": audit_url(obj),
             "can_cancel": self.has_change_permission(request, obj)
             and self.has_validate_permission(request),
             "can_validate": obj.status == ReportStatus.REGISTERED
             and self.has_validate_permission(request),
         }
+
+    def _services_shown(self, request, obj) -> list[Service]:
+        """The report's services, each with the unit's name the user may see (`shown_name`:
+        the stored name, or the name typed on this report; accounts.access decides)."""
+        services = list(obj.services.select_related("unit").order_by("unit__name"))
+        visible = visible_unit_ids(request.user, [service.unit for service in services])
+        for service in services:
+            service.unit_visible = service.unit_id in visible
+            service.shown_name = service.unit.name if service.unit_visible else service.typed_name
+        return services
 
     # --- list columns ------------------------------------------------------------------
 

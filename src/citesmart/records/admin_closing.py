@@ -16,8 +16,13 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from citesmart.accounts.access import accessible_centers, can_approve_months, role_of
-from citesmart.accounts.roles import Role
+from citesmart.accounts.access import (
+    accessible_centers,
+    can_approve_months,
+    may_close_months,
+    may_view_closings,
+)
+from citesmart.lib.months import MONTH_NAMES, month_label
 from citesmart.records import closing
 from citesmart.records.models import MonthStatus
 
@@ -52,7 +57,7 @@ class ClosingForm(forms.Form):
 def closing_calendar(request: HttpRequest, admin_site) -> HttpResponse:
     """GET: the calendar of one year (or of every year, ?anio=todos); POST: one closing
     action, then back to the calendar of its year."""
-    if role_of(request.user) is None:
+    if not may_view_closings(request.user):
         raise PermissionDenied
     years = _years(request)
     if request.method == "POST":
@@ -64,7 +69,7 @@ def closing_calendar(request: HttpRequest, admin_site) -> HttpResponse:
         "title": "Cierre mensual de las cifras",
         "year": years[0] if len(years) == 1 else ALL_YEARS,
         "years": list(range(timezone.localdate().year, FIRST_YEAR - 1, -1)),
-        "months": closing.MONTH_NAMES,
+        "months": MONTH_NAMES,
         "body": _body(request.user, centers, years),
     }
     return TemplateResponse(request, "records/closing_calendar.html", context)
@@ -84,7 +89,7 @@ def _body(user, centers: list, years: list[int]) -> SafeString:
     cells with their buttons cost ~13,000 template nodes a year, most of the page's time."""
     cells = closing.calendar(centers, years)
     allowed = {
-        "manager": role_of(user) in {Role.CENTER_MANAGER, Role.NATIONAL_ADMIN},
+        "manager": may_close_months(user),
         "national": can_approve_months(user),
     }
     labels = {status.value: escape(status.label) for status in MonthStatus}
@@ -145,7 +150,7 @@ def _act(request: HttpRequest) -> int | None:
     arguments = {"center": center, "year": data["year"], "month": data["month"]}
     if data["action"] in NEEDS_REASON:
         arguments["reason"] = data["reason"]
-    label = closing.month_label(data["year"], data["month"])
+    label = month_label(data["year"], data["month"])
     try:
         ACTIONS[data["action"]](actor=request.user, **arguments)
     except (ValidationError, PermissionDenied) as error:

@@ -15,7 +15,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from citesmart.accounts.access import can_cancel, can_import, home_center, importable_centers
+from citesmart.accounts.access import (
+    can_register_batch,
+    can_revert_batch,
+    can_upload_imports,
+    home_center,
+    importable_centers,
+)
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS
 from citesmart.records import imports
@@ -307,18 +313,16 @@ class ImportBatchAdmin(CenterScopedAdmin):
 
 
 def can_upload(user) -> bool:
-    """Staff who record services (not analysts) may use the upload page."""
-    return importable_centers(user).exists() and user.has_perm("records.add_importbatch")
+    """The upload page (accounts.access decides)."""
+    return can_upload_imports(user)
 
 
 def can_register(user, batch: ImportBatch) -> bool:
-    """Who may register a checked file: an importer of its center who checked it, or the
-    center's manager (ITP); imports.register_refusal adds whether it still can be."""
-    if not (can_upload(user) and can_import(user, batch.center)):
-        return False
-    return batch.created_by_id == user.pk or can_cancel(user, batch.center)
+    """Registering a checked file (accounts.access decides); imports.register_refusal adds
+    whether it still can be."""
+    return can_register_batch(user, batch.center, created_by_id=batch.created_by_id)
 
 
 def can_revert(user, batch: ImportBatch) -> bool:
-    """Who may cancel in the batch's center (its manager, ITP), on a committed batch."""
-    return batch.status == ImportBatch.Status.COMMITTED and can_cancel(user, batch.center)
+    """A committed batch, by whoever accounts.access lets revert in its center."""
+    return batch.status == ImportBatch.Status.COMMITTED and can_revert_batch(user, batch.center)

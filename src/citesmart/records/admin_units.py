@@ -5,6 +5,7 @@ Units are network-wide records: center staff see those their centers served or r
 (records.unit_actions.get_or_create_unit); merges go through records.unit_actions.merge_units.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -16,6 +17,7 @@ from django.utils.http import urlencode
 
 from citesmart.accounts.access import merge_refusal
 from citesmart.records.audit import audit_url, record_audit
+from citesmart.records.closing import UNIT_FIGURE_FIELDS, check_unit_change
 from citesmart.records.forms import MergeUnitsForm
 from citesmart.records.models import AuditEntry
 from citesmart.records.queries import services_for_user, units_for_user
@@ -42,8 +44,27 @@ class MergedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProductiveUnitForm(forms.ModelForm):
+    """A unit's page: a change of what counts in figures is refused while the unit has
+    services in an approved month (records.closing.check_unit_change)."""
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is not None and not self.errors:
+            saved = ProductiveUnit.objects.get(pk=self.instance.pk)
+            before = unit_snapshot(saved)
+            after = before | {
+                name: getattr(value, "pk", value)
+                for name, value in data.items()
+                if name in UNIT_FIGURE_FIELDS
+            }
+            check_unit_change(saved, before, after)
+        return data
+
+
 @admin.register(ProductiveUnit)
 class ProductiveUnitAdmin(admin.ModelAdmin):
+    form = ProductiveUnitForm
     change_form_template = "records/productiveunit_change_form.html"
     list_display = [
         "name",

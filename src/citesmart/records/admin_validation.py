@@ -4,7 +4,6 @@ with a reason". Mixed into the service report admin; every write goes through
 records.actions, every read through records.queries, so accounts.access decides.
 """
 
-import datetime
 import re
 
 from django import forms
@@ -20,6 +19,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from citesmart.lib.months import month_label
 from citesmart.network.models import Center
 from citesmart.records.actions import cancel_report, validate_reports
 from citesmart.records.forms import CancelReportForm
@@ -146,12 +146,5 @@ class ValidationScreen:
         )
 
 
-MONTHS = [
-    "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-]  # fmt: skip
-
-
 def _month_label(review: MonthReview) -> str:
-    day = datetime.date(review.year, review.month, 1)
-    return f"{_(MONTHS[day.month - 1])} de {day.year}"
+    return month_label(review.year, review.month)

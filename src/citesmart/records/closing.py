@@ -23,10 +23,11 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from citesmart.accounts.access import can_approve_months, can_close_month
+from citesmart.lib.months import month_label
 from citesmart.network.models import Center
 from citesmart.records.audit import record_audit
 from citesmart.records.models import (
@@ -34,18 +35,9 @@ from citesmart.records.models import (
     MonthClosing,
     MonthStatus,
     ReportStatus,
+    Service,
     ServiceReport,
 )
-
-MONTH_NAMES = [
-    *("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto"),
-    *("setiembre", "octubre", "noviembre", "diciembre"),
-]
-
-
-def month_label(year: int, month: int) -> str:
-    return f"{MONTH_NAMES[month - 1]} de {year}"
-
 
 # --- the lock --------------------------------------------------------------------------
 
@@ -78,6 +70,71 @@ def locked_message(center: Center, closing: MonthClosing) -> str:
         "sus informes no pueden cambiar. Pida al ITP que lo "
         + ("reabra" if state == "aprobado" else "devuelva")
         + ", indicando el motivo."
+    )
+
+
+# --- the lock on units: their attributes count in the figures of approved months ------
+
+UNIT_FIGURE_FIELDS = {
+    "document_type": "tipo de documento",
+    "document_number": "número de documento",
+    "person_dni": "DNI de la persona",
+    "client_type": "tipo de cliente",
+    "size_class": "tamaño",
+    "department": "departamento",
+    "district": "distrito",
+}
+
+
+def unit_figure_changes(before: dict, after: dict) -> list[str]:
+    """The attributes counted in figures (breakdowns by place, client type, size, natural
+    or legal person) that differ between two unit snapshots, as Spanish labels.
+
+    A RUC 10 given for a person known by DNI is the same person: the natural-person flag
+    and every breakdown stay, so it is no change of figures.
+    """
+    same_person = bool(before.get("person_dni")) and before.get("person_dni") == after.get(
+        "person_dni"
+    )
+    identity = {"document_type", "document_number", "person_dni"}
+    return [
+        label
+        for name, label in UNIT_FIGURE_FIELDS.items()
+        if before.get(name) != after.get(name) and not (same_person and name in identity)
+    ]
+
+
+def approved_months_of_units(unit_ids: Iterable[int]) -> list[MonthClosing]:
+    """Approved months (any center) in which one of the units has a service."""
+    served = Service.objects.filter(
+        unit__in=list(unit_ids),
+        report__center=OuterRef("center"),
+        report__end_date__year=OuterRef("year"),
+        report__end_date__month=OuterRef("month"),
+    )
+    return list(
+        MonthClosing.objects.filter(Exists(served), status=MonthStatus.APPROVED)
+        .select_related("center")
+        .order_by("year", "month", "center__name")
+    )
+
+
+def check_unit_change(unit, before: dict, after: dict) -> None:
+    """Refuse (ValidationError, in Spanish) a change of `unit`'s attributes that count in
+    figures while it has services in an approved month: those figures are official. A
+    national administrator reopens the month(s) first, like for any other change."""
+    changes = unit_figure_changes(before, after)
+    if not changes or unit.pk is None:
+        return
+    months = approved_months_of_units([unit.pk])
+    if not months:
+        return
+    where = "; ".join(f"{month_label(m.year, m.month)} de {m.center}" for m in months)
+    raise ValidationError(
+        f"No se puede cambiar {', '.join(changes)} de la unidad productiva "
+        f"{unit.document_label}: tiene "
+        f"servicios en meses aprobados ({where}), cuyas cifras son oficiales. Un "
+        "administrador nacional del ITP debe reabrir esos meses antes de corregirla."
     )
 
 

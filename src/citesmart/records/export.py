@@ -3,7 +3,7 @@
 Rows are read with a server-side iterator and written by lib.spreadsheets (formula
 injection neutralised): CSV straight into a streamed response, xlsx (XlsxWriter, constant
 memory) to a temporary file that is then streamed, so ~100k rows take constant memory.
-Who may export is decided by records.queries.can_export_records, checked here for every
+Who may export is decided by accounts.access.can_export_records, checked here for every
 door (admin action or view).
 """
 
@@ -12,16 +12,16 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Case, F, QuerySet, When
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from citesmart.accounts.access import scope
+from citesmart.accounts.access import can_export_records, scope
 from citesmart.lib.identity import DocumentType
 from citesmart.lib.spreadsheets import CellValue, csv_chunks, write_csv, write_xlsx
 from citesmart.records.models import ReportStatus, Service, ServiceReport
-from citesmart.records.queries import can_export_records
+from citesmart.records.queries import units_for_user
 from citesmart.units.models import ClientType, SizeClass
 
 Format = Literal["xlsx", "csv"]
@@ -69,7 +69,7 @@ _COLUMNS = [
     "report__hours",
     "unit__document_type",
     "unit__document_number",
-    "unit__name",
+    "_unit_name",
     "unit__client_type",
     "unit__size_class",
     "unit__department__name",
@@ -84,10 +84,13 @@ _LABELS: dict[str, dict[Any, Any]] = {
 _CHUNK = 2000
 
 
-def export_rows(reports: QuerySet[ServiceReport]) -> Iterator[list[CellValue]]:
-    """One row per service of `reports`, in HEADERS order, read in chunks."""
+def export_rows(reports: QuerySet[ServiceReport], user=None) -> Iterator[list[CellValue]]:
+    """One row per service of `reports`, in HEADERS order, read in chunks. For `user`, a
+    unit whose details they may not see is named as typed on the report (accounts.access);
+    user=None (the system) gets the stored names."""
     services = (
         Service.objects.filter(report__in=reports.values("pk"))
+        .annotate(_unit_name=_unit_name(user))
         .order_by("report__end_date", "report__center__name", "report__code", "unit__name")
         .values_list(*_COLUMNS)
     )
@@ -103,6 +106,13 @@ def export_rows(reports: QuerySet[ServiceReport]) -> Iterator[list[CellValue]]:
         yield row
 
 
+def _unit_name(user) -> Any:
+    if user is None:
+        return F("unit__name")
+    visible = units_for_user(user).values("pk")
+    return Case(When(unit__in=visible, then=F("unit__name")), default=F("typed_name"))
+
+
 def export_filename(reports: QuerySet[ServiceReport], fmt: Format) -> str:
     """`informes-<center code>-<date>.<fmt>` for one center, `informes-red-...` otherwise."""
     codes = list(reports.order_by().values_list("center__code", flat=True).distinct()[:2])
@@ -110,12 +120,12 @@ def export_filename(reports: QuerySet[ServiceReport], fmt: Format) -> str:
     return f"informes-{who}-{timezone.localdate():%Y%m%d}.{fmt}"
 
 
-def write_export(target, reports: QuerySet[ServiceReport], fmt: Format) -> None:
+def write_export(target, reports: QuerySet[ServiceReport], fmt: Format, user=None) -> None:
     """Write the export of `reports` to a binary file object in the given format."""
     if fmt == "xlsx":
-        write_xlsx(target, {"Servicios": (HEADERS, export_rows(reports))})
+        write_xlsx(target, {"Servicios": (HEADERS, export_rows(reports, user))})
     else:
-        write_csv(target, HEADERS, export_rows(reports))
+        write_csv(target, HEADERS, export_rows(reports, user))
 
 
 def export_response(
@@ -136,12 +146,12 @@ def export_response(
     filename = export_filename(reports, chosen)
     if chosen == "csv":
         response = StreamingHttpResponse(
-            csv_chunks(HEADERS, export_rows(reports)), content_type=CONTENT_TYPES["csv"]
+            csv_chunks(HEADERS, export_rows(reports, user)), content_type=CONTENT_TYPES["csv"]
         )
         response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
-    write_export(spool, reports, chosen)
+    write_export(spool, reports, chosen, user)
     spool.seek(0)
     return FileResponse(
         spool, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[chosen]

@@ -43,6 +43,15 @@ class _DryRun(Exception):
     """Raised to roll back the savepoint of a validation run."""
 
 
+class EntryRefused(Exception):
+    """The action refused a form that had passed its checks (the data changed in between,
+    e.g. the month was closed): the admin shows the form again with `error`."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _RowError(Exception):
     def __init__(self, form: "AttendedUnitForm", error: ValidationError) -> None:
         super().__init__(str(error))
@@ -98,12 +107,10 @@ class AttendedUnitForm(forms.Form):
 
     @property
     def visible_unit(self) -> ProductiveUnit | None:
-        """The found unit if the viewer may see it; a unit only other centers served stays
-        anonymous, so typing a DNI or RUC cannot reveal whose it is (security issue 14)."""
+        """The found unit if the viewer may see its details (accounts.access); otherwise
+        None, and the row reads as a new unit: typing a DNI or RUC reveals nothing."""
         unit = self.registered_unit
-        if unit is None or unit in self.known_units:
-            return unit
-        return unit if units_for_user(self.viewer).filter(pk=unit.pk).exists() else None
+        return unit if unit is not None and may_see_unit(self.viewer, unit) else None
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -115,8 +122,10 @@ class AttendedUnitForm(forms.Form):
             self.add_error("document_number", error.message)
             return data
         data["amount"] = (data.get("amount") or Decimal("0")).quantize(CENTS)
-        data["unit"] = self._find(kind, data)
-        if data["unit"] is None:
+        data["unit"] = unit = self._find(kind, data)
+        # A unit the viewer may not see is asked for like a new one (unless it is already
+        # on this report, where its name as typed then is kept).
+        if unit is None or (unit not in self.known_units and not may_see_unit(self.viewer, unit)):
             self._require_new_unit_data(kind, data)
         return data
 
@@ -178,7 +187,7 @@ class AttendedUnitForm(forms.Form):
                 )
             except ValidationError as error:
                 raise _RowError(self, error) from error
-        return AttendedUnit(unit=unit, amount=data["amount"])
+        return AttendedUnit(unit=unit, amount=data["amount"], typed_name=data.get("name") or "")
 
 
 class BaseAttendedUnitFormSet(forms.BaseFormSet):
@@ -214,9 +223,11 @@ AttendedUnitFormSet = cast(
 
 
 class ServiceReportForm(forms.ModelForm):
-    """The report fields; `units` holds the attended units. The admin binds `actor`."""
+    """The report fields; `units` holds the attended units. The admin binds `actor`, and
+    `refusal` when it shows the form again after the action refused it (EntryRefused)."""
 
     actor = None
+    refusal: ValidationError | None = None
 
     class Meta:
         model = ServiceReport
@@ -244,10 +255,11 @@ class ServiceReportForm(forms.ModelForm):
                 "category"
             ].help_text = "Si la deja vacía, se toma la del servicio del catálogo."
         services = self._services()
+        visible = visible_unit_ids(self.actor, [service.unit for service in services])
         self.units: BaseAttendedUnitFormSet = AttendedUnitFormSet(
             self.data if self.is_bound else None,
             prefix=UNITS_PREFIX,
-            initial=[_row_initial(service.unit, service.amount) for service in services],
+            initial=[_row_initial(service, service.unit_id in visible) for service in services],
             form_kwargs={
                 "known_units": [service.unit for service in services],
                 "viewer": self.actor,
@@ -289,6 +301,9 @@ class ServiceReportForm(forms.ModelForm):
             self.add_error(None, TABLE_HAS_ERRORS)
         if self.errors or self.center is None:
             return data
+        if self.refusal is not None:
+            self._show_action_errors(self.refusal)
+            return data
         if self.instance.pk is None and self._code_taken():
             self.add_error("code", "Ya existe un informe con ese código en el centro.")
             return data
@@ -321,8 +336,19 @@ class ServiceReportForm(forms.ModelForm):
             else:
                 self.add_error(name if name in self.fields else None, messages)
 
-    def save_entry(self) -> RecordResult:
-        """Record the report and its attended units through the action (on valid data)."""
+    def save_entry(self, *, refusing: bool = False) -> RecordResult:
+        """Record the report and its attended units through the action (on valid data).
+        `refusing`: a refusal of the action is raised as EntryRefused."""
+        if not refusing:
+            return self._record()
+        try:
+            return self._record()
+        except _RowError as row_error:
+            raise EntryRefused(row_error.error) from row_error
+        except ValidationError as error:
+            raise EntryRefused(error) from error
+
+    def _record(self) -> RecordResult:
         data, center = self.cleaned_data, self.center
         assert center is not None
         attended = [
@@ -350,15 +376,30 @@ class ServiceReportForm(forms.ModelForm):
         )
 
 
-def _row_initial(unit: ProductiveUnit, amount: Decimal) -> dict[str, Any]:
+def may_see_unit(viewer, unit: ProductiveUnit) -> bool:
+    return unit.pk in visible_unit_ids(viewer, [unit])
+
+
+def visible_unit_ids(viewer, units: list[ProductiveUnit]) -> set[int]:
+    """Ids of `units` whose details `viewer` may see (viewer None: the system, all)."""
+    ids = {unit.pk for unit in units}
+    if viewer is None or not ids:
+        return ids
+    return set(units_for_user(viewer).filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _row_initial(service, visible: bool) -> dict[str, Any]:
+    """A saved row: the unit's data, or, for a unit the viewer may not see, only the
+    document and the name typed on this report."""
+    unit = service.unit
     return {
         "unit": unit,
         "document_type": unit.document_type,
         "document_number": unit.document_number,
-        "name": unit.name,
-        "client_type": unit.client_type,
-        "district": unit.district,
-        "amount": amount,
+        "name": unit.name if visible else service.typed_name,
+        "client_type": unit.client_type if visible else "",
+        "district": unit.district if visible else None,
+        "amount": service.amount,
     }
 
 

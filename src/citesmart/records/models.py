@@ -124,6 +124,10 @@ class Service(models.Model):
     amount = models.DecimalField(
         _("monto cobrado (S/)"), max_digits=12, decimal_places=2, default=0
     )
+    # The name the recorder typed for the unit on this report. Staff of a center that may
+    # not see the unit's stored details (accounts.access.units_with_visible_details) see
+    # this instead, so typing a known document never reveals another center's data.
+    typed_name = models.CharField(_("nombre escrito en el informe"), max_length=250, blank=True)
 
     class Meta:
         verbose_name = _("servicio")

@@ -7,7 +7,7 @@ scoping of accounts.access is applied once, in querysets, and tested hard.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -15,28 +15,13 @@ from citesmart.accounts.access import (
     accessible_centers,
     is_national,
     may_validate_reports,
-    role_of,
     scope,
+    units_with_visible_details,
 )
-from citesmart.accounts.roles import Role
 from citesmart.lib.identity import DocumentType
 from citesmart.network.models import CatalogueService, Center
 from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
 from citesmart.units.models import ProductiveUnit
-
-# Exports carry personal data (names, DNI, RUC 10) in bulk: only the roles that answer for
-# a center's figures take them out. Operators record; they do not export.
-EXPORT_ROLES = frozenset({Role.NATIONAL_ADMIN, Role.ANALYST, Role.CENTER_MANAGER})
-
-
-def can_export_records(user) -> bool:
-    """Whether the user may export service records (the one check for every export door)."""
-    return role_of(user) in EXPORT_ROLES
-
-
-def can_validate_reports(user) -> bool:
-    """Whether the user's role validates (and cancels) reports: accounts.access decides."""
-    return may_validate_reports(user)
 
 
 def report_status(center, code: str) -> str | None:
@@ -67,17 +52,13 @@ def services_for_user(user) -> QuerySet[Service]:
 
 
 def units_for_user(user) -> QuerySet[ProductiveUnit]:
-    """Units a user may see: all for ITP staff; for center staff, the units their centers
-    served (a service on one of their reports) or registered.
-
-    Units are network-wide records, not owned by one center, hence this definition.
-    """
-    units = ProductiveUnit.objects.all()
-    if is_national(user):
-        return units
-    centers = accessible_centers(user).values("pk")
-    served = Service.objects.filter(unit=OuterRef("pk"), report__center__in=centers)
-    return units.filter(Exists(served) | Q(registered_by__in=centers))
+    """Units whose details a user may see: all for ITP staff; for center staff, those their
+    centers registered or served on a validated report (accounts.access has the rule)."""
+    return units_with_visible_details(
+        user,
+        ProductiveUnit.objects.all(),
+        validated_services=Service.objects.filter(report__status=ReportStatus.VALIDATED),
+    )
 
 
 def get_unit_for_user(user, unit_id: int | str) -> ProductiveUnit:

@@ -93,11 +93,15 @@ def unit_snapshot(unit) -> dict[str, Any]:
     return {name: _jsonable(getattr(unit, attname)) for name, attname in _UNIT_ATTNAMES}
 
 
-_STATUS_FIELDS = frozenset({"status", "cancel_reason"})
+# What is not the report's content: its status (and cancel reason) and the free-text notes.
+# Changing only these does not make the editor the report's recorder (four eyes): the
+# content is what counts in figures (services, units, amounts, dates, category...).
+NOT_CONTENT = frozenset({"status", "cancel_reason", "notes"})
 
 
 def same_content(before: dict[str, Any] | None, after: dict[str, Any]) -> bool:
-    """Whether two report snapshots differ at most in the status (and its cancel reason)."""
+    """Whether two report snapshots differ at most in the status (and its cancel reason)
+    and the notes."""
     if before is None:
         return False
-    return all(before.get(k) == v for k, v in after.items() if k not in _STATUS_FIELDS)
+    return all(before.get(k) == v for k, v in after.items() if k not in NOT_CONTENT)

@@ -18,7 +18,7 @@ from citesmart.lib.identity import (
     is_natural_person_ruc,
 )
 from citesmart.records.audit import record_audit
-from citesmart.records.closing import check_months_open
+from citesmart.records.closing import check_months_open, check_unit_change
 from citesmart.records.models import AuditEntry, Service
 from citesmart.records.snapshots import unit_snapshot
 from citesmart.units.models import ClientType, ProductiveUnit
@@ -98,6 +98,7 @@ def _upgrade_to_ruc(unit: ProductiveUnit, ruc: str, *, source: str, actor, cente
     """A person known by DNI now gives their RUC 10: the unit takes it, audited."""
     before = unit_snapshot(unit)
     unit.document_type, unit.document_number = DocumentType.RUC, ruc
+    check_unit_change(unit, before, unit_snapshot(unit))  # approved months' figures
     unit.save(update_fields=["document_type", "document_number", "updated_at"])
     record_audit(
         action=AuditEntry.Action.UPDATE,

@@ -1,5 +1,5 @@
 """The report form in the back office: ITP staff choose any center or the network; a center
-manager gets only their own center (the choices and the check both come from reports.access)."""
+manager gets only their own center (the choices and the check both come from accounts.access)."""
 
 from django import forms
 from django.contrib import admin
@@ -9,9 +9,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from citesmart.accounts.access import is_national
+from citesmart.accounts.access import can_report, is_national, reportable_centers
 from citesmart.analytics.queries import InvalidQuery
-from citesmart.reports.access import can_report, reportable_centers
 from citesmart.reports.build import ReportError, build_report
 from citesmart.reports.render import CONTENT_TYPES, filename, render
 

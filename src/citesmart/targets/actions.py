@@ -5,18 +5,12 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from citesmart.accounts.access import role_of
-from citesmart.accounts.roles import Role
+from citesmart.accounts.access import can_set_targets
 from citesmart.network.models import Center, Chain, ServiceCategory
 from citesmart.targets.models import Indicator, Phasing, Target, TargetVersion
 from citesmart.targets.seasonality import EVEN, seasonal_shares
 
 MAX_VALUE = Decimal("1e13")
-
-
-def can_set_targets(user) -> bool:
-    """Targets are the ministry's goals: only national administrators (or the system) set them."""
-    return user is None or role_of(user) == Role.NATIONAL_ADMIN
 
 
 def monthly_shares(phasing: str, year: int, indicator: str, **where) -> list[float]:

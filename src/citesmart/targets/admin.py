@@ -16,11 +16,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from citesmart.accounts.access import can_set_targets
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.analytics.queries import InvalidQuery
 from citesmart.lib.values import parse_date
 from citesmart.targets import export, importer, queries
-from citesmart.targets.actions import can_set_targets, set_target
+from citesmart.targets.actions import set_target
 from citesmart.targets.forms import TargetForm, UploadForm
 from citesmart.targets.models import Target
 

@@ -11,6 +11,7 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from citesmart.accounts.access import can_set_targets
 from citesmart.lib.spreadsheets import (
     CellValue,
     SpreadsheetError,
@@ -24,7 +25,7 @@ from citesmart.lib.values import clean_text, is_blank, parse_amount, parse_int
 from citesmart.network.models import Center, Chain, ServiceCategory
 from citesmart.network.queries import find_center
 from citesmart.records.imports import RowError
-from citesmart.targets.actions import can_set_targets, set_target
+from citesmart.targets.actions import set_target
 from citesmart.targets.models import Indicator, Phasing
 
 # name -> (header in the template, required, help)

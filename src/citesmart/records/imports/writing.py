@@ -19,7 +19,7 @@ from citesmart.records.actions import (
     AttendedUnit,
     record_service_report,
 )
-from citesmart.records.closing import check_months_open
+from citesmart.records.closing import check_months_open, check_unit_change
 from citesmart.records.imports.drafts import Draft, attach, collect_rejections, service_amount
 from citesmart.records.imports.planning import (
     Plan,
@@ -84,10 +84,16 @@ def write_plan(ctx: Context, drafts: list[Draft], *, bulk: bool, progress: Progr
 
 def _months_open(ctx: Context, plan: Plan) -> bool:
     """The monthly closing's lock for the bulk writer (the actions check it themselves): a
-    report that would change a closed or approved month is refused on its rows and left out
-    of the plan. False when any was."""
-    kept = []
+    report that would change a closed or approved month, or attends a unit whose change
+    the lock refuses, is refused on its rows and left out of the plan. False when any was."""
+    kept, unit_refusals = [], _unit_changes_refused(plan)
     for report_plan in plan.reports:
+        refusal = next(
+            (unit_refusals[id(u)] for u in report_plan.units if id(u) in unit_refusals), None
+        )
+        if refusal is not None:
+            attach(report_plan.draft, refusal, ctx.columns)
+            continue
         if report_plan.outcome != "unchanged":
             before = report_plan.before
             old_end = datetime.date.fromisoformat(before["end_date"]) if before else None
@@ -99,7 +105,31 @@ def _months_open(ctx: Context, plan: Plan) -> bool:
         kept.append(report_plan)
     refused = len(kept) < len(plan.reports)
     plan.reports = kept
+    if refused:
+        _drop_units_of_refused(plan)
     return not refused
+
+
+def _unit_changes_refused(plan: Plan) -> dict[int, ValidationError]:
+    """Changes of existing units the month lock refuses (records.closing.check_unit_change),
+    by id() of the unit: the reports attending them are refused with the reason."""
+    refused = {}
+    for audit in plan.unit_audits:
+        if audit.before is not None:
+            try:
+                check_unit_change(audit.unit, audit.before, audit.after)
+            except ValidationError as error:
+                refused[id(audit.unit)] = error
+    return refused
+
+
+def _drop_units_of_refused(plan: Plan) -> None:
+    """Nothing of a refused report is written: its new or upgraded units (and their audit
+    entries) go too, unless a report still in the plan attends them."""
+    used = {id(unit) for report_plan in plan.reports for unit in report_plan.units}
+    plan.new_units = [unit for unit in plan.new_units if id(unit) in used]
+    plan.upgraded_units = [unit for unit in plan.upgraded_units if id(unit) in used]
+    plan.unit_audits = [audit for audit in plan.unit_audits if id(audit.unit) in used]
 
 
 def _write_with_actions(
@@ -143,7 +173,7 @@ def _record_with_actions(
             batch=batch,
         )
         created_units += created
-        attended.append(AttendedUnit(unit, service_amount(row, values["is_free"])))
+        attended.append(AttendedUnit(unit, service_amount(row, values["is_free"]), row.name))
     recorded = record_service_report(
         center=ctx.center,
         code=draft.code,
@@ -174,8 +204,9 @@ class _BulkWriter:
 
     def __init__(self, ctx: Context, batch: ImportBatch) -> None:
         self.center, self.actor, self.batch = ctx.center, ctx.user, batch
-        # Who a written report's content is recorded by (API tokens and the system: none).
-        self.recorder_id = None if ctx.by_token or ctx.user is None else ctx.user.pk
+        # Who a written report's content is recorded by: the user (for an API token, its
+        # creator); the system itself records as nobody.
+        self.recorder_id = None if ctx.user is None else ctx.user.pk
         self.now = timezone.now()
 
     def write(self, plan: Plan, progress: Progress | None) -> None:
@@ -264,19 +295,23 @@ class _BulkWriter:
                 unit.pk: service_amount(row, plan.values["is_free"])
                 for unit, row in zip(plan.units, plan.draft.rows, strict=True)
             }
+            typed = {
+                unit.pk: " ".join(row.name.split())[:250]
+                for unit, row in zip(plan.units, plan.draft.rows, strict=True)
+            }
             current = {s.unit_id: s for s in plan.current}
             delete += [s.pk for unit_id, s in current.items() if unit_id not in wanted]
             for unit_id, amount in wanted.items():
                 service = current.get(unit_id)
                 if service is None:
-                    create.append((report.pk, unit_id, amount))
+                    create.append((report.pk, unit_id, amount, typed[unit_id]))
                 elif service.amount != amount:
                     update.append(Service(pk=service.pk, amount=amount))
             # New units have their ids now: the audit snapshot gets them.
             plan.after = {**plan.after, "services": sorted([u, str(a)] for u, a in wanted.items())}
         for start in range(0, len(delete), CHUNK):
             Service.objects.filter(pk__in=delete[start : start + CHUNK]).delete()
-        _insert_rows(Service, ("report_id", "unit_id", "amount"), create, self.now)
+        _insert_rows(Service, ("report_id", "unit_id", "amount", "typed_name"), create, self.now)
         Service.objects.bulk_update(update, ["amount"], batch_size=CHUNK)
 
 
