@@ -19,7 +19,6 @@ from citesmart.records.actions import (
     AttendedUnit,
     cancel_report,
     record_service_report,
-    revert_batch,
     set_report_status,
 )
 from citesmart.records.closing import (
@@ -39,6 +38,7 @@ from citesmart.records.models import (
     ReportStatus,
     ServiceReport,
 )
+from citesmart.records.reverting import revert_batch
 from citesmart.records.unit_actions import get_or_create_unit, merge_units
 
 MARCH = {"year": 2025, "month": 3}

@@ -16,8 +16,8 @@ from openpyxl import Workbook
 from citesmart.lib.spreadsheets import read_table
 from citesmart.network.models import CatalogueService, Programme, ServiceCategory
 from citesmart.records import imports
-from citesmart.records.actions import revert_batch
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, Service, ServiceReport
+from citesmart.records.reverting import revert_batch
 from citesmart.records.template import HEADERS, write_template
 from citesmart.units.models import ClientType, ProductiveUnit
 

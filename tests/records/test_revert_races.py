@@ -21,13 +21,9 @@ from tests.records.test_closing_races import (  # noqa: F401 (the fixture)
 from citesmart.accounts.roles import Role
 from citesmart.network.models import Center, ServiceCategory
 from citesmart.records import closing
-from citesmart.records.actions import (
-    AttendedUnit,
-    record_service_report,
-    revert_batch,
-    set_report_status,
-)
+from citesmart.records.actions import AttendedUnit, record_service_report, set_report_status
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, ServiceReport
+from citesmart.records.reverting import revert_batch
 from citesmart.records.unit_actions import get_or_create_unit
 
 pytestmark = [

@@ -4,7 +4,6 @@ Every function validates with Spanish messages keyed by field, writes atomically
 leaves an audit entry (records/audit.py).
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -255,7 +254,7 @@ def record_service_report(
     for name, value in values.items():
         setattr(report, name, value)
     services = [(a.unit.pk, a.amount) for a in units]
-    decision = _settle_status(
+    decision = settle_status(
         report, before, services, requested=status, actor=actor, by_token=by_token
     )
     report.full_clean(exclude=["created_by", "recorded_by"])
@@ -271,7 +270,7 @@ def record_service_report(
 def _save(report, units, before, after, *, actor, source, batch) -> None:
     """Write the report and its services, and the audit entry of the change."""
     report.save()
-    _set_services(report, units)
+    set_services(report, units)
     record_audit(
         action=AuditEntry.Action.CREATE if before is None else AuditEntry.Action.UPDATE,
         source=source,
@@ -284,7 +283,7 @@ def _save(report, units, before, after, *, actor, source, batch) -> None:
     )
 
 
-def _settle_status(
+def settle_status(
     report: ServiceReport,
     before: dict | None,
     services: list,
@@ -313,7 +312,7 @@ def _settle_status(
     return decision
 
 
-def _set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
+def set_services(report: ServiceReport, units: list[AttendedUnit]) -> None:
     wanted = {a.unit.pk: a for a in units}
     existing = {s.unit_id: s for s in report.services.all()}
     report.services.exclude(unit_id__in=wanted).delete()
@@ -437,91 +436,9 @@ def validate_reports(*, reports: list[ServiceReport], actor) -> Validation:
     return outcome
 
 
-@transaction.atomic
-def revert_batch(*, batch: ImportBatch, actor) -> ImportBatch:
-    """Undo an import: reports it created are cancelled, reports it changed get values back.
-
-    Only who may cancel in the batch's center; a restored status goes through the same rule
-    as any write (decide_status: with four eyes, a validated report restored by the person
-    reverting lands "registrado")."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)  # one revert at a time
-    if batch.status != ImportBatch.Status.COMMITTED:
-        raise ValidationError("Solo se puede revertir un lote registrado y no revertido.")
-    refusal = cancel_refusal(actor, batch.center)
-    if refusal:
-        raise ValidationError(f"No se puede revertir el lote #{batch.pk}: {refusal}.")
-    entries = list(batch.audit_entries.filter(object_type="servicereport").order_by("-id"))
-    _lock_for_revert(entries)
-    for entry in entries:
-        report = ServiceReport.objects.select_for_update().get(pk=entry.object_id)
-        if entry.action == AuditEntry.Action.CREATE:
-            cancel_report(
-                report=report,
-                reason=f"Reversión del lote #{batch.pk}",
-                actor=actor,
-                source=AuditEntry.Source.IMPORT,
-                batch=None,
-            )
-        elif entry.before is not None:
-            _restore(report, entry.before, actor=actor, batch=batch)
-    batch.status, batch.reverted_by, batch.reverted_at = (
-        ImportBatch.Status.REVERTED,
-        actor,
-        timezone.now(),
-    )
-    batch.save(update_fields=["status", "reverted_by", "reverted_at"])
-    return batch
-
-
 def lock_reports(ids: Iterable[int]) -> list[tuple[int, int, date]]:
     """Lock reports' rows in id order, before any month (closing.lock_month): every write
     takes reports first, then months, so two writes wait for each other, never deadlock.
     Returns (id, center id, end date) of each."""
     rows = ServiceReport.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
     return list(rows.values_list("pk", "center_id", "end_date"))
-
-
-def _lock_for_revert(entries: list[AuditEntry]) -> None:
-    """The batch's reports, then every month the revert will touch, in order (refused at
-    once if one is closed or approved)."""
-    ids = [entry.object_id for entry in entries]
-    locked = {pk: (center_id, end) for pk, center_id, end in lock_reports(ids)}
-    days: dict[int, set[date]] = defaultdict(set)
-    for entry in entries:
-        if entry.object_id in locked:
-            center_id, end = locked[entry.object_id]
-            days[center_id].add(end)
-            if entry.before:
-                days[center_id].add(date.fromisoformat(entry.before["end_date"]))
-    for center in Center.objects.filter(pk__in=days).order_by("pk"):
-        check_months_open(center, days[center.pk])
-
-
-def _restore(report: ServiceReport, snapshot: dict, *, actor, batch: ImportBatch) -> None:
-    check_months_open(report.center, [report.end_date, date.fromisoformat(snapshot["end_date"])])
-    before = snapshot_report(report)
-    for name, value in snapshot.items():
-        if name == "services":
-            continue
-        field_name = f"{name}_id" if report._meta.get_field(name).is_relation else name
-        setattr(report, field_name, value)
-    services = [(uid, Decimal(amount)) for uid, amount in snapshot["services"]]
-    decision = _settle_status(report, before, services, requested=snapshot["status"], actor=actor)
-    if decision.refusal:
-        report.cancel_reason = ""
-    report.full_clean(exclude=["created_by", "recorded_by"])
-    report.save()
-    _set_services(report, [AttendedUnit(ProductiveUnit(pk=uid), amt) for uid, amt in services])
-    reason = f"Reversión del lote #{batch.pk}"
-    if decision.refusal:
-        reason += f"; queda «registrado»: {decision.refusal}"
-    record_audit(
-        action=AuditEntry.Action.REVERT,
-        source=AuditEntry.Source.IMPORT,
-        obj=report,
-        actor=actor,
-        center=report.center,
-        before=before,
-        after=snapshot_report(report),
-        reason=reason,
-    )

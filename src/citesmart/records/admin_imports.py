@@ -25,8 +25,8 @@ from citesmart.accounts.access import (
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS
 from citesmart.records import imports
-from citesmart.records.actions import revert_batch
 from citesmart.records.models import ImportBatch
+from citesmart.records.reverting import revert_batch
 from citesmart.records.template import write_template
 
 MAX_UPLOAD_BYTES = DEFAULT_LIMITS.max_bytes
