@@ -29,7 +29,9 @@ from decimal import Decimal
 from typing import Any
 
 from citesmart.analytics import conf
-from citesmart.analytics.queries import DIMENSIONS, Filters, _where
+from citesmart.analytics.filters import Filters
+from citesmart.analytics.scan import conditions
+from citesmart.analytics.vocabulary import DIMENSIONS
 
 P = 2_147_483_647  # record keys are below this prime (2^31 - 1)
 N = 256  # cell keys are 0..N-1
@@ -112,7 +114,7 @@ def cell_keys(
     """The cell keys of several breakdowns of the same filters, in one scan of the facts:
     for each breakdown, its cells' keys (by their codes, in the breakdown's order) and the
     totals' key. `ids` (queries' known ids) lets filters compare integers."""
-    where, params = _where(filters, ids)
+    where, params = conditions(filters, ids)
     key_sql = cell_key_sql("rk")
     every = list(dict.fromkeys(d for by in breakdowns for d in by))
     columns = [f"{_grouped(d)} AS g{i}" for i, d in enumerate(every)]

@@ -26,7 +26,9 @@ from dataclasses import fields, replace
 from typing import Any
 
 from citesmart.analytics import cellkey, disclosure, queries, refresh, sharedcache
-from citesmart.analytics.queries import MEASURES, Figures, Filters
+from citesmart.analytics.filters import Filters, known_codes
+from citesmart.analytics.queries import Figures
+from citesmart.analytics.vocabulary import MEASURES
 
 OFFICIAL_BREAKDOWNS = ("year", "month", "department", "center", "chain", "category")
 # Filters that may pick one cell of an official table (one code, one year, no breakdown).
@@ -168,7 +170,7 @@ def _cell_keys(filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
             if not todo:
                 _keys.move_to_end((build, filters, breakdowns[0]))
                 return _keys[(build, filters, breakdowns[0])]
-        ids = queries._known_codes(cursor, build)["_ids"]
+        ids = known_codes(cursor, build)["_ids"]
         found = cellkey.cell_keys(cursor, filters, todo, ids)
     with _lock:
         for by, keys in found.items():
