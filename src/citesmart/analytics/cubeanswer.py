@@ -137,7 +137,6 @@ def _intersected(
         f"FROM cube_bits_person WHERE {in_years} AND code = 'true') AS natural"
     )
     params += years
-
     # The whole: the attributes' bitmap over the period.
     total = ["1 AS is_total", *(f"NULL AS {k}" for k in keys)]
     whole = _unit_counts(wanted, "s.bits", "s.firsts", "s.natural")
@@ -151,9 +150,8 @@ def _intersected(
             group = ""
         else:
             one = "any_value(s.{})".format
-            values = _unit_counts(
-                wanted, f"bit_or(b.units) & {one('bits')}", one("firsts"), one("natural")
-            )
+            cell = f"bit_or(b.units) & {one('bits')}"
+            values = _unit_counts(wanted, cell, one("firsts"), one("natural"))
             source = f"cube_bits_{dim} b, s"
             group = f" GROUP BY {', '.join(columns[1:])}"
         queries.insert(
