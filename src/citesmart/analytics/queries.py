@@ -1,4 +1,4 @@
-"""The one query interface to the network's figures: portal, API, reports and open data call it.
+"""The one query interface to the network's exact figures (back office, targets, checks).
 
     figures(Filters(years=[2024], chains=["cuero-calzado"]), by=["department"])
 

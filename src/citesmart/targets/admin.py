@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
-from citesmart.analytics.queries import InvalidQuery
+from citesmart.analytics.filters import InvalidQuery
 from citesmart.lib.values import parse_date
 from citesmart.targets import export, importer, queries
 from citesmart.targets.actions import can_set_targets, set_target
