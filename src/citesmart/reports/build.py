@@ -1,4 +1,4 @@
-"""The content of a report, every figure asked of the one door for public figures.
+"""The content of a report, every figure asked of analytics.queries.figures().
 
 build_report() gathers the numbers once (headline, tables, monthly series, targets); the
 narrative and the three renderers (HTML, PDF, XLSX) only present them, so a figure in the
@@ -14,7 +14,7 @@ from django.utils import timezone
 from citesmart.analytics import vocabulary
 from citesmart.analytics.filters import Filters
 from citesmart.analytics.public import public_figures
-from citesmart.analytics.queries import Figures
+from citesmart.analytics.queries import Figures, figures
 from citesmart.analytics.vocabulary import MONTHS
 from citesmart.network.models import Center
 from citesmart.publications import queries as publications
@@ -95,7 +95,7 @@ class Report:
     previous_filters: Filters
     totals: dict[str, Any]
     previous_totals: dict[str, Any]
-    reports: int | None  # None: reserved (statistical secrecy)
+    reports: int
     tables: dict[str, Table]
     monthly: list[float]
     monthly_previous: list[float]
@@ -111,10 +111,8 @@ class Report:
         return self.center.name if self.center else "Red CITE"
 
     def change(self, measure: str) -> float | None:
-        before, now = self.previous_totals.get(measure), self.totals.get(measure)
-        if not before or now is None:  # none before, or a reserved total (statistical secrecy)
-            return None
-        return 100.0 * (float(now) - float(before)) / float(before)
+        before = float(self.previous_totals.get(measure) or 0)
+        return None if not before else 100.0 * (float(self.totals[measure]) - before) / before
 
 
 def build_report(year: int, until: date | None = None, center: Center | None = None) -> Report:
@@ -125,10 +123,8 @@ def build_report(year: int, until: date | None = None, center: Center | None = N
         centers=(center.code,) if center else (),
     )
     previous = replace(base, date_from=period.previous.start, date_to=period.previous.until)
-    # A report is published: every figure is official (exact, with suppression and
-    # complementary suppression), through analytics.public like the portal's.
-    current = public_figures(base, measures=[*MEASURES, "reports"], report=True)
-    before = public_figures(previous, measures=MEASURES, report=True)
+    current = figures(base, measures=[*MEASURES, "reports"])
+    before = figures(previous, measures=MEASURES)
     tables = {}
     for key, dimension, title, sheet in TABLES:
         if key == "center" and center is not None and not center.technical_units.exists():
@@ -141,7 +137,7 @@ def build_report(year: int, until: date | None = None, center: Center | None = N
         rows = [r for r in answer.rows if not (key == "programme" and not r["programme"])]
         tables[key] = Table(
             key, title, sheet, _dimension_title(dimension), answer, rows,
-            int(current.totals["services"] or 0),
+            int(current.totals["services"]),
         )  # fmt: skip
     return Report(
         period=period,
@@ -150,7 +146,7 @@ def build_report(year: int, until: date | None = None, center: Center | None = N
         previous_filters=previous,
         totals=current.totals,
         previous_totals=before.totals,
-        reports=current.totals["reports"],
+        reports=int(current.totals["reports"]),
         tables=tables,
         monthly=_monthly(base, period),
         monthly_previous=_monthly(previous, period.previous),
@@ -181,11 +177,10 @@ def _dimension_title(dimension: str) -> str:
 
 
 def _monthly(filters: Filters, period: Period) -> list[float]:
-    """Services per month; a reserved month is drawn at zero, as on the portal."""
-    answer = public_figures(filters, by=["month"], measures=["services"], report=True)
+    answer = figures(filters, by=["month"], measures=["services"])
     months = [0.0] * 12
     for row in answer.rows:
-        months[int(row["month"][5:7]) - 1] = float(row["services"] or 0)
+        months[int(row["month"][5:7]) - 1] = float(row["services"])
     return months
 
 
