@@ -9,7 +9,8 @@ import pytest
 from analytics_world import make_unit, record
 from django.core.cache import caches
 
-from citesmart.analytics import connection, queries, refresh
+from citesmart.analytics import connection, cube, cubeanswer, queries, refresh, scan
+from citesmart.analytics.filters import known_codes
 from citesmart.analytics.queries import MEASURES, Filters
 from citesmart.geo.models import Department
 from citesmart.records.actions import cancel_report
@@ -53,9 +54,9 @@ INTERSECTED = [
 def both_ways(filters: Filters, by: tuple[str, ...], measures=MEASURES) -> tuple[list, list]:
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
-        known = queries._known_codes(cursor, "test-" + reader.generation)
-        from_cube = queries.cube.answer(cursor, filters, by, measures, known["_cube"])
-        scanned = queries._run(cursor, filters, by, measures, known)
+        known = known_codes(cursor, "test-" + reader.generation)
+        from_cube = cubeanswer.answer(cursor, filters, by, measures, known["_cube"])
+        scanned = scan.run(cursor, filters, by, measures, known)
     assert from_cube is not None, (filters, by)
     return sorted(from_cube, key=repr), sorted(scanned, key=repr)
 
@@ -99,8 +100,8 @@ def test_measures_subsets_and_flags_come_out_the_same(built):
             queries.clear_cache()
             reader = refresh.ensure_fresh()
             with reader.cursor() as cursor:
-                known = queries._known_codes(cursor, "scan-" + reader.generation)
-                records = queries._run(cursor, filters, by, measures, known)
+                known = known_codes(cursor, "scan-" + reader.generation)
+                records = scan.run(cursor, filters, by, measures, known)
             scanned = queries._shape(records, by, measures, None, True, None, reader)
             assert via_cube.rows == scanned.rows and via_cube.totals == scanned.totals
             queries.clear_cache()
@@ -109,7 +110,7 @@ def test_measures_subsets_and_flags_come_out_the_same(built):
 def test_questions_the_cube_cannot_answer_go_to_the_facts(built):
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
-        known = queries._known_codes(cursor, reader.generation)
+        known = known_codes(cursor, reader.generation)
         for filters, by in [
             (Filters(chains=("cuero-calzado",)), ("year",)),
             (Filters(include_registered=True), ()),
@@ -124,7 +125,7 @@ def test_questions_the_cube_cannot_answer_go_to_the_facts(built):
             (Filters(departments=("18",), chains=("cuero-calzado",)), ()),
             (Filters(date_from=date(2024, 1, 1)), ()),
         ]:
-            assert queries.cube.answer(cursor, filters, by, MEASURES, known["_cube"]) is None
+            assert cubeanswer.answer(cursor, filters, by, MEASURES, known["_cube"]) is None
 
 
 def test_refreshes_keep_the_cube_exact(built, national_admin):
@@ -155,7 +156,7 @@ def cube_snapshot() -> tuple[list, list]:
         cells = cursor.execute("SELECT * FROM cube ORDER BY ALL").fetchall()
         (low,) = cursor.execute("SELECT low FROM cube_range").fetchone()
         bitmaps = []
-        for dim in queries.cube.CODES:
+        for dim in cube.CODES:
             for year, code, units, new_units in cursor.execute(
                 f"SELECT year, code, units::VARCHAR, new_units::VARCHAR FROM cube_bits_{dim}"  # noqa: S608
             ).fetchall():
@@ -212,7 +213,7 @@ def test_a_generation_built_before_this_cube_answers_from_the_facts(built):
     queries.clear_cache()
     caches["analytics"].clear()  # no answer computed before
     with connection.reader(refresh.conf.directory()).cursor() as cursor:
-        assert not queries.cube.present(cursor)
+        assert not cube.present(cursor)
     answers = [
         queries.figures(Filters(departments=("18",)), by=("category",), measures=("units",)),
         queries.figures(Filters(years=(2024,)), by=("department",)),

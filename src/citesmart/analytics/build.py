@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 from django.utils import timezone
 
-from citesmart.analytics import conf, connection, cube, schema, sharedcache, source
+from citesmart.analytics import conf, connection, cube, dimtables, schema, sharedcache, source
 
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
 
@@ -44,7 +44,7 @@ def rebuild_locked(directory: Path) -> Outcome:
         as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
         marks = source.windows(anchors)
         seen = source.changed_since(anchors)  # before the data, like the watermark
-        dimensions = source.dimension_tables()
+        dimensions = dimtables.dimension_tables()
         schema.create(con)
         _store_seen(con, seen, anchors)
         schema.replace_dimensions(con, dimensions)
@@ -78,7 +78,7 @@ def rebuild_locked(directory: Path) -> Outcome:
             if low is None
             else _count(con, f"bit_count(bitstring_agg(report_id, {int(low)}, {int(high)}))")
         )
-        _store_meta(con, as_of, anchors, marks, source.dimensions_digest(dimensions), rows, None)
+        _store_meta(con, as_of, anchors, marks, dimtables.dimensions_digest(dimensions), rows, None)
     generation = _published(directory)
     return Outcome(generation, "rebuild", reports, rows, time.perf_counter() - started)
 
@@ -108,8 +108,8 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
     old_anchors = json.loads(meta["anchors"])
     as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
     marks = source.windows(anchors)
-    dimensions = source.dimension_tables()
-    digest = source.dimensions_digest(dimensions)
+    dimensions = dimtables.dimension_tables()
+    digest = dimtables.dimensions_digest(dimensions)
     if source.windows(old_anchors) == json.loads(meta["windows"]) and digest == meta["digest"]:
         return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
     changed = source.changed_since(old_anchors)
@@ -209,6 +209,16 @@ def _reload_reports(
     """
     if not report_ids:
         return set(), set()
+    _stage_rows(con, report_ids)
+    _replace_rows(con)
+    changed = _changed_years(con)
+    con.execute("DROP TABLE temp.unit_firsts")
+    return changed
+
+
+def _stage_rows(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> None:
+    """Take these reports' rows out of the facts (into `temp.rows_before`) and stage their
+    current rows (`temp.new_rows`) and every unit of either (`temp.touched_units`)."""
     _temp_ids(con, "touched_reports", report_ids)
     touched = "FROM facts WHERE report_id IN (SELECT id FROM temp.touched_reports)"
 
@@ -240,6 +250,11 @@ def _reload_reports(
         "CREATE OR REPLACE TEMP TABLE touched_units AS "
         "SELECT unit_id FROM temp.rows_before UNION SELECT unit_id FROM temp.new_rows"
     )
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Each touched unit's first dates (`temp.unit_firsts`), fixed on its other rows when
+    they moved; the staged rows, with them, into the facts (and `temp.rows_after`)."""
     # Each touched unit's first dates, before (as stored on its rows: they all agree) and
     # now (over its other rows and its new ones).
     con.execute(
@@ -284,6 +299,10 @@ def _reload_reports(
     )
     con.execute("DROP TABLE temp.new_rows")
     con.execute("INSERT INTO facts BY NAME SELECT * FROM temp.rows_after")
+
+
+def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[int]]:
+    """The years whose figures may have changed, all and validated (see _reload_reports)."""
     # Rows that differ before and after, matched by service (both sides of a moved row).
     columns = [c for (c, *_) in con.execute("DESCRIBE temp.rows_before").fetchall()]
     differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in columns if c not in _FIRSTS)
@@ -306,7 +325,6 @@ def _reload_reports(
     )
     years |= moved_years
     validated |= moved_years
-    con.execute("DROP TABLE temp.unit_firsts")
     return years, validated
 
 

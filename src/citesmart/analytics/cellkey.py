@@ -29,7 +29,9 @@ from decimal import Decimal
 from typing import Any
 
 from citesmart.analytics import conf
-from citesmart.analytics.queries import DIMENSIONS, Filters, _where
+from citesmart.analytics.filters import Filters
+from citesmart.analytics.scan import conditions
+from citesmart.analytics.vocabulary import DIMENSIONS
 
 P = 2_147_483_647  # record keys are below this prime (2^31 - 1)
 N = 256  # cell keys are 0..N-1
@@ -155,7 +157,7 @@ def per_cell(
 ) -> dict[tuple[str, ...], Keys]:
     """An integer `aggregate` (over `inner_columns` of the facts) for every cell and the
     totals of several breakdowns of the same filters, in one GROUPING SETS scan."""
-    where, params = _where(filters, ids)
+    where, params = conditions(filters, ids)
     every = list(dict.fromkeys(d for by in breakdowns for d in by))
     columns = [f"{_grouped(d)} AS g{i}" for i, d in enumerate(every)]
     inner = (

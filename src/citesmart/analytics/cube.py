@@ -4,9 +4,9 @@ For every year and every value of one dimension (or none), the `cube` table hold
 (services, reports, amount, services to natural persons) and two bitmaps of unit ids: the
 units served in the cell, and those among them served by the network for the first time
 that year. Sums add up across years; bitmaps OR together, so distinct units over any set of
-years stay exact. `answer()` serves figures() from it when the question fits: validated
-reports, no filter but years, and a breakdown by at most one dimension (plus the year). Any
-other question scans the facts (analytics.queries).
+years stay exact. analytics.cubeanswer serves figures() from it when the question fits:
+validated reports, no filter but years, and a breakdown by at most one dimension (plus the
+year). Any other question scans the facts (analytics.scan). This module keeps the tables.
 
 Kept in step with the facts by the writer: built whole by a rebuild, and updated for the
 years a refresh touched from the rows it changed (see build._reload_reports and
@@ -23,37 +23,28 @@ from typing import Any
 
 import duckdb
 
-# Dimension -> the fact column (as text) its cells are keyed by. Provinces are left out: ten
-# years of ~200 provinces would make the bitmaps outweigh the facts at scale.
+from citesmart.analytics.vocabulary import DIMENSIONS
+
+# Dimension -> the fact column (as text) its cells are keyed by (vocabulary's `cube`); `none`
+# first: the cells of every other dimension take their new units from its bitmaps.
 CODES = {
     "none": "NULL",
-    "month": "year_month",
-    "department": "unit_department_code",
-    "center": "center_code",
-    "cite": "cite_code",
-    "chain": "chain_code",
-    "category": "category_code",
-    "client_type": "client_type",
-    "size_class": "size_class",
-    "programme": "programme_code",
-    "free": "CAST(is_free AS VARCHAR)",
+    **{name: d.cube for name, d in DIMENSIONS.items() if d.cube},
     # Not a dimension of figures(): whether the unit is a natural person, whose bitmap gives
-    # the flags of the cells answered by intersecting bitmaps (see _intersected).
+    # the flags of the cells answered by intersecting bitmaps (see cubeanswer._intersected).
     "person": "CAST(is_natural AS VARCHAR)",
 }
+
+
 # Dimensions that are attributes of the productive unit: one report can fall in several cells,
 # so their report counts are distinct counts of (report, cell) pairs; not kept for `person`.
 UNIT_LEVEL = {"department", "client_type", "size_class", "person"}
 NO_REPORTS = {"person"}
-# Filters on an attribute of the unit (filter -> dimension). Every fact row of a unit carries
-# its (survivor's) attributes, so the units of a cell that have one are exactly the cell's
-# bitmap AND the attribute's: distinct units under these filters need no scan.
-UNIT_FILTERS = {
-    "departments": "department",
-    "client_types": "client_type",
-    "size_classes": "size_class",
-}
+
+
 HEADROOM = 1.25  # room in the bitmaps for units created after the build
+
+
 # Counts per cell in `cube`; the bitmaps apart, one table per dimension and year
 # (`cube_bits_<dim>_<year>`) under one view per dimension (`cube_bits_<dim>`): DuckDB reads a
 # column of a row group whole, and a bitmap is (units / 8) bytes, so a question about one
@@ -68,6 +59,8 @@ CREATE TABLE IF NOT EXISTS cube (
 );
 CREATE TABLE IF NOT EXISTS cube_range (low BIGINT NOT NULL, high BIGINT NOT NULL);
 """
+
+
 _YEAR_TABLE = re.compile(r"^cube_bits_(\w+?)_(\d{4})$")
 
 
@@ -125,8 +118,17 @@ def build(
         for dim in CODES:
             _replace_bits(con, dim, years, cells=False)
         return
+    _compute_cells(con, years, f"FROM facts WHERE is_validated AND {where}", stored)
+
+
+def _compute_cells(
+    con: duckdb.DuckDBPyConnection,
+    years: set[int] | None,
+    rows: str,
+    stored: tuple[int, int],
+) -> None:
+    """Every dimension's cells of `years` (None: all) from the fact `rows` they select."""
     bits = f"bitstring_agg(unit_id, {stored[0]}, {stored[1]})"
-    rows = f"FROM facts WHERE is_validated AND {where}"
     # Reports counted once each: a report has one center, chain, category, programme, date
     # and price, so for those dimensions its cell is a plain count over this small table.
     report_level = [d for d in CODES if d not in UNIT_LEVEL]
@@ -166,36 +168,6 @@ def build(
         _store_cells(con, dim, years)
     con.execute("DROP TABLE temp.cell")
     con.execute("DROP TABLE temp.reports")
-
-
-def fits(filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: bool) -> bool:
-    """Whether answer() can answer this question (see it)."""
-    from citesmart.analytics.queries import Filters
-
-    if not present:
-        return False
-    others = [d for d in by if d != "year"]
-    if len(others) > 1 or (others and others[0] not in CODES):
-        return False
-    # New units are kept per year: a unit is new in the month of its first service only,
-    # which the yearly bitmap of first-served units cannot tell.
-    if "month" in by and "new_units" in measures:
-        return False
-    if filters != Filters(years=filters.years):
-        return _intersectable(filters, measures)
-    return not (others and others[0] in NO_REPORTS and "reports" in measures)
-
-
-def _intersectable(filters: Any, measures: tuple[str, ...]) -> bool:
-    """Distinct units only, filtered by years and attributes of the unit (see _intersected)."""
-    from citesmart.analytics.queries import Filters
-
-    attributes = {f: getattr(filters, f) for f in UNIT_FILTERS if getattr(filters, f)}
-    return (
-        bool(attributes)
-        and filters == Filters(years=filters.years, **attributes)
-        and set(measures) <= {"units", "new_units"}
-    )
 
 
 def _store_cells(con: duckdb.DuckDBPyConnection, dim: str, years: set[int] | None) -> None:
@@ -275,253 +247,67 @@ def _update(
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE changed_signed AS {signed}")
     for dim, code in CODES.items():
-        # A reloaded report is wholly in `before` and `after`, so in each of its cells (its
-        # value of a report-level dimension, or each distinct attribute of its units) the
-        # count moves by the reports added minus those removed.
-        reports = (
-            "NULL::BIGINT"
-            if dim in NO_REPORTS
-            else "count(DISTINCT report_id) FILTER (WHERE sign = 1) "
-            "- count(DISTINCT report_id) FILTER (WHERE sign = -1)"
-        )
-        new = (
-            f"{bits} FILTER (WHERE first_ym_validated // 100 = year)"
-            if dim == "none"
-            else "NULL::BIT"
-        )
-        old = (
-            "SELECT c.year, c.code, c.services, c.reports, c.amount, c.natural_services, "
-            f"b.units, b.new_units FROM cube c JOIN cube_bits_{dim} b ON b.year = c.year "
-            f"AND b.code IS NOT DISTINCT FROM c.code WHERE c.dim = '{dim}' AND c.{where}"
-        )
-        delta = (
-            f"SELECT year, CAST({code} AS VARCHAR) AS code, sum(sign) AS services, "
-            f"{reports} AS reports, "
-            "sum(sign * CASE WHEN is_free THEN 0 ELSE amount END) AS amount, "
-            "sum(sign) FILTER (WHERE is_natural) AS natural_services "
-            "FROM temp.changed_signed GROUP BY ALL"
-        )
-        now = (
-            f"SELECT year, {dim} AS code, {bits} AS units, {new} AS new_units "
-            f"FROM temp.changed_rows GROUP BY year, {dim}"
-        )
-        key = "k.year = {t}.year AND k.code IS NOT DISTINCT FROM {t}.code"
-        kept = "CASE WHEN {o} IS NULL THEN n.{c} WHEN n.{c} IS NULL THEN {o} ELSE {o} | n.{c} END"
-        units = kept.format(o="(o.units & m.keep)", c="units")
-        new_units = kept.format(o="(o.new_units & m.keep)", c="new_units")
-        summed = (
-            "NULL::BIGINT"
-            if dim in NO_REPORTS
-            else "COALESCE(o.reports, 0) + COALESCE(d.reports, 0)"
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE cell AS SELECT * FROM ("
-            f"WITH old AS ({old}), delta AS ({delta}), now AS ({now}), "
-            "k AS (SELECT year, code FROM old UNION SELECT year, code FROM delta "
-            "UNION SELECT year, code FROM now) "
-            "SELECT k.year, k.code, "
-            "COALESCE(o.services, 0) + COALESCE(d.services, 0) AS services, "
-            f"{summed} AS reports, "
-            "COALESCE(o.amount, 0) + COALESCE(d.amount, 0) AS amount, "
-            "COALESCE(o.natural_services, 0) + COALESCE(d.natural_services, 0) "
-            "AS natural_services, "
-            f"{units} AS units, {new_units if dim == 'none' else 'NULL::BIT'} AS new_units "
-            f"FROM k LEFT JOIN old o ON {key.format(t='o')} "
-            f"LEFT JOIN delta d ON {key.format(t='d')} LEFT JOIN now n ON {key.format(t='n')} "
-            "CROSS JOIN temp.changed_mask m) WHERE services > 0"
-        )
+        con.execute(_updated_cells(dim, code, where, bits))
         con.execute(f"DELETE FROM cube WHERE dim = '{dim}' AND {where}")
         _store_cells(con, dim, years)
     for name in ("cell", "changed_rows", "changed_mask", "changed_signed"):
         con.execute(f"DROP TABLE temp.{name}")
 
 
-def answer(
-    cursor: Any, filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: bool
-) -> list[tuple[Any, ...]] | None:
-    """figures()' result records from the cube, or None when the question does not fit it.
-
-    Same layout as queries._run: per dimension code and label, is_total, the measures,
-    natural, then the units when they were not asked for (exact here, for the flags).
-    Cells of one year are read as counts; several years together OR their bitmaps; filters
-    on the unit's attributes AND theirs (_intersected).
-    """
-    if not fits(filters, by, measures, present):
-        return None
-    others = [d for d in by if d != "year"]
-    dim = others[0] if others else "none"
-    years = list(filters.years)
-    in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
-    wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]
-    intersect = filters != type(filters)(years=filters.years)
-    per_year = "year" in by or len(years) == 1
-    keys = ["year"] * ("year" in by) + ["code"] * bool(others)
-    cells: list[tuple[Any, ...]] = []
-    if intersect:  # cells and total in one statement (they share the attributes' bitmaps)
-        found = cursor.execute(*_intersected(wanted, keys, dim, filters)).fetchall()
-        cells = [record[1:] for record in found if not record[0]]
-        total = next((r[1 + len(keys) :] for r in found if r[0]), None)
-    else:
-        if by and per_year:  # one cube row per (year, code): its counts are the answer
-            sql, params = _counts(wanted, keys, f"dim = ? AND {in_years}", [dim, *years])
-            cells = cursor.execute(sql, params).fetchall()
-        elif by:
-            cells = cursor.execute(*_bitmaps(wanted, keys, dim, in_years, years)).fetchall()
-        if len(years) == 1:
-            sql, params = _counts(wanted, [], f"dim = 'none' AND {in_years}", years)
-        else:  # new units of the whole: first served in one of the years, all in `none`
-            sql, params = _bitmaps(wanted, [], "none", in_years, years, whole=True)
-        total = cursor.execute(sql, params).fetchone()
-    labels = _labels(cursor, dim) if others else {}
-    rows: list[tuple[Any, ...]] = []
-    for record in cells:
-        key = dict(zip(keys, record[: len(keys)], strict=True))
-        dims: list[Any] = []
-        for name in by:
-            if name == "year":
-                dims += [key["year"], key["year"]]
-            else:
-                code = _typed(name, key["code"])
-                dims += [code, labels.get(key["code"], code)]
-        rows.append((*dims, 0, *record[len(keys) :]))
-    if total is None or total[0] is None:  # no service at all in the period
-        total = tuple(0 for _ in wanted)
-    rows.append((*[None] * (2 * len(by)), 1, *total))
-    return rows
-
-
-def _intersected(
-    wanted: list[str], keys: list[str], dim: str, filters: Any
-) -> tuple[str, list[Any]]:
-    """Distinct units under filters on the unit's attributes (see _intersectable): the
-    cells (is_total 0, then `keys` and `wanted`) and the total (is_total 1), in one query.
-
-    A unit's fact rows all carry its department, client type and size class, so the units of
-    a cell that have those attributes are the cell's bitmap AND the union over the period of
-    each attribute's bitmaps (AND across attributes); its new units, that AND the units first
-    served in the period (or in the cell's year); its natural persons (for the flag), that
-    AND theirs. The total is the attributes' bitmap itself. Cells without a unit left are
-    not cells of the answer.
-    """
-    years = list(filters.years)
-    in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
-    parts, params = [], []
-    for name, attribute in UNIT_FILTERS.items():
-        codes = list(getattr(filters, name))
-        if codes:
-            parts.append(
-                f"(SELECT bit_or(units) FROM cube_bits_{attribute} WHERE {in_years} "
-                f"AND code IN ({', '.join('?' * len(codes))}))"
-            )
-            params += [*years, *codes]
-    firsts = "NULL::BIT"
-    if "new_units" in wanted:
-        firsts = f"(SELECT bit_or(new_units) FROM cube_bits_none WHERE {in_years})"
-        params += years
-    shared = (
-        f"SELECT {' & '.join(parts)} AS bits, {firsts} AS firsts, (SELECT bit_or(units) "
-        f"FROM cube_bits_person WHERE {in_years} AND code = 'true') AS natural"
+def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
+    """The SQL of `temp.cell` for one dimension: its stored cells of the years in `where`
+    moved by what changed (see _update)."""
+    # A reloaded report is wholly in `before` and `after`, so in each of its cells (its
+    # value of a report-level dimension, or each distinct attribute of its units) the
+    # count moves by the reports added minus those removed.
+    reports = (
+        "NULL::BIGINT"
+        if dim in NO_REPORTS
+        else "count(DISTINCT report_id) FILTER (WHERE sign = 1) "
+        "- count(DISTINCT report_id) FILTER (WHERE sign = -1)"
     )
-    params += years
-
-    def counts(cell: str, first: str, natural: str) -> list[str]:
-        """The measures of a cell whose units under the filters are `cell`."""
-        values = {"units": cell, "new_units": f"{cell} & {first}", "natural": f"{cell} & {natural}"}
-        return [f"COALESCE(bit_count({values[m]}), 0) AS {m}" for m in wanted]
-
-    # The whole: the attributes' bitmap over the period.
-    total = ["1 AS is_total", *(f"NULL AS {k}" for k in keys)]
-    queries = [f"SELECT {', '.join([*total, *counts('s.bits', 's.firsts', 's.natural')])} FROM s"]
-    if keys:
-        columns = ["0", *(f"b.{k}" for k in keys)]
-        where = f"b.{in_years}" if years else "TRUE"
-        if "year" in keys:  # a cell per year: that year's units and first-served units
-            values = counts("b.units & s.bits", "f.new_units", "s.natural")
-            source = f"cube_bits_{dim} b JOIN cube_bits_none f ON f.year = b.year, s"
-            group = ""
-        else:
-            one = "any_value(s.{})".format
-            values = counts(f"bit_or(b.units) & {one('bits')}", one("firsts"), one("natural"))
-            source = f"cube_bits_{dim} b, s"
-            group = f" GROUP BY {', '.join(columns[1:])}"
-        queries.insert(
-            0, f"SELECT {', '.join([*columns, *values])} FROM {source} WHERE {where}{group}"
-        )
-        params += years
-    sql = (
-        f"WITH s AS MATERIALIZED ({shared}) SELECT * FROM ("
-        f"{' UNION ALL '.join(queries)}) WHERE units > 0"
+    new = (
+        f"{bits} FILTER (WHERE first_ym_validated // 100 = year)" if dim == "none" else "NULL::BIT"
     )
-    return sql, params
-
-
-_SUMS = {
-    "services": "sum(services)",
-    "reports": "sum(reports)",
-    "amount": "sum(amount)",
-    "natural": "sum(natural_services)",
-}
-
-
-def _counts(wanted: list[str], keys: list[str], where: str, params: list[Any]):
-    values = [_SUMS.get(m, f"sum({m})") for m in wanted]
-    group = f" GROUP BY {', '.join(keys)}" if keys else ""
-    select = ", ".join([*keys, *values])
-    return f"SELECT {select} FROM cube WHERE {where}{group}", params
-
-
-def _bitmaps(
-    wanted: list[str],
-    keys: list[str],
-    dim: str,
-    in_years: str,
-    years: list[int],
-    *,
-    whole: bool = False,
-):
-    """Sums from `cube`, distinct units from ORed bitmaps, for several years at once."""
-    firsts = f"(SELECT bit_or(new_units) FROM cube_bits_none WHERE {in_years})"
-    distinct = {
-        "units": "COALESCE(bit_count(bit_or(b.units)), 0)",
-        "new_units": "COALESCE(bit_count(bit_or(b.new_units)), 0)"
-        if whole
-        else f"COALESCE(bit_count(bit_or(b.units) & {firsts}), 0)",
-    }
-    sums = [m for m in wanted if m in _SUMS]
+    old = (
+        "SELECT c.year, c.code, c.services, c.reports, c.amount, c.natural_services, "
+        f"b.units, b.new_units FROM cube c JOIN cube_bits_{dim} b ON b.year = c.year "
+        f"AND b.code IS NOT DISTINCT FROM c.code WHERE c.dim = '{dim}' AND c.{where}"
+    )
+    delta = (
+        f"SELECT year, CAST({code} AS VARCHAR) AS code, sum(sign) AS services, "
+        f"{reports} AS reports, "
+        "sum(sign * CASE WHEN is_free THEN 0 ELSE amount END) AS amount, "
+        "sum(sign) FILTER (WHERE is_natural) AS natural_services "
+        "FROM temp.changed_signed GROUP BY ALL"
+    )
+    now = (
+        f"SELECT year, {dim} AS code, {bits} AS units, {new} AS new_units "
+        f"FROM temp.changed_rows GROUP BY year, {dim}"
+    )
+    key = "k.year = {t}.year AND k.code IS NOT DISTINCT FROM {t}.code"
+    kept = "CASE WHEN {o} IS NULL THEN n.{c} WHEN n.{c} IS NULL THEN {o} ELSE {o} | n.{c} END"
+    units = kept.format(o="(o.units & m.keep)", c="units")
+    new_units = kept.format(o="(o.new_units & m.keep)", c="new_units")
     summed = (
-        f"SELECT {', '.join(['code', *(f'{_SUMS[m]} AS {m}' for m in sums)])} FROM cube "
-        f"WHERE dim = ? AND {in_years} GROUP BY code"
+        "NULL::BIGINT" if dim in NO_REPORTS else "COALESCE(o.reports, 0) + COALESCE(d.reports, 0)"
     )
-    bitmaps = (
-        f"SELECT code, {', '.join(f'{distinct[m]} AS {m}' for m in wanted if m in distinct)} "
-        f"FROM cube_bits_{dim} b WHERE {in_years} GROUP BY code"
+    return (
+        "CREATE OR REPLACE TEMP TABLE cell AS SELECT * FROM ("
+        f"WITH old AS ({old}), delta AS ({delta}), now AS ({now}), "
+        "k AS (SELECT year, code FROM old UNION SELECT year, code FROM delta "
+        "UNION SELECT year, code FROM now) "
+        "SELECT k.year, k.code, "
+        "COALESCE(o.services, 0) + COALESCE(d.services, 0) AS services, "
+        f"{summed} AS reports, "
+        "COALESCE(o.amount, 0) + COALESCE(d.amount, 0) AS amount, "
+        "COALESCE(o.natural_services, 0) + COALESCE(d.natural_services, 0) "
+        "AS natural_services, "
+        f"{units} AS units, {new_units if dim == 'none' else 'NULL::BIT'} AS new_units "
+        f"FROM k LEFT JOIN old o ON {key.format(t='o')} "
+        f"LEFT JOIN delta d ON {key.format(t='d')} LEFT JOIN now n ON {key.format(t='n')} "
+        "CROSS JOIN temp.changed_mask m) WHERE services > 0"
     )
-    uses_firsts = not whole and "new_units" in wanted
-    select = ", ".join(
-        [*(f"s.{k}" for k in keys), *(f"{'s' if m in _SUMS else 'd'}.{m}" for m in wanted)]
-    )
-    sql = (
-        f"SELECT {select} FROM ({summed}) s JOIN ({bitmaps}) d "
-        "ON s.code IS NOT DISTINCT FROM d.code"
-    )
-    return sql, [dim, *years, *(years if uses_firsts else []), *years]
-
-
-def _typed(dimension: str, code: str | None) -> Any:
-    if code is None:
-        return None
-    return code == "true" if dimension == "free" else code
-
-
-def _labels(cursor: Any, dim: str) -> dict[str, str]:
-    """Code -> name of one dimension's values, from the dimension tables (current names)."""
-    from citesmart.analytics.queries import DIMENSIONS
-
-    names = DIMENSIONS[dim].names
-    if names is None:
-        return {}
-    table, _, code, name = names
-    return {str(c): n for c, n in cursor.execute(f"SELECT {code}, {name} FROM {table}").fetchall()}
 
 
 def present(cursor: Any) -> bool:

@@ -31,12 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from citesmart.analytics import conf
-
-if TYPE_CHECKING:  # queries imports this module: no import cycle at run time
-    from citesmart.analytics.queries import Figures
+from citesmart.analytics.answer import Figures
 
 GEOGRAPHY_LEVELS = ("district", "province", "department")
 """From finest to coarsest: what microdata coarsening walks through."""

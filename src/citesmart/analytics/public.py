@@ -26,7 +26,9 @@ from dataclasses import fields, replace
 from typing import Any
 
 from citesmart.analytics import cellkey, disclosure, queries, refresh, sharedcache
-from citesmart.analytics.queries import MEASURES, Figures, Filters
+from citesmart.analytics.answer import Figures
+from citesmart.analytics.filters import Filters, known_codes
+from citesmart.analytics.vocabulary import MEASURES
 
 OFFICIAL_BREAKDOWNS = ("year", "month", "department", "center", "chain", "category")
 # Filters that may pick one cell of an official table (one code, one year, no breakdown).
@@ -192,7 +194,7 @@ def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cell
             if not todo:
                 _keys.move_to_end(first)
                 return _keys[first]
-        ids = queries._known_codes(cursor, build)["_ids"]
+        ids = known_codes(cursor, build)["_ids"]
         found = _COMPUTE[kind](cursor, filters, todo, ids)
     with _lock:
         for by, values in found.items():

@@ -9,7 +9,6 @@ Either way DuckDB receives whole Arrow batches, never single rows.
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
 # ruff: noqa: S608
 
-import hashlib
 import io
 import itertools
 import threading
@@ -25,11 +24,9 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from citesmart.geo.models import Department, District, Province
 from citesmart.lib.identity import RUC_PREFIXES, DocumentType, is_personal_document
-from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
 from citesmart.records.models import ReportStatus, Service, ServiceReport
-from citesmart.units.models import ClientType, ProductiveUnit, SizeClass
+from citesmart.units.models import ClientType, ProductiveUnit
 
 BATCH_ROWS = 100_000
 IDS_PER_QUERY = 5_000
@@ -218,6 +215,14 @@ def _ranged_csv(
             if text:
                 yield _parse_csv(text.encode(), columns)
         return
+    for text in _fetch_ahead(sql, ranges):
+        if text:
+            yield _parse_csv(text.encode(), columns)
+
+
+def _fetch_ahead(sql: str, ranges: list[tuple[int, int]]) -> Iterator[str | None]:
+    """The CSV text of each range of ids, in order, on two new connections: the next
+    range is read while the caller parses this one."""
     params = connection.get_connection_params()
     with ThreadPoolExecutor(max_workers=2) as pool:
         local = threading.local()
@@ -235,8 +240,7 @@ def _ranged_csv(
                 text = pending[index].result()
                 if index + 2 < len(ranges):
                     pending.append(pool.submit(fetch, ranges[index + 2]))
-                if text:
-                    yield _parse_csv(text.encode(), columns)
+                yield text
         finally:
             for future in pending:
                 future.cancel()
@@ -489,66 +493,3 @@ def _checksum_sql() -> str:
 
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value)
-
-
-# --- dimensions ----------------------------------------------------------------------------
-
-
-def dimension_tables() -> dict[str, pa.Table]:
-    """The registry, geography and choices as small Arrow tables (a few thousand rows)."""
-    centers = list(
-        Center.objects.values_list("id", "code", "name", "kind", "parent__code", "parent__name")
-    )
-    districts = list(
-        District.objects.values_list(
-            "code", "name", "province_id", "province__name", "department_id", "department__name"
-        )
-    )
-    return {
-        "dim_center": _table(
-            ["id", "code", "name", "kind", "cite_code", "cite_name"],
-            [(i, c, n, k, pc or c, pn or n) for i, c, n, k, pc, pn in centers],
-        ),
-        "dim_chain": _table(
-            ["id", "code", "name"], Chain.objects.values_list("id", "code", "name")
-        ),
-        "dim_category": _table(
-            ["id", "code", "name"], ServiceCategory.objects.values_list("id", "code", "name")
-        ),
-        "dim_programme": _table(
-            ["id", "code", "name"], Programme.objects.values_list("id", "code", "name")
-        ),
-        "dim_catalogue": _table(
-            ["id", "name", "center_code"],
-            CatalogueService.objects.values_list("id", "name", "center__code"),
-        ),
-        "dim_department": _table(["code", "name"], Department.objects.values_list("code", "name")),
-        "dim_province": _table(
-            ["code", "name", "department_code"],
-            Province.objects.values_list("code", "name", "department_id"),
-        ),
-        "dim_district": _table(
-            [
-                *("code", "name", "province_code", "province_name"),
-                *("department_code", "department_name"),
-            ],
-            districts,
-        ),
-        "dim_client_type": _table(["code", "name"], [(c, str(n)) for c, n in ClientType.choices]),
-        "dim_size_class": _table(["code", "name"], [(c, str(n)) for c, n in SizeClass.choices]),
-        "dim_center_kind": _table(["code", "name"], [(c, str(n)) for c, n in Center.Kind.choices]),
-    }
-
-
-def _table(names: list[str], rows: Iterable[Sequence[Any]]) -> pa.Table:
-    columns = list(zip(*rows, strict=True)) or [() for _ in names]
-    return pa.table({name: list(values) for name, values in zip(names, columns, strict=True)})
-
-
-def dimensions_digest(tables: dict[str, pa.Table]) -> str:
-    """A digest of every name and code: when it moves, the labels in the facts are rewritten."""
-    digest = hashlib.sha256()
-    for name in sorted(tables):
-        digest.update(name.encode())
-        digest.update(repr(tables[name].to_pydict()).encode())
-    return digest.hexdigest()

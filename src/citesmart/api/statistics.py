@@ -1,4 +1,4 @@
-"""Statistics over `analytics.queries.figures`: the portal's filters, breakdowns and measures.
+"""Statistics over `analytics.public.public_figures`: the portal's filters, breakdowns and measures.
 
 Codes go in and come out. Figures come through the one door for public figures
 (`analytics.public.public_figures`), as on the portal and in the open data: official tables
@@ -15,8 +15,9 @@ from django.urls import reverse
 from ninja import Field, Query, Router
 from pydantic import BeforeValidator, StringConstraints
 
-from citesmart.analytics import disclosure, public, queries
+from citesmart.analytics import disclosure, public, vocabulary
 from citesmart.analytics.conf import disclosure_threshold
+from citesmart.analytics.filters import MAX_LIMIT, Filters, InvalidQuery
 from citesmart.api import schemas as s
 from citesmart.api.http import ApiError, respond
 from citesmart.publications import queries as publications
@@ -24,26 +25,14 @@ from citesmart.records import closing
 
 router = Router(tags=["Estadísticas"])
 
-# The accepted values are the query interface's own, so the API and its OpenAPI enums never
-# drift from analytics.queries (same order: year, month, department, ...).
-Dimension = Literal[tuple(queries.DIMENSIONS)]  # type: ignore[valid-type]
-Measure = Literal[queries.MEASURES]  # type: ignore[valid-type]
+# The accepted values are the vocabulary's own, so the API and its OpenAPI enums never
+# drift from analytics (same order: year, month, department, ...).
+Dimension = Literal[tuple(vocabulary.DIMENSIONS)]  # type: ignore[valid-type]
+Measure = Literal[vocabulary.MEASURES]  # type: ignore[valid-type]
 
-# API parameter -> Filters field (the portal's names: cadena, departamento, centro...).
-LIST_FILTERS = {
-    "anio": "years",
-    "mes": "months",
-    "centro": "centers",
-    "tipo_centro": "center_kinds",
-    "cadena": "chains",
-    "departamento": "departments",
-    "provincia": "provinces",
-    "categoria": "categories",
-    "servicio_catalogo": "catalogue_services",
-    "programa": "programmes",
-    "tipo_cliente": "client_types",
-    "tamano": "size_classes",
-}
+# API parameter -> Filters field (the portal's names: cadena, departamento, centro...), as
+# analytics.vocabulary declares them; each one is a field of StatisticsQuery below.
+LIST_FILTERS = vocabulary.api_filters()
 
 
 def _iso_date(value: Any) -> Any:
@@ -96,7 +85,7 @@ class StatisticsQuery(s.Schema):
         None, max_length=20, description="Ordenar por una medida o dimensión pedida."
     )
     ascendente: bool = Field(False, description="Orden ascendente (por defecto descendente).")
-    limite: int | None = Field(None, ge=1, le=queries.MAX_LIMIT, description="Primeras N filas.")
+    limite: int | None = Field(None, ge=1, le=MAX_LIMIT, description="Primeras N filas.")
     publicacion: Annotated[str, StringConstraints(max_length=40)] | None = Field(
         None,
         description="Responder desde una publicación de cifras oficiales (p. ej. «2025-anual», "
@@ -108,11 +97,11 @@ class StatisticsQuery(s.Schema):
     format: Literal["json", "csv"] | None = s.FORMAT
 
 
-def to_filters(params: StatisticsQuery) -> queries.Filters:
+def to_filters(params: StatisticsQuery) -> Filters:
     values: dict[str, Any] = {
         field: tuple(getattr(params, name) or ()) for name, field in LIST_FILTERS.items()
     }
-    return queries.Filters(
+    return Filters(
         date_from=params.desde,
         date_to=params.hasta,
         with_technical_units=params.con_unidades_tecnicas,
@@ -151,7 +140,7 @@ PARAMETER_OF = {field: name for name, field in LIST_FILTERS.items()} | {
 )
 def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResponse:
     by = tuple(params.por or ())
-    measures = tuple(params.medida or queries.MEASURES)
+    measures = tuple(params.medida or vocabulary.MEASURES)
     if params.publicacion is not None:
         return _from_publication(request, params, by, measures)
     try:
@@ -163,7 +152,7 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
             descending=not params.ascendente,
             limit=params.limite,
         )
-    except queries.InvalidQuery as error:
+    except InvalidQuery as error:
         fields = {PARAMETER_OF.get(k, k): v for k, v in error.errors.items()}
         raise ApiError(400, "consulta_invalida", "La consulta no es válida.", fields) from None
     rows = list(answer.rows)

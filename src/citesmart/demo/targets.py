@@ -9,7 +9,8 @@ again adds no version; the national goals have one revision so the history page 
 import hashlib
 from collections.abc import Callable
 
-from citesmart.analytics.queries import Filters, figures
+from citesmart.analytics.filters import Filters
+from citesmart.analytics.queries import figures
 from citesmart.network.models import Center
 from citesmart.targets.actions import set_target
 from citesmart.targets.models import Indicator, Phasing, Target

@@ -6,8 +6,25 @@ cannot disagree with each other or with the files (publish.py validates the file
 the same fields before a release goes online).
 """
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from citesmart.opendata.fields import (
+    AMOUNT,
+    CENTER_KINDS,
+    CLIENT_TYPES,
+    GEO_LEVELS,
+    MONTH_FIELD,
+    NEW_UNITS,
+    PERTURBED,
+    REPORTS,
+    RESERVED,
+    SERVICES,
+    SIZE_CLASSES,
+    UBIGEO,
+    UNITS,
+    Resource,
+    center_fields,
+    coarsened,
+    described,
+)
 
 SCHEMA_VERSION = "2.0.0"  # of the resources' fields: bump and add to CHANGES when they change
 
@@ -64,161 +81,11 @@ CHANGES = [
 ]
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    type: str  # Table Schema type: string, integer, number, boolean, date, year
-    title: str
-    description: str
-    required: bool = False
-    enum: tuple[str, ...] = ()
-    pattern: str = ""
-    minimum: int | None = None
-    unique: bool = False
-
-    def table_schema(self) -> dict[str, Any]:
-        described: dict[str, Any] = {
-            "name": self.name,
-            "type": self.type,
-            "title": self.title,
-            "description": self.description,
-        }
-        constraints: dict[str, Any] = {}
-        if self.required:
-            constraints["required"] = True
-        if self.unique:
-            constraints["unique"] = True
-        if self.enum:
-            constraints["enum"] = list(self.enum)
-        if self.pattern:
-            constraints["pattern"] = self.pattern
-        if self.minimum is not None:
-            constraints["minimum"] = self.minimum
-        if constraints:
-            described["constraints"] = constraints
-        return described
-
-
-@dataclass(frozen=True)
-class Resource:
-    name: str  # file stem, e.g. servicios -> servicios.csv
-    title: str
-    description: str
-    group: str  # "microdatos" | "cuadros" | "registro"
-    fields: tuple[Field, ...]
-    primary_key: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def columns(self) -> list[str]:
-        return [f.name for f in self.fields]
-
-    def file(self, extension: str) -> str:
-        return f"{self.name}.{extension}"
-
-
 GROUPS = {
     "microdatos": "Microdatos de servicios",
     "cuadros": "Cuadros estadísticos",
     "registro": "Registro de la red CITE",
 }
-
-CLIENT_TYPES = (
-    "empresa_formal",
-    "persona_natural_negocio",
-    "asociacion_cooperativa",
-    "emprendedor",
-    "academia",
-    "otros",
-)
-SIZE_CLASSES = ("micro", "pequena", "mediana", "grande", "sin_dato")
-CENTER_KINDS = ("publico", "privado", "unidad_tecnica")
-GEO_LEVELS = ("distrito", "provincia", "departamento", "sin_dato")
-UBIGEO = r"^[0-9]{2}([0-9]{2}([0-9]{2})?)?$"
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-
-
-def _f(name: str, type_: str, title: str, description: str, **options: Any) -> Field:
-    return Field(name, type_, title, description, **options)
-
-
-def _center(prefix: str = "centro") -> tuple[Field, ...]:
-    return (
-        _f(
-            f"{prefix}_codigo",
-            "string",
-            "Código del centro",
-            "Código estable del CITE o unidad técnica (no cambia aunque cambie el nombre).",
-            required=True,
-        ),
-        _f(f"{prefix}_nombre", "string", "Centro", "Nombre vigente del centro.", required=True),
-    )
-
-
-def _coarsened(field: Field) -> Field:
-    """A microdata field left empty on the services to natural persons (disclosure rule 3)."""
-    return replace(
-        field, required=False, description=field.description + NATURAL_EMPTY.format("Vacío")
-    )
-
-
-NATURAL_EMPTY = " {} en los servicios a personas naturales (secreto estadístico)."
-
-
-def _measure(name: str, title: str, description: str) -> Field:
-    return _f(name, "integer", title, description + " Vacío si la celda está reservada.", minimum=0)
-
-
-RESERVED = _f(
-    "reservado",
-    "boolean",
-    "Celda reservada",
-    "Verdadero cuando las cifras de la fila se ocultan por secreto estadístico (ver reglas de "
-    "reserva en el diccionario de datos).",
-    required=True,
-)
-PERTURBED = _f(
-    "perturbado",
-    "boolean",
-    "Cifra perturbada",
-    "Verdadero cuando las cifras de la fila llevan el ajuste aleatorio fijo del secreto "
-    "estadístico (perturbación por clave de celda: ±1 o ±2 en los conteos, ±1 % a ±5 % en "
-    "los montos); ver reglas de reserva en el diccionario de datos.",
-    required=True,
-)
-SERVICES = _measure(
-    "servicios",
-    "Servicios brindados",
-    "Unidades productivas atendidas en informes de servicio (una por unidad y informe).",
-)
-REPORTS = _measure("informes", "Informes de servicio", "Informes de servicio validados.")
-UNITS = _measure(
-    "unidades_productivas",
-    "Unidades productivas atendidas",
-    "Unidades productivas distintas (no se suman entre filas).",
-)
-NEW_UNITS = _measure(
-    "unidades_nuevas",
-    "Unidades productivas nuevas",
-    "Unidades cuyo primer servicio en la red cae en el periodo.",
-)
-AMOUNT = _f(
-    "monto_soles",
-    "number",
-    "Monto cobrado (S/)",
-    "Suma de lo cobrado en soles; los servicios gratuitos cuentan cero. Vacío si la "
-    "celda está reservada.",
-    minimum=0,
-)
-MONTH_FIELD = _f(
-    "mes",
-    "string",
-    "Mes",
-    "Mes de fin del informe, en formato AAAA-MM.",
-    required=True,
-    pattern=MONTH,
-)
-
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(
@@ -232,7 +99,7 @@ RESOURCES: tuple[Resource, ...] = (
         "de los cuadros pueda recontarse con los microdatos.",
         "microdatos",
         (
-            _f(
+            described(
                 "id_servicio",
                 "string",
                 "Identificador del servicio",
@@ -240,8 +107,8 @@ RESOURCES: tuple[Resource, ...] = (
                 required=True,
                 unique=True,
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "id_informe",
                     "string",
                     "Identificador del informe",
@@ -249,11 +116,11 @@ RESOURCES: tuple[Resource, ...] = (
                     "lo comparten.",
                 )
             ),
-            _f("anio", "integer", "Año", "Año de fin del informe.", required=True),
-            _coarsened(MONTH_FIELD),
-            *map(_coarsened, _center()),
-            _coarsened(
-                _f(
+            described("anio", "integer", "Año", "Año de fin del informe.", required=True),
+            coarsened(MONTH_FIELD),
+            *map(coarsened, center_fields()),
+            coarsened(
+                described(
                     "tipo_centro",
                     "string",
                     "Tipo de centro",
@@ -261,58 +128,58 @@ RESOURCES: tuple[Resource, ...] = (
                     enum=CENTER_KINDS,
                 )
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "cite_codigo",
                     "string",
                     "CITE",
                     "El CITE del centro (él mismo o el CITE del que depende la unidad técnica).",
                 )
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "categoria_codigo",
                     "string",
                     "Categoría de servicio",
                     "Código de la categoría de servicio.",
                 )
             ),
-            _coarsened(_f("categoria", "string", "Categoría", "Nombre de la categoría.")),
-            _coarsened(
-                _f(
+            coarsened(described("categoria", "string", "Categoría", "Nombre de la categoría.")),
+            coarsened(
+                described(
                     "cadena_codigo",
                     "string",
                     "Cadena productiva",
                     "Código de la cadena; vacío si el informe no la indica.",
                 )
             ),
-            _coarsened(_f("cadena", "string", "Cadena", "Nombre de la cadena productiva.")),
-            _coarsened(
-                _f(
+            coarsened(described("cadena", "string", "Cadena", "Nombre de la cadena productiva.")),
+            coarsened(
+                described(
                     "programa_codigo",
                     "string",
                     "Programa",
                     "Programa que financia el servicio gratuito, si lo hay.",
                 )
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "servicio_catalogo",
                     "string",
                     "Servicio del catálogo",
                     "Nombre del servicio del catálogo, si el informe lo indica.",
                 )
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "gratuito",
                     "boolean",
                     "Gratuito",
                     "Verdadero si el servicio fue gratuito.",
                 )
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "monto_soles",
                     "number",
                     "Monto cobrado (S/)",
@@ -320,7 +187,7 @@ RESOURCES: tuple[Resource, ...] = (
                     minimum=0,
                 )
             ),
-            _f(
+            described(
                 "id_unidad_productiva",
                 "string",
                 "Unidad productiva (seudónimo)",
@@ -329,28 +196,28 @@ RESOURCES: tuple[Resource, ...] = (
                 required=True,
                 pattern=r"^UP-[0-9a-f]{16}$",
             ),
-            _f(
+            described(
                 "persona_juridica",
                 "boolean",
                 "Persona jurídica",
                 "Verdadero si la unidad productiva es una persona jurídica (RUC 20).",
                 required=True,
             ),
-            _f(
+            described(
                 "ruc",
                 "string",
                 "RUC",
                 "RUC de la persona jurídica; vacío para personas naturales.",
                 pattern=r"^20[0-9]{9}$",
             ),
-            _f(
+            described(
                 "razon_social",
                 "string",
                 "Razón social",
                 "Razón social de la persona jurídica; vacío para personas naturales.",
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "tipo_cliente",
                     "string",
                     "Tipo de cliente",
@@ -358,8 +225,8 @@ RESOURCES: tuple[Resource, ...] = (
                     enum=CLIENT_TYPES,
                 )
             ),
-            _coarsened(
-                _f(
+            coarsened(
+                described(
                     "tamano",
                     "string",
                     "Tamaño",
@@ -367,7 +234,7 @@ RESOURCES: tuple[Resource, ...] = (
                     enum=SIZE_CLASSES,
                 )
             ),
-            _f(
+            described(
                 "nivel_ubicacion",
                 "string",
                 "Nivel de la ubicación",
@@ -377,24 +244,28 @@ RESOURCES: tuple[Resource, ...] = (
                 required=True,
                 enum=GEO_LEVELS,
             ),
-            _f(
+            described(
                 "departamento_codigo",
                 "string",
                 "Ubigeo del departamento",
                 "Dos dígitos.",
                 pattern=UBIGEO,
             ),
-            _f("departamento", "string", "Departamento", "Departamento de la unidad productiva."),
-            _f(
+            described(
+                "departamento", "string", "Departamento", "Departamento de la unidad productiva."
+            ),
+            described(
                 "provincia_codigo",
                 "string",
                 "Ubigeo de la provincia",
                 "Cuatro dígitos.",
                 pattern=UBIGEO,
             ),
-            _f("provincia", "string", "Provincia", "Provincia de la unidad productiva."),
-            _f("distrito_codigo", "string", "Ubigeo del distrito", "Seis dígitos.", pattern=UBIGEO),
-            _f("distrito", "string", "Distrito", "Distrito de la unidad productiva."),
+            described("provincia", "string", "Provincia", "Provincia de la unidad productiva."),
+            described(
+                "distrito_codigo", "string", "Ubigeo del distrito", "Seis dígitos.", pattern=UBIGEO
+            ),
+            described("distrito", "string", "Distrito", "Distrito de la unidad productiva."),
         ),
         primary_key=("id_servicio",),
     ),
@@ -406,15 +277,15 @@ RESOURCES: tuple[Resource, ...] = (
         "cuadros",
         (
             MONTH_FIELD,
-            *_center(),
-            _f(
+            *center_fields(),
+            described(
                 "categoria_codigo",
                 "string",
                 "Categoría de servicio",
                 "Código de la categoría.",
                 required=True,
             ),
-            _f("categoria", "string", "Categoría", "Nombre de la categoría.", required=True),
+            described("categoria", "string", "Categoría", "Nombre de la categoría.", required=True),
             SERVICES,
             REPORTS,
             UNITS,
@@ -432,15 +303,17 @@ RESOURCES: tuple[Resource, ...] = (
         "cuadros",
         (
             MONTH_FIELD,
-            *_center(),
-            _f(
+            *center_fields(),
+            described(
                 "tipo_cliente",
                 "string",
                 "Tipo de cliente",
                 "Código del tipo de cliente; vacío si no se registró.",
                 enum=CLIENT_TYPES,
             ),
-            _f("tipo_cliente_nombre", "string", "Tipo de cliente (nombre)", "Nombre del tipo."),
+            described(
+                "tipo_cliente_nombre", "string", "Tipo de cliente (nombre)", "Nombre del tipo."
+            ),
             UNITS,
             NEW_UNITS,
             SERVICES,
@@ -455,17 +328,19 @@ RESOURCES: tuple[Resource, ...] = (
         "de la unidad productiva, cadena productiva y año (informes validados).",
         "cuadros",
         (
-            _f("anio", "integer", "Año", "Año de fin del informe.", required=True),
-            _f(
+            described("anio", "integer", "Año", "Año de fin del informe.", required=True),
+            described(
                 "departamento_codigo",
                 "string",
                 "Ubigeo del departamento",
                 "Dos dígitos; vacío si la ubicación no se registró.",
                 pattern=UBIGEO,
             ),
-            _f("departamento", "string", "Departamento", "Nombre del departamento.", required=True),
-            _f("cadena_codigo", "string", "Cadena productiva", "Código; vacío: sin cadena."),
-            _f("cadena", "string", "Cadena", "Nombre de la cadena.", required=True),
+            described(
+                "departamento", "string", "Departamento", "Nombre del departamento.", required=True
+            ),
+            described("cadena_codigo", "string", "Cadena productiva", "Código; vacío: sin cadena."),
+            described("cadena", "string", "Cadena", "Nombre de la cadena.", required=True),
             SERVICES,
             UNITS,
             NEW_UNITS,
@@ -480,7 +355,7 @@ RESOURCES: tuple[Resource, ...] = (
         "CITE públicos y privados con su sede, cadenas productivas y periodo de actividad.",
         "registro",
         (
-            _f(
+            described(
                 "codigo",
                 "string",
                 "Código",
@@ -488,31 +363,35 @@ RESOURCES: tuple[Resource, ...] = (
                 required=True,
                 unique=True,
             ),
-            _f("nombre", "string", "Nombre", "Nombre vigente.", required=True),
-            _f("tipo", "string", "Tipo", "publico o privado.", required=True, enum=CENTER_KINDS),
-            _f(
+            described("nombre", "string", "Nombre", "Nombre vigente.", required=True),
+            described(
+                "tipo", "string", "Tipo", "publico o privado.", required=True, enum=CENTER_KINDS
+            ),
+            described(
                 "entidad_operadora",
                 "string",
                 "Entidad operadora",
                 "Entidad que opera el CITE privado.",
             ),
-            _f(
+            described(
                 "departamento_codigo",
                 "string",
                 "Ubigeo del departamento de la sede",
                 "",
                 pattern=UBIGEO,
             ),
-            _f("departamento", "string", "Departamento de la sede", ""),
-            _f("distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO),
-            _f("distrito", "string", "Distrito de la sede", ""),
-            _f("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
-            _f("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
-            _f("cadenas", "string", "Cadenas productivas", "Códigos separados por «;»."),
-            _f("anio_creacion", "integer", "Año de creación", ""),
-            _f("activo_desde", "date", "Activo desde", ""),
-            _f("activo_hasta", "date", "Activo hasta", "Vacío si sigue activo."),
-            _f("sitio_web", "string", "Sitio web", ""),
+            described("departamento", "string", "Departamento de la sede", ""),
+            described(
+                "distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO
+            ),
+            described("distrito", "string", "Distrito de la sede", ""),
+            described("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
+            described("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
+            described("cadenas", "string", "Cadenas productivas", "Códigos separados por «;»."),
+            described("anio_creacion", "integer", "Año de creación", ""),
+            described("activo_desde", "date", "Activo desde", ""),
+            described("activo_hasta", "date", "Activo hasta", "Vacío si sigue activo."),
+            described("sitio_web", "string", "Sitio web", ""),
         ),
         primary_key=("codigo",),
     ),
@@ -522,7 +401,7 @@ RESOURCES: tuple[Resource, ...] = (
         "Unidades técnicas que dependen de un CITE, con su sede.",
         "registro",
         (
-            _f(
+            described(
                 "codigo",
                 "string",
                 "Código",
@@ -530,25 +409,27 @@ RESOURCES: tuple[Resource, ...] = (
                 required=True,
                 unique=True,
             ),
-            _f("nombre", "string", "Nombre", "Nombre vigente.", required=True),
-            _f(
+            described("nombre", "string", "Nombre", "Nombre vigente.", required=True),
+            described(
                 "cite_codigo",
                 "string",
                 "CITE",
                 "Código del CITE del que depende; vacío si la fuente no lo indica.",
             ),
-            _f(
+            described(
                 "departamento_codigo",
                 "string",
                 "Ubigeo del departamento de la sede",
                 "",
                 pattern=UBIGEO,
             ),
-            _f("departamento", "string", "Departamento de la sede", ""),
-            _f("distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO),
-            _f("distrito", "string", "Distrito de la sede", ""),
-            _f("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
-            _f("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
+            described("departamento", "string", "Departamento de la sede", ""),
+            described(
+                "distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO
+            ),
+            described("distrito", "string", "Distrito de la sede", ""),
+            described("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
+            described("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
         ),
         primary_key=("codigo",),
     ),
@@ -559,7 +440,7 @@ RESOURCES: tuple[Resource, ...] = (
         "que los hace gratuitos.",
         "registro",
         (
-            _f(
+            described(
                 "id",
                 "integer",
                 "Identificador",
@@ -567,16 +448,16 @@ RESOURCES: tuple[Resource, ...] = (
                 required=True,
                 unique=True,
             ),
-            *_center(),
-            _f("nombre", "string", "Servicio", "Nombre del servicio.", required=True),
-            _f("descripcion", "string", "Descripción", ""),
-            _f("categoria_codigo", "string", "Categoría de servicio", "", required=True),
-            _f("unidad_venta", "string", "Unidad de venta", "p. ej. por muestra, por hora."),
-            _f("gratuito", "boolean", "Gratuito", "", required=True),
-            _f("tarifa_soles", "number", "Tarifa (S/)", "Vacía si es gratuito.", minimum=0),
-            _f("programa_codigo", "string", "Programa", "Programa que lo financia."),
-            _f("vigente_desde", "date", "Vigente desde", ""),
-            _f("vigente_hasta", "date", "Vigente hasta", ""),
+            *center_fields(),
+            described("nombre", "string", "Servicio", "Nombre del servicio.", required=True),
+            described("descripcion", "string", "Descripción", ""),
+            described("categoria_codigo", "string", "Categoría de servicio", "", required=True),
+            described("unidad_venta", "string", "Unidad de venta", "p. ej. por muestra, por hora."),
+            described("gratuito", "boolean", "Gratuito", "", required=True),
+            described("tarifa_soles", "number", "Tarifa (S/)", "Vacía si es gratuito.", minimum=0),
+            described("programa_codigo", "string", "Programa", "Programa que lo financia."),
+            described("vigente_desde", "date", "Vigente desde", ""),
+            described("vigente_hasta", "date", "Vigente hasta", ""),
         ),
         primary_key=("id",),
     ),
@@ -586,13 +467,15 @@ RESOURCES: tuple[Resource, ...] = (
         "Programas y fondos que financian servicios gratuitos de los centros.",
         "registro",
         (
-            _f("codigo", "string", "Código", "Código del programa.", required=True, unique=True),
-            _f("nombre", "string", "Nombre", "", required=True),
-            _f("financiadores", "string", "Financiadores", ""),
-            _f("temas", "string", "Temas", ""),
-            _f("descripcion", "string", "Descripción", ""),
-            _f("inicio", "date", "Inicio", ""),
-            _f("fin", "date", "Fin", ""),
+            described(
+                "codigo", "string", "Código", "Código del programa.", required=True, unique=True
+            ),
+            described("nombre", "string", "Nombre", "", required=True),
+            described("financiadores", "string", "Financiadores", ""),
+            described("temas", "string", "Temas", ""),
+            described("descripcion", "string", "Descripción", ""),
+            described("inicio", "date", "Inicio", ""),
+            described("fin", "date", "Fin", ""),
         ),
         primary_key=("codigo",),
     ),

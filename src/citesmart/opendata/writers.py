@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from citesmart.lib.spreadsheets import safe_cell
 from citesmart.opendata import xlsx
-from citesmart.opendata.catalog import Field, Resource
+from citesmart.opendata.fields import Field, Resource
 
 
 def arrow_type(field: Field) -> pa.DataType:

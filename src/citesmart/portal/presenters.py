@@ -13,22 +13,19 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from citesmart.analytics.answer import Figures
 from citesmart.analytics.disclosure import suppressed_rows
+from citesmart.analytics.filters import Filters, InvalidQuery
 from citesmart.analytics.public import prefetch, public_figures
-from citesmart.analytics.queries import Figures, Filters, InvalidQuery
+from citesmart.analytics.vocabulary import portal_filters, title
 from citesmart.network.models import Center
 from citesmart.portal import maps
 from citesmart.presentation import charts
 from citesmart.presentation.formatting import number, percent_change, soles
 
-# Query-string names (Spanish, as visitors see them in shared links) -> Filters fields.
-PARAMS = {
-    "cadena": "chains",
-    "departamento": "departments",
-    "centro": "centers",
-    "categoria": "categories",
-    "programa": "programmes",
-}
+# Query-string names (Spanish, as visitors see them in shared links) -> Filters fields, as
+# analytics.vocabulary declares the dashboard's filters.
+PARAMS = portal_filters()
 MEASURE_WORDS = {"services": "servicios", "units": "unidades productivas"}
 
 
@@ -252,9 +249,7 @@ def _bars(
 
 
 def answer_title(dimension: str) -> str:
-    from citesmart.analytics.queries import DIMENSIONS
-
-    return DIMENSIONS[dimension].title
+    return title(dimension)
 
 
 def monthly(period: Period) -> Block:

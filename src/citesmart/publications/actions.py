@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from citesmart.accounts.access import can_approve_months
+from citesmart.analytics.filters import Filters
 from citesmart.analytics.public import public_figures
-from citesmart.analytics.queries import Filters
 from citesmart.publications.models import Publication, PublishedCell
 from citesmart.records.closing import official_through
 

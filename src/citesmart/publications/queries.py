@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from citesmart.analytics.queries import MONTHS
+from citesmart.analytics.vocabulary import MONTHS
 from citesmart.publications.actions import TABLES
 from citesmart.publications.models import Publication, PublishedCell
 from citesmart.records.models import AuditEntry

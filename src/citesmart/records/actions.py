@@ -217,25 +217,15 @@ def record_service_report(
 
     The attended units become exactly `units`: one Service each (the counting unit).
     participants, hours, notes and delivery_district not passed keep the report's values
-    (empty, and the center's seat, when new); delivery_district=None means the center's seat.
-    `status` is what is asked for: decide_status says what it lands as (`by_token`: written
-    with an API token). When nothing would change, nothing is written: no save, no audit
-    entry, same updated_at. actor=None is the system itself.
-    """
-    code = code.strip()
-    if not code:
+    (empty, and the center's seat, when new; None: the seat). `status` is what is asked for:
+    decide_status says what it lands as (`by_token`: an API token wrote it). Nothing changed,
+    nothing written (no save, audit entry or new updated_at). actor=None: the system."""
+    if not (code := code.strip()):
         raise ValidationError({"code": "Indique el código del informe."})
     warnings = check_report_rules(
-        center=center,
-        category=category,
-        catalogue_service=catalogue_service,
-        start_date=start_date,
-        end_date=end_date,
-        units=units,
-        is_free=is_free,
-        today=today,
-    )
-    report = ServiceReport.objects.select_for_update().filter(center=center, code=code).first()
+        center=center, category=category, catalogue_service=catalogue_service, units=units,
+        start_date=start_date, end_date=end_date, is_free=is_free, today=today,
+    )  # fmt: skip
     fields = {
         "category": category or catalogue_service.category,
         "catalogue_service": catalogue_service,
@@ -247,12 +237,7 @@ def record_service_report(
         "programme": programme,
     }
     optional = {"participants": participants, "hours": hours, "notes": notes}
-    values = _report_values(report, center, fields, optional, delivery_district)
-    before = snapshot_report(report) if report else None
-    if report is None:
-        report = ServiceReport(center=center, code=code, created_by=actor, import_batch=batch)
-    for name, value in values.items():
-        setattr(report, name, value)
+    report, before = _prepared(center, code, fields, optional, delivery_district, actor, batch)
     services = [(a.unit.pk, a.amount) for a in units]
     decision = settle_status(
         report, before, services, requested=status, actor=actor, by_token=by_token
@@ -265,6 +250,19 @@ def record_service_report(
     _save(report, units, before, after, actor=actor, source=source, batch=batch)
     outcome = "created" if before is None else "updated"
     return RecordResult(report, outcome, warnings, decision.refusal)
+
+
+def _prepared(center, code, fields, optional, delivery_district, actor, batch):
+    """The report `code` of `center`, locked (or a new one), with its new values set; and
+    its snapshot before them (None when new)."""
+    report = ServiceReport.objects.select_for_update().filter(center=center, code=code).first()
+    values = _report_values(report, center, fields, optional, delivery_district)
+    before = snapshot_report(report) if report else None
+    if report is None:
+        report = ServiceReport(center=center, code=code, created_by=actor, import_batch=batch)
+    for name, value in values.items():
+        setattr(report, name, value)
+    return report, before
 
 
 def _save(report, units, before, after, *, actor, source, batch) -> None:

@@ -11,8 +11,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from citesmart.analytics import vocabulary
+from citesmart.analytics.filters import Filters
 from citesmart.analytics.public import public_figures
-from citesmart.analytics.queries import MONTHS, Figures, Filters, figures
+from citesmart.analytics.queries import Figures, figures
+from citesmart.analytics.vocabulary import MONTHS
 from citesmart.network.models import Center
 from citesmart.publications import queries as publications
 from citesmart.records import closing
@@ -170,9 +173,7 @@ def _period(year: int, until: date | None) -> Period:
 
 
 def _dimension_title(dimension: str) -> str:
-    from citesmart.analytics.queries import DIMENSIONS
-
-    return DIMENSIONS[dimension].title
+    return vocabulary.title(dimension)
 
 
 def _monthly(filters: Filters, period: Period) -> list[float]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citesmart.accounts.access import can_report, is_national, reportable_centers
-from citesmart.analytics.queries import InvalidQuery
+from citesmart.analytics.filters import InvalidQuery
 from citesmart.reports.build import ReportError, build_report
 from citesmart.reports.render import CONTENT_TYPES, filename, render
 

@@ -40,22 +40,7 @@ def set_target(
     if not can_set_targets(user):
         raise PermissionDenied("Solo la administración nacional (ITP) registra metas.")
     _check(year, indicator, value, phasing, category, chain)
-    target, _created = Target.objects.select_for_update().get_or_create(
-        key=Target.make_key(
-            center.pk if center else None,
-            year,
-            indicator,
-            category.pk if category else None,
-            chain.pk if chain else None,
-        ),
-        defaults={
-            "center": center,
-            "year": year,
-            "indicator": indicator,
-            "category": category,
-            "chain": chain,
-        },
-    )
+    target = _locked_target(center, year, indicator, category, chain)
     current = target.current
     value = Decimal(value).quantize(Decimal("0.01"))
     if current is not None:
@@ -83,6 +68,22 @@ def set_target(
         reason=reason.strip(),
         created_by=user,
     )
+
+
+def _locked_target(center, year, indicator, category, chain) -> Target:
+    """The target of these keys, locked for its new version (created when new)."""
+    key = Target.make_key(
+        center.pk if center else None,
+        year,
+        indicator,
+        category.pk if category else None,
+        chain.pk if chain else None,
+    )
+    defaults = {"center": center, "year": year, "indicator": indicator}
+    target, _ = Target.objects.select_for_update().get_or_create(
+        key=key, defaults=defaults | {"category": category, "chain": chain}
+    )
+    return target
 
 
 def _check(year, indicator, value, phasing, category, chain) -> None:

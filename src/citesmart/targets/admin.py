@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from citesmart.accounts.access import can_set_targets
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
-from citesmart.analytics.queries import InvalidQuery
+from citesmart.analytics.filters import InvalidQuery
 from citesmart.lib.values import parse_date
 from citesmart.targets import export, importer, queries
 from citesmart.targets.actions import set_target

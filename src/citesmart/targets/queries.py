@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from citesmart.accounts.access import is_national, scope
-from citesmart.analytics.queries import MEASURES, Filters, figures
+from citesmart.analytics.filters import Filters
+from citesmart.analytics.queries import figures
+from citesmart.analytics.vocabulary import MEASURES
 from citesmart.targets.models import Indicator, Target, TargetVersion
 from citesmart.targets.seasonality import (
     history_filters,

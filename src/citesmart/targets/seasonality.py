@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 
-from citesmart.analytics.queries import Filters, InvalidQuery, figures
+from citesmart.analytics.filters import Filters, InvalidQuery
+from citesmart.analytics.queries import figures
 
 HISTORY_YEARS = 3
 EVEN = [1 / 12] * 12

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import condition, require_GET
 
-from citesmart.analytics.queries import InvalidQuery, freshness
+from citesmart.analytics.filters import InvalidQuery
+from citesmart.analytics.queries import freshness
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network import registry
 from citesmart.portal import pagecache, presenters

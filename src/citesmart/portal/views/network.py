@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from citesmart.analytics.connection import Unavailable
+from citesmart.analytics.filters import Filters
 from citesmart.analytics.public import public_figures
-from citesmart.analytics.queries import Filters
 from citesmart.geo.models import Department
 from citesmart.network import registry, timeline
 from citesmart.network.registry import Registry

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from citesmart.analytics.queries import InvalidQuery
+from citesmart.analytics.filters import InvalidQuery
 from citesmart.demo.targets import load_demo_targets
 
 

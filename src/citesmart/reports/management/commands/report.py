@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from citesmart.analytics.queries import InvalidQuery
+from citesmart.analytics.filters import InvalidQuery
 from citesmart.lib.values import parse_date
 from citesmart.network.queries import UnknownCenter, find_center
 from citesmart.reports.build import ReportError, build_report
