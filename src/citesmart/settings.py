@@ -184,6 +184,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A monitor or load balancer on the private network asks the app server itself over
+    # plain HTTP (through nginx a client address is only known with TRUSTED_PROXIES).
+    SECURE_REDIRECT_EXEMPT = [r"^salud/$", r"^metricas/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -235,7 +238,8 @@ for _proxy in TRUSTED_PROXIES:
             "(e.g. 127.0.0.1 or 10.0.0.0/8, separated by commas)."
         ) from _error
 # Operations (citesmart.ops, docs/DEPLOYMENT.md): JSON logs with request ids unless
-# LOG_FORMAT=text; who may read /metricas/; when /salud/ reports trouble.
+# LOG_FORMAT=text; who may read /metricas/ (through a proxy an address counts only when the
+# proxy is one of TRUSTED_PROXIES: ops.clients.known_client_ip); when /salud/ reports trouble.
 LOGGING["filters"] = {"request_id": {"()": "citesmart.ops.logs.RequestIdFilter"}}
 LOGGING["formatters"] = {
     "json": {"()": "citesmart.ops.logs.JsonFormatter"},
