@@ -52,14 +52,18 @@ def create_staff_user(
 
 
 @transaction.atomic
-def set_staff_role(*, actor, user: User, role: str, center=None) -> StaffProfile:
+def set_staff_role(
+    *, actor, user: User, role: str, center=None, creating: bool = False
+) -> StaffProfile:
     """Give `user` a role (and center): the one way a role changes after creation.
 
     Refused (PermissionDenied) when the role or center is above what `actor` may grant;
-    `actor=None` is the command line, trusted as the system itself.
+    `actor=None` is the command line, trusted as the system itself. `creating=True` only
+    for the account `actor` is creating in this same request (the user page saves the
+    account, then its role): it is checked as a new account.
     """
     if actor is not None:
-        check_role_grant(actor, user=user, role=role, center=center)
+        check_role_grant(actor, user=None if creating else user, role=role, center=center)
     profile = StaffProfile.objects.filter(user=user).first() or StaffProfile(user=user)
     profile.role, profile.center = role, center
     profile.full_clean()
