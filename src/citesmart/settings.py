@@ -209,8 +209,11 @@ LOGGING = {
 }
 
 # Uploaded import files that no batch names (an import killed midway) are removed after this
-# many minutes, at the next import or by `citesmart sweep_uploads` (records/imports/uploads.py).
+# many minutes by `citesmart sweep_uploads` (hourly timer) or by an import, at most once per
+# IMPORT_SWEEP_INTERVAL_MINUTES; an import in progress holds its file with a renewed lease
+# whatever its age (records/imports/uploads.py).
 IMPORT_ORPHAN_MINUTES = env_int("IMPORT_ORPHAN_MINUTES", 60)
+IMPORT_SWEEP_INTERVAL_MINUTES = env_int("IMPORT_SWEEP_INTERVAL_MINUTES", 60)
 # Targets: a center is flagged as behind when its achievement to date falls short of the
 # phased target to date by more than this fraction (0.10 = ten percentage points).
 TARGETS_BEHIND_MARGIN = float(env_str("TARGETS_BEHIND_MARGIN", "0.10"))
