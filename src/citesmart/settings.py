@@ -198,6 +198,8 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The answer time the request form promises (working days); the ITP sets the real figure.
+SERVICE_REQUEST_ANSWER_DAYS = env_int("SERVICE_REQUEST_ANSWER_DAYS", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "citesmart <no-responder@itp.gob.pe>")
 
 LOGGING = {

@@ -1,5 +1,7 @@
 """A new request from the portal e-mails the managers of its center (issue 19d)."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
@@ -80,3 +82,15 @@ def test_a_request_to_a_technical_unit_reaches_the_managers_of_its_cite(
         answer = client.post(reverse("portal:request_new"), form)
     assert answer.status_code == 302, answer.text[:3000]
     assert "gestor@citeagro.pe" in [m.to[0] for m in mail.outbox]
+
+
+def test_the_form_says_the_answer_time_and_names_the_districts_a_name_could_mean(client, settings):
+    settings.SERVICE_REQUEST_ANSWER_DAYS = 7
+    form = client.get(reverse("portal:request_new")).text
+    assert "plazo de 7 días hábiles" in form
+    # "Santa Rosa" is a district in several provinces: each is named with its code.
+    answer = client.post(reverse("portal:request_new"), FORM | {"district": "Santa Rosa"})
+    assert answer.status_code == 200 and "Hay varios distritos con ese nombre" in answer.text
+    assert "Santa Rosa (" in answer.text and not ServiceRequest.objects.exists()
+    code = re.search(r"Santa Rosa \([^)]+\): (\d{6})", answer.text).group(1)
+    assert client.post(reverse("portal:request_new"), FORM | {"district": code}).status_code == 302
