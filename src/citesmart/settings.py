@@ -185,6 +185,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # A monitor or load balancer on the private network asks the app server itself over
+    # plain HTTP (through nginx a client address is only known with TRUSTED_PROXIES).
+    SECURE_REDIRECT_EXEMPT = [r"^salud/$", r"^metricas/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -196,6 +199,8 @@ if not DEBUG:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The answer time the request form promises (working days); the ITP sets the real figure.
+SERVICE_REQUEST_ANSWER_DAYS = env_int("SERVICE_REQUEST_ANSWER_DAYS", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "citesmart <no-responder@itp.gob.pe>")
 
 LOGGING = {
@@ -207,8 +212,11 @@ LOGGING = {
 }
 
 # Uploaded import files that no batch names (an import killed midway) are removed after this
-# many minutes, at the next import or by `citesmart sweep_uploads` (records/imports/uploads.py).
+# many minutes by `citesmart sweep_uploads` (hourly timer) or by an import, at most once per
+# IMPORT_SWEEP_INTERVAL_MINUTES; an import in progress holds its file with a renewed lease
+# whatever its age (records/imports/uploads.py).
 IMPORT_ORPHAN_MINUTES = env_int("IMPORT_ORPHAN_MINUTES", 60)
+IMPORT_SWEEP_INTERVAL_MINUTES = env_int("IMPORT_SWEEP_INTERVAL_MINUTES", 60)
 # Targets: a center is flagged as behind when its achievement to date falls short of the
 # phased target to date by more than this fraction (0.10 = ten percentage points).
 TARGETS_BEHIND_MARGIN = float(env_str("TARGETS_BEHIND_MARGIN", "0.10"))
@@ -236,7 +244,8 @@ for _proxy in TRUSTED_PROXIES:
             "(e.g. 127.0.0.1 or 10.0.0.0/8, separated by commas)."
         ) from _error
 # Operations (citesmart.ops, docs/DEPLOYMENT.md): JSON logs with request ids unless
-# LOG_FORMAT=text; who may read /metricas/; when /salud/ reports trouble.
+# LOG_FORMAT=text; who may read /metricas/ (through a proxy an address counts only when the
+# proxy is one of TRUSTED_PROXIES: ops.clients.known_client_ip); when /salud/ reports trouble.
 LOGGING["filters"] = {"request_id": {"()": "citesmart.ops.logs.RequestIdFilter"}}
 LOGGING["formatters"] = {
     "json": {"()": "citesmart.ops.logs.JsonFormatter"},

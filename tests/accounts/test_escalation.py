@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
 
-from citesmart.accounts.access import check_role_grant
+from citesmart.accounts.access import check_role_grant, manageable_users
 from citesmart.accounts.actions import set_staff_role
 from citesmart.accounts.models import StaffProfile
 from citesmart.accounts.roles import Role
@@ -233,3 +233,23 @@ def test_demo_users_are_reset_in_place_not_deleted(db, world):
     call_command("create_demo_users", stdout=io.StringIO())
     again = User.objects.get(username="gestor")
     assert again.pk == first.pk and again.check_password("demo-citesmart-2026")
+
+
+def test_an_account_without_a_role_is_for_the_national_administrator_only(client_for, world):
+    """A freshly created account with no role yet (e.g. the national administrator's own new
+    account, created before its profile) is not a center manager's to take over."""
+    manager, admin = world["users"]["manager_a"], world["users"]["national_admin"]
+    roleless = User.objects.create_user(username="recien_creada", password="x" * 20)
+    center = world["centers"]["a"]
+    assert not manageable_users(manager).filter(pk=roleless.pk).exists()
+    assert manageable_users(admin).filter(pk=roleless.pk).exists()
+    with pytest.raises(PermissionDenied, match="No puede cambiar el rol de esta cuenta"):
+        check_role_grant(manager, user=roleless, role=Role.CENTER_MANAGER, center=center)
+    with pytest.raises(PermissionDenied):
+        set_staff_role(actor=manager, user=roleless, role=Role.CENTER_MANAGER, center=center)
+    client = client_for(manager)
+    data = user_form(roleless, Role.CENTER_MANAGER, center, roleless.username)
+    answer = client.post(reverse("admin:auth_user_change", args=[roleless.pk]), data)
+    assert answer.status_code in {302, 404} and state(roleless)[0] is None
+    set_staff_role(actor=admin, user=roleless, role=Role.CENTER_OPERATOR, center=center)
+    assert state(roleless)[:2] == (Role.CENTER_OPERATOR, center.pk)

@@ -78,3 +78,61 @@ def test_the_request_log_and_metrics_see_the_client(client, settings, caplog):
     assert outsider.status_code == 403
     monitor = client.get("/metricas/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="10.9.1.1")
     assert monitor.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+        {"HTTP_X_REAL_IP": "203.0.113.9"},
+        {"HTTP_FORWARDED": "for=203.0.113.9;proto=https"},
+    ],
+)
+def test_behind_an_untrusted_proxy_nobody_reads_health_details_or_metrics_by_address(
+    client, settings, header
+):
+    """TRUSTED_PROXIES unset (the default) behind nginx: every request arrives from
+    127.0.0.1, inside the default METRICS_ALLOWED_IPS; the address must not open them."""
+    settings.TRUSTED_PROXIES = []
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1/32", "::1/128"]
+    settings.METRICS_TOKEN = "token-de-monitoreo-de-prueba"
+    health = client.get("/salud/", REMOTE_ADDR=PROXY, **header)
+    assert set(health.json()) == {"status"}
+    assert client.get("/metricas/", REMOTE_ADDR=PROXY, **header).status_code == 403
+    # The token still opens both through the proxy.
+    bearer = {"HTTP_AUTHORIZATION": "Bearer token-de-monitoreo-de-prueba"}
+    assert "checks" in client.get("/salud/", REMOTE_ADDR=PROXY, **header, **bearer).json()
+    assert client.get("/metricas/", REMOTE_ADDR=PROXY, **header, **bearer).status_code == 200
+    # A monitor on the same host asking the application directly (no proxy) still gets in.
+    assert "checks" in client.get("/salud/", REMOTE_ADDR=PROXY).json()
+    assert client.get("/metricas/", REMOTE_ADDR=PROXY).status_code == 200
+
+
+def test_behind_a_trusted_proxy_only_a_known_monitoring_client_reads_the_details(client, settings):
+    settings.TRUSTED_PROXIES = [PROXY]
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1/32", "10.9.0.0/16"]
+    settings.METRICS_TOKEN = ""
+    monitor = client.get("/salud/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="10.9.1.1")
+    assert "checks" in monitor.json()
+    outsider = client.get("/salud/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.4")
+    assert set(outsider.json()) == {"status"}
+    # A proxy that says who the client is only in X-Real-IP or Forwarded (which are not
+    # read): the client is unknown, not the proxy's own loopback address.
+    for header in ({"HTTP_X_REAL_IP": "198.51.100.4"}, {"HTTP_FORWARDED": "for=198.51.100.4"}):
+        assert set(client.get("/salud/", REMOTE_ADDR=PROXY, **header).json()) == {"status"}
+        assert client.get("/metricas/", REMOTE_ADDR=PROXY, **header).status_code == 403
+    # An X-Forwarded-For naming the proxy itself does not make a client the proxy.
+    forged = client.get("/metricas/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert forged.status_code == 403
+
+
+def test_a_monitor_behind_a_trusted_load_balancer_still_reads_the_metrics(client, settings):
+    """The documented TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8 with the monitoring server in
+    10.x: its address is known (nginx appended it) even though it is a trusted network."""
+    settings.TRUSTED_PROXIES = [PROXY, "10.0.0.0/8"]
+    settings.METRICS_ALLOWED_IPS = ["10.9.1.1/32"]
+    settings.METRICS_TOKEN = ""
+    monitor = client.get("/metricas/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="10.9.1.1")
+    assert monitor.status_code == 200
+    other = client.get("/metricas/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="10.9.1.2")
+    assert other.status_code == 403

@@ -1,6 +1,7 @@
 """The deployment examples of docs/DEPLOYMENT.md are checked by the tools that read them."""
 
 import http.client
+import json
 import re
 import shutil
 import socket
@@ -48,6 +49,7 @@ def test_systemd_units_verify(tmp_path):
 def _nginx_conf(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
     """The documented site, with a throw-away certificate and log files, inside a minimal
     nginx.conf of its own (no root-owned paths: runs as any user)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -122,26 +124,71 @@ def test_behind_nginx_a_locked_out_client_leaves_another_clients_login_working(t
     assert "127.0.0.2" in access and "127.0.0.3" in access
 
 
+@pytest.mark.skipif(not NGINX, reason="nginx not installed (make test installs it)")
+def test_behind_nginx_without_trusted_proxies_health_details_and_metrics_need_the_token(
+    tmp_path,
+):
+    """TRUSTED_PROXIES unset (the default): every request reaches the application from
+    nginx's 127.0.0.1, inside the default METRICS_ALLOWED_IPS. A visitor through nginx gets
+    only the status of /salud/ and a 403 on /metricas/ (from nginx as shipped, and from the
+    application when nginx lets the monitoring network through); the token opens both."""
+    world = sqlite_world(tmp_path / "w")
+    world.run("migrate", "--noinput", "-v0")
+    app_port, tls_port, plain_port = _free_port(), _free_port(), _free_port()
+    ports = {
+        "server 127.0.0.1:8000;": f"server 127.0.0.1:{app_port};",
+        "listen 80;": f"listen 127.0.0.1:{plain_port};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{tls_port} ssl http2;",
+    }
+    shipped = _nginx_conf(tmp_path / "shipped", ports)
+    # The monitoring network is loopback here: nginx lets it through to the application.
+    monitoring = _nginx_conf(
+        tmp_path / "monitoring", ports | {"allow 10.0.0.0/8;": "allow 127.0.0.0/8;"}
+    )
+    token = {"Authorization": "Bearer token-de-monitoreo-de-prueba"}
+    settings = {"TRUSTED_PROXIES": "", "METRICS_TOKEN": "token-de-monitoreo-de-prueba"}
+    with _served(world, app_port, **settings):
+        with _nginx(shipped, tmp_path / "shipped"):
+            visitor = _Browser("127.0.0.2", tls_port)
+            status, body = visitor.request("GET", "/salud/")
+            assert status in (200, 503) and set(json.loads(body)) == {"status"}, body
+            assert visitor.request("GET", "/metricas/")[0] == 403
+            assert "checks" in json.loads(visitor.request("GET", "/salud/", headers=token)[1])
+        with _nginx(monitoring, tmp_path / "monitoring"):
+            visitor = _Browser("127.0.0.2", tls_port)
+            status, body = visitor.request("GET", "/metricas/")
+            assert status == 403 and "Acceso denegado" in body, "the application refuses"
+            status, body = visitor.request("GET", "/metricas/", headers=token)
+            assert status == 200 and "citesmart_http_requests_total" in body
+        # A monitor on the application's own host, not through nginx, needs no token.
+        direct = http.client.HTTPConnection("127.0.0.1", app_port, timeout=60)
+        direct.request("GET", "/salud/", headers={"Host": "127.0.0.1"})
+        assert "checks" in json.loads(direct.getresponse().read())
+        direct.close()
+
+
 class _Browser:
     """Just enough of a browser: its own source address, cookies and the CSRF token."""
 
     def __init__(self, address: str, port: int) -> None:
         self.address, self.port, self.cookies = address, port, {}
 
-    def request(self, method: str, path: str, body: str = "") -> tuple[int, str]:
+    def request(
+        self, method: str, path: str, body: str = "", headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
         context = ssl._create_unverified_context()  # noqa: S323 - the test's own certificate
         connection = http.client.HTTPSConnection(
             "127.0.0.1", self.port, source_address=(self.address, 0), context=context, timeout=60
         )
-        headers = {
+        sent = {
             "Host": "127.0.0.1",
             "Referer": "https://127.0.0.1/admin/login/",
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
         }
         if body:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            connection.request(method, path, body=body or None, headers=headers)
+            connection.request(method, path, body=body or None, headers=sent | (headers or {}))
             response = connection.getresponse()
             for header in response.headers.get_all("Set-Cookie") or []:
                 name, _, rest = header.partition("=")
@@ -159,7 +206,7 @@ class _Browser:
 
 
 @contextmanager
-def _served(world: World, port: int):
+def _served(world: World, port: int, **settings: str):
     env = world.env() | {
         "DEBUG": "0",
         "SECRET_KEY": "k" * 30 + "-nginx-test-only-" + "x" * 20,
@@ -168,6 +215,7 @@ def _served(world: World, port: int):
         "WEB_CONCURRENCY": "1",
         "GUNICORN_ACCESS_LOG": "off",
     }
+    env |= settings
     log = (world.root / "serve.log").open("wb")
     server = subprocess.Popen(
         world.command("serve", "--bind", f"127.0.0.1:{port}"),

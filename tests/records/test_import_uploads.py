@@ -79,3 +79,69 @@ def test_the_next_import_sweeps_what_a_killed_one_left(client_for, operator_a, c
     assert response.redirect_chain[-1][0] == reverse(
         "admin:records_importbatch_change", args=[batch.pk]
     )
+
+
+def _backdate_everything(settings, minutes: float) -> None:
+    then = time.time() - minutes * 60
+    for path in (settings.MEDIA_ROOT / "imports").rglob("*"):
+        if path.is_file():
+            os.utime(path, (then, then))
+
+
+def test_an_import_running_for_hours_keeps_its_file_whatever_the_sweep(
+    client_for, operator_a, center_a, settings, monkeypatch
+):
+    """A long bulk import: its copy is hours old while it still runs. Neither the timer's
+    sweep nor an impatient `--minutos 0` may take it (the batch would name a missing file)."""
+    from citesmart.records.imports import pipeline
+
+    read_rows = pipeline.read_rows
+
+    def slow(*args, **kwargs):
+        _backdate_everything(settings, minutes=180)  # as if it had been reading for hours
+        call_command("sweep_uploads")
+        call_command("sweep_uploads", "--minutos", "0")
+        return read_rows(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_rows", slow)
+    client_for(operator_a).post(UPLOAD, {"center": center_a.pk, "file": csv_file([{}])})
+    batch = ImportBatch.objects.get()
+    assert _files(settings) == {batch.file.name}, "the running import kept its copy"
+    assert not (settings.MEDIA_ROOT / "import-leases").exists() or not [
+        p for p in (settings.MEDIA_ROOT / "import-leases").rglob("*") if p.is_file()
+    ], "the lease went with the import"
+
+
+def test_imports_sweep_at_most_once_an_interval(client_for, operator_a, center_a, settings):
+    """A sweep lists every upload: not on every import or API call."""
+    settings.IMPORT_SWEEP_INTERVAL_MINUTES = 60
+    client = client_for(operator_a)
+    first = _orphan(settings, "interrumpido-1.csv", minutes_old=90)
+    client.post(UPLOAD, {"center": center_a.pk, "file": csv_file([{}])})
+    assert first not in _files(settings)
+    second = _orphan(settings, "interrumpido-2.csv", minutes_old=90)
+    rows = [{"codigo_informe": "OTRO-2"}]
+    client.post(UPLOAD, {"center": center_a.pk, "file": csv_file(rows)})
+    assert second in _files(settings), "the second import within the hour does not sweep"
+    call_command("sweep_uploads")
+    assert second not in _files(settings), "the timer's command always does"
+
+
+def test_a_lease_no_longer_renewed_frees_its_file(settings):
+    """An import on a machine that died: its lease stops being renewed, and after
+    LEASE_STALE_MINUTES its copy is swept like any orphan."""
+    from citesmart.records.imports.uploads import LEASE_STALE_MINUTES, Lease
+
+    orphan = _orphan(settings, "maquina-caida.csv", minutes_old=120)
+    lease = Lease()
+    lease.hold(orphan)
+    call_command("sweep_uploads")
+    assert orphan in _files(settings), "held"
+    lease._stop.set()  # the machine died: no more renewals, nobody releases it
+    leases = [p for p in (settings.MEDIA_ROOT / "import-leases").rglob("*") if p.is_file()]
+    then = time.time() - (LEASE_STALE_MINUTES + 1) * 60
+    for path in leases:
+        os.utime(path, (then, then))
+    call_command("sweep_uploads")
+    assert orphan not in _files(settings)
+    assert not [p for p in leases if p.exists()], "the dead lease went too"

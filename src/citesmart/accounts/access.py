@@ -131,16 +131,16 @@ def may_edit_privileges(actor) -> bool:
 
 def manageable_users(actor) -> QuerySet:
     """Accounts whose role the actor may change: every account for a national administrator;
-    for a manager, the non-superuser staff of the centers they reach."""
+    for a manager, the non-superuser staff of the centers they reach. An existing account
+    without a role is the national administrator's alone (a manager gives a role only to
+    the account they are creating: `check_role_grant(user=None)`)."""
     users = get_user_model().objects.all()
     if role_of(actor) == Role.NATIONAL_ADMIN:
         return users
     if role_of(actor) != Role.CENTER_MANAGER:
         return users.none()
-    # An account without a role yet is one being created (the user page saves the account,
-    # then its role): a manager may give it one.
     in_scope = scope(users, actor, center_field="staff_profile__center").values("pk")
-    return users.filter(Q(pk__in=in_scope) | Q(staff_profile__isnull=True), is_superuser=False)
+    return users.filter(pk__in=in_scope, is_superuser=False)
 
 
 def check_role_grant(actor, *, user, role: str, center: Center | None) -> None:

@@ -4,9 +4,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from citesmart.accounts.access import check_enrolment_issuer, check_role_grant
@@ -49,14 +52,18 @@ def create_staff_user(
 
 
 @transaction.atomic
-def set_staff_role(*, actor, user: User, role: str, center=None) -> StaffProfile:
+def set_staff_role(
+    *, actor, user: User, role: str, center=None, creating: bool = False
+) -> StaffProfile:
     """Give `user` a role (and center): the one way a role changes after creation.
 
     Refused (PermissionDenied) when the role or center is above what `actor` may grant;
-    `actor=None` is the command line, trusted as the system itself.
+    `actor=None` is the command line, trusted as the system itself. `creating=True` only
+    for the account `actor` is creating in this same request (the user page saves the
+    account, then its role): it is checked as a new account.
     """
     if actor is not None:
-        check_role_grant(actor, user=user, role=role, center=center)
+        check_role_grant(actor, user=None if creating else user, role=role, center=center)
     profile = StaffProfile.objects.filter(user=user).first() or StaffProfile(user=user)
     profile.role, profile.center = role, center
     profile.full_clean()
@@ -92,8 +99,10 @@ def issue_enrolment_code(*, user: User, issued_by=None, hours: int = ENROLMENT_C
 
 @transaction.atomic
 def redeem_enrolment_code(*, user: User, code: str) -> TOTPDevice | None:
-    """A fresh, unconfirmed TOTP device for `user` if `code` is theirs, unused and current
-    (their earlier devices are removed: a lost phone is replaced this way); else None."""
+    """A fresh, unconfirmed TOTP device for `user` if `code` is theirs, unused and current;
+    else None. A confirmed device (the lost phone) stays until `confirm_device` confirms the
+    new one, so a code redeemed and never confirmed locks nobody out; earlier unconfirmed
+    devices go."""
     cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
     found = (
         EnrolmentCode.objects.select_for_update()
@@ -105,8 +114,36 @@ def redeem_enrolment_code(*, user: User, code: str) -> TOTPDevice | None:
         return None
     found.used_at = timezone.now()
     found.save(update_fields=["used_at"])
-    TOTPDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return TOTPDevice.objects.create(user=user, name="citesmart", confirmed=False)
+
+
+@transaction.atomic
+def confirm_device(*, device: TOTPDevice) -> None:
+    """Confirm a device enrolled with a code (its owner typed a right 6-digit code): it
+    becomes the account's only second factor, a lost phone is removed, and the change is
+    written in the account's history."""
+    user = device.user
+    replaced = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).filter(confirmed=True)
+    had_one = replaced.exists()
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    message = (
+        gettext(
+            "Segundo factor reemplazado con un código de inscripción (teléfono anterior eliminado)."
+        )
+        if had_one
+        else gettext("Segundo factor registrado con un código de inscripción.")
+    )
+    LogEntry.objects.create(
+        user=user,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk),
+        object_repr=str(user)[:200],
+        action_flag=CHANGE,
+        change_message=message,
+    )
 
 
 def _digest(code: str) -> str:

@@ -168,7 +168,11 @@ class StaffUserAdmin(UserAdmin, CenterScopedAdmin):
             is_new = profile_form.instance.pk is None
             data = profile_form.cleaned_data
             profile = set_staff_role(
-                actor=request.user, user=form.instance, role=data["role"], center=data.get("center")
+                actor=request.user,
+                user=form.instance,
+                role=data["role"],
+                center=data.get("center"),
+                creating=not change,  # the add page: the account saved a moment ago
             )
             if is_new:
                 formset.new_objects.append(profile)

@@ -2,7 +2,9 @@
 
 Enrolment needs a one-time code issued by another national administrator (or the command
 line): a password alone never shows a new secret. A confirmed device is asked for its
-6-digit code at each new session.
+6-digit code at each new session; whoever lost that phone follows "¿Perdió su teléfono?"
+(`?inscribir=1`) to the code form, and the old device goes only when the new one is
+confirmed (`actions.confirm_device`).
 """
 
 import qrcode
@@ -13,14 +15,15 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from citesmart.accounts.actions import redeem_enrolment_code
+from citesmart.accounts.actions import confirm_device, redeem_enrolment_code
 
 ENROLLING = "otp_enrolling_device"  # session key: the device this session may confirm
+LOST_PHONE = "inscribir"  # ?inscribir=1: the code form although a device is confirmed
 CODE_ATTEMPTS = 5  # wrong enrolment codes per account and quarter of an hour
 
 
@@ -53,20 +56,22 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     next_url = request.GET.get("next") or "/admin/"
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = "/admin/"
+    here = f"{request.path}?{urlencode({'next': next_url})}"
     device = _device(request)
-    if device is None:
-        return _enrol(request)
+    if device is None or (device.confirmed and request.GET.get(LOST_PHONE) == "1"):
+        return _enrol(request, here)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             if not device.confirmed:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
+                confirm_device(device=device)
                 request.session.pop(ENROLLING, None)
             otp_login(request, device)
             return redirect(next_url)
         form.add_error("token", _("El código no es correcto o ya venció. Pruebe con el siguiente."))
     context = {"form": form, "enrolling": not device.confirmed, "next": next_url}
+    if device.confirmed:
+        context["lost_phone_url"] = f"{here}&{LOST_PHONE}=1"
     if not device.confirmed:
         context["qr_svg"] = _qr_svg(device.config_url)
         context["secret"] = device.bin_key.hex()
@@ -74,15 +79,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
 
 def _device(request: HttpRequest) -> TOTPDevice | None:
-    """The confirmed device, or the one this session is enrolling (from a redeemed code)."""
+    """The device this session is enrolling (from a redeemed code, replacing a lost phone
+    or a first one), else the confirmed device."""
     devices = TOTPDevice.objects.filter(user=request.user)
-    confirmed = devices.filter(confirmed=True).first()
-    if confirmed is not None:
-        return confirmed
-    return devices.filter(pk=request.session.get(ENROLLING) or 0, confirmed=False).first()
+    enrolling = devices.filter(pk=request.session.get(ENROLLING) or 0, confirmed=False).first()
+    return enrolling or devices.filter(confirmed=True).first()
 
 
-def _enrol(request: HttpRequest) -> HttpResponse:
+def _enrol(request: HttpRequest, here: str) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)  # login_required on the view
     form = EnrolmentForm(request.POST or None)
@@ -94,7 +98,7 @@ def _enrol(request: HttpRequest) -> HttpResponse:
             device = redeem_enrolment_code(user=user, code=form.cleaned_data["code"])
         if device is not None:
             request.session[ENROLLING] = device.pk
-            return redirect(request.get_full_path())
+            return redirect(here)
         cache.set(attempts_key, attempts + 1, 15 * 60)
         form.add_error(
             "code",
@@ -102,4 +106,6 @@ def _enrol(request: HttpRequest) -> HttpResponse:
             if attempts < CODE_ATTEMPTS
             else _("Demasiados intentos. Espere 15 minutos y pida un código nuevo."),
         )
-    return render(request, "accounts/two_factor.html", {"form": form, "needs_code": True})
+    context = {"form": form, "needs_code": True, "back_url": here}
+    context["replacing"] = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return render(request, "accounts/two_factor.html", context)

@@ -99,7 +99,9 @@ api = CiteApi(
         "Tecnológica (CITE) del Perú: registro de centros, catálogo, geografía y cifras de "
         "servicios; y registro de informes de servicio por los sistemas de los centros con "
         "su token. Ninguna respuesta contiene datos personales de personas naturales. "
-        'Errores: `{"error": {"code", "message", "fields"}}` con mensajes en español.'
+        'Errores: `{"error": {"code", "message", "fields"}}` con mensajes en español. '
+        "Guía en castellano con ejemplos (filtros, secreto estadístico, cifras oficiales): "
+        "[/guia-api/](/guia-api/)."
     ),
     urls_namespace="api-v1",
     docs=Swagger(settings={"validatorUrl": None, "deepLinking": True}),

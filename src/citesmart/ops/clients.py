@@ -12,6 +12,12 @@ pick its own address by sending the header. With no trusted proxies REMOTE_ADDR 
 
 `API_NUM_PROXIES` (the older setting, a count of proxies) still works when TRUSTED_PROXIES is
 empty: the N-th address from the right of X-Forwarded-For.
+
+Access granted by address (/salud/ details, /metricas/) asks `known_client_ip(request)`
+instead: a request that came through a proxy (it carries X-Forwarded-For, X-Real-IP or
+Forwarded) is from an unknown client unless its peer is a trusted proxy that named the client
+in X-Forwarded-For. Otherwise nginx's 127.0.0.1, inside the default METRICS_ALLOWED_IPS, would
+open them to every visitor while TRUSTED_PROXIES is unset.
 """
 
 import ipaddress
@@ -33,6 +39,26 @@ def client_ip(request: HttpRequest) -> str:
         return client_address(remote, forwarded, _networks(trusted))
     count = int(getattr(settings, "API_NUM_PROXIES", 0) or 0)
     return counted_address(remote, forwarded, count)
+
+
+FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
+
+
+def known_client_ip(request: HttpRequest) -> str | None:
+    """The client's address when it is known for sure, else None: a proxied request whose
+    peer is not a trusted proxy, or whose trusted proxy did not name a client before itself
+    in X-Forwarded-For (X-Real-IP and Forwarded are not read). For access granted by
+    address, never for counting."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    if not any(request.META.get(header) for header in FORWARDING_HEADERS):
+        return remote
+    trusted = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
+    peer = _parse(remote)
+    if peer is None or not _is_trusted(peer, trusted):
+        return None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "") or ""
+    address = client_address(remote, forwarded, trusted)
+    return None if address == str(peer) else address
 
 
 def client_address(remote: str, forwarded: str, trusted: Sequence[Network]) -> str:

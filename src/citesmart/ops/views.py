@@ -35,9 +35,12 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
 
 
 def metrics_allowed(request: HttpRequest) -> bool:
+    """The METRICS_TOKEN, or a client address known for sure (see clients.known_client_ip)
+    inside METRICS_ALLOWED_IPS."""
     token = getattr(settings, "METRICS_TOKEN", "")
     sent = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
         return True
     networks = getattr(settings, "METRICS_ALLOWED_IPS", ["127.0.0.1/32", "::1/128"])
-    return clients.in_networks(clients.client_ip(request), networks)
+    address = clients.known_client_ip(request)  # None behind a proxy that is not trusted
+    return address is not None and clients.in_networks(address, networks)

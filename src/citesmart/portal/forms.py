@@ -110,11 +110,20 @@ class ServiceRequestForm(forms.Form):
         text = self.cleaned_data["district"].strip()
         found = [find_district_by_code(text)] if text.isdigit() else find_districts_by_name(text)
         found = [d for d in found if d is not None]
-        if len(found) != 1:
+        if len(found) > 1:  # the same name in several places: say which, with their codes
+            options = "; ".join(
+                f"{d.name} ({d.province.name}, {d.department.name}): {d.code}"
+                for d in sorted(found, key=lambda d: d.code)[:10]
+            )
+            raise forms.ValidationError(
+                _("Hay varios distritos con ese nombre; escriba el código del suyo: %(options)s.")
+                % {"options": options}
+            )
+        if not found:
             raise forms.ValidationError(
                 _(
-                    "No encontramos ese distrito o hay varios con ese nombre: "
-                    "use el código ubigeo de 6 dígitos."
+                    "No encontramos ese distrito. Revise el nombre o use el código ubigeo de "
+                    "6 dígitos."
                 )
             )
         return found[0]

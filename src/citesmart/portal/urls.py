@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from citesmart.portal.views import dashboard, network, registry, requests
+from citesmart.portal.views import api_guide, dashboard, network, registry, requests
 
 app_name = "portal"
 urlpatterns = [
@@ -22,5 +22,6 @@ urlpatterns = [
         ),
         name="methodology",
     ),
+    path("guia-api/", api_guide.api_guide, name="api_guide"),
     path("privacidad/", TemplateView.as_view(template_name="portal/privacy.html"), name="privacy"),
 ]

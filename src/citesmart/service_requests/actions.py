@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from citesmart.accounts.models import StaffProfile
+from citesmart.accounts.roles import Role
 from citesmart.service_requests.models import (
     TRANSITIONS,
     RequestEvent,
@@ -70,6 +72,26 @@ def _notify(request: ServiceRequest, base_url: str) -> None:
     )
 
 
+def _notify_managers(request: ServiceRequest, base_url: str) -> None:
+    """E-mail each active manager who reaches the request's center (its own, or its CITE's
+    for a technical unit), one message each. Only the code, center, chain and district: the
+    requester's name, document and contact stay in the back office."""
+    center = request.center
+    managers = StaffProfile.objects.filter(
+        role=Role.CENTER_MANAGER,
+        center_id__in=[pk for pk in (center.pk, center.parent_id) if pk],
+        user__is_active=True,
+    ).exclude(user__email="")
+    admin_url = base_url + reverse(
+        "admin:service_requests_servicerequest_change", args=[request.pk]
+    )
+    context = {"request": request, "admin_url": admin_url}
+    subject = f"Nueva solicitud de servicio {request.tracking_code} — {center.name}"
+    body = render_to_string("service_requests/email_manager.txt", context)
+    emails = sorted(set(managers.values_list("user__email", flat=True)))
+    send_mass_mail([(subject, body, None, [email]) for email in emails])
+
+
 @transaction.atomic
 def submit_request(*, data: dict, ip: str, base_url: str) -> ServiceRequest:
     """Create a request from validated form data, after the abuse checks; e-mails a receipt."""
@@ -84,6 +106,7 @@ def submit_request(*, data: dict, ip: str, base_url: str) -> ServiceRequest:
         request=request, status=RequestStatus.RECEIVED, message="Solicitud recibida."
     )
     transaction.on_commit(lambda: _notify(request, base_url))
+    transaction.on_commit(lambda: _notify_managers(request, base_url))
     return request
 
 
@@ -133,4 +156,5 @@ def change_status(
         request=request, status=status, message=message or reason, actor=actor
     )
     transaction.on_commit(lambda: _notify(request, base_url))
+    transaction.on_commit(lambda: _notify_managers(request, base_url))
     return request

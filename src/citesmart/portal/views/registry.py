@@ -5,6 +5,7 @@ they rendered from it — the search form for a given query, each service's card
 of centers — until the registry changes.
 """
 
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import floatformat
@@ -20,6 +21,8 @@ from citesmart.network.queries import CatalogueHit, centers_serving, search_cata
 from citesmart.network.registry import Registry
 from citesmart.portal.forms import CatalogueSearchForm
 from citesmart.portal.views.network import render_with_year, served_recently
+
+CATALOGUE_PAGE_SIZE = 20  # cards per page of the catalogue search (?pagina=N)
 
 
 @require_GET
@@ -40,7 +43,7 @@ def center_list(request: HttpRequest) -> HttpResponse:
 def catalogue(request: HttpRequest) -> HttpResponse:
     current = registry.current()
     form = CatalogueSearchForm(request.GET or None, within=current)
-    hits, cards, serving = [], SafeString(""), []
+    hits, serving = [], []
     if form.is_valid():
         data = form.cleaned_data
         criteria = {
@@ -51,9 +54,11 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "free_only": data["gratuitos"],
             "programme": data["programa"].code if data["programa"] else "",
         }
-        hits, cards, serving = _results(current, criteria)
+        hits, serving = _results(current, criteria)
     elif not request.GET:
-        hits, cards, serving = _results(current, {})
+        hits, serving = _results(current, {})
+    # Out of range or not a number: the nearest real page (a link kept from another search).
+    page = Paginator(hits, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("pagina"))
     # Bad input (an unknown code from an edited or outdated link, an overlong search) says
     # which field and why, as the dashboard does.
     errors = [
@@ -64,7 +69,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     context = {
         "form_html": _form_html(current, form, request),
         "hits": hits,
-        "cards": cards,
+        "cards": _cards(current, list(page.object_list)),
+        "pager": _pager(request, page),
         "serving": serving,
         "searched": bool(request.GET),
         "errors": errors,
@@ -72,22 +78,38 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/catalogue.html", context, status=400 if errors else 200)
 
 
-def _results(current: Registry, criteria: dict) -> tuple[list, SafeString, list]:
-    """Hits, their cards and the centers serving the department, once per search and registry.
+def _results(current: Registry, criteria: dict) -> tuple[list, list]:
+    """Hits and the centers serving the department, once per search and registry (at most
+    64 searches kept; the cards of a page come from the per-card memo)."""
 
-    At most 64 searches are kept: the one listing the whole catalogue is ~200 KB of HTML.
-    """
-
-    def search() -> tuple[list, SafeString, list]:
+    def search() -> tuple[list, list]:
         department = criteria.get("department")
         # Scope today or services delivered there lately; cached with this registry (a day).
         served = served_recently(department, current.day) if department else frozenset()
         hits = search_catalogue(**criteria, served=served, within=current)
         serving = centers_serving(department, served=served, within=current) if department else []
-        return hits, _cards(current, hits), serving
+        return hits, serving
 
     key = (translation.get_language(), *sorted(criteria.items()))
     return current.memo("catalogue-results", size=64).get(key, search)
+
+
+def _pager(request: HttpRequest, page: Page) -> dict | None:
+    """Links to the previous and next pages with the same filters; None for one page."""
+    if page.paginator.num_pages <= 1:
+        return None
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query["pagina"] = str(number)
+        return f"?{query.urlencode()}"
+
+    return {
+        "number": page.number,
+        "pages": page.paginator.num_pages,
+        "previous": link(page.previous_page_number()) if page.has_previous() else "",
+        "next": link(page.next_page_number()) if page.has_next() else "",
+    }
 
 
 def _form_html(current: Registry, form: CatalogueSearchForm, request: HttpRequest) -> str:

@@ -2,6 +2,7 @@
 
 from time import time as clock
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -53,11 +54,21 @@ def request_new(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "portal/request_new.html",
-                {"form": form, "service": service, "rate_error": str(error)},
+                {
+                    "form": form,
+                    "service": service,
+                    "rate_error": str(error),
+                    "answer_days": settings.SERVICE_REQUEST_ANSWER_DAYS,
+                },
                 status=429,
             )
         return redirect("portal:request_status", code=created.tracking_code)
-    return render(request, "portal/request_new.html", {"form": form, "service": service})
+    context = {
+        "form": form,
+        "service": service,
+        "answer_days": settings.SERVICE_REQUEST_ANSWER_DAYS,
+    }
+    return render(request, "portal/request_new.html", context)
 
 
 @require_GET

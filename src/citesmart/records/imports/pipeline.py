@@ -58,7 +58,7 @@ def import_file(
         filename = Path(source).name if isinstance(source, (str, os.PathLike)) else "archivo"
     ctx = Context(center, user, today, ImportResult(filename, dry_run, accept_valid))
     ctx.by_token = by_token
-    uploads.sweep_orphans()  # copies left by imports killed earlier
+    uploads.sweep_if_due()  # copies left by imports killed earlier (once an interval)
     try:
         with _cyclic_gc_paused():
             _run(ctx, source, limits, progress, bulk)
@@ -66,6 +66,8 @@ def import_file(
         # Nothing was written (one transaction): neither may the copy of the file stay.
         uploads.discard_unreferenced(name=ctx.file_name)
         raise
+    finally:
+        ctx.lease.release()
     return ctx.result
 
 
@@ -98,6 +100,7 @@ def _run(
     stream, owned = _open(source)
     try:
         ctx.file_name = _store_copy(ctx, stream, filename, limits)
+        ctx.lease.hold(ctx.file_name)  # no sweep takes it while this import runs
         drafts = read_rows(ctx, stream, limits, progress)
     finally:
         if owned:

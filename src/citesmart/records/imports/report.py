@@ -1,7 +1,6 @@
 """The import batch, its messages, the error report and the rejected rows to fix."""
 
 import io
-import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -13,6 +12,7 @@ from citesmart.lib.spreadsheets import (
     write_xlsx,
 )
 from citesmart.records.imports.results import Context, ImportResult
+from citesmart.records.imports.uploads import rejected_file_name
 from citesmart.records.models import ImportBatch
 from citesmart.records.template import REJECTION_COLUMN
 
@@ -72,12 +72,6 @@ def batch_messages(result: ImportResult) -> list[dict[str, Any]]:
         *messages[:MAX_STORED_MESSAGES],
         {"level": "info", "text": f"… y {hidden} mensajes más (vea el informe de errores)."},
     ]
-
-
-def rejected_file_name(batch: ImportBatch) -> str:
-    """Where the rows to fix and re-import are kept, next to the batch's file."""
-    stem, ext = os.path.splitext(batch.file.name)
-    return f"{stem}-rechazadas{ext.lower() if ext.lower() in ('.csv', '.xlsx') else '.csv'}"
 
 
 def store_rejected(result: ImportResult) -> None:

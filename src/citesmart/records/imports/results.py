@@ -11,6 +11,7 @@ from citesmart.lib.spreadsheets import (
 )
 from citesmart.network.models import Center
 from citesmart.records.imports.columns import Columns
+from citesmart.records.imports.uploads import Lease
 from citesmart.records.models import ImportBatch
 
 CHUNK = 2_000
@@ -150,4 +151,5 @@ class Context:
     columns: "Columns" = field(default_factory=lambda: Columns({}, {}))
     by_token: bool = False  # written through the API with a center's token
     file_name: str = ""
+    lease: Lease = field(default_factory=Lease)  # holds file_name while running
     file_sha256: str = ""  # of the file as read, kept on a dry run's batch (register_checked)

@@ -10,7 +10,8 @@ from citesmart.records.imports import uploads
 class Command(BaseCommand):
     help = (
         "Elimina los archivos subidos de importaciones interrumpidas (que ningún lote nombra) "
-        "con más de --minutos de antigüedad (por defecto IMPORT_ORPHAN_MINUTES, 60)."
+        "con más de --minutos de antigüedad (por defecto IMPORT_ORPHAN_MINUTES, 60); nunca el "
+        "de una importación en curso."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
