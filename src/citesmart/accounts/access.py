@@ -302,11 +302,12 @@ def may_read_surveys(user) -> bool:
 
 
 def check_may_answer_for(user, *, center: Center) -> None:
-    """Keying in an answer (paper, phone): national staff only, never the serving center."""
-    if role_of(user) != Role.NATIONAL_ADMIN:
-        raise PermissionDenied(_("Solo el personal nacional del ITP registra respuestas."))
-    own = home_center(user)
-    if own is not None and (own.pk == center.pk or own.pk == center.parent_id):
+    """Keying in an answer or a contact (paper, phone): national administrators only (they
+    belong to no center), never the staff of the center that gave the service."""
+    if role_of(user) == Role.NATIONAL_ADMIN:
+        return
+    if role_of(user) is not None and _reaches(user, center):
         raise PermissionDenied(
             _("Nadie del centro que prestó el servicio puede registrar su encuesta.")
         )
+    raise PermissionDenied(_("Solo el personal nacional del ITP registra respuestas."))
