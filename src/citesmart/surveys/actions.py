@@ -125,8 +125,18 @@ def _invite(service: Service, *, base_url: str, actor, now) -> None:
             center=service.report.center,
             email=service.unit.email,
         )
+    _mail_link(invitation, base_url=base_url, actor=actor, now=now)
+
+
+def _mail_link(invitation: Invitation, *, base_url: str, actor, now) -> None:
+    with transaction.atomic():
         token = issue_link(invitation=invitation, channel=Link.Channel.EMAIL, now=now)
-        SurveyEvent.objects.create(action=SurveyEvent.Action.INVITE, actor=actor, invitation=invitation)
+        SurveyEvent.objects.create(
+            action=SurveyEvent.Action.INVITE,
+            actor=actor,
+            wave=invitation.wave,
+            invitation=invitation,
+        )
     send_mail(
         _("Su opinión sobre el servicio del CITE"),
         _(
@@ -142,6 +152,20 @@ def _invite(service: Service, *, base_url: str, actor, now) -> None:
     ContactAttempt.objects.create(
         invitation=invitation, actor=actor, channel="correo", outcome=ContactAttempt.Outcome.SENT
     )
+
+
+def send_wave_links(*, wave: Wave, base_url: str, actor) -> int:
+    """E-mail its link to every sampled unit of a drawn wave that has an e-mail and none yet."""
+    now = timezone.now()
+    pending = Invitation.objects.filter(wave=wave, sent_at__isnull=True, response__isnull=True)
+    sent = 0
+    for invitation in pending.select_related("unit"):
+        if invitation.unit.email:
+            invitation.email = invitation.unit.email
+            Invitation.objects.filter(pk=invitation.pk).update(email=invitation.email)
+            _mail_link(invitation, base_url=base_url, actor=actor, now=now)
+            sent += 1
+    return sent
 
 
 def paper_form(*, invitation: Invitation, actor) -> str:

@@ -166,6 +166,12 @@ def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
     wave = get_object_or_404(Wave, pk=pk)
     if request.method == "POST":
         _require(may_run_surveys(request.user))
+        if request.POST.get("accion") == "enviar":
+            sent = actions.send_wave_links(
+                wave=wave, base_url=request.build_absolute_uri("/")[:-1], actor=request.user
+            )
+            messages.success(request, _("Enlaces enviados: %s.") % sent)
+            return redirect("surveys:wave_detail", pk=wave.pk)
         seed = request.POST.get("semilla", "").strip()
         try:
             actions.draw_wave(wave=wave, actor=request.user, seed=int(seed) if seed.isdigit() else None)
