@@ -17,6 +17,7 @@ from citesmart.api.errors import validation_fields
 from citesmart.api.http import ApiError, error_response
 from citesmart.ops import errors
 from citesmart.ops.clients import client_ip
+from citesmart.surveys import api as surveys_api
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ api.add_router("", read.router)
 api.add_router("", read.geo_router)
 api.add_router("", statistics.router)
 api.add_router("", write.router)
+api.add_router("", surveys_api.router)
 
 
 @api.exception_handler(ApiError)

@@ -75,7 +75,9 @@ def satisfaction_invitations() -> QuerySet[Invitation]:
     )
 
 
-def published_results(*, indicator: str, by: str, year: int | None = None) -> list[dict]:
+def published_results(
+    *, indicator: str, by: str, year: int | None = None, center: str | None = None
+) -> list[dict]:
     """Rows of one indicator by one dimension: n sampled, respondents, response rate,
     proportion and 95 % interval; a row under the minimum of respondents has no figures."""
     kind, label, value_of = INDICATORS[indicator]
@@ -85,6 +87,8 @@ def published_results(*, indicator: str, by: str, year: int | None = None) -> li
     )
     if year:
         invitations = invitations.filter(report__end_date__year=year)
+    if center:  # strata never cross centers: a center's rows are a whole set of strata
+        invitations = invitations.filter(center__code=center)
     rows = list(
         invitations.values_list(
             "pk", "stratum_id", "stratum__population", "center_id", code_field, name_field
@@ -129,3 +133,12 @@ def _spanish(figures: dict) -> dict:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
+
+
+def center_results(center_code: str) -> list[dict]:
+    """Every indicator for one center (its page): published rows only."""
+    rows = []
+    for indicator, (_kind, label, _value) in INDICATORS.items():
+        for row in published_results(indicator=indicator, by="centro", center=center_code):
+            rows.append(row | {"etiqueta": label})
+    return rows
