@@ -292,6 +292,8 @@ def draw_wave(*, wave: Wave, actor, seed: int | None = None, today: date | None 
 
 def recently_surveyed(*, today: date, months: int) -> set[int]:
     """Units invited to a follow-up in the last `months` months (left out of a new frame)."""
+    if months <= 0:
+        return set()
     since = sampling.months_ago(today, months)
     return set(
         Invitation.objects.filter(kind=Kind.FOLLOW_UP, created_at__date__gte=since).values_list(
