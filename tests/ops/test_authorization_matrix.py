@@ -129,7 +129,10 @@ def survey_sample(*, world_center, batch):
     from citesmart.surveys.models import Invitation, Kind, Wave
 
     wave = Wave.objects.create(
-        name="Seguimiento", months_after=6, served_from=date(2025, 1, 1), served_to=date(2025, 6, 30)
+        name="Seguimiento",
+        months_after=6,
+        served_from=date(2025, 1, 1),
+        served_to=date(2025, 6, 30),
     )
     service = batch.reports.first().services.first()
     invitation = Invitation.objects.create(

@@ -24,7 +24,9 @@ def test_demo_surveys_give_real_intervals_and_uneven_response_rates(settings):
     rates = {c: answered[c] / n for c, n in invited.items() if n >= 20}
     assert max(rates.values()) - min(rates.values()) > 0.2
     assert Invitation.objects.filter(response__isnull=True).exists()  # non-response
-    shown = [r for r in published_results(indicator="satisfechos", by="centro") if not r["suprimido"]]
+    shown = [
+        r for r in published_results(indicator="satisfechos", by="centro") if not r["suprimido"]
+    ]
     assert shown and all(r["ic95_inferior"] < r["ic95_superior"] for r in shown)
     before = Response.objects.count()
     call_command("demo_surveys", stdout=io.StringIO())  # twice is harmless

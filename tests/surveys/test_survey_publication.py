@@ -21,7 +21,7 @@ def answered(center_a, center_b, national_admin, settings):
     """Center A: 14 answers of 20 invitations; center B: 3 answers (under the minimum)."""
     settings.SURVEY_MIN_RESPONDENTS = 10
     secrets = []
-    for center, invited, answers in ((center_a, 20, 14), (center_b, 6, 3)):
+    for center, invited in ((center_a, 20), (center_b, 6)):
         for i in range(invited):
             name = f"Eulalia Condori Ticona {center.pk}-{i}"
             unit = person(name, email=f"eulalia.{center.pk}.{i}@correo.pe")
@@ -45,7 +45,9 @@ def rows(client, **params):
     return {r["codigo"]: r for r in client.get("/resultados.json", params).json()["filas"]}
 
 
-def test_results_show_interval_n_and_response_rate_above_the_minimum(answered, client, center_a, center_b):
+def test_results_show_interval_n_and_response_rate_above_the_minimum(
+    answered, client, center_a, center_b
+):
     by_center = rows(client, indicador="recomiendan", por="centro")
     a, b = by_center[center_a.code], by_center[center_b.code]
     assert (a["muestra"], a["respondentes"], a["tasa_respuesta"]) == (20, 14, 0.7)
@@ -83,7 +85,9 @@ def test_the_api_and_the_portal_say_the_same(answered, client, center_a):
     assert json.loads(json.dumps(api))[0]["indicador"] == "satisfechos"
 
 
-def test_a_centers_manager_sees_the_public_aggregates_only(answered, client_for, manager_a, center_a):
+def test_a_centers_manager_sees_the_public_aggregates_only(
+    answered, client_for, manager_a, center_a
+):
     client = client_for(manager_a)
     assert rows(client, indicador="recomiendan")[center_a.code]["respondentes"] == 14
     invitation = Invitation.objects.filter(center=center_a, response__isnull=False).first()

@@ -5,8 +5,8 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.utils import timezone
 from tests.surveys.survey_world import person, served
@@ -45,8 +45,12 @@ def invite(base="https://citesmart.example") -> str:
 
 
 def test_send_surveys_invites_units_of_validated_reports_once(recent, center_a):
-    registered = served(center_a, [person("Otra", email="otra@example.pe")],
-                        end=recent.end_date, status=ReportStatus.REGISTERED)
+    registered = served(
+        center_a,
+        [person("Otra", email="otra@example.pe")],
+        end=recent.end_date,
+        status=ReportStatus.REGISTERED,
+    )
     first = actions.send_surveys(base_url="https://x")
     again = actions.send_surveys(base_url="https://x")
     assert (first.invited, first.without_email) == (1, 1)
@@ -160,9 +164,13 @@ def test_the_serving_centers_staff_are_refused_at_the_action_too(recent, operato
     actions.send_surveys(base_url="https://x")
     invitation = Invitation.objects.get()
     with pytest.raises(PermissionDenied, match="centro que prestó el servicio"):
-        actions.record_answer(invitation=invitation, data={}, channel=Channel.PHONE, actor=operator_a)
+        actions.record_answer(
+            invitation=invitation, data={}, channel=Channel.PHONE, actor=operator_a
+        )
     with pytest.raises(PermissionDenied, match="personal nacional"):
-        actions.log_contact(invitation=invitation, actor=manager_b, channel="telefono", outcome="rechaza")
+        actions.log_contact(
+            invitation=invitation, actor=manager_b, channel="telefono", outcome="rechaza"
+        )
     assert not Response.objects.exists()
 
 

@@ -9,7 +9,14 @@ from tests.surveys.survey_world import person, served
 
 from citesmart.network.models import Chain
 from citesmart.surveys import actions, sampling
-from citesmart.surveys.models import ContactAttempt, Invitation, Response, Stratum, SurveyEvent, Wave
+from citesmart.surveys.models import (
+    ContactAttempt,
+    Invitation,
+    Response,
+    Stratum,
+    SurveyEvent,
+    Wave,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +26,24 @@ def population(center_a, center_b):
     """70 units served in 2024 by two centers, center A in two chains."""
     chains = list(Chain.objects.order_by("code")[:2])
     for i in range(30):
-        served(center_a, [person(f"Productora A{i}", email=f"a{i}@example.pe")],
-               end=date(2024, 3, 1 + i % 28), chain=chains[i % 2])
+        served(
+            center_a,
+            [person(f"Productora A{i}", email=f"a{i}@example.pe")],
+            end=date(2024, 3, 1 + i % 28),
+            chain=chains[i % 2],
+        )
     for i in range(40):
         served(center_b, [person(f"Productora B{i}")], end=date(2024, 5, 1 + i % 28))
 
 
 def new_wave(**fields) -> Wave:
-    values = {"name": "Seguimiento 12 meses 2024", "months_after": 12,
-              "served_from": date(2024, 1, 1), "served_to": date(2024, 12, 31), "margin": 0.15}
+    values = {
+        "name": "Seguimiento 12 meses 2024",
+        "months_after": 12,
+        "served_from": date(2024, 1, 1),
+        "served_to": date(2024, 12, 31),
+        "margin": 0.15,
+    }
     return Wave.objects.create(**values | fields)
 
 
@@ -67,7 +83,9 @@ def test_a_drawn_wave_cannot_be_drawn_again(population, national_admin):
         actions.draw_wave(wave=wave, actor=national_admin, seed=2)
 
 
-def test_a_wave_without_eligible_units_says_so_and_writes_nothing(population, client_for, national_admin):
+def test_a_wave_without_eligible_units_says_so_and_writes_nothing(
+    population, client_for, national_admin
+):
     wave = new_wave(served_from=date(2019, 1, 1), served_to=date(2019, 12, 31))
     page = client_for(national_admin).post(f"/admin/encuestas/olas/{wave.pk}/", {}, follow=True)
     assert "No hay unidades elegibles" in page.content.decode()
@@ -98,7 +116,11 @@ def test_the_audit_trail_shows_who_drew_who_contacted_whom_and_when(
         {"accion": "contacto", "medio": "telefono", "resultado": "sin_respuesta", "nota": "buzón"},
     )
     attempt = ContactAttempt.objects.get(invitation=invitation)
-    assert (attempt.actor, attempt.outcome, attempt.channel) == (national_admin, "sin_respuesta", "telefono")
+    assert (attempt.actor, attempt.outcome, attempt.channel) == (
+        national_admin,
+        "sin_respuesta",
+        "telefono",
+    )
     contact = SurveyEvent.objects.get(action="contacto")
     assert contact.invitation == invitation and contact.at is not None
     page = client.get(f"/admin/encuestas/olas/{wave.pk}/").content.decode()
@@ -113,8 +135,15 @@ def test_sampled_units_with_e_mail_get_their_link_and_answer_outcomes(
     with_mail = Invitation.objects.filter(wave=wave, unit__email__gt="").count()
     assert sent == with_mail == len(mail.outbox) > 0
     token = mail.outbox[0].body.split("/encuesta/")[1].split("/")[0]
-    form = {"improved": "si", "new_product": "no", "certification": "no", "new_market": "si",
-            "sales_change": "hasta25", "jobs_change": "igual", "savings": "noaplica"}
+    form = {
+        "improved": "si",
+        "new_product": "no",
+        "certification": "no",
+        "new_market": "si",
+        "sales_change": "hasta25",
+        "jobs_change": "igual",
+        "savings": "noaplica",
+    }
     bad = client.post(f"/encuesta/{token}/", form | {"sales_change": "x1000"})
     assert bad.status_code == 400 and not Response.objects.exists()
     assert client.post(f"/encuesta/{token}/", form).status_code == 302
@@ -127,12 +156,20 @@ def test_center_staff_see_no_sample_contact_or_answer(population, client_for, re
     wave = actions.draw_wave(wave=new_wave(), actor=None, seed=5)
     invitation = Invitation.objects.filter(wave=wave).first()
     client = client_for(request.getfixturevalue(who))
-    for path in ["/admin/encuestas/", f"/admin/encuestas/olas/{wave.pk}/",
-                 f"/admin/encuestas/invitaciones/{invitation.pk}/",
-                 f"/admin/encuestas/invitaciones/{invitation.pk}/papel/"]:
+    for path in [
+        "/admin/encuestas/",
+        f"/admin/encuestas/olas/{wave.pk}/",
+        f"/admin/encuestas/invitaciones/{invitation.pk}/",
+        f"/admin/encuestas/invitaciones/{invitation.pk}/papel/",
+    ]:
         assert client.get(path).status_code == 403, path
-    assert client.post(f"/admin/encuestas/invitaciones/{invitation.pk}/",
-                       {"accion": "contacto", "resultado": "rechaza"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/encuestas/invitaciones/{invitation.pk}/",
+            {"accion": "contacto", "resultado": "rechaza"},
+        ).status_code
+        == 403
+    )
     assert not ContactAttempt.objects.exists()
 
 

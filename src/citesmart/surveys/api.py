@@ -29,8 +29,8 @@ class ResultRow(Schema):
 @router.get("/encuestas/resultados", response=list[ResultRow], url_name="survey_results")
 def survey_results(
     request: HttpRequest,
-    indicador: Indicator = "satisfechos",
-    por: By = "centro",
+    indicador: Indicator = "satisfechos",  # type: ignore[valid-type]
+    por: By = "centro",  # type: ignore[valid-type]
     anio: Annotated[int, Field(ge=1990, le=2100)] | None = None,
 ):
     """Weighted proportions with 95 % intervals, the sample, respondents and response rate.

@@ -49,8 +49,12 @@ def run(*, seed: int = 18, share: float = 0.4) -> DemoSummary:
         _satisfaction(rng, share, summary)
         for name, months, start, end in WAVES:
             wave = Wave.objects.create(
-                name=name, months_after=months, served_from=start, served_to=end,
-                margin=0.12, exclude_months=0,
+                name=name,
+                months_after=months,
+                served_from=start,
+                served_to=end,
+                margin=0.12,
+                exclude_months=0,
             )
             try:
                 actions.draw_wave(wave=wave, actor=None, seed=rng.randrange(10**9))

@@ -42,9 +42,7 @@ def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def estimate(
-    units: Iterable[Unit], populations: dict, *, minimum: int, z: float = Z95
-) -> Estimate:
+def estimate(units: Iterable[Unit], populations: dict, *, minimum: int, z: float = Z95) -> Estimate:
     """The domain's weighted proportion; `populations` gives N_h of every stratum."""
     by_stratum: dict[object, list[Unit]] = {}
     for unit in units:

@@ -76,6 +76,9 @@ class Stratum(models.Model):
         verbose_name = _("estrato")
         verbose_name_plural = _("estratos")
 
+    def __str__(self) -> str:
+        return f"{self.center_id}/{self.chain_id or '-'}: {self.sample_size}/{self.population}"
+
 
 class Invitation(models.Model):
     """One unit asked about one service (the report), by link, paper or phone."""
@@ -87,9 +90,7 @@ class Invitation(models.Model):
     stratum = models.ForeignKey(
         Stratum, on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
     )
-    report = models.ForeignKey(
-        "records.ServiceReport", on_delete=models.PROTECT, related_name="+"
-    )
+    report = models.ForeignKey("records.ServiceReport", on_delete=models.PROTECT, related_name="+")
     unit = models.ForeignKey("units.ProductiveUnit", on_delete=models.PROTECT, related_name="+")
     center = models.ForeignKey("network.Center", on_delete=models.PROTECT, related_name="+")
     email = models.EmailField(_("correo de contacto"), blank=True)
@@ -129,6 +130,9 @@ class Link(models.Model):
     class Meta:
         verbose_name = _("enlace")
         verbose_name_plural = _("enlaces")
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk}"
 
 
 class Channel(models.TextChoices):
@@ -213,6 +217,9 @@ class Response(models.Model):
             for name in SCORE_FIELDS
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} #{self.pk}"
+
 
 class ContactAttempt(models.Model):
     """Who tried to reach which unit, when, how and with what outcome (non-response tracked)."""
@@ -239,6 +246,9 @@ class ContactAttempt(models.Model):
         verbose_name_plural = _("intentos de contacto")
         ordering = ["at"]
 
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.at:%Y-%m-%d})"
+
 
 class SurveyEvent(models.Model):
     """Audit trail of the surveys: who drew, invited, contacted, keyed in, and when."""
@@ -263,3 +273,6 @@ class SurveyEvent(models.Model):
         verbose_name = _("registro de auditoría de encuestas")
         verbose_name_plural = _("auditoría de encuestas")
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"

@@ -30,7 +30,11 @@ INDICATORS = {
         "Aumentaron sus ventas",
         lambda r: _range_up(r.sales_change),
     ),
-    "empleo_aumento": (Kind.FOLLOW_UP, "Aumentaron sus empleos", lambda r: _range_up(r.jobs_change)),
+    "empleo_aumento": (
+        Kind.FOLLOW_UP,
+        "Aumentaron sus empleos",
+        lambda r: _range_up(r.jobs_change),
+    ),
 }
 
 DIMENSIONS = {
@@ -80,7 +84,7 @@ def published_results(
 ) -> list[dict]:
     """Rows of one indicator by one dimension: n sampled, respondents, response rate,
     proportion and 95 % interval; a row under the minimum of respondents has no figures."""
-    kind, label, value_of = INDICATORS[indicator]
+    kind, _label, value_of = INDICATORS[indicator]
     code_field, name_field = DIMENSIONS[by]
     invitations = Invitation.objects.filter(kind=kind).filter(
         Q(wave__isnull=True) | Q(wave__drawn_at__isnull=False)
@@ -114,8 +118,9 @@ def published_results(
             for pk, stratum_id, _pop, center_id, row_code, _name in rows
         ]
         figures = asdict(estimate(units, populations, minimum=minimum))
-        result.append({"codigo": str(code), "nombre": str(name), "indicador": indicator}
-                      | _spanish(figures))
+        result.append(
+            {"codigo": str(code), "nombre": str(name), "indicador": indicator} | _spanish(figures)
+        )
     return result
 
 

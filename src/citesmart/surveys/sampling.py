@@ -56,11 +56,10 @@ def frame(*, served_from: date, served_to: date, excluded_units: set[int]) -> li
     for unit_id, report_id, center_id, chain_id in rows:
         latest[unit_id] = (report_id, center_id, chain_id)  # ordered: the last one wins
     strata: dict[tuple[int, int | None], FrameStratum] = {}
-    for unit_id, (report_id, center_id, chain_id) in latest.items():
-        if unit_id in excluded_units:
+    for unit, (report, center, chain) in latest.items():
+        if unit in excluded_units:
             continue
-        key = (center_id, chain_id)
-        strata.setdefault(key, FrameStratum(center_id, chain_id)).units[unit_id] = report_id
+        strata.setdefault((center, chain), FrameStratum(center, chain)).units[unit] = report
     return sorted(strata.values(), key=lambda s: (s.center_id, s.chain_id or 0))
 
 
@@ -73,7 +72,7 @@ def plan(strata: list[FrameStratum], *, margin: float, seed: int) -> dict[tuple,
     sizes: dict[tuple, int] = {}
     for center_sizes in by_center.values():
         sizes |= allocate(center_sizes, required_sample(sum(center_sizes.values()), margin))
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible by design; the seed is recorded
     return {
         (s.center_id, s.chain_id): sorted(
             rng.sample(sorted(s.units), sizes[(s.center_id, s.chain_id)])

@@ -52,7 +52,10 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         invitation = actions.check_link(link)
     except actions.SurveyError as error:
         return render(
-            request, "surveys/message.html", {"message": str(error)}, status=404 if not link else 410
+            request,
+            "surveys/message.html",
+            {"message": str(error)},
+            status=404 if not link else 410,
         )
     form = form_for(invitation.kind)(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -85,9 +88,10 @@ def _results(request: HttpRequest) -> tuple[dict, list[dict]]:
         indicator = "satisfechos"
     if by not in queries.DIMENSIONS:
         by = "centro"
-    choice = {"indicator": indicator, "by": by, "year": int(year) if year.isdigit() else None}
-    rows = queries.published_results(indicator=indicator, by=by, year=choice["year"])
-    return choice, rows
+    # A year outside 1990–2100 is ignored (a year like 99999 would not make a date).
+    year_number = int(year) if year.isdigit() and 1990 <= int(year) <= 2100 else None
+    choice = {"indicator": indicator, "by": by, "year": year_number}
+    return choice, queries.published_results(indicator=indicator, by=by, year=year_number)
 
 
 @require_GET
@@ -106,7 +110,9 @@ def results(request: HttpRequest) -> HttpResponse:
 @require_GET
 def results_json(request: HttpRequest) -> JsonResponse:
     choice, rows = _results(request)
-    return JsonResponse({"consulta": choice, "filas": rows}, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"consulta": choice, "filas": rows}, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @require_GET
@@ -114,8 +120,18 @@ def results_csv(request: HttpRequest) -> HttpResponse:
     _choice, rows = _results(request)
     out = io.StringIO()
     out.write("\ufeff")
-    fields = ["codigo", "nombre", "indicador", "muestra", "respondentes", "tasa_respuesta",
-              "proporcion", "ic95_inferior", "ic95_superior", "suprimido"]
+    fields = [
+        "codigo",
+        "nombre",
+        "indicador",
+        "muestra",
+        "respondentes",
+        "tasa_respuesta",
+        "proporcion",
+        "ic95_inferior",
+        "ic95_superior",
+        "suprimido",
+    ]
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     writer.writerows(rows)
@@ -174,7 +190,9 @@ def wave_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("surveys:wave_detail", pk=wave.pk)
         seed = request.POST.get("semilla", "").strip()
         try:
-            actions.draw_wave(wave=wave, actor=request.user, seed=int(seed) if seed.isdigit() else None)
+            actions.draw_wave(
+                wave=wave, actor=request.user, seed=int(seed) if seed.isdigit() else None
+            )
             messages.success(request, _("Muestra sorteada."))
         except actions.SurveyError as error:
             messages.error(request, str(error))
@@ -242,7 +260,11 @@ def paper_form(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable form; printing (POST) makes a new link and draws its QR code."""
     _require(may_run_surveys(request.user))
     invitation = get_object_or_404(Invitation.objects.select_related("center"), pk=pk)
-    context = {"invitation": invitation, "form": form_for(invitation.kind)(), "title": _("Formulario")}
+    context = {
+        "invitation": invitation,
+        "form": form_for(invitation.kind)(),
+        "title": _("Formulario"),
+    }
     if request.method == "POST":
         token = actions.paper_form(invitation=invitation, actor=request.user)
         url = actions.survey_url(request.build_absolute_uri("/")[:-1], token)

@@ -5,7 +5,10 @@ from citesmart.surveys.actions import send_surveys
 
 
 class Command(BaseCommand):
-    help = "Envía la encuesta de satisfacción a las unidades de los informes validados aún no invitadas."
+    help = (
+        "Envía la encuesta de satisfacción a las unidades de los informes validados "
+        "aún no invitadas."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default=getattr(settings, "SURVEY_BASE_URL", ""))
