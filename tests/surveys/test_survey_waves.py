@@ -180,3 +180,31 @@ def test_analysts_read_but_do_not_draw(population, client_for, analyst):
     assert client.post(f"/admin/encuestas/olas/{wave.pk}/", {}).status_code == 403
     wave.refresh_from_db()
     assert wave.drawn_at is None
+
+
+def test_national_staff_key_in_a_phone_answer_with_private_evidence(
+    population, client_for, national_admin, client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    wave = actions.draw_wave(wave=new_wave(), actor=national_admin, seed=8)
+    invitation = Invitation.objects.filter(wave=wave).first()
+    form = {
+        "r-improved": "si",
+        "r-new_product": "si",
+        "r-certification": "no",
+        "r-new_market": "no",
+        "r-sales_change": "mas25",
+        "r-jobs_change": "hasta10",
+        "r-savings": "hasta10",
+        "medio": "telefono",
+        "e-evidence": SimpleUploadedFile("factura.pdf", b"%PDF-1.4 evidencia", "application/pdf"),
+    }
+    page = client_for(national_admin).post(f"/admin/encuestas/invitaciones/{invitation.pk}/", form)
+    assert page.status_code == 302
+    response = Response.objects.get()
+    assert (response.channel, response.entered_by) == ("telefono", national_admin)
+    assert response.evidence.name.startswith("surveys/evidence/")
+    assert (tmp_path / "media" / response.evidence.name).exists()
+    assert client.get("/media/" + response.evidence.name).status_code == 404  # never served
