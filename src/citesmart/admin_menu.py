@@ -13,7 +13,7 @@ from django.contrib.admin import AdminSite
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from citesmart.accounts.access import is_national
+from citesmart.accounts.access import is_national, may_read_surveys
 from citesmart.records.admin_imports import can_upload
 from citesmart.reports.access import reportable_centers
 
@@ -39,6 +39,7 @@ SECTION_OF_APP = {
     "historic": PUBLICATION,
     "publications": PUBLICATION,
     "opendata": PUBLICATION,
+    "surveys": PUBLICATION,
     "api": SECURITY,
     "auth": SECURITY,
     "accounts": SECURITY,
@@ -115,6 +116,9 @@ def extra_pages(request, models: set[str]) -> dict[str, list[dict]]:
     if is_national(request.user) or reportable_centers(request.user).exists():
         url = reverse("reports:form")
         pages[PUBLICATION].append(_page(_("Informes de la red CITE"), url, "Reports"))
+    if may_read_surveys(request.user):
+        url = reverse("surveys:staff_index")
+        pages[PUBLICATION].append(_page(_("Encuestas a las unidades atendidas"), url, "Surveys"))
     return pages
 
 

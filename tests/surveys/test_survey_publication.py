@@ -94,3 +94,11 @@ def test_a_centers_manager_sees_the_public_aggregates_only(
     assert client.get("/admin/encuestas/").status_code == 403
     assert client.get(f"/admin/encuestas/invitaciones/{invitation.pk}/").status_code == 403
     assert client.get("/admin/surveys/wave/").status_code == 403
+
+
+def test_a_year_is_a_domain_of_its_own(answered, client):
+    by_year = rows(client, indicador="recomiendan", por="anio")
+    assert list(by_year) == ["2025"]
+    assert (by_year["2025"]["muestra"], by_year["2025"]["respondentes"]) == (26, 17)
+    assert rows(client, indicador="recomiendan", por="centro", anio="2024") == {}
+    assert len(rows(client, indicador="recomiendan", por="centro", anio="2025")) == 2

@@ -89,33 +89,44 @@ def published_results(
     invitations = Invitation.objects.filter(kind=kind).filter(
         Q(wave__isnull=True) | Q(wave__drawn_at__isnull=False)
     )
-    if year:
-        invitations = invitations.filter(report__end_date__year=year)
     if center:  # strata never cross centers: a center's rows are a whole set of strata
         invitations = invitations.filter(center__code=center)
     rows = list(
         invitations.values_list(
-            "pk", "stratum_id", "stratum__population", "center_id", code_field, name_field
+            "pk",
+            "stratum_id",
+            "stratum__population",
+            "center_id",
+            "report__end_date__year",
+            code_field,
+            name_field,
         )
     )
     answers = {r.invitation_id: r for r in Response.objects.filter(invitation__in=invitations)}
-    # Satisfaction surveys invite every unit served (a census): one stratum per center with
-    # N_h = the invitations. Follow-up waves carry their drawn strata.
+    # Satisfaction surveys invite every unit served (a census): one stratum per center and
+    # year, N_h = its invitations. Follow-up waves carry their drawn strata. A year is a
+    # domain (the wave's strata may span two years), never a cut of the strata.
     populations: dict = defaultdict(int)
-    for _pk, stratum_id, population, center_id, _code, _name in rows:
-        key = stratum_id or ("c", center_id)
+    keys = []
+    for _pk, stratum_id, population, center_id, row_year, *_rest in rows:
+        key = stratum_id or ("c", center_id, row_year)
         populations[key] = population if stratum_id else populations[key] + 1
-    domains = sorted({(code, name) for *_rest, code, name in rows if code is not None})
+        keys.append(key)
+    domains = sorted(
+        {(code, name) for *_r, row_year, code, name in rows if code is not None}
+        if not year
+        else {(code, name) for *_r, row_year, code, name in rows if code and row_year == year}
+    )
     minimum = settings.SURVEY_MIN_RESPONDENTS
     result = []
     for code, name in domains:
         units = [
             Unit(
-                stratum=stratum_id or ("c", center_id),
-                value=value_of(answers[pk]) if pk in answers else None,
-                in_domain=row_code == code,
+                stratum=key,
+                value=value_of(answers[row[0]]) if row[0] in answers else None,
+                in_domain=row[5] == code and (not year or row[4] == year),
             )
-            for pk, stratum_id, _pop, center_id, row_code, _name in rows
+            for key, row in zip(keys, rows, strict=True)
         ]
         figures = asdict(estimate(units, populations, minimum=minimum))
         result.append(
