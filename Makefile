@@ -50,6 +50,7 @@ demo: $(STAMP) $(CHROMIUM)
 	$(BIN)/citesmart demo_targets
 	$(BIN)/citesmart demo_closings
 	$(BIN)/citesmart demo_publications
+	$(BIN)/citesmart demo_surveys
 	$(BIN)/citesmart collectstatic --noinput -v0
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"
 	@echo "Datos abiertos: http://127.0.0.1:$(PORT)/datos/"

@@ -30,6 +30,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("records",),  # service reports, audit, closings, import; unit writes and merges
     ("analytics", "service_requests"),  # the read model; requests from the public
     ("historic", "ops", "publications", "targets"),
+    ("surveys",),  # satisfaction and follow-up surveys: draws, links, estimates
     ("api", "opendata", "portal", "reports"),  # the outputs: peers, none imports another
     ("demo",),  # the demo data generator: writes through every app's actions
     ("project",),

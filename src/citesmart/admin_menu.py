@@ -13,7 +13,12 @@ from django.contrib.admin import AdminSite
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from citesmart.accounts.access import can_upload_imports, is_national, reportable_centers
+from citesmart.accounts.access import (
+    can_upload_imports,
+    is_national,
+    may_read_surveys,
+    reportable_centers,
+)
 
 RECORDS = "servicios"
 NETWORK = "red"
@@ -37,6 +42,7 @@ SECTION_OF_APP = {
     "historic": PUBLICATION,
     "publications": PUBLICATION,
     "opendata": PUBLICATION,
+    "surveys": PUBLICATION,
     "api": SECURITY,
     "auth": SECURITY,
     "accounts": SECURITY,
@@ -113,6 +119,9 @@ def extra_pages(request, models: set[str]) -> dict[str, list[dict]]:
     if is_national(request.user) or reportable_centers(request.user).exists():
         url = reverse("reports:form")
         pages[PUBLICATION].append(_page(_("Informes de la red CITE"), url, "Reports"))
+    if may_read_surveys(request.user):
+        url = reverse("surveys:staff_index")
+        pages[PUBLICATION].append(_page(_("Encuestas a las unidades atendidas"), url, "Surveys"))
     return pages
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "citesmart.historic",
     "citesmart.reports",
     "citesmart.publications",
+    "citesmart.surveys",
     "citesmart.demo",  # the demo data generator and its commands (make demo)
     "ninja",  # ships the Swagger UI files served at /api/v1/docs/
     "citesmart.api",
@@ -131,6 +132,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # Lock an account+client pair out for an hour after five failed logins, and a client address
 # out of every account after twenty failures across accounts (a spray: accounts/lockout.py).
 # The client address comes from ops.clients (TRUSTED_PROXIES), not from the proxy's address.
+# Surveys (citesmart.surveys, docs/SURVEYS.md): link lifetime, how far back send_surveys
+# looks, per-client answers per minute, and the fewest respondents a published figure has.
+SURVEY_LINK_DAYS = env_int("SURVEY_LINK_DAYS", 30)
+SURVEY_SEND_WINDOW_DAYS = env_int("SURVEY_SEND_WINDOW_DAYS", 90)
+SURVEY_REQUESTS_PER_MINUTE = env_int("SURVEY_REQUESTS_PER_MINUTE", 20)
+SURVEY_MIN_RESPONDENTS = env_int("SURVEY_MIN_RESPONDENTS", 10)
+
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)

@@ -14,6 +14,7 @@ admin_menu.name_libraries_in_spanish()
 
 urlpatterns = [
     path("admin/informes/", include("citesmart.reports.urls")),
+    path("", include("citesmart.surveys.urls")),
     path("admin/", admin.site.urls),
     path("cuenta/", include("citesmart.accounts.urls")),
     path("", include("citesmart.api.urls")),

@@ -120,6 +120,9 @@ ADMIN_MODELS: dict[str, Access] = {
     # Targets: only national administrators set them (a revision is a new version, made on
     # the add page); the history (change) page is read-only; operators have no access.
     "targets_target": Access("ra", "r", "r", "", scoped=True),
+    # Survey waves: defined by national administrators (changed until drawn), read by analysts;
+    # center staff have no access (surveying is kept away from the centers).
+    "surveys_wave": Access("rac", "r", "", ""),
     # ITP's institutional tables: written only by loads (batches), undone only by a revert;
     # ITP staff read them, center staff have no access.
     **{
@@ -305,6 +308,20 @@ RULES: list[Rule] = [
         records_rule({"analyst", "national_admin"}),
         methods=("GET",),
     ),
+    # Surveys: the answer page opens only with a valid link (the sample is not one: 404);
+    # results are public aggregates; ITP's survey screens: national administrators write,
+    # analysts read, center staff never see samples, contacts or answers.
+    Rule(r"^surveys:answer$", public(read="deny", write="deny")),
+    Rule(r"^surveys:(thanks|results|results_json|results_csv)$", public(read="ok", write="deny")),
+    Rule(
+        r"^surveys:(staff_index|wave_detail|invitation_detail)$",
+        lambda role, method: (
+            records_rule({"national_admin"})(role, method)
+            if method == "POST"
+            else records_rule({"analyst", "national_admin"})(role, method)
+        ),
+    ),
+    Rule(r"^surveys:paper_form$", records_rule({"national_admin"})),
     *admin_model_rules(),
 ]
 

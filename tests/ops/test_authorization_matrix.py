@@ -105,7 +105,10 @@ def world(
     refresh.rebuild()
     publish()  # /datos/ serves files of the release online
     publish_figures(slug="2025-anual", title="2025, anual", kind="anual", years=[2025])
+    wave, invitation = survey_sample(world_center=center_a, batch=result.batch)
     return {
+        "wave": wave,
+        "invitation": invitation,
         "token_a": secret,
         "center_a": center_a,
         "users": {
@@ -117,6 +120,25 @@ def world(
         },
         "batch": result.batch,
     }
+
+
+def survey_sample(*, world_center, batch):
+    """An undrawn follow-up wave and a satisfaction invitation for a report of center A."""
+    from datetime import date
+
+    from citesmart.surveys.models import Invitation, Kind, Wave
+
+    wave = Wave.objects.create(
+        name="Seguimiento",
+        months_after=6,
+        served_from=date(2025, 1, 1),
+        served_to=date(2025, 6, 30),
+    )
+    service = batch.reports.first().services.first()
+    invitation = Invitation.objects.create(
+        kind=Kind.SATISFACTION, report=service.report, unit=service.unit, center=world_center
+    )
+    return wave, invitation
 
 
 def admin_sample(key: str, world) -> str:
@@ -169,6 +191,7 @@ def concrete_path(route: str, key: str, world) -> str:
         "<slug:slug>": "2025-anual",
         "<code>": world["center_a"].code,
         "<codigo>": world["batch"].reports.first().code,
+        "<str:token>": "no-es-un-enlace-valido",
         "<str:code>": ServiceRequest.objects.get().tracking_code,
         "<int:pk>": None,
         "<path:object_id>": admin_sample(model_key, world) if model_key else "1",
@@ -185,6 +208,10 @@ def concrete_path(route: str, key: str, world) -> str:
             pk = CatalogueService.objects.filter(center=world["center_a"]).first().pk
         elif "importbatch" in key:
             pk = world["batch"].pk
+        elif key == "surveys:wave_detail":
+            pk = world["wave"].pk
+        elif key.startswith("surveys:"):
+            pk = world["invitation"].pk
         else:
             pk = TOTPDevice.objects.get().pk
         path = path.replace("<int:pk>", str(pk))

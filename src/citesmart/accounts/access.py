@@ -380,3 +380,31 @@ def can_load_historic(user) -> bool:
 def can_view_historic(user) -> bool:
     """ITP's institutional tables (budget, staff, projects of every center): ITP staff only."""
     return is_national(user)
+
+
+# --- surveys (citesmart.surveys) ----------------------------------------------------------
+# Surveying is kept away from the centers that gave the services (issue 18): ITP's national
+# administrators send, draw, contact and key in; analysts read; a center's staff see only
+# the published aggregates, never who answered what.
+
+
+def may_run_surveys(user) -> bool:
+    """Define and draw waves, send invitations, print paper forms, contact units."""
+    return role_of(user) == Role.NATIONAL_ADMIN
+
+
+def may_read_surveys(user) -> bool:
+    """The back-office survey pages (samples, contact status, individual answers)."""
+    return role_of(user) in {Role.NATIONAL_ADMIN, Role.ANALYST}
+
+
+def check_may_answer_for(user, *, center: Center) -> None:
+    """Keying in an answer or a contact (paper, phone): national administrators only (they
+    belong to no center), never the staff of the center that gave the service."""
+    if role_of(user) == Role.NATIONAL_ADMIN:
+        return
+    if role_of(user) is not None and _reaches(user, center):
+        raise PermissionDenied(
+            _("Nadie del centro que prestó el servicio puede registrar su encuesta.")
+        )
+    raise PermissionDenied(_("Solo el personal nacional del ITP registra respuestas."))

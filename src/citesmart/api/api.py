@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from citesmart.api import read, statistics, write
+from citesmart.api import surveys as surveys_api
 from citesmart.api.errors import validation_fields
 from citesmart.api.http import ApiError, error_response
 from citesmart.ops import errors
@@ -113,6 +114,7 @@ api.add_router("", read.router)
 api.add_router("", read.geo_router)
 api.add_router("", statistics.router)
 api.add_router("", write.router)
+api.add_router("", surveys_api.router)
 
 
 @api.exception_handler(ApiError)

@@ -1,0 +1,104 @@
+"""Published survey results: aggregates only, with n, response rate and interval, never a
+respondent's name, document, contact or comment; nothing under the minimum of respondents."""
+
+import json
+from datetime import date
+
+import pytest
+from tests.surveys.survey_world import person, served
+
+from citesmart.analytics import refresh
+from citesmart.surveys import actions
+from citesmart.surveys.models import Channel, Invitation
+
+pytestmark = pytest.mark.django_db
+
+SCORES = {"q_attention": 5, "q_timeliness": 4, "q_quality": 4, "q_staff": 5, "q_usefulness": 4}
+
+
+@pytest.fixture
+def answered(center_a, center_b, national_admin, settings):
+    """Center A: 14 answers of 20 invitations; center B: 3 answers (under the minimum)."""
+    settings.SURVEY_MIN_RESPONDENTS = 10
+    secrets = []
+    for center, invited in ((center_a, 20), (center_b, 6)):
+        for i in range(invited):
+            name = f"Eulalia Condori Ticona {center.pk}-{i}"
+            unit = person(name, email=f"eulalia.{center.pk}.{i}@correo.pe")
+            served(center, [unit], end=date(2025, 2, 10))
+            secrets += [name, unit.document_number, unit.email]
+    actions.send_surveys(base_url="https://x", since=date(2025, 1, 1))
+    for center, answers in ((center_a, 14), (center_b, 3)):
+        for n, invitation in enumerate(Invitation.objects.filter(center=center)[:answers]):
+            comment = f"El técnico Wilfredo Ccama me ayudó mucho {center.pk}-{n}"
+            secrets.append(comment)
+            actions.record_answer(
+                invitation=invitation,
+                data=SCORES | {"recommend": n % 5 != 0, "comment": comment},
+                channel=Channel.PHONE,
+                actor=national_admin,
+            )
+    return secrets
+
+
+def rows(client, **params):
+    return {r["codigo"]: r for r in client.get("/resultados.json", params).json()["filas"]}
+
+
+def test_results_show_interval_n_and_response_rate_above_the_minimum(
+    answered, client, center_a, center_b
+):
+    by_center = rows(client, indicador="recomiendan", por="centro")
+    a, b = by_center[center_a.code], by_center[center_b.code]
+    assert (a["muestra"], a["respondentes"], a["tasa_respuesta"]) == (20, 14, 0.7)
+    assert a["proporcion"] == round(11 / 14, 4)  # one in five answers "no" (n = 0, 5, 10)
+    assert a["ic95_inferior"] < a["proporcion"] < a["ic95_superior"] <= 1
+    assert b["suprimido"] and b["proporcion"] is None and b["ic95_inferior"] is None
+    assert b["respondentes"] == 3
+
+
+def test_no_public_output_names_a_respondent_or_quotes_a_comment(
+    answered, client, read_model, center_a, center_b
+):
+    refresh.rebuild()
+    outputs = []
+    for indicator in ("satisfechos", "recomiendan"):
+        for by in ("centro", "cadena", "categoria", "programa", "anio"):
+            params = {"indicador": indicator, "por": by}
+            outputs.append(client.get("/resultados/", params))
+            outputs.append(client.get("/resultados.json", params))
+            outputs.append(client.get("/datos/encuestas/resultados.csv", params))
+            outputs.append(client.get("/api/v1/encuestas/resultados", params))
+    outputs += [client.get(f"/centros/{c.code}/") for c in (center_a, center_b)]
+    assert all(o.status_code == 200 for o in outputs)
+    text = "\n".join(o.content.decode() for o in outputs)
+    assert "Recomendarían el servicio" in text  # the center page shows the figures
+    for secret in answered:
+        assert secret not in text, secret
+    assert "Wilfredo" not in text and "Eulalia" not in text and "@correo.pe" not in text
+
+
+def test_the_api_and_the_portal_say_the_same(answered, client, center_a):
+    api = client.get("/api/v1/encuestas/resultados", {"indicador": "satisfechos"}).json()
+    portal = client.get("/resultados.json", {"indicador": "satisfechos"}).json()["filas"]
+    assert api == portal
+    assert json.loads(json.dumps(api))[0]["indicador"] == "satisfechos"
+
+
+def test_a_centers_manager_sees_the_public_aggregates_only(
+    answered, client_for, manager_a, center_a
+):
+    client = client_for(manager_a)
+    assert rows(client, indicador="recomiendan")[center_a.code]["respondentes"] == 14
+    invitation = Invitation.objects.filter(center=center_a, response__isnull=False).first()
+    assert client.get("/admin/encuestas/").status_code == 403
+    assert client.get(f"/admin/encuestas/invitaciones/{invitation.pk}/").status_code == 403
+    assert client.get("/admin/surveys/wave/").status_code == 403
+
+
+def test_a_year_is_a_domain_of_its_own(answered, client):
+    by_year = rows(client, indicador="recomiendan", por="anio")
+    assert list(by_year) == ["2025"]
+    assert (by_year["2025"]["muestra"], by_year["2025"]["respondentes"]) == (26, 17)
+    assert rows(client, indicador="recomiendan", por="centro", anio="2024") == {}
+    assert len(rows(client, indicador="recomiendan", por="centro", anio="2025")) == 2
