@@ -13,13 +13,9 @@ from django.core.management import CommandError, call_command
 from citesmart.analytics import connection, queries, refresh, source
 from citesmart.analytics.queries import Filters, figures
 from citesmart.network.models import Center
-from citesmart.records.actions import (
-    AttendedUnit,
-    cancel_report,
-    record_service_report,
-    revert_batch,
-)
+from citesmart.records.actions import AttendedUnit, cancel_report, record_service_report
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, ServiceReport
+from citesmart.records.reverting import revert_batch
 from citesmart.records.unit_actions import merge_units
 from citesmart.units.models import SizeClass
 
