@@ -209,6 +209,14 @@ def _reload_reports(
     """
     if not report_ids:
         return set(), set()
+    _swap_rows(con, report_ids)
+    _fix_first_dates(con)
+    return _changed_years(con)
+
+
+def _swap_rows(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> None:
+    """Take the reports' rows out of the facts (kept in `temp.rows_before`) and stage their
+    current rows, enriched, in `temp.new_rows`; `temp.touched_units` lists either's units."""
     _temp_ids(con, "touched_reports", report_ids)
     touched = "FROM facts WHERE report_id IN (SELECT id FROM temp.touched_reports)"
 
@@ -240,6 +248,11 @@ def _reload_reports(
         "CREATE OR REPLACE TEMP TABLE touched_units AS "
         "SELECT unit_id FROM temp.rows_before UNION SELECT unit_id FROM temp.new_rows"
     )
+
+
+def _fix_first_dates(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the staged rows their units' first dates (and the units' other rows too, when
+    those moved), then insert them into the facts; they stay as `temp.rows_after`."""
     # Each touched unit's first dates, before (as stored on its rows: they all agree) and
     # now (over its other rows and its new ones).
     con.execute(
@@ -284,6 +297,10 @@ def _reload_reports(
     )
     con.execute("DROP TABLE temp.new_rows")
     con.execute("INSERT INTO facts BY NAME SELECT * FROM temp.rows_after")
+
+
+def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[int]]:
+    """(years, validated years) whose figures may have moved: see _reload_reports."""
     # Rows that differ before and after, matched by service (both sides of a moved row).
     columns = [c for (c, *_) in con.execute("DESCRIBE temp.rows_before").fetchall()]
     differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in columns if c not in _FIRSTS)
