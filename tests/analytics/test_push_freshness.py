@@ -17,8 +17,6 @@ from django.conf import settings
 from citesmart.analytics import push, queries, refresh
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import Filters
-from citesmart.geo.loading import load_geography
-from citesmart.network.reference import load_network
 from citesmart.records.models import ReportStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,18 +27,6 @@ ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 # never sees the write, however long it waits: see the control below).
 DEADLINE = 2.0 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 YEAR_2025 = Filters(years=(2025,))
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(django_db_blocker):
-    """Transactional tests flush every table: each gets the network, and so do later modules."""
-    with django_db_blocker.unblock():
-        load_geography()
-        load_network()
-    yield
-    with django_db_blocker.unblock():
-        load_geography()
-        load_network()
 
 
 @pytest.fixture
