@@ -158,3 +158,17 @@ def test_a_notice_is_sent_on_commit_and_never_for_a_rollback(published):
         record(published.centers[0], "HECHO-1", [unit], end=date(2025, 1, 5))
         tables = {n.payload for n in listening.notifies(timeout=0.5)}
     assert {"records_servicereport", "records_service"} <= tables
+
+
+def test_one_process_of_a_server_listens_and_another_takes_over_when_it_stops(published):
+    first = push.Push(warm=False).start()
+    second = push.Push(warm=False).start()
+    try:
+        assert first.listener.connected.wait(10)
+        time.sleep(0.5)
+        assert not second.listener.connected.is_set()  # it waits for push.lock
+        first.stop()
+        assert second.listener.connected.wait(push.STANDBY_SECONDS + 10)
+    finally:
+        first.stop()
+        second.stop()
