@@ -55,6 +55,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="--size quick --runs 5 (default)")
     parser.add_argument("--db", default="", help="DATABASE_URL of an existing data set")
     parser.add_argument("--analytics-dir", default="", help="its read model (with --db)")
+    parser.add_argument(
+        "--make", action="store_true", help="with --db: fill that empty database with --size"
+    )
     parser.add_argument("--runs", type=int, default=5, help="samples per figure (≥ 5)")
     parser.add_argument("--out", default=str(ROOT / "bench/results/dashboard-request.json"))
     parser.add_argument("--child", choices=["cold", "warm"], help=argparse.SUPPRESS)
@@ -73,21 +76,26 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
     """The environment every process of the run gets: one private data set."""
     env = dict(os.environ, DEBUG="1", DJANGO_SETTINGS_MODULE="citesmart.settings")
     env["ANALYTICS_PUSH"] = "0"  # no listener in the timed processes (bench/push_latency_bench)
-    if args.db:
+    if args.db and not args.make:
         env["DATABASE_URL"] = args.db
         if args.analytics_dir:
             env["CITESMART_ANALYTICS_DIR"] = args.analytics_dir
         return env
-    var = ROOT / "var" / "bench" / f"dashboard-{args.size}"
+    var = (
+        ROOT
+        / "var"
+        / "bench"
+        / f"dashboard-{args.size}{'-' + args.db.rsplit('/', 1)[-1] if args.db else ''}"
+    )
     env["CITESMART_VAR_DIR"] = str(var)
-    env["DATABASE_URL"] = f"sqlite:///{var / 'citesmart.sqlite3'}"
+    env["DATABASE_URL"] = args.db or f"sqlite:///{var / 'citesmart.sqlite3'}"
     env.pop("CITESMART_ANALYTICS_DIR", None)
     return env
 
 
 def prepare(args: argparse.Namespace, env: dict[str, str]) -> None:
     """Make the private data set once (migrate, reference, demo data, read model)."""
-    if args.db:
+    if args.db and not args.make:
         return
     done = Path(env["CITESMART_VAR_DIR"]) / "bench-ready"
     if done.exists():

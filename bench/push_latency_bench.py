@@ -44,6 +44,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="--size quick --writes 20")
     parser.add_argument("--db", default="", help="DATABASE_URL of an existing data set")
     parser.add_argument("--analytics-dir", default="", help="its read model (with --db)")
+    parser.add_argument(
+        "--make", action="store_true", help="with --db: fill that empty database with --size"
+    )
     parser.add_argument("--writes", type=int, default=50, help="timed writes (≥ 5)")
     parser.add_argument("--baseline-writes", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per write at most")
