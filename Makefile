@@ -66,6 +66,7 @@ check: export DEBUG := 1
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_house_layers.py  # floors, cycles, sizes
 	$(BIN)/mypy src/citesmart/lib src/citesmart/accounts src/citesmart/network src/citesmart/geo
 	$(BIN)/python -m citesmart.ops.audit requirements.lock
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "citesmart.historic",
     "citesmart.reports",
     "citesmart.publications",
+    "citesmart.demo",  # the demo data generator and its commands (make demo)
     "ninja",  # ships the Swagger UI files served at /api/v1/docs/
     "citesmart.api",
     "citesmart.ops",

@@ -10,7 +10,7 @@ from citesmart.geo.models import Department, District
 from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import ReportStatus
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit, SizeClass
 
 TODAY = date(2025, 6, 30)

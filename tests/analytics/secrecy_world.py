@@ -15,7 +15,7 @@ from citesmart.geo.models import District
 from citesmart.lib.identity import random_ruc
 from citesmart.network.models import Center, Chain, ServiceCategory
 from citesmart.records.models import ReportStatus, Service
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ClientType
 
 DEPARTMENTS = ("18", "13", "23")

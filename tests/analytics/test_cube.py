@@ -13,7 +13,7 @@ from citesmart.analytics import connection, queries, refresh
 from citesmart.analytics.queries import MEASURES, Filters
 from citesmart.geo.models import Department
 from citesmart.records.actions import cancel_report
-from citesmart.units.actions import get_or_create_unit, merge_units
+from citesmart.records.unit_actions import get_or_create_unit, merge_units
 from citesmart.units.models import ClientType, SizeClass
 
 SHAPES = [

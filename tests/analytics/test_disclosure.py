@@ -10,7 +10,7 @@ from citesmart.analytics import disclosure, refresh
 from citesmart.analytics.queries import Filters, figures
 from citesmart.lib.identity import random_ruc
 from citesmart.network.models import Center
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit
 
 

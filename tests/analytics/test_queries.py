@@ -15,7 +15,7 @@ from citesmart.analytics import queries
 from citesmart.analytics.queries import Filters, InvalidQuery, clear_cache, figures
 from citesmart.records.actions import cancel_report
 from citesmart.records.models import ReportStatus, Service
-from citesmart.units.actions import merge_units
+from citesmart.records.unit_actions import merge_units
 from citesmart.units.models import ClientType, SizeClass
 
 

@@ -20,7 +20,7 @@ from citesmart.records.actions import (
     revert_batch,
 )
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, ServiceReport
-from citesmart.units.actions import merge_units
+from citesmart.records.unit_actions import merge_units
 from citesmart.units.models import SizeClass
 
 

@@ -16,8 +16,8 @@ from django.urls import reverse
 from citesmart.analytics import connection, queries, refresh
 from citesmart.analytics.disclosure import protect
 from citesmart.analytics.queries import Filters, figures
-from citesmart.portal.formatting import number
 from citesmart.portal.presenters import available_years
+from citesmart.presentation.formatting import number
 
 HOME = reverse("portal:home")
 

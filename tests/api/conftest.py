@@ -11,7 +11,7 @@ from citesmart.geo.models import District
 from citesmart.network.models import ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import ReportStatus
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ClientType
 
 TODAY = date(2025, 6, 30)

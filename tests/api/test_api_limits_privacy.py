@@ -13,8 +13,8 @@ from django.test import RequestFactory
 
 from citesmart.analytics.queries import DIMENSIONS
 from citesmart.api.api import AnonymousLimit
+from citesmart.demo.store import delete_demo_data
 from citesmart.lib.identity import is_personal_document
-from citesmart.records.demo.store import delete_demo_data
 from citesmart.units.models import ProductiveUnit
 
 pytestmark = pytest.mark.django_db

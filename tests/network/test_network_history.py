@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from citesmart.accounts.admin_network import SourcedForm, TerritoryInline
 from citesmart.network import registry, timeline
-from citesmart.network.admin import SourcedForm, TerritoryInline
 from citesmart.network.models import (
     Center,
     CenterModality,

@@ -11,7 +11,7 @@ from citesmart.lib.identity import random_dni, random_ruc
 from citesmart.network.models import Center, ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import ReportStatus
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit
 
 FIRST = ["Florinda", "Teodomiro", "Eulalia", "Wenceslao", "Filomena", "Anacleto", "Rosaura"]

@@ -13,7 +13,7 @@ from citesmart.analytics import refresh
 from citesmart.opendata.publish import publish
 from citesmart.ops import errors, logs
 from citesmart.ops.middleware import OpsMiddleware
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from citesmart.analytics.queries import Filters, figures
 from citesmart.geo.loading import load_geography
 from citesmart.network.queries import public_centers
 from citesmart.network.reference import load_network
-from citesmart.portal.formatting import number
+from citesmart.presentation.formatting import number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from citesmart.analytics.public import is_official, public_figures
 from citesmart.analytics.queries import Filters, figures, freshness
+from citesmart.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
 from citesmart.network.models import CatalogueService
-from citesmart.portal.formatting import number, stamp
-from citesmart.records.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
+from citesmart.presentation.formatting import number, stamp
 from citesmart.records.models import AuditEntry
 
 pytestmark = pytest.mark.django_db

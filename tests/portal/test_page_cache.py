@@ -14,10 +14,10 @@ from django.urls import reverse
 from citesmart.analytics import queries
 from citesmart.analytics.queries import Filters, figures
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
-from citesmart.portal.formatting import number
+from citesmart.presentation.formatting import number
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import ReportStatus
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 pytestmark = pytest.mark.django_db
 

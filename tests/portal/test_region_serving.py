@@ -11,9 +11,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from citesmart.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
 from citesmart.network.models import CatalogueService, Center, CenterTerritory
 from citesmart.portal.views.network import months_before
-from citesmart.records.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
 from citesmart.records.models import AuditEntry, ReportStatus, Service
 
 pytestmark = pytest.mark.django_db

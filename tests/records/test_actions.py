@@ -17,7 +17,7 @@ from citesmart.records.actions import (
     set_report_status,
 )
 from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
-from citesmart.units.actions import get_or_create_unit, merge_units
+from citesmart.records.unit_actions import get_or_create_unit, merge_units
 from citesmart.units.models import ProductiveUnit
 from citesmart.units.queries import find_unit
 

@@ -11,7 +11,7 @@ from citesmart.lib.identity import random_ruc
 from citesmart.network.models import ServiceCategory
 from citesmart.records.actions import AttendedUnit, cancel_report, record_service_report
 from citesmart.records.models import AuditEntry, ServiceReport
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 AUDIT_URL = reverse("admin:records_auditentry_changelist")
 YESTERDAY = date.today() - timedelta(days=1)

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from citesmart.network.models import ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.targets.actions import set_target
 from citesmart.targets.models import Target
-from citesmart.units.actions import get_or_create_unit
 
 HUGE = "9" * 20
 

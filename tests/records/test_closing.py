@@ -39,7 +39,7 @@ from citesmart.records.models import (
     ReportStatus,
     ServiceReport,
 )
-from citesmart.units.actions import get_or_create_unit, merge_units
+from citesmart.records.unit_actions import get_or_create_unit, merge_units
 
 MARCH = {"year": 2025, "month": 3}
 CALENDAR = reverse("admin:records_servicereport_closing")

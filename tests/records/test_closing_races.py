@@ -21,7 +21,7 @@ from citesmart.network.reference import load_network
 from citesmart.records import closing
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import MonthClosing, MonthStatus, ReportStatus, ServiceReport
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
 pytestmark = [

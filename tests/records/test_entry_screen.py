@@ -10,7 +10,7 @@ from django.urls import reverse
 from citesmart.lib.identity import random_ruc, ruc_for_dni
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
 from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ProductiveUnit
 
 ADD_URL = reverse("admin:records_servicereport_add")

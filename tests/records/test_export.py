@@ -15,7 +15,7 @@ from citesmart.network.models import ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report, set_report_status
 from citesmart.records.export import HEADERS, export_rows
 from citesmart.records.models import ReportStatus, ServiceReport
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 LIST_URL = reverse("admin:records_servicereport_changelist")
 EXPORT_URL = reverse("admin:records_servicereport_export")

@@ -419,7 +419,7 @@ def test_the_file_is_kept_with_the_batch(center_a):
 
 def test_a_merged_units_document_is_imported_onto_the_survivor(center_a, national_admin, bulk):
     """find_unit follows merges: an old file with the duplicate's RUC does not revive it."""
-    from citesmart.units.actions import merge_units
+    from citesmart.records.unit_actions import merge_units
 
     run(center_a, [row(), row(codigo_informe="INF-002", numero_documento=RUC_B)], bulk=bulk)
     survivor = ProductiveUnit.objects.get(document_number=RUC_A)

@@ -16,7 +16,7 @@ from citesmart.records.queries import (
     reports_for_user,
     units_for_user,
 )
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 LIST_URL = reverse("admin:records_servicereport_changelist")
 YESTERDAY = date.today() - timedelta(days=1)

@@ -28,7 +28,7 @@ from citesmart.records.actions import (
     set_report_status,
 )
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, ServiceReport
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)"),

@@ -31,7 +31,7 @@ from citesmart.records.actions import (
 )
 from citesmart.records.models import AuditEntry, ImportBatch, ReportStatus, ServiceReport
 from citesmart.records.template import HEADERS
-from citesmart.units.actions import get_or_create_unit, merge_units
+from citesmart.records.unit_actions import get_or_create_unit, merge_units
 
 ROLES = ["national_admin", "analyst", "manager_a", "operator_a", "manager_b", "operator_b"]
 VALIDATORS_OF_A = {"national_admin", "manager_a"}

@@ -10,7 +10,7 @@ from django.urls import reverse
 from citesmart.network.models import ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 
 URL = reverse("admin:records_servicereport_validation")
 LIST_URL = reverse("admin:records_servicereport_changelist")

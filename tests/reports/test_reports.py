@@ -13,7 +13,7 @@ from tests.analytics.analytics_world import build_world
 from citesmart.analytics.disclosure import protect
 from citesmart.analytics.queries import figures
 from citesmart.lib.text import fold
-from citesmart.portal.formatting import number
+from citesmart.presentation.formatting import number
 from citesmart.reports import narrative
 from citesmart.reports.build import MEASURES, TABLES, build_report
 from citesmart.reports.render import html, render

@@ -11,7 +11,7 @@ from citesmart.lib.identity import random_ruc, ruc_for_dni
 from citesmart.network.models import ServiceCategory
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import AuditEntry
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ProductiveUnit
 
 LIST_URL = reverse("admin:units_productiveunit_changelist")

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from citesmart.accounts import admin_network  # noqa: F401 - registers the registry's pages
 from citesmart.accounts.access import (
     check_enrolment_issuer,
     check_role_grant,

@@ -100,7 +100,24 @@ def cell_key_sql(record_key: str = "") -> str:
     return f"CAST(sum({record_key or record_key_sql()}) % {N} AS INTEGER)"
 
 
-Keys = tuple[dict[tuple[Any, ...], int], int]  # cell codes -> cell key, and the totals' key
+# One bit of 64 per natural person (by unit id): the bits set in a cell are a lower bound of
+# its distinct natural persons, which is all the disclosure rule needs to err on the safe side.
+NATURAL_BIT = "CASE WHEN is_natural THEN 1::UBIGINT << (unit_id % 64)::INTEGER ELSE 0::UBIGINT END"
+
+
+def signature_sql(record_key: str = "", natural_bit: str = "") -> str:
+    """The SQL aggregate of what a crossing's cell needs besides its sums: its key, and a
+    lower bound of its natural persons (split() takes them apart)."""
+    floor = f"bit_count(bit_or({natural_bit or NATURAL_BIT}))"
+    return f"CAST(sum({record_key or record_key_sql()}) % {N} + {N} * {floor} AS INTEGER)"
+
+
+def split(signature: int) -> tuple[int, int]:
+    """(cell key, lower bound of the natural persons) of a signature_sql value."""
+    return signature % N, signature // N
+
+
+Keys = tuple[dict[tuple[Any, ...], int], int]  # cell codes -> value, and the totals' value
 
 
 def cell_keys(
@@ -109,26 +126,50 @@ def cell_keys(
     breakdowns: Sequence[tuple[str, ...]],
     ids: dict[str, Any] | None = None,
 ) -> dict[tuple[str, ...], Keys]:
-    """The cell keys of several breakdowns of the same filters, in one scan of the facts:
-    for each breakdown, its cells' keys (by their codes, in the breakdown's order) and the
-    totals' key. `ids` (queries' known ids) lets filters compare integers."""
+    """The signatures (signature_sql) of the cells of several breakdowns of the same
+    filters, in one scan of the facts: for each breakdown, its cells' (by their codes, in
+    the breakdown's order) and the totals'. `ids` (queries' known ids) lets filters
+    compare integers."""
+    inner = [f"{record_key_sql()} AS rk", f"{NATURAL_BIT} AS nb"]
+    return per_cell(cursor, filters, breakdowns, signature_sql("rk", "nb"), inner, ids)
+
+
+def natural_persons(
+    cursor: Any,
+    filters: Filters,
+    breakdowns: Sequence[tuple[str, ...]],
+    ids: dict[str, Any] | None = None,
+) -> dict[tuple[str, ...], Keys]:
+    """The exact distinct natural persons of each cell (and the totals) of the breakdowns."""
+    aggregate = "count(DISTINCT unit_id) FILTER (WHERE is_natural)"
+    return per_cell(cursor, filters, breakdowns, aggregate, ["unit_id", "is_natural"], ids)
+
+
+def per_cell(
+    cursor: Any,
+    filters: Filters,
+    breakdowns: Sequence[tuple[str, ...]],
+    aggregate: str,
+    inner_columns: Sequence[str],
+    ids: dict[str, Any] | None = None,
+) -> dict[tuple[str, ...], Keys]:
+    """An integer `aggregate` (over `inner_columns` of the facts) for every cell and the
+    totals of several breakdowns of the same filters, in one GROUPING SETS scan."""
     where, params = _where(filters, ids)
-    key_sql = cell_key_sql("rk")
     every = list(dict.fromkeys(d for by in breakdowns for d in by))
     columns = [f"{_grouped(d)} AS g{i}" for i, d in enumerate(every)]
     inner = (
-        f"(SELECT {', '.join([*columns, f'{record_key_sql()} AS rk'])} "
-        f"FROM facts WHERE {' AND '.join(where)})"
+        f"(SELECT {', '.join([*columns, *inner_columns])} FROM facts WHERE {' AND '.join(where)})"
     )
     if not every:
-        total = cursor.execute(f"SELECT {key_sql} FROM {inner}", params).fetchone()
+        total = cursor.execute(f"SELECT {aggregate} FROM {inner}", params).fetchone()
         return {by: ({}, int(total[0] or 0) if total else 0) for by in breakdowns}
     listed = ", ".join(f"g{i}" for i in range(len(every)))
     sets = ", ".join(
         dict.fromkeys(f"({', '.join(f'g{every.index(d)}' for d in by)})" for by in breakdowns if by)
     )
     sql = (
-        f"SELECT {listed}, GROUPING({listed}), {key_sql} FROM {inner} "
+        f"SELECT {listed}, GROUPING({listed}), {aggregate} FROM {inner} "
         f"GROUP BY GROUPING SETS ({sets}, ())"
     )
     decode = {d: _decoder(cursor, d) for d in every}
@@ -137,13 +178,13 @@ def cell_keys(
         by: full & ~sum(1 << (len(every) - 1 - every.index(d)) for d in by) for by in breakdowns
     }
     found: dict[tuple[str, ...], Keys] = {by: ({}, 0) for by in breakdowns}
-    for *values, grouping, key in cursor.execute(sql, params).fetchall():
+    for *values, grouping, value in cursor.execute(sql, params).fetchall():
         for by in breakdowns:
             if grouping == full:
-                found[by] = (found[by][0], int(key or 0))
+                found[by] = (found[by][0], int(value or 0))
             elif by and grouping == masks[by]:
                 cell = tuple(decode[d](values[every.index(d)]) for d in by)
-                found[by][0][cell] = int(key or 0)
+                found[by][0][cell] = int(value or 0)
     return found
 
 

@@ -6,7 +6,11 @@ A published figure must not single out a natural person (Ley 29733). The rule:
    ANALYTICS_DISCLOSURE_THRESHOLD (default 5) distinct productive units, and at least one of
    them is a natural person (DNI, carné de extranjería, RUC 10/15/17, no document, or a
    "persona natural con negocio"/"emprendedor" client type). Cells made only of legal
-   entities are public information and are never suppressed.
+   entities are public information and are never suppressed. And since the legal
+   entities' services are published whole (rule 3), anyone can subtract them from a
+   published cell: a cell is also sensitive when its natural persons alone are at least one
+   and fewer than the threshold, however many legal entities it holds
+   (`natural_part_sensitive`; analytics.public counts them).
 2. Tables: a sensitive cell is *suppressed*: every measure becomes None and the row is
    marked `suppressed`. When exactly one cell of a table would be suppressed, the next
    smallest cell is suppressed too (complementary suppression), so the hidden value cannot
@@ -25,7 +29,7 @@ same in Spanish for the data dictionary and the pages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -55,16 +59,32 @@ def is_sensitive(units: int, natural_units: int, limit: int | None = None) -> bo
     return 0 < units < limit and natural_units > 0
 
 
-def protect(answer: Figures) -> Figures:
+def natural_part_sensitive(natural_persons: int, limit: int | None = None) -> bool:
+    """Whether a cell's natural persons alone could be singled out (rule 1): what is left of
+    it once the legal entities, published whole in the microdata, are subtracted.
+
+    `natural_persons`: its distinct natural persons, exact or a lower bound (which errs on
+    the safe side: it may suppress, never publish, a cell in doubt).
+    """
+    limit = threshold() if limit is None else limit
+    return 0 < natural_persons < limit
+
+
+def protect(answer: Figures, natural: Sequence[int] | None = None) -> Figures:
     """The answer as it may be published: sensitive cells suppressed (rule 2).
 
     Every row and the totals get a `suppressed` bool; suppressed ones have each measure set
     to None (codes and labels stay, so the table keeps its shape). The input is not modified.
+    `natural`, the distinct natural persons of each row: a lone suppressed cell is then
+    completed by a cell holding some (one of legal entities only is in the microdata, and
+    would give the secret cell back).
     """
     rows = [dict(row) for row in answer.rows]
     hidden = {index for index, row in enumerate(rows) if row["flagged"]}
     if len(hidden) == 1 and len(rows) > 1 and not answer.totals["flagged"]:
-        hidden.add(_smallest_other(rows, answer.measures, hidden))
+        other = _smallest_other(rows, answer.measures, hidden, natural)
+        if other is not None:
+            hidden.add(other)
     for index, row in enumerate(rows):
         _mark(row, answer.measures, index in hidden)
     totals = dict(answer.totals)
@@ -72,11 +92,22 @@ def protect(answer: Figures) -> Figures:
     return replace(answer, rows=tuple(rows), totals=totals)
 
 
-def _smallest_other(rows: list[dict[str, Any]], measures: tuple[str, ...], hidden: set[int]):
+def _smallest_other(
+    rows: list[dict[str, Any]],
+    measures: tuple[str, ...],
+    hidden: set[int],
+    natural: Sequence[int] | None,
+) -> int | None:
     order = [m for m in ("units", "services", "reports", "amount") if m in measures] or [
         measures[0]
     ]
-    candidates = [index for index in range(len(rows)) if index not in hidden]
+    candidates = [
+        index
+        for index in range(len(rows))
+        if index not in hidden and (natural is None or natural[index] > 0)
+    ]
+    if not candidates:
+        return None
     return min(candidates, key=lambda index: tuple(rows[index][m] for m in order))
 
 
@@ -114,10 +145,14 @@ RULES = [
     "Se considera sensible toda celda con al menos una y menos de {n} unidades productivas "
     "distintas cuando alguna de ellas es una persona natural (DNI, carné de extranjería, "
     "RUC que empieza con 10, 15 o 17, sin documento, o tipo de cliente «persona natural con "
-    "negocio» o «emprendedor»).",
+    "negocio» o «emprendedor»). También lo es toda celda con al menos una y menos de {n} "
+    "personas naturales distintas, tenga las personas jurídicas que tenga: como los "
+    "servicios a personas jurídicas se publican completos en los microdatos, restarlos de "
+    "la celda dejaría a la vista la parte de esas pocas personas naturales.",
     "En los cuadros, las cifras de una celda sensible se reservan: se publican vacías y "
     "marcadas como reservadas. Si en un cuadro solo hubiera una celda reservada, también se "
-    "reserva la siguiente celda más pequeña, para que la cifra no pueda deducirse del total.",
+    "reserva la siguiente celda más pequeña con alguna persona natural, para que la cifra no "
+    "pueda deducirse del total.",
     "Son cuadros oficiales, exactos, los de un año (o de todos los años por año o por mes) "
     "sin otro filtro, desglosados a lo más por año, mes, departamento, centro, cadena "
     "productiva o categoría de servicio, una sola celda de ellos, y las cifras de los "

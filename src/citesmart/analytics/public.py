@@ -85,15 +85,27 @@ def public_figures(
         limit=limit,
     )
     if report or is_official(filters, answer.by):
-        return _official(disclosure.protect(answer))
-    keys, total = _cell_keys(filters, answer.by)
+        return _official(answer, _per_cell(NATURAL, filters, answer.by))
+    keys, total = _per_cell(KEYS, filters, answer.by)
     return _perturbed(answer, keys, total, order_by, descending)
 
 
-def _official(answer: Figures) -> Figures:
-    for row in (*answer.rows, answer.totals):
+def _official(answer: Figures, natural: cellkey.Keys) -> Figures:
+    """Exact, with the cells whose natural persons could be singled out (counted exactly)
+    flagged too, then suppressed (disclosure.protect)."""
+    cells, total = natural
+    counts = [cells.get(tuple(row[d] for d in answer.by), 0) for row in answer.rows]
+    rows = tuple(
+        row | {"flagged": row["flagged"] or disclosure.natural_part_sensitive(count)}
+        for row, count in zip(answer.rows, counts, strict=True)
+    )
+    totals = answer.totals | {
+        "flagged": answer.totals["flagged"] or disclosure.natural_part_sensitive(total)
+    }
+    protected = disclosure.protect(replace(answer, rows=rows, totals=totals), counts)
+    for row in (*protected.rows, protected.totals):
         row["perturbed"] = False
-    return replace(answer, perturbed=False)
+    return replace(protected, perturbed=False)
 
 
 def _perturbed(
@@ -115,10 +127,12 @@ def _perturbed(
     return replace(answer, rows=tuple(rows), totals=totals, perturbed=True)
 
 
-def _cell(row: dict[str, Any], measures: tuple[str, ...], key: int) -> dict[str, Any]:
+def _cell(row: dict[str, Any], measures: tuple[str, ...], signature: int) -> dict[str, Any]:
     """A row (or the totals) of a crossing: suppressed if sensitive, else perturbed."""
+    key, natural = cellkey.split(signature)
     cell = dict(row)
-    suppressed = bool(row["flagged"])
+    suppressed = bool(row["flagged"]) or disclosure.natural_part_sensitive(natural)
+    cell["flagged"] = suppressed
     cell["suppressed"], cell["perturbed"] = suppressed, not suppressed
     for measure in measures:
         cell[measure] = None if suppressed else cellkey.adjusted(measure, row[measure], key)
@@ -128,63 +142,73 @@ def _cell(row: dict[str, Any], measures: tuple[str, ...], key: int) -> dict[str,
 _lock = threading.Lock()
 _keys: OrderedDict[Any, cellkey.Keys] = OrderedDict()
 KEYS_CACHED = 256
+KEYS, NATURAL = "keys", "natural"
+_COMPUTE = {KEYS: cellkey.cell_keys, NATURAL: cellkey.natural_persons}
+"""What is remembered per cell of a breakdown: a crossing's signature (its cell key and a
+lower bound of its natural persons), or an official table's exact natural persons."""
 
 
 def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
-    """`queries.prefetch`, and the cell keys of every crossing among `asks`, in one scan.
+    """`queries.prefetch`, and what public_figures() needs per cell of every ask, in few
+    scans.
 
     A page that shows many breakdowns of one filter set (the dashboard) calls this first;
-    its public_figures() calls then find both their answers and their cell keys ready. The
-    keys of crossings by one dimension (or none) come from the scan of the sums
-    (queries.prefetch's `extra`); any others from one more scan (cellkey.cell_keys).
+    its public_figures() calls then find their answers and cells ready. The signatures of
+    crossings by one dimension (or none) come from the scan of the sums (queries.prefetch's
+    `extra`); any others from one more scan (cellkey.cell_keys); the natural persons of the
+    official tables from one scan (cellkey.natural_persons).
     """
     filters = filters or Filters()
     crossings = [tuple(a["by"]) for a in asks if not is_official(filters, a["by"])]
+    official = [tuple(a["by"]) for a in asks if is_official(filters, a["by"])]
     reader = refresh.ensure_fresh()
     build = sharedcache.build_id(reader)
     with _lock:
-        todo = [by for by in dict.fromkeys(crossings) if (build, filters, by) not in _keys]
-    found = queries.prefetch(filters, asks, keyed=todo, extra=cellkey.cell_key_sql())
+        todo = [by for by in dict.fromkeys(crossings) if (build, KEYS, filters, by) not in _keys]
+    found = queries.prefetch(filters, asks, keyed=todo, extra=cellkey.signature_sql())
     with _lock:
         for by, (cells, total) in found.items():
-            _keys[(build, filters, by)] = (
-                {cell: int(key or 0) for cell, key in cells.items()},
+            _keys[(build, KEYS, filters, by)] = (
+                {cell: int(value or 0) for cell, value in cells.items()},
                 int(total or 0),
             )
         _forget_oldest()
     rest = [by for by in todo if by not in found]
     if rest:
-        _cell_keys(filters, *rest)
+        _per_cell(KEYS, filters, *rest)
+    if official:
+        _per_cell(NATURAL, filters, *dict.fromkeys(official))
 
 
-def _cell_keys(filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
-    """cellkey.cell_keys of the first breakdown (computing any others not yet known in the
-    same scan), remembered per read-model build (keys only change with it)."""
+def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
+    """_COMPUTE[kind] of the first breakdown (computing any others not yet known in the
+    same scan), remembered per read-model build (they only change with it)."""
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
         build = sharedcache.build_id(reader)
+        first = (build, kind, filters, breakdowns[0])
         with _lock:
-            todo = [by for by in breakdowns if (build, filters, by) not in _keys]
+            todo = [by for by in breakdowns if (build, kind, filters, by) not in _keys]
             if not todo:
-                _keys.move_to_end((build, filters, breakdowns[0]))
-                return _keys[(build, filters, breakdowns[0])]
+                _keys.move_to_end(first)
+                return _keys[first]
         ids = queries._known_codes(cursor, build)["_ids"]
-        found = cellkey.cell_keys(cursor, filters, todo, ids)
+        found = _COMPUTE[kind](cursor, filters, todo, ids)
     with _lock:
-        for by, keys in found.items():
-            _keys[(build, filters, by)] = keys
-        first = _keys[(build, filters, breakdowns[0])]
+        for by, values in found.items():
+            _keys[(build, kind, filters, by)] = values
+        remembered = _keys[first]
         _forget_oldest()
-        return first
+        return remembered
 
 
 def _forget_oldest() -> None:
-    """Keep the KEYS_CACHED newest cell keys (the caller holds _lock)."""
+    """Keep the KEYS_CACHED newest (the caller holds _lock)."""
     while len(_keys) > KEYS_CACHED:
         _keys.popitem(last=False)
 
 
 def clear_cache() -> None:
-    """Forget the remembered cell keys (benchmarks' cold runs; tests)."""
+    """Forget what is remembered per cell (benchmarks' cold runs; tests)."""
     with _lock:
         _keys.clear()

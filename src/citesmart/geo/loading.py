@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from citesmart.geo.models import Department, District, Province
 from citesmart.lib.text import fold
-from citesmart.network.registry import note_change
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Sent inside the load's transaction once the rows are written. Bulk upserts send no model
+# signals, so whoever keeps a copy of the geography listens to this one: the registry
+# (network.registry.connect_signals) notes a new version, as for any other geo write.
+geography_loaded = Signal()
 
 
 def _rows(name: str) -> Iterator[dict[str, str]]:
@@ -38,64 +43,67 @@ def _upsert(model, objects: list) -> None:
 @transaction.atomic
 def load_geography() -> dict[str, int]:
     """Create or update every department, province and district. Safe to run again."""
-    shapes = _boundaries("peru_departments.geojson")
-    _upsert(
-        Department,
-        [
-            Department(
-                code=r["code2"],
-                name=r["name"],
-                search_name=fold(r["name"]),
-                capital=r["capital"],
-                iso_3166_2=r["iso_3166_2"],
-                centroid_lat=float(r["centroid_lat"]),
-                centroid_lon=float(r["centroid_lon"]),
-                capital_lat=_float(r["capital_lat"]),
-                capital_lon=_float(r["capital_lon"]),
-                boundary=shapes.get(r["code2"]),
-            )
-            for r in _rows("ubigeo_departments.csv")
-        ],
-    )
-    shapes = _boundaries("peru_provinces.geojson")
-    _upsert(
-        Province,
-        [
-            Province(
-                code=r["code4"],
-                name=r["name"],
-                search_name=fold(r["name"]),
-                capital=r["capital"],
-                department_id=r["department_code2"],
-                region=r["region"],
-                centroid_lat=float(r["centroid_lat"]),
-                centroid_lon=float(r["centroid_lon"]),
-                capital_lat=_float(r["capital_lat"]),
-                capital_lon=_float(r["capital_lon"]),
-                boundary=shapes.get(r["code4"]),
-            )
-            for r in _rows("ubigeo_provinces.csv")
-        ],
-    )
-    _upsert(
-        District,
-        [
-            District(
-                code=r["code6"],
-                name=r["name"],
-                search_name=fold(r["name"]),
-                capital=r["capital"],
-                province_id=r["province_code4"],
-                department_id=r["department_code2"],
-                capital_lat=_float(r["lat"]),
-                capital_lon=_float(r["lon"]),
-            )
-            for r in _rows("ubigeo_districts.csv")
-        ],
-    )
-    note_change(what="geo (load_geography)")  # bulk_create sends no signals
+    _upsert(Department, _departments())
+    _upsert(Province, _provinces())
+    _upsert(District, _districts())
+    geography_loaded.send(sender=Department, what="geo (load_geography)")
     return {
         "departamentos": Department.objects.count(),
         "provincias": Province.objects.count(),
         "distritos": District.objects.count(),
     }
+
+
+def _departments() -> list[Department]:
+    shapes = _boundaries("peru_departments.geojson")
+    return [
+        Department(
+            code=r["code2"],
+            name=r["name"],
+            search_name=fold(r["name"]),
+            capital=r["capital"],
+            iso_3166_2=r["iso_3166_2"],
+            centroid_lat=float(r["centroid_lat"]),
+            centroid_lon=float(r["centroid_lon"]),
+            capital_lat=_float(r["capital_lat"]),
+            capital_lon=_float(r["capital_lon"]),
+            boundary=shapes.get(r["code2"]),
+        )
+        for r in _rows("ubigeo_departments.csv")
+    ]
+
+
+def _provinces() -> list[Province]:
+    shapes = _boundaries("peru_provinces.geojson")
+    return [
+        Province(
+            code=r["code4"],
+            name=r["name"],
+            search_name=fold(r["name"]),
+            capital=r["capital"],
+            department_id=r["department_code2"],
+            region=r["region"],
+            centroid_lat=float(r["centroid_lat"]),
+            centroid_lon=float(r["centroid_lon"]),
+            capital_lat=_float(r["capital_lat"]),
+            capital_lon=_float(r["capital_lon"]),
+            boundary=shapes.get(r["code4"]),
+        )
+        for r in _rows("ubigeo_provinces.csv")
+    ]
+
+
+def _districts() -> list[District]:
+    return [
+        District(
+            code=r["code6"],
+            name=r["name"],
+            search_name=fold(r["name"]),
+            capital=r["capital"],
+            province_id=r["province_code4"],
+            department_id=r["department_code2"],
+            capital_lat=_float(r["lat"]),
+            capital_lon=_float(r["lon"]),
+        )
+        for r in _rows("ubigeo_districts.csv")
+    ]

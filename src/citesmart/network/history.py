@@ -9,6 +9,7 @@ made in the back office since is kept.
 import csv
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from citesmart.geo.queries import find_department
 from citesmart.lib.text import fold
@@ -25,7 +26,7 @@ from citesmart.network.models import (
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # The rename the sources date exactly (El Peruano, RCD 000009-2024-ITP/PCD).
-RENAMES = [
+RENAMES: list[dict[str, Any]] = [
     {
         "center": "CITEmadera y del Mueble Lima",
         "old_name": "CITEmadera Lima",
@@ -43,6 +44,8 @@ def _find(centers: dict[str, Center], name: str) -> Center | None:
 def _technical_unit(centers: dict[str, Center], row: dict[str, str]) -> Center:
     """The technical unit of the row's department, created when the reference lacks it."""
     department = find_department(row["department"])
+    if department is None:
+        raise ValueError(f"events.csv: departamento desconocido «{row['department']}»")
     for center in centers.values():
         if (
             center.kind == Center.Kind.TECHNICAL_UNIT

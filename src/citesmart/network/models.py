@@ -94,6 +94,14 @@ class Modality(models.Model):
 class Center(models.Model):
     """A CITE (public or private) or a technical unit under a CITE."""
 
+    # Set on centers read through network.registry (its prefetched history, and what holds
+    # today); declared here for the modules that read them (timeline, queries).
+    scope_periods: list["CenterTerritory"]
+    modality_list: list["CenterModality"]
+    acts: list["LegalAct"]
+    scope_codes: frozenset[str]
+    current_modalities: list["Modality"]
+
     class Kind(models.TextChoices):
         PUBLIC = "publico", _("CITE público")
         PRIVATE = "privado", _("CITE privado")
@@ -117,7 +125,7 @@ class Center(models.Model):
         verbose_name=_("CITE del que depende"),
     )
     operator = models.CharField(_("entidad operadora"), max_length=200, blank=True)
-    modalities = models.ManyToManyField(
+    modalities: "models.ManyToManyField[Modality, CenterModality]" = models.ManyToManyField(
         Modality, through="CenterModality", blank=True, verbose_name=_("modalidades")
     )
     department = models.ForeignKey(
@@ -142,7 +150,7 @@ class Center(models.Model):
     address = models.CharField(_("dirección"), max_length=300, blank=True)
     latitude = models.FloatField(_("latitud"), null=True, blank=True)
     longitude = models.FloatField(_("longitud"), null=True, blank=True)
-    territory = models.ManyToManyField(
+    territory: "models.ManyToManyField[Department, CenterTerritory]" = models.ManyToManyField(
         Department,
         through="CenterTerritory",
         blank=True,

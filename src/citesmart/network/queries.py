@@ -1,5 +1,6 @@
 """Public reads of the registry: centers and the service catalogue, as the portal shows them."""
 
+import difflib
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -13,6 +14,34 @@ from citesmart.lib.text import fold
 from citesmart.network import registry
 from citesmart.network.models import CatalogueService, Center
 from citesmart.network.registry import Registry
+
+
+class UnknownCenter(ValueError):
+    """No center by that code or name; the Spanish message suggests the closest names."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def find_center(text: str) -> Center:
+    """A center by code or by name, ignoring case and accents; UnknownCenter if none.
+
+    The command line and the spreadsheet loaders (service reports, targets, reports) name
+    a center this way.
+    """
+    wanted = (text or "").strip()
+    center = (
+        Center.objects.filter(code__iexact=wanted).first()
+        or Center.objects.filter(code=fold(wanted).replace(" ", "-")).first()
+        or Center.objects.filter(search_name=fold(wanted)).first()
+    )
+    if center is not None:
+        return center
+    names = list(Center.objects.values_list("name", flat=True))
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
+    hint = f" ¿Quiso decir {', '.join(f'«{n}»' for n in close)}?" if close else ""
+    raise UnknownCenter(f"No existe el centro «{wanted}»; indique su código o su nombre.{hint}")
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -9,7 +9,8 @@ Any save or delete of a network or geo row, and any change of their many-to-many
 a `RegistryChange` row in the writer's transaction (signals connected in NetworkConfig.ready).
 So a back-office edit shows on every server and worker at their next request after it
 commits. Writes that bypass model signals (bulk_create, QuerySet.update, raw SQL) must call
-`note_change()` themselves, as geo.loading and ops.backup do.
+`note_change()` themselves, as ops.backup does; geo.loading, below the registry, sends
+`geography_loaded`, which `connect_signals` turns into a change.
 
 The registry also depends on today's date (catalogue validity) and is rebuilt when it
 changes. Its objects are shared by concurrent requests: read them, never modify them.
@@ -28,6 +29,7 @@ from django.db.models import Model, Prefetch
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from citesmart.geo.loading import geography_loaded
 from citesmart.geo.models import Department
 from citesmart.lib.text import fold
 from citesmart.network.models import (
@@ -65,6 +67,10 @@ def _saved_or_deleted(sender: type[Model], **kwargs: Any) -> None:
     note_change(what=sender._meta.label)
 
 
+def _geography_loaded(sender: type[Model], what: str = "", **kwargs: Any) -> None:
+    note_change(what=what)
+
+
 def _links_changed(sender: type[Model], action: str, **kwargs: Any) -> None:
     if action.startswith("post_"):
         note_change(what=sender._meta.label)
@@ -89,6 +95,7 @@ def connect_signals() -> None:
         for m2m in model._meta.local_many_to_many:
             through = m2m.remote_field.through
             m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"{uid}-{m2m.name}")
+    geography_loaded.connect(_geography_loaded, dispatch_uid="registry-geography-loaded")
 
 
 # --- the registry --------------------------------------------------------------------------
@@ -225,7 +232,7 @@ def forget() -> None:
 def _load(token: str, today: date) -> Registry:
     no_boundaries = Department.objects.defer("boundary")
     centers: list[Center] = list(
-        Center.objects.select_related("parent", "department", "district")
+        Center.objects.select_related("parent", "department", "district")  # type: ignore[no-redef]  # to_attr: declared on Center
         .defer("department__boundary")
         .prefetch_related(
             "chains",

@@ -94,10 +94,10 @@ def _center_changes(center: Center) -> list[Change]:
         if period.until:
             text = _("Deja de atender %(d)s") % {"d": period.department.name}
             out.append(_change(center, period.until, text, period.source))
-    for period in center.modality_list:
-        if period.since:
-            text = _("Modalidad %(m)s") % {"m": period.modality.name}
-            out.append(_change(center, period.since, text, period.source))
+    for held in center.modality_list:
+        if held.since:
+            text = _("Modalidad %(m)s") % {"m": held.modality.name}
+            out.append(_change(center, held.since, text, held.source))
     for act in center.acts:
         text = f"{act.get_kind_display()} {act.number}"
         out.append(_change(center, act.date, text, act.document_url))

@@ -70,53 +70,7 @@ def dcat(manifest: dict[str, Any], base_url: str) -> dict[str, Any]:
         "@type": "foaf:Organization",
         "foaf:name": PACKAGE["publisher"],
     }
-    datasets = []
-    for resource in RESOURCES:
-        formats = manifest["resources"][resource.name]["formats"]
-        distributions = [
-            {
-                "@id": f"{base_url}{info['file']}",
-                "@type": "dcat:Distribution",
-                "dct:title": f"{resource.title} ({FORMATS[ext][0]})",
-                "dct:format": ext.upper(),
-                "dcat:mediaType": FORMATS[ext][1],
-                "dcat:accessURL": {"@id": f"{base_url}{info['file']}"},
-                "dcat:downloadURL": {"@id": f"{base_url}{info['file']}"},
-                "dcat:byteSize": {"@value": str(info["bytes"]), "@type": "xsd:decimal"},
-                "spdx:checksum": {
-                    "@type": "spdx:Checksum",
-                    "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-                    "spdx:checksumValue": info["sha256"],
-                },
-                "dct:license": {"@id": LICENSE["uri"]},
-                "dct:issued": _datetime(manifest["published_at"]),
-            }
-            for ext, info in formats.items()
-        ]
-        datasets.append(
-            {
-                "@id": f"{base_url}#{resource.name}",
-                "@type": "dcat:Dataset",
-                "dct:identifier": f"{PACKAGE['name']}/{resource.name}",
-                "dct:title": resource.title,
-                "dct:description": resource.description,
-                "dcat:keyword": [*PACKAGE["keywords"], GROUPS[resource.group]],
-                "dcat:theme": {"@id": PACKAGE["theme"]},
-                "dct:language": {"@id": PACKAGE["language"]},
-                "dct:accrualPeriodicity": {"@id": PACKAGE["periodicity"]},
-                "dct:spatial": PACKAGE["spatial"],
-                "dct:publisher": publisher,
-                "dcat:contactPoint": {
-                    "@type": "vcard:Organization",
-                    "vcard:fn": PACKAGE["publisher"],
-                    "vcard:hasEmail": {"@id": f"mailto:{PACKAGE['contact_email']}"},
-                },
-                "dct:issued": _datetime(manifest["published_at"]),
-                "dct:modified": _datetime(manifest["published_at"]),
-                "dcat:landingPage": {"@id": f"{base_url}diccionario/#{resource.name}"},
-                "dcat:distribution": distributions,
-            }
-        )
+    datasets = [_dataset(resource, manifest, base_url, publisher) for resource in RESOURCES]
     return {
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#",
@@ -136,6 +90,57 @@ def dcat(manifest: dict[str, Any], base_url: str) -> dict[str, Any]:
         "dct:modified": _datetime(manifest["published_at"]),
         "foaf:homepage": {"@id": base_url},
         "dcat:dataset": datasets,
+    }
+
+
+def _dataset(resource: Resource, manifest: dict[str, Any], base_url: str, publisher: dict) -> dict:
+    formats = manifest["resources"][resource.name]["formats"]
+    distributions = [
+        _distribution(resource, ext, info, manifest, base_url) for ext, info in formats.items()
+    ]
+    return {
+        "@id": f"{base_url}#{resource.name}",
+        "@type": "dcat:Dataset",
+        "dct:identifier": f"{PACKAGE['name']}/{resource.name}",
+        "dct:title": resource.title,
+        "dct:description": resource.description,
+        "dcat:keyword": [*PACKAGE["keywords"], GROUPS[resource.group]],
+        "dcat:theme": {"@id": PACKAGE["theme"]},
+        "dct:language": {"@id": PACKAGE["language"]},
+        "dct:accrualPeriodicity": {"@id": PACKAGE["periodicity"]},
+        "dct:spatial": PACKAGE["spatial"],
+        "dct:publisher": publisher,
+        "dcat:contactPoint": {
+            "@type": "vcard:Organization",
+            "vcard:fn": PACKAGE["publisher"],
+            "vcard:hasEmail": {"@id": f"mailto:{PACKAGE['contact_email']}"},
+        },
+        "dct:issued": _datetime(manifest["published_at"]),
+        "dct:modified": _datetime(manifest["published_at"]),
+        "dcat:landingPage": {"@id": f"{base_url}diccionario/#{resource.name}"},
+        "dcat:distribution": distributions,
+    }
+
+
+def _distribution(
+    resource: Resource, ext: str, info: dict, manifest: dict[str, Any], base_url: str
+) -> dict:
+    return {
+        "@id": f"{base_url}{info['file']}",
+        "@type": "dcat:Distribution",
+        "dct:title": f"{resource.title} ({FORMATS[ext][0]})",
+        "dct:format": ext.upper(),
+        "dcat:mediaType": FORMATS[ext][1],
+        "dcat:accessURL": {"@id": f"{base_url}{info['file']}"},
+        "dcat:downloadURL": {"@id": f"{base_url}{info['file']}"},
+        "dcat:byteSize": {"@value": str(info["bytes"]), "@type": "xsd:decimal"},
+        "spdx:checksum": {
+            "@type": "spdx:Checksum",
+            "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
+            "spdx:checksumValue": info["sha256"],
+        },
+        "dct:license": {"@id": LICENSE["uri"]},
+        "dct:issued": _datetime(manifest["published_at"]),
     }
 
 

@@ -14,7 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from citesmart.geo.models import Department
-from citesmart.portal.formatting import number
+from citesmart.presentation.formatting import number
 
 WIDTH = 420
 # Colour-blind-safe sequential blues (ColorBrewer "Blues"), light to dark; text stays readable.

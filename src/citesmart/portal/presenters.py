@@ -17,8 +17,9 @@ from citesmart.analytics.disclosure import suppressed_rows
 from citesmart.analytics.public import prefetch, public_figures
 from citesmart.analytics.queries import Figures, Filters, InvalidQuery
 from citesmart.network.models import Center
-from citesmart.portal import charts, maps
-from citesmart.portal.formatting import number, percent_change, soles
+from citesmart.portal import maps
+from citesmart.presentation import charts
+from citesmart.presentation.formatting import number, percent_change, soles
 
 # Query-string names (Spanish, as visitors see them in shared links) -> Filters fields.
 PARAMS = {

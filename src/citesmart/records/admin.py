@@ -1,8 +1,9 @@
-from citesmart.records import admin_imports  # noqa: F401
+from citesmart.records import admin_imports, admin_units  # noqa: F401
 from citesmart.records.admin_validation import ValidationScreen
 
 # Admin registrations for the records app. Import batches (upload page, revert) live in
-# admin_imports.py; the import above lets Django's autodiscovery register them.
+# admin_imports.py, productive units in admin_units.py; the import above lets Django's
+# autodiscovery register them.
 #
 # The service report screen is the entry screen of center operators: the report and its
 # attended units on one page (records/forms.py). Every write goes through records.actions;
@@ -23,13 +24,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from citesmart.accounts.access import home_center, is_national
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.records.actions import cancel_report, set_report_status
 from citesmart.records.admin_closing import closing_calendar
+from citesmart.records.audit import audit_url
 from citesmart.records.export import FORMATS, export_response
 from citesmart.records.forms import CancelReportForm, ServiceReportForm
 from citesmart.records.models import AuditEntry, ReportStatus, Service, ServiceReport
@@ -43,12 +44,6 @@ from citesmart.units.models import ProductiveUnit
 READ_ONLY_ON_CHANGE = ["center", "code", "status", "cancel_reason"]
 RECORD_FIELDS = ["import_batch", "created_by", "created_at", "updated_at"]
 OBJECT_TYPES = {"servicereport": ServiceReport, "productiveunit": ProductiveUnit}
-
-
-def audit_url(obj) -> str:
-    """The audit list filtered to one report or unit: its history."""
-    query = urlencode({"object_type": obj._meta.model_name, "object_id": obj.pk})
-    return f"{reverse('admin:records_auditentry_changelist')}?{query}"
 
 
 def soles(amount) -> str:

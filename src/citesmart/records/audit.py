@@ -1,5 +1,8 @@
 """Writing audit entries: every action that changes units or reports calls record_audit."""
 
+from django.urls import reverse
+from django.utils.http import urlencode
+
 from citesmart.records.models import AuditEntry
 from citesmart.records.snapshots import diff
 
@@ -30,3 +33,9 @@ def record_audit(
         reason=reason[:300],
         actor=actor,
     )
+
+
+def audit_url(obj) -> str:
+    """The audit list filtered to one report or unit: its history."""
+    query = urlencode({"object_type": obj._meta.model_name, "object_id": obj.pk})
+    return f"{reverse('admin:records_auditentry_changelist')}?{query}"

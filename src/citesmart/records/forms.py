@@ -1,7 +1,7 @@
 """The entry screen: a service report and its attended units on one form.
 
 The report form owns a formset of attended units, each found by its identity document
-(units.queries.find_unit) or created on the spot (units.actions.get_or_create_unit). Saving
+(units.queries.find_unit) or created on the spot (records.unit_actions.get_or_create_unit). Saving
 goes through records.actions.record_service_report, and so does validation: the form runs
 the action inside a savepoint that is always rolled back, and shows the action's Spanish
 errors on the fields they name. The same rules thus apply on this screen, in the importer
@@ -29,7 +29,7 @@ from citesmart.network.models import Center
 from citesmart.records.actions import AttendedUnit, RecordResult, record_service_report
 from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
 from citesmart.records.queries import units_for_user
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ClientType, ProductiveUnit
 from citesmart.units.queries import find_unit
 

@@ -1,6 +1,6 @@
 """The report's text, written from its figures: nothing here is typed by hand but the grammar."""
 
-from citesmart.portal.formatting import number, soles
+from citesmart.presentation.formatting import number, soles
 from citesmart.reports.build import Report, Table
 
 LEADERS = 4

@@ -16,8 +16,8 @@ from django.utils.safestring import mark_safe
 
 from citesmart.analytics import disclosure
 from citesmart.lib.spreadsheets import write_xlsx
-from citesmart.portal import charts
-from citesmart.portal.formatting import number, soles
+from citesmart.presentation import charts
+from citesmart.presentation.formatting import number, soles
 from citesmart.reports import narrative
 from citesmart.reports.build import MEASURES, Report, ReportError, spanish_date
 from citesmart.targets.queries import behind_margin
@@ -83,22 +83,6 @@ def _bars(table, label: str, n: int) -> list[tuple[str, int]]:
 
 
 def context(report: Report, *, for_print: bool = False) -> dict:
-    tables = []
-    for table in report.tables.values():
-        label = f"{table.answer.by[0]}_label"
-        tables.append(
-            {
-                "key": table.key,
-                "title": table.title,
-                "dimension": table.dimension_title,
-                "rows": [(r[label], _cells(table, r)) for r in table.rows],
-                # Programmes leave out services outside any programme, so no total there.
-                "total": None if table.key == "programme" else _cells(table, table.answer.totals),
-                "flagged": any(r["suppressed"] for r in table.rows),
-            }
-        )
-    top_centers = report.tables.get("center")
-    chain_table = report.tables.get("chain")
     return {
         "report": report,
         "title": title(report),
@@ -116,6 +100,38 @@ def context(report: Report, *, for_print: bool = False) -> dict:
             for m in MEASURES
         ],
         "paragraphs": narrative.paragraphs(report),
+        **_charts(report),
+        "tables": _tables(report),
+        "targets": target_rows(report),
+        "until_text": spanish_date(report.period.until),
+        "methodology": methodology_lines(report),
+        "margin": round(behind_margin() * 100),
+    }
+
+
+def _tables(report: Report) -> list[dict]:
+    tables = []
+    for table in report.tables.values():
+        label = f"{table.answer.by[0]}_label"
+        tables.append(
+            {
+                "key": table.key,
+                "title": table.title,
+                "dimension": table.dimension_title,
+                "rows": [(r[label], _cells(table, r)) for r in table.rows],
+                # Programmes leave out services outside any programme, so no total there.
+                "total": None if table.key == "programme" else _cells(table, table.answer.totals),
+                "flagged": any(r["suppressed"] for r in table.rows),
+            }
+        )
+    return tables
+
+
+def _charts(report: Report) -> dict[str, str]:
+    """The report's SVG charts: services by month against last year, top centers and chains."""
+    top_centers = report.tables.get("center")
+    chain_table = report.tables.get("chain")
+    return {
         "month_chart": charts.line_chart(
             [
                 (
@@ -143,11 +159,6 @@ def context(report: Report, *, for_print: bool = False) -> dict:
         )
         if chain_table
         else "",
-        "tables": tables,
-        "targets": target_rows(report),
-        "until_text": spanish_date(report.period.until),
-        "methodology": methodology_lines(report),
-        "margin": round(behind_margin() * 100),
     }
 
 

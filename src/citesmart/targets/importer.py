@@ -22,7 +22,8 @@ from citesmart.lib.spreadsheets import (
 from citesmart.lib.text import fold
 from citesmart.lib.values import clean_text, is_blank, parse_amount, parse_int
 from citesmart.network.models import Center, Chain, ServiceCategory
-from citesmart.records.imports import ImportRefused, RowError, find_center
+from citesmart.network.queries import find_center
+from citesmart.records.imports import RowError
 from citesmart.targets.actions import can_set_targets, set_target
 from citesmart.targets.models import Indicator, Phasing
 
@@ -148,8 +149,8 @@ def _parse(number: int, cells: dict[str, CellValue], letters, result) -> dict | 
             continue
         try:
             data[name] = parse(cells[name])
-        except (ValueError, ImportRefused) as error:
-            fail(name, getattr(error, "message", str(error)))
+        except ValueError as error:  # network.queries.UnknownCenter too
+            fail(name, str(error))
     if len(result.errors) == before and data.get("categoria") and data.get("cadena"):
         fail("cadena", "indique una categoría o una cadena, no ambas")
     if (

@@ -11,8 +11,8 @@ from citesmart.analytics.queries import InvalidQuery, freshness
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network import registry
 from citesmart.portal import pagecache, presenters
-from citesmart.portal.formatting import stamp
 from citesmart.portal.views.registry import get_public_center
+from citesmart.presentation.formatting import stamp
 from citesmart.records import closing
 
 

@@ -5,14 +5,13 @@ columns) -> group rows into reports and apply the report rules (drafts) -> plan 
 the database holds (planning) -> write, in one transaction (writing) -> keep the batch, its
 messages and the rows to fix (report). `pipeline.import_file` runs them in that order.
 
-Small files are written through the actions (units.actions.get_or_create_unit and
+Small files are written through the actions (records.unit_actions.get_or_create_unit and
 records.actions.record_service_report). Large ones go through `writing.BulkWriter`, which
 writes the same rows and the same audit entries in a few queries; tests run every scenario
 both ways.
 """
 
 from citesmart.records.imports.pipeline import (
-    find_center,
     import_file,
     register_checked,
     register_refusal,
@@ -36,7 +35,6 @@ __all__ = [
     "Progress",
     "RowError",
     "batch_messages",
-    "find_center",
     "import_file",
     "register_checked",
     "register_refusal",

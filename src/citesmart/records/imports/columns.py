@@ -1,17 +1,9 @@
-"""Header matching: which template column sits where in the file, and the column of each field."""
+"""Header matching: where each template column sits in the file (filled by drafts.map_headers)."""
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from citesmart.lib.spreadsheets import (
-    Table,
-)
 from citesmart.lib.text import fold
-from citesmart.records.template import COLUMNS, REJECTION_COLUMN, match_column
-
-if TYPE_CHECKING:
-    from citesmart.records.imports.results import ImportResult
 
 # Fields named in ValidationErrors of the actions -> the template column they come from.
 FIELD_COLUMNS = {
@@ -63,30 +55,3 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 def vocabulary_key(text: str) -> str:
     return _NOT_ALNUM.sub("", fold(text))
-
-
-def map_headers(result: "ImportResult", columns: Columns, table: Table) -> None:
-    """Fill `columns` from the header row; fatal (on `result`) if a column is doubled or missing."""
-    result.headers = list(table.headers)
-    for index, header in enumerate(table.headers):
-        column = match_column(header)
-        if column is None:
-            if header and vocabulary_key(header) != vocabulary_key(REJECTION_COLUMN):
-                result.warnings.append(
-                    f"Se ignoró la columna «{header}»: no es una columna de la plantilla."
-                )
-            continue
-        if column.name in columns.index:
-            result.fatal = (
-                f"Las columnas «{columns.written[column.name]}» y «{header}» son la misma "
-                f"({column.name}); deje solo una."
-            )
-            return
-        columns.index[column.name] = index
-        columns.written[column.name] = header
-    missing = [c.name for c in COLUMNS if c.required and c.name not in columns.index]
-    if missing:
-        result.fatal = (
-            f"Faltan columnas obligatorias: {', '.join(missing)}. Use la plantilla de "
-            "importación; la fila de encabezados debe ser la primera fila con datos."
-        )

@@ -12,6 +12,7 @@ from citesmart.lib.identity import (
 from citesmart.lib.spreadsheets import (
     Limits,
     SpreadsheetError,
+    Table,
     read_table,
 )
 from citesmart.lib.values import clean_text
@@ -23,10 +24,11 @@ from citesmart.records.imports.columns import (
     FIELD_COLUMNS,
     REPORT_FIELD_COLUMNS,
     Columns,
-    map_headers,
+    vocabulary_key,
 )
 from citesmart.records.imports.results import CENTS, ZERO, Context, ImportResult, Progress, RowError
 from citesmart.records.imports.rows import REPORT_PARSERS, Lookups, Row, parse_row, reason_clause
+from citesmart.records.template import COLUMNS, REJECTION_COLUMN, match_column
 
 
 @dataclass
@@ -216,3 +218,30 @@ def collect_rejections(result: ImportResult, drafts: list[Draft]) -> None:
 def _join(numbers: list[int]) -> str:
     shown = ", ".join(str(n) for n in numbers[:10])
     return shown + (f" y {len(numbers) - 10} más" if len(numbers) > 10 else "")
+
+
+def map_headers(result: ImportResult, columns: Columns, table: Table) -> None:
+    """Fill `columns` from the header row; fatal (on `result`) if a column is doubled or missing."""
+    result.headers = list(table.headers)
+    for index, header in enumerate(table.headers):
+        column = match_column(header)
+        if column is None:
+            if header and vocabulary_key(header) != vocabulary_key(REJECTION_COLUMN):
+                result.warnings.append(
+                    f"Se ignoró la columna «{header}»: no es una columna de la plantilla."
+                )
+            continue
+        if column.name in columns.index:
+            result.fatal = (
+                f"Las columnas «{columns.written[column.name]}» y «{header}» son la misma "
+                f"({column.name}); deje solo una."
+            )
+            return
+        columns.index[column.name] = index
+        columns.written[column.name] = header
+    missing = [c.name for c in COLUMNS if c.required and c.name not in columns.index]
+    if missing:
+        result.fatal = (
+            f"Faltan columnas obligatorias: {', '.join(missing)}. Use la plantilla de "
+            "importación; la fila de encabezados debe ser la primera fila con datos."
+        )

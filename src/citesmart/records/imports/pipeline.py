@@ -1,7 +1,6 @@
 """The entry point: import_file, the one pipeline behind the upload page and the CLI."""
 
 import datetime
-import difflib
 import gc
 import hashlib
 import os
@@ -16,7 +15,6 @@ from django.core.files.storage import default_storage
 
 from citesmart.accounts.access import can_cancel, can_import
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS, Limits
-from citesmart.lib.text import fold
 from citesmart.network.models import Center
 from citesmart.records.imports import uploads
 from citesmart.records.imports.drafts import read_rows
@@ -25,22 +23,6 @@ from citesmart.records.imports.report import checked_digest, save_batch, store_r
 from citesmart.records.imports.results import Context, ImportRefused, ImportResult, Progress
 from citesmart.records.imports.writing import BULK_MIN_ROWS, write_plan
 from citesmart.records.models import ImportBatch
-
-
-def find_center(text: str) -> Center:
-    """A center by code or by name, ignoring case and accents; ImportRefused if unknown."""
-    wanted = (text or "").strip()
-    center = (
-        Center.objects.filter(code__iexact=wanted).first()
-        or Center.objects.filter(code=fold(wanted).replace(" ", "-")).first()
-        or Center.objects.filter(search_name=fold(wanted)).first()
-    )
-    if center is not None:
-        return center
-    names = list(Center.objects.values_list("name", flat=True))
-    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
-    hint = f" ¿Quiso decir {', '.join(f'«{n}»' for n in close)}?" if close else ""
-    raise ImportRefused(f"No existe el centro «{wanted}»; indique su código o su nombre.{hint}")
 
 
 def import_file(

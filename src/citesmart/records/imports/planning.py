@@ -271,7 +271,7 @@ class _Known:
 
 
 class _UnitIndex:
-    """units.queries.find_unit and units.actions.get_or_create_unit, replayed over dicts."""
+    """units.queries.find_unit and records.unit_actions.get_or_create_unit, replayed over dicts."""
 
     def __init__(self, center: Center, rows: list[Row]) -> None:
         self.center = center

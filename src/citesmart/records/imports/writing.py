@@ -33,7 +33,7 @@ from citesmart.records.imports.report import save_batch, update_batch
 from citesmart.records.imports.results import CHUNK, Context, Progress
 from citesmart.records.models import AuditEntry, ImportBatch, Service, ServiceReport
 from citesmart.records.snapshots import diff
-from citesmart.units.actions import get_or_create_unit
+from citesmart.records.unit_actions import get_or_create_unit
 from citesmart.units.models import ProductiveUnit
 
 BULK_MIN_ROWS = 500

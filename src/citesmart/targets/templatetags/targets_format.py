@@ -1,8 +1,8 @@
-"""Numbers on target pages the Peruvian way (portal.formatting), soles for amounts."""
+"""Numbers on target pages the Peruvian way (presentation.formatting), soles for amounts."""
 
 from django import template
 
-from citesmart.portal.formatting import number, soles
+from citesmart.presentation.formatting import number, soles
 
 register = template.Library()
 

@@ -10,6 +10,7 @@ from typing import IO, Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from citesmart.network.queries import UnknownCenter, find_center
 from citesmart.records import imports
 
 MAX_SHOWN_ERRORS = 50
@@ -40,7 +41,7 @@ class Command(BaseCommand):
     def _run(self, options: dict[str, Any]) -> int:
         path = Path(options["path"])
         try:
-            center = imports.find_center(options["center"])
+            center = find_center(options["center"])
             user = _user(options["user"])
             if not path.is_file():
                 raise imports.ImportRefused(f"No se encontró el archivo «{path}».")
@@ -52,7 +53,7 @@ class Command(BaseCommand):
                 accept_valid=options["accept_valid"],
                 progress=_progress_bar(self._stderr(), options["progress"]),
             )
-        except imports.ImportRefused as refused:
+        except (imports.ImportRefused, UnknownCenter) as refused:
             self.stderr.write(refused.message)
             return 2
         except OSError as error:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from citesmart.analytics.queries import InvalidQuery
 from citesmart.lib.values import parse_date
-from citesmart.records.imports import ImportRefused, find_center
+from citesmart.network.queries import UnknownCenter, find_center
 from citesmart.reports.build import ReportError, build_report
 from citesmart.reports.render import FORMATS, filename, render
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             center = find_center(options["center"]) if options["center"] else None
             report = build_report(options["year"], until, center)
             content = render(report, options["format"])
-        except ImportRefused as error:
+        except UnknownCenter as error:
             raise CommandError(error.message) from error
         except (ReportError, InvalidQuery) as error:
             raise CommandError(str(error)) from error

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import count
 
+from citesmart.demo import names, profiles
+from citesmart.demo.calibration import Counts, apportion
+from citesmart.demo.world import CenterInfo, Geography
 from citesmart.lib.identity import random_dni, random_ruc, ruc_for_dni
-from citesmart.records.demo import names, profiles
-from citesmart.records.demo.calibration import Counts, apportion
-from citesmart.records.demo.world import CenterInfo, Geography
 
 HOME_DEPARTMENT_SHARE = 0.85
 SEAT_PROVINCE_SHARE = 0.55

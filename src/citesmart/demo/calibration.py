@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from citesmart.demo import profiles
+from citesmart.demo.world import CenterInfo
 from citesmart.lib.text import fold
 from citesmart.network.reference import DATA_DIR
-from citesmart.records.demo import profiles
-from citesmart.records.demo.world import CenterInfo
 
 # "More than 85,800 services" and "more than 13 thousand units": land a little above.
 SERVICES_MARGIN = 12

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from citesmart.analytics.queries import InvalidQuery
-from citesmart.targets.demo import load_demo_targets
+from citesmart.demo.targets import load_demo_targets
 
 
 class Command(BaseCommand):

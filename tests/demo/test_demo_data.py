@@ -11,19 +11,19 @@ from django.db.models import Count, F
 from django.utils import timezone
 from stdnum.pe import ruc
 
-from citesmart.lib.identity import DocumentType, clean_document, dni_from_ruc
-from citesmart.lib.text import fold
-from citesmart.network.models import CatalogueService, Center, ServiceCategory
-from citesmart.publications.models import Publication
-from citesmart.publications.queries import revisions
-from citesmart.records.demo import DemoParams, build_year, open_world, plan_counts
-from citesmart.records.demo.calibration import published_targets
-from citesmart.records.demo.store import (
+from citesmart.demo.calibration import published_targets
+from citesmart.demo.run import DemoParams, build_year, open_world, plan_counts
+from citesmart.demo.store import (
     AUDIT_TYPE,
     CATALOGUE_MARK,
     DEMO_MARK,
     delete_demo_data,
 )
+from citesmart.lib.identity import DocumentType, clean_document, dni_from_ruc
+from citesmart.lib.text import fold
+from citesmart.network.models import CatalogueService, Center, ServiceCategory
+from citesmart.publications.models import Publication
+from citesmart.publications.queries import revisions
 from citesmart.records.models import (
     AuditEntry,
     MonthClosing,

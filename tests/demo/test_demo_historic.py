@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from citesmart.historic.demo import GROWTH
+from citesmart.demo.historic import GROWTH
 from citesmart.historic.models import (
     Budget,
     BudgetExecution,

@@ -2,7 +2,7 @@
 
 Each center's services per subcategory and month, clients per type and month, by CIIU class
 and by taxpayer type are its 2019 figures scaled back by the network's growth
-(records.demo.profiles.GROWTH) with a small deterministic variation per center and year.
+(demo.profiles.GROWTH) with a small deterministic variation per center and year.
 Public CITEs (the ones ITP funds and staffs) also get a budget (PIM and its monthly execution
 by funding source) and staff in proportion to their size, and the investment project that
 built them. Everything is written through the loader, as files in ITP's layout, in batches
@@ -19,12 +19,12 @@ from decimal import Decimal
 from django.db.models import Count
 from django.db.models.functions import ExtractMonth
 
+from citesmart.demo.profiles import GROWTH, SEASON
 from citesmart.historic.loader import LoadResult, load_table
 from citesmart.historic.models import TableKind
 from citesmart.historic.specs import SPECS
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network.models import Center
-from citesmart.records.demo.profiles import GROWTH, SEASON
 from citesmart.records.models import ReportStatus, Service
 from citesmart.units.models import ClientType
 

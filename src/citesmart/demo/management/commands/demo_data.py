@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from citesmart.records.demo import DemoParams, load_demo
+from citesmart.demo.run import DemoParams, load_demo
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from citesmart.historic.demo import load_demo_historic
+from citesmart.demo.historic import load_demo_historic
 
 
 class Command(BaseCommand):

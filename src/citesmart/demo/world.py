@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from citesmart.demo import profiles
 from citesmart.geo.models import Department, District
 from citesmart.lib.text import fold
 from citesmart.network.models import Center, Programme, ServiceCategory
-from citesmart.records.demo import profiles
 
 NEARBY_DEPARTMENTS = 3
 

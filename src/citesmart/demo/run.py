@@ -7,11 +7,11 @@ from datetime import date
 
 from django.utils import timezone
 
-from citesmart.records.demo import calibration, store
-from citesmart.records.demo.calibration import Counts, Targets
-from citesmart.records.demo.reports import CenterYear, PlanReport, build_center_year
-from citesmart.records.demo.units import PlanUnit, UnitFactory, build_pools, pool_sizes
-from citesmart.records.demo.world import (
+from citesmart.demo import calibration, store
+from citesmart.demo.calibration import Counts, Targets
+from citesmart.demo.reports import CenterYear, PlanReport, build_center_year
+from citesmart.demo.units import PlanUnit, UnitFactory, build_pools, pool_sizes
+from citesmart.demo.world import (
     CatalogueItem,
     CenterInfo,
     Geography,

@@ -1,3 +1,9 @@
+"""The registry's back office (centers, catalogue, legal acts, chains, categories...).
+
+Its pages are scoped by the staff's role and center (accounts.access, admin_mixins), so
+they stand here, above the registry they edit: network itself imports no accounts code.
+"""
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count

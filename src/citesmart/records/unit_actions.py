@@ -1,4 +1,8 @@
-"""Writes on productive units: find-or-create by identity, and merging duplicates."""
+"""Writes on productive units: find-or-create by identity, and merging duplicates.
+
+They live with the records, not in `units`: a merge moves services and both write the
+records' audit trail (the units app holds only the model and the lookups by identity).
+"""
 
 from collections import defaultdict
 
@@ -61,25 +65,9 @@ def get_or_create_unit(
     if unit is not None:
         # Only the same person's RUC 10 (a survivor found through a merged unit may differ).
         same_person = unit.person_dni == _person_dni(document_type, number)
-        if (
-            unit.document_type == DocumentType.DNI
-            and document_type == DocumentType.RUC
-            and same_person
-        ):
-            before = unit_snapshot(unit)
-            unit.document_type, unit.document_number = DocumentType.RUC, number
-            unit.save(update_fields=["document_type", "document_number", "updated_at"])
-            record_audit(
-                action=AuditEntry.Action.UPDATE,
-                source=source,
-                obj=unit,
-                actor=actor,
-                center=center,
-                batch=batch,
-                before=before,
-                after=unit_snapshot(unit),
-                reason="RUC 10 de la misma persona",
-            )
+        upgrade = (unit.document_type, document_type) == (DocumentType.DNI, DocumentType.RUC)
+        if upgrade and same_person:
+            _upgrade_to_ruc(unit, number, source=source, actor=actor, center=center, batch=batch)
         return unit, False
     unit = ProductiveUnit(
         document_type=document_type,
@@ -104,6 +92,24 @@ def get_or_create_unit(
         after=unit_snapshot(unit),
     )
     return unit, True
+
+
+def _upgrade_to_ruc(unit: ProductiveUnit, ruc: str, *, source: str, actor, center, batch) -> None:
+    """A person known by DNI now gives their RUC 10: the unit takes it, audited."""
+    before = unit_snapshot(unit)
+    unit.document_type, unit.document_number = DocumentType.RUC, ruc
+    unit.save(update_fields=["document_type", "document_number", "updated_at"])
+    record_audit(
+        action=AuditEntry.Action.UPDATE,
+        source=source,
+        obj=unit,
+        actor=actor,
+        center=center,
+        batch=batch,
+        before=before,
+        after=unit_snapshot(unit),
+        reason="RUC 10 de la misma persona",
+    )
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from citesmart.portal.formatting import number
+from citesmart.presentation.formatting import number
 
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, WIDTH = 22, 6, 210, 640
 

@@ -2,7 +2,7 @@
 
 Units are network-wide records: center staff see those their centers served or registered
 (records.queries.units_for_user). Units are created on the service report entry screen
-(units.actions.get_or_create_unit); merges go through units.actions.merge_units.
+(records.unit_actions.get_or_create_unit); merges go through records.unit_actions.merge_units.
 """
 
 from django.contrib import admin, messages
@@ -15,13 +15,12 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from citesmart.accounts.access import merge_refusal
-from citesmart.records.admin import audit_url
-from citesmart.records.audit import record_audit
+from citesmart.records.audit import audit_url, record_audit
 from citesmart.records.forms import MergeUnitsForm
 from citesmart.records.models import AuditEntry
 from citesmart.records.queries import services_for_user, units_for_user
 from citesmart.records.snapshots import unit_snapshot
-from citesmart.units.actions import merge_units
+from citesmart.records.unit_actions import merge_units
 from citesmart.units.models import ProductiveUnit
 
 IDENTITY_FIELDS = ["document_type", "document_number", "person_dni", "registered_by"]

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
-from citesmart.records.demo import profiles
-from citesmart.records.demo.calibration import apportion
-from citesmart.records.demo.units import PlanUnit
-from citesmart.records.demo.world import CatalogueItem, CenterInfo, Vocabulary
+from citesmart.demo import profiles
+from citesmart.demo.calibration import apportion
+from citesmart.demo.units import PlanUnit
+from citesmart.demo.world import CatalogueItem, CenterInfo, Vocabulary
 
 CODE_PREFIX = "DEMO-INF"
 CANCELLED_SHARE = 0.012

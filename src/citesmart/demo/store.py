@@ -12,12 +12,12 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Model
 
+from citesmart.demo import profiles
+from citesmart.demo.calibration import base_weight
+from citesmart.demo.reports import CODE_PREFIX, PlanReport
+from citesmart.demo.units import PlanUnit
+from citesmart.demo.world import CatalogueItem, CenterInfo, Vocabulary
 from citesmart.network.models import CatalogueService
-from citesmart.records.demo import profiles
-from citesmart.records.demo.calibration import base_weight
-from citesmart.records.demo.reports import CODE_PREFIX, PlanReport
-from citesmart.records.demo.units import PlanUnit
-from citesmart.records.demo.world import CatalogueItem, CenterInfo, Vocabulary
 from citesmart.records.models import AuditEntry, Service, ServiceReport
 from citesmart.service_requests.models import ServiceRequest
 from citesmart.units.models import ProductiveUnit
