@@ -44,7 +44,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.db.models import Model
 
-from citesmart.analytics import conf, sharedcache, source
+from citesmart.analytics import conf, refresh, sharedcache, source
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +156,6 @@ class Refresher:
                 db.connections.close_all()  # this thread's own connections only
 
     def _refresh(self) -> None:
-        from citesmart.analytics import refresh
-
         outcome = refresh.refresh(wait=True)  # behind another writer of this server, if any
         if outcome.kind == "unchanged":
             return
@@ -317,6 +315,7 @@ def start() -> Push:
     with _running_lock:
         if _running is None:
             _running = Push().start()
+            refresh.pushed_here = True
         return _running
 
 
@@ -326,15 +325,11 @@ def start_for_server() -> None:
         start()
 
 
-def running() -> bool:
-    """Whether this process started push (then queries need not refresh on the request)."""
-    return _running is not None
-
-
 def _forget_after_fork() -> None:
     # Threads do not survive fork(): a forked worker starts its own (gunicorn --preload).
     global _running
     _running = None
+    refresh.pushed_here = False
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)

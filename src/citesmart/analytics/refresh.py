@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 from django import db
 
-from citesmart.analytics import build, conf, connection, push, schema, source
+from citesmart.analytics import build, conf, connection, schema, source
 from citesmart.analytics.build import Outcome
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ def _set_aside(directory: Path, current: Path | None, error: BaseException | Non
 
 _checked_at = 0.0
 _check_lock = threading.Lock()
+pushed_here = False  # set by push.start(): this process listens for committed writes
 
 
 def ensure_fresh() -> connection.Reader:
@@ -117,7 +118,7 @@ def ensure_fresh() -> connection.Reader:
     except connection.Unavailable as error:
         recover(error)
         return reader
-    if conf.background_refresh() or push.running():
+    if conf.background_refresh() or pushed_here:
         # With push the listener's refresh is usually under way or done already: a request
         # must not queue behind it, nor run a refresh of its own.
         _start_background(functools.partial(_check, reader))
