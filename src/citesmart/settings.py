@@ -271,6 +271,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 ANALYTICS_AUTO_REFRESH = env_bool("ANALYTICS_AUTO_REFRESH", True)
 # `citesmart serve` turns this on: requests never wait for a freshness check or a refresh.
 ANALYTICS_BACKGROUND_REFRESH = env_bool("ANALYTICS_BACKGROUND_REFRESH", False)
+# Server processes (gunicorn, runserver) and `analytics watch` listen for committed writes
+# and refresh the read model at once (analytics/push.py): LISTEN/NOTIFY or, on SQLite, a poll.
+ANALYTICS_PUSH = env_bool("ANALYTICS_PUSH", True)
 
 # Analytics answers and the rendered public dashboard pages, shared by the worker processes
 # of one app server (analytics/sharedcache.py, docs/DEPLOYMENT.md). Like the DuckDB read model:

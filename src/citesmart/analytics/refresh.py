@@ -1,13 +1,15 @@
 """Building and refreshing the read model from the records, and keeping it fresh.
 
-Freshness: every query calls `ensure_fresh()`. At most once per `check_interval` (1 s) per
-app server it reads the watermark of the records (source.windows: count, max and checksum of
-`updated_at` of reports and units after an anchor) and compares it with the one stored in the
-current generation. When it moved, the query runs an incremental refresh itself, unless
-another process of this server is already writing one (then it answers from the current
-generation and the new one shows up within a second or two). No hook in the actions is
-needed: every write path (back office, importer, API, merges, batch reverts) saves a report
-or a unit, and `auto_now` moves its `updated_at`.
+Freshness by push (push.py): a committed write notifies each app server, whose listener
+refreshes at once, with or without traffic. Behind it, as a safety net (listener down, a
+server started without it), every query calls `ensure_fresh()`. At most once per
+`check_interval` (1 s) per app server it reads the watermark of the records (source.windows:
+count, max and checksum of `updated_at` of reports and units after an anchor) and compares
+it with the one stored in the current generation. When it moved, the query runs an
+incremental refresh itself, unless another process of this server is already writing one
+(then it answers from the current generation and the new one shows up within a second or
+two). No hook in the actions is needed: every write path (back office, importer, API,
+merges, batch reverts) saves a report or a unit, and `auto_now` moves its `updated_at`.
 
 Recovery: a generation that cannot be read (none yet, deleted, damaged) is replaced by a
 rebuild (`recover`); a damaged one is first set aside as `.corrupt`. Writing a generation is
@@ -94,6 +96,7 @@ def _set_aside(directory: Path, current: Path | None, error: BaseException | Non
 
 _checked_at = 0.0
 _check_lock = threading.Lock()
+pushed_here = False  # set by push.start(): this process listens for committed writes
 
 
 def ensure_fresh() -> connection.Reader:
@@ -115,7 +118,9 @@ def ensure_fresh() -> connection.Reader:
     except connection.Unavailable as error:
         recover(error)
         return reader
-    if conf.background_refresh():
+    if conf.background_refresh() or pushed_here:
+        # With push the listener's refresh is usually under way or done already: a request
+        # must not queue behind it, nor run a refresh of its own.
         _start_background(functools.partial(_check, reader))
     else:
         _check(reader)

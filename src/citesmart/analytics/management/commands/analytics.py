@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from citesmart.analytics import conf, connection, reconcile, refresh, sharedcache
+from citesmart.analytics import conf, connection, push, reconcile, refresh, sharedcache
 
 
 class Command(BaseCommand):
@@ -18,7 +18,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["rebuild", "refresh", "check", "watch", "warm"])
         parser.add_argument(
-            "--interval", type=float, default=1.0, help="watch: segundos entre revisiones"
+            "--interval",
+            type=float,
+            default=30.0,
+            help="watch: segundos entre revisiones sin aviso (los cambios llegan al instante)",
         )
         parser.add_argument(
             "--warm-seconds",
@@ -100,12 +103,17 @@ class Command(BaseCommand):
 
     def _watch(self, interval: float) -> None:
         # One per app server (systemd unit) keeps web requests from ever paying for a refresh;
-        # set ANALYTICS_AUTO_REFRESH = False on the web workers when running it.
-        while True:
-            outcome = refresh.refresh()
-            if outcome.kind != "unchanged":
-                self._report(outcome)
-            time.sleep(interval)
+        # set ANALYTICS_AUTO_REFRESH = False on the web workers when running it. Committed
+        # writes are pushed (analytics/push.py: LISTEN/NOTIFY, or a poll on SQLite); every
+        # `interval` seconds it also refreshes unasked, in case a notice was lost.
+        pusher = push.Push(warm=self.warm_seconds > 0).start()
+        self.stdout.write(f"Atento a los cambios; además, una revisión cada {interval:g} s.")
+        try:
+            while True:
+                time.sleep(interval)
+                pusher.refresher.poke()
+        finally:
+            pusher.stop()
 
 
 def _open_current() -> None:
