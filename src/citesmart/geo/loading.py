@@ -54,20 +54,30 @@ def load_geography() -> dict[str, int]:
     }
 
 
+def _named(row: dict[str, str]) -> dict[str, str]:
+    """Name, its folded form for lookups, and capital: every level has them."""
+    return {"name": row["name"], "search_name": fold(row["name"]), "capital": row["capital"]}
+
+
+def _centroid(row: dict[str, str]) -> dict[str, float | None]:
+    """Centroid and capital coordinates of a department or province row."""
+    return {
+        "centroid_lat": float(row["centroid_lat"]),
+        "centroid_lon": float(row["centroid_lon"]),
+        "capital_lat": _float(row["capital_lat"]),
+        "capital_lon": _float(row["capital_lon"]),
+    }
+
+
 def _departments() -> list[Department]:
     shapes = _boundaries("peru_departments.geojson")
     return [
         Department(
             code=r["code2"],
-            name=r["name"],
-            search_name=fold(r["name"]),
-            capital=r["capital"],
             iso_3166_2=r["iso_3166_2"],
-            centroid_lat=float(r["centroid_lat"]),
-            centroid_lon=float(r["centroid_lon"]),
-            capital_lat=_float(r["capital_lat"]),
-            capital_lon=_float(r["capital_lon"]),
             boundary=shapes.get(r["code2"]),
+            **_named(r),
+            **_centroid(r),
         )
         for r in _rows("ubigeo_departments.csv")
     ]
@@ -78,16 +88,11 @@ def _provinces() -> list[Province]:
     return [
         Province(
             code=r["code4"],
-            name=r["name"],
-            search_name=fold(r["name"]),
-            capital=r["capital"],
             department_id=r["department_code2"],
             region=r["region"],
-            centroid_lat=float(r["centroid_lat"]),
-            centroid_lon=float(r["centroid_lon"]),
-            capital_lat=_float(r["capital_lat"]),
-            capital_lon=_float(r["capital_lon"]),
             boundary=shapes.get(r["code4"]),
+            **_named(r),
+            **_centroid(r),
         )
         for r in _rows("ubigeo_provinces.csv")
     ]
@@ -97,10 +102,8 @@ def _districts() -> list[District]:
     return [
         District(
             code=r["code6"],
-            name=r["name"],
-            search_name=fold(r["name"]),
-            capital=r["capital"],
             province_id=r["province_code4"],
+            **_named(r),
             department_id=r["department_code2"],
             capital_lat=_float(r["lat"]),
             capital_lon=_float(r["lon"]),

@@ -87,6 +87,19 @@ GROUPS = {
     "registro": "Registro de la red CITE",
 }
 
+# Where a center or technical unit has its seat: the same columns in both registry files.
+SEAT = (
+    described(
+        "departamento_codigo", "string", "Ubigeo del departamento de la sede", "", pattern=UBIGEO
+    ),
+    described("departamento", "string", "Departamento de la sede", ""),
+    described("distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO),
+    described("distrito", "string", "Distrito de la sede", ""),
+    described("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
+    described("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
+)
+
+
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         "servicios",
@@ -373,20 +386,7 @@ RESOURCES: tuple[Resource, ...] = (
                 "Entidad operadora",
                 "Entidad que opera el CITE privado.",
             ),
-            described(
-                "departamento_codigo",
-                "string",
-                "Ubigeo del departamento de la sede",
-                "",
-                pattern=UBIGEO,
-            ),
-            described("departamento", "string", "Departamento de la sede", ""),
-            described(
-                "distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO
-            ),
-            described("distrito", "string", "Distrito de la sede", ""),
-            described("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
-            described("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
+            *SEAT,
             described("cadenas", "string", "Cadenas productivas", "Códigos separados por «;»."),
             described("anio_creacion", "integer", "Año de creación", ""),
             described("activo_desde", "date", "Activo desde", ""),
@@ -416,20 +416,7 @@ RESOURCES: tuple[Resource, ...] = (
                 "CITE",
                 "Código del CITE del que depende; vacío si la fuente no lo indica.",
             ),
-            described(
-                "departamento_codigo",
-                "string",
-                "Ubigeo del departamento de la sede",
-                "",
-                pattern=UBIGEO,
-            ),
-            described("departamento", "string", "Departamento de la sede", ""),
-            described(
-                "distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO
-            ),
-            described("distrito", "string", "Distrito de la sede", ""),
-            described("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
-            described("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
+            *SEAT,
         ),
         primary_key=("codigo",),
     ),
