@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
 
-from citesmart.analytics.queries import Filters, figures
+from citesmart.analytics.public import public_figures
+from citesmart.analytics.queries import Filters
 from citesmart.geo.loading import load_geography
 from citesmart.network.queries import public_centers
 from citesmart.network.reference import load_network
@@ -196,7 +197,9 @@ def desktop(browser, site):
 
 
 def services(**filters) -> str:
-    return number(figures(Filters(**filters)).totals["services"])
+    """The services the headline must show: the published figure (a reserved one says so)."""
+    totals = public_figures(Filters(**filters)).totals
+    return "reservado" if totals["suppressed"] else number(totals["services"])
 
 
 def test_dashboard_filters_update_in_place_and_match_the_analytics_answer(desktop):

@@ -408,3 +408,14 @@ def check_may_answer_for(user, *, center: Center) -> None:
             _("Nadie del centro que prestó el servicio puede registrar su encuesta.")
         )
     raise PermissionDenied(_("Solo el personal nacional del ITP registra respuestas."))
+
+
+def managers_emails(center: Center) -> list[str]:
+    """The e-mails of the active managers who reach `center` (its own, or its CITE's for a
+    technical unit): who hears of the center's new requests."""
+    managers = StaffProfile.objects.filter(
+        role=Role.CENTER_MANAGER,
+        center_id__in=[pk for pk in (center.pk, center.parent_id) if pk],
+        user__is_active=True,
+    ).exclude(user__email="")
+    return sorted(set(managers.values_list("user__email", flat=True)))

@@ -13,8 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from citesmart.accounts.models import StaffProfile
-from citesmart.accounts.roles import Role
+from citesmart.accounts.access import managers_emails
 from citesmart.service_requests.models import (
     TRANSITIONS,
     RequestEvent,
@@ -77,18 +76,13 @@ def _notify_managers(request: ServiceRequest, base_url: str) -> None:
     for a technical unit), one message each. Only the code, center, chain and district: the
     requester's name, document and contact stay in the back office."""
     center = request.center
-    managers = StaffProfile.objects.filter(
-        role=Role.CENTER_MANAGER,
-        center_id__in=[pk for pk in (center.pk, center.parent_id) if pk],
-        user__is_active=True,
-    ).exclude(user__email="")
     admin_url = base_url + reverse(
         "admin:service_requests_servicerequest_change", args=[request.pk]
     )
     context = {"request": request, "admin_url": admin_url}
     subject = f"Nueva solicitud de servicio {request.tracking_code} — {center.name}"
     body = render_to_string("service_requests/email_manager.txt", context)
-    emails = sorted(set(managers.values_list("user__email", flat=True)))
+    emails = managers_emails(center)
     send_mass_mail([(subject, body, None, [email]) for email in emails])
 
 
