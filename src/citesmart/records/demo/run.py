@@ -7,6 +7,7 @@ from datetime import date
 
 from django.utils import timezone
 
+from citesmart.ops.demo import mark_demo
 from citesmart.records.demo import calibration, store
 from citesmart.records.demo.calibration import Counts, Targets
 from citesmart.records.demo.reports import CenterYear, PlanReport, build_center_year
@@ -79,6 +80,7 @@ def load_demo(
 ) -> list[store.YearSummary]:
     """Replace the demo history with a fresh one (or keep it if already loaded alike)."""
     params.validate(timezone.localdate())
+    mark_demo("demo_data")  # also when already loaded: a database from before the mark
     if not force and store.already_loaded(params.as_dict()):
         say(f"Los datos de demostración ya están cargados ({params.label()}); no se cambió nada.")
         return []
