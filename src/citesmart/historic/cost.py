@@ -22,6 +22,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Max, Sum
+from django.utils.translation import gettext_lazy as _
 
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import Filters
@@ -39,40 +40,54 @@ RESERVED = (
     "estadístico, y el costo permitiría calcularlos"
 )
 
-DEFINITIONS = (
+DEFINITIONS = (  # the methodology page's words, and the open data's notes
     (
-        "Costo por servicio",
-        "presupuesto ejecutado del centro en el año / servicios brindados por el centro en el año.",
+        _("Costo por servicio"),
+        _(
+            "presupuesto ejecutado del centro en el año / servicios brindados por el centro en el"
+            " año."
+        ),
     ),
     (
-        "Costo por unidad productiva atendida",
-        "presupuesto ejecutado del centro en el año / unidades productivas distintas que el "
-        "centro atendió en el año.",
+        _("Costo por unidad productiva atendida"),
+        _(
+            "presupuesto ejecutado del centro en el año / unidades productivas distintas que el "
+            "centro atendió en el año."
+        ),
     ),
     (
-        "Presupuesto ejecutado",
-        "suma de la ejecución mensual del presupuesto del centro en el año, de todas las "
-        "fuentes de financiamiento (recursos ordinarios, directamente recaudados, etc.), según "
-        "el cuadro de ejecución presupuestal del ITP. El PIM (presupuesto institucional "
-        "modificado) se muestra al lado, pero no entra en el cálculo.",
+        _("Presupuesto ejecutado"),
+        _(
+            "suma de la ejecución mensual del presupuesto del centro en el año, de todas las "
+            "fuentes de financiamiento (recursos ordinarios, directamente recaudados, etc.), "
+            "según el cuadro de ejecución presupuestal del ITP. El PIM (presupuesto institucional"
+            " modificado) se muestra al lado, pero no entra en el cálculo."
+        ),
     ),
     (
-        "Servicios y unidades",
-        "las cifras oficiales publicadas del centro en ese año: informes validados, contados "
-        "como en el resto del portal; solo los del propio centro (sus unidades técnicas se "
-        "cuentan aparte, con su propio presupuesto si lo tienen). Si la cifra del centro está "
-        "reservada por secreto estadístico, el costo tampoco se muestra.",
+        _("Servicios y unidades"),
+        _(
+            "las cifras oficiales publicadas del centro en ese año: informes validados, contados "
+            "como en el resto del portal; solo los del propio centro (sus unidades técnicas se "
+            "cuentan aparte, con su propio presupuesto si lo tienen). Si la cifra del centro está"
+            " reservada por secreto estadístico, el costo tampoco se muestra."
+        ),
     ),
     (
-        "Inversión",
-        "suma de los montos de los proyectos de inversión pública del centro (CUI) registrados "
-        "por el ITP; no entra en el costo por servicio, que solo considera el gasto del año.",
+        _("Inversión"),
+        _(
+            "suma de los montos de los proyectos de inversión pública del centro (CUI) "
+            "registrados por el ITP; no entra en el costo por servicio, que solo considera el "
+            "gasto del año."
+        ),
     ),
     (
-        "Fuentes",
-        "cuadros institucionales del ITP (ejecución presupuestal mensual por fuente de "
-        "financiamiento, PIM, proyectos de inversión) y los informes de servicio validados "
-        "de los centros.",
+        _("Fuentes"),
+        _(
+            "cuadros institucionales del ITP (ejecución presupuestal mensual por fuente de "
+            "financiamiento, PIM, proyectos de inversión) y los informes de servicio validados de"
+            " los centros."
+        ),
     ),
 )
 

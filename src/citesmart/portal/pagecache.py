@@ -30,7 +30,9 @@ from django.utils import timezone, translation
 from django.utils.text import compress_string
 
 from citesmart.analytics import conf, refresh, sharedcache
+from citesmart.historic import cost
 from citesmart.network import registry
+from citesmart.ops.demo import is_demo
 from citesmart.records import closing
 
 _KEPT_HEADERS = ("Content-Type", "Content-Disposition")
@@ -82,6 +84,8 @@ def _key(request: HttpRequest) -> str:
         "page",
         content,
         registry_version(),
+        cost.version(),  # ITP's tables: the costs on the dashboard and center pages
+        is_demo(),  # the demonstration banner
         closing.official_through(),  # approving a month changes the note beside the stamp
         timezone.localdate(),
         translation.get_language(),
