@@ -1,9 +1,11 @@
-"""Request size limit and CORS for the API (read endpoints only: GET, HEAD, OPTIONS)."""
+"""Request size limit and CORS for the API (read endpoints only: GET, HEAD, OPTIONS); in demo
+mode every answer says its figures are demonstration data (ops.demo.HEADER)."""
 
 from django.conf import settings
 from django.http import HttpResponse
 
 from citesmart.api.http import CORS_HEADERS, error_response
+from citesmart.ops import demo
 
 PREFIX = "/api/"
 
@@ -33,6 +35,8 @@ class ApiMiddleware:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             for name, value in CORS_HEADERS.items():
                 response[name] = value
+        if demo.is_demo():
+            response[demo.HEADER] = demo.HEADER_VALUE
         return response
 
     @staticmethod
