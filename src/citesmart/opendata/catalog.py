@@ -9,7 +9,7 @@ the same fields before a release goes online).
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-SCHEMA_VERSION = "2.0.0"  # of the resources' fields: bump and add to CHANGES when they change
+SCHEMA_VERSION = "2.1.0"  # of the resources' fields: bump and add to CHANGES when they change
 
 FORMATS = {
     # extension: (title, media type)
@@ -60,6 +60,12 @@ CHANGES = [
         "los servicios a personas naturales solo muestran el año y los códigos seudónimos "
         "del servicio y de la unidad productiva, y se listan después de los demás servicios "
         "del año.",
+    ),
+    (
+        "2.1.0",
+        "Nuevo cuadro «costos»: costo por servicio y por unidad productiva atendida, por "
+        "centro y año (presupuesto ejecutado de los cuadros del ITP entre las cifras oficiales "
+        "del centro).",
     ),
 ]
 
@@ -473,6 +479,60 @@ RESOURCES: tuple[Resource, ...] = (
             RESERVED,
             PERTURBED,
         ),
+    ),
+    Resource(
+        "costos",
+        "Costo por servicio y por unidad productiva atendida, por centro y año",
+        "Costo por servicio = presupuesto ejecutado / servicios; costo por unidad productiva "
+        "atendida = presupuesto ejecutado / unidades productivas atendidas. El presupuesto "
+        "ejecutado es la suma de la ejecución mensual del centro en el año, de todas las fuentes "
+        "de financiamiento (cuadros institucionales del ITP); los servicios y unidades, las "
+        "cifras oficiales del centro en el año (informes validados, sin sus unidades técnicas). "
+        "Si esas cifras están reservadas por secreto estadístico, el costo no se publica; sin "
+        "presupuesto, sin ejecución o sin servicios, el costo queda vacío y «nota» dice por qué.",
+        "cuadros",
+        (
+            _f("anio", "integer", "Año", "Año del presupuesto y de los servicios.", required=True),
+            *_center(),
+            _f(
+                "pim_soles",
+                "number",
+                "PIM (S/)",
+                "Presupuesto institucional modificado.",
+                minimum=0,
+            ),
+            _f(
+                "ejecutado_soles",
+                "number",
+                "Presupuesto ejecutado (S/)",
+                "Ejecución del año, todas las fuentes; vacío si no se registró.",
+                minimum=0,
+            ),
+            _measure("servicios", "Servicios brindados", "Servicios del centro en el año."),
+            _measure(
+                "unidades_productivas",
+                "Unidades productivas atendidas",
+                "Unidades productivas distintas que el centro atendió en el año.",
+            ),
+            _f(
+                "costo_por_servicio_soles",
+                "number",
+                "Costo por servicio (S/)",
+                "ejecutado_soles / servicios, redondeado al céntimo; vacío si no se calcula.",
+                minimum=0,
+            ),
+            _f(
+                "costo_por_unidad_soles",
+                "number",
+                "Costo por unidad productiva atendida (S/)",
+                "ejecutado_soles / unidades_productivas, redondeado al céntimo; vacío si no se "
+                "calcula.",
+                minimum=0,
+            ),
+            RESERVED,
+            _f("nota", "string", "Nota", "Por qué falta un costo; vacía si ambos se calculan."),
+        ),
+        primary_key=("anio", "centro_codigo"),
     ),
     Resource(
         "centros",
