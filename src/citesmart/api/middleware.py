@@ -8,6 +8,7 @@ from citesmart.api.http import CORS_HEADERS, error_response
 from citesmart.ops import demo
 
 PREFIX = "/api/"
+DOCUMENTATION = ("/api/v1/openapi.json", "/api/v1/docs/")
 
 
 class ApiMiddleware:
@@ -35,7 +36,8 @@ class ApiMiddleware:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             for name, value in CORS_HEADERS.items():
                 response[name] = value
-        if demo.is_demo():
+        # The OpenAPI document and Swagger page carry no figures and never touch the database.
+        if not request.path.startswith(DOCUMENTATION) and demo.is_demo():
             response[demo.HEADER] = demo.HEADER_VALUE
         return response
 

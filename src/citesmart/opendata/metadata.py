@@ -19,9 +19,8 @@ from citesmart.ops.demo import NOTICE
 
 def description(manifest: dict[str, Any]) -> str:
     """The package's description; a release of demonstration data says so first."""
-    if manifest.get("demo"):
-        return f"{NOTICE} {PACKAGE['description']}"
-    return PACKAGE["description"]
+    text = str(PACKAGE["description"])
+    return f"{NOTICE} {text}" if manifest.get("demo") else text
 
 
 def table_schema(resource: Resource) -> dict[str, Any]:

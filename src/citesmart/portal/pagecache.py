@@ -5,7 +5,8 @@ analytics shared cache (analytics.sharedcache) under the content version of the 
 figures (sharedcache.content_version: it moves only when a generation changes them, so an
 import of registered reports keeps every page), the path, the query string (parameters sorted
 by name, each one's values in their order), X-Partial, the language, the disclosure
-threshold, the registry version and today's date. Headers are not stored: the middleware (CSP
+threshold, the registry version, the version of ITP's tables (historic.cost.version: the
+costs), the demo mark (ops.demo) and today's date. Headers are not stored: the middleware (CSP
 with its per-request nonce, request id), `condition` (ETag, Last-Modified) and Vary are
 applied to every response as before.
 
