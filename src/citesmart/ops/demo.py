@@ -5,6 +5,7 @@ API answer (api.middleware) and the open data's description (opendata.metadata) 
 `is_demo()`. Production never runs a demo loader, so it never shows the warning.
 """
 
+import time
 from typing import Any
 
 from django.http import HttpRequest
@@ -18,11 +19,31 @@ HEADER = "X-Datos-Demostracion"
 HEADER_VALUE = "ficticios; no son cifras oficiales del ITP"
 
 
+# Asked by every page and API answer: each process remembers the answer for CHECK_SECONDS,
+# so a public page still reads one row per request (the registry's version). A demo load on
+# another process shows within that time; this process's own mark_demo at once.
+CHECK_SECONDS = 30.0
+_known: tuple[float, bool] | None = None
+
+
 def is_demo() -> bool:
-    """Whether a demo loader has written into this database (one indexed row, or none)."""
+    """Whether a demo loader has written into this database."""
+    global _known
+    known = _known
+    if known is not None and time.monotonic() - known[0] < CHECK_SECONDS:
+        return known[1]
     from citesmart.ops.models import DemoData
 
-    return DemoData.objects.exists()
+    found = DemoData.objects.exists()
+    _known = (time.monotonic(), found)
+    return found
+
+
+def forget(*, assume: bool | None = None) -> None:
+    """Ask the database again at the next is_demo(), or take `assume` as its answer for
+    CHECK_SECONDS (tests: a test database starts without demo data)."""
+    global _known
+    _known = None if assume is None else (time.monotonic(), assume)
 
 
 def mark_demo(loader: str) -> None:
@@ -30,6 +51,7 @@ def mark_demo(loader: str) -> None:
     from citesmart.ops.models import DemoData
 
     DemoData.objects.update_or_create(loader=loader)
+    forget()
 
 
 def demo_context(request: HttpRequest) -> dict[str, Any]:
