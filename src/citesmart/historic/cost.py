@@ -18,7 +18,7 @@ This module is the one place that computes it: the portal, the API and the open 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Max, Sum
@@ -158,7 +158,7 @@ def _cost(
     executed: Decimal | None,
     cell: dict | None,
 ) -> CenterCost:
-    reserved = bool(cell and cell["suppressed"])
+    reserved = bool(cell and cell.get("suppressed"))
     services = None if reserved else (cell["services"] if cell else 0)
     units = None if reserved else (cell["units"] if cell else 0)
     per_service = per_unit = None
@@ -277,5 +277,5 @@ def version() -> str:
     done = HistoricBatch.objects.exclude(
         status__in=[HistoricBatch.Status.DRY_RUN, HistoricBatch.Status.REJECTED]
     ).aggregate(n=Count("pk"), last=Max("pk"), reverted=Max("reverted_at"))
-    reverted: date | None = done["reverted"]
+    reverted: datetime | None = done["reverted"]
     return f"{done['n']}:{done['last']}:{reverted.isoformat() if reverted else ''}"
