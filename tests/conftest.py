@@ -11,6 +11,7 @@ from citesmart.analytics import connection, queries, refresh
 from citesmart.geo.loading import load_geography
 from citesmart.network.models import Center
 from citesmart.network.reference import load_network
+from citesmart.ops import demo
 from citesmart.records import closing
 
 PASSWORD = "una-clave-de-prueba-larga"
@@ -61,6 +62,7 @@ def _empty_cache(settings, tmp_path):
 
     cache.clear()
     closing.forget_official_through()  # a process cache of 30 s: each test asks afresh
+    demo.forget(assume=False)  # likewise; no test database starts with demo data
     settings.CACHES = _with_shared_cache(settings.CACHES, tmp_path / "shared-cache")
 
 

@@ -289,6 +289,7 @@ RULES: list[Rule] = [
     # OpenAPI document and Swagger page answer every method with the same public page.
     Rule(r"^api-v1:api-root$", public(read="deny", write="deny")),
     Rule(r"^api-v1:openapi-(json|view)$", public(read="ok", write="ok")),
+    Rule(r"^api-v1:costs$", public(read="ok", write="deny")),  # /api/v1/costos/
     Rule(r"^api-v1:", public(read="ok", write="deny")),
     # Open data (/datos/): public downloads, nothing to write.
     Rule(r"^opendata:", public(read="ok", write="deny")),

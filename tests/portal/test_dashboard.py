@@ -15,6 +15,7 @@ from citesmart.analytics.public import is_official, public_figures
 from citesmart.analytics.queries import Filters, figures, freshness
 from citesmart.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
 from citesmart.network.models import CatalogueService
+from citesmart.ops.models import DemoData
 from citesmart.presentation.formatting import number, stamp
 from citesmart.records.models import AuditEntry
 
@@ -33,6 +34,7 @@ def small_history(django_db_setup, django_db_blocker):
         delete_demo_data()
         CatalogueService.objects.filter(description=CATALOGUE_MARK).delete()
         AuditEntry.objects.filter(object_type=AUDIT_TYPE).delete()
+        DemoData.objects.all().delete()  # the loader's demo mark (ops.demo) goes with them
 
 
 class Tables(HTMLParser):

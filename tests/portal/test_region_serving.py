@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from citesmart.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
 from citesmart.network.models import CatalogueService, Center, CenterTerritory
+from citesmart.ops.models import DemoData
 from citesmart.portal.views.network import months_before
 from citesmart.records.models import AuditEntry, ReportStatus, Service
 
@@ -29,6 +30,7 @@ def small_history(django_db_setup, django_db_blocker):
         delete_demo_data()
         CatalogueService.objects.filter(description=CATALOGUE_MARK).delete()
         AuditEntry.objects.filter(object_type=AUDIT_TYPE).delete()
+        DemoData.objects.all().delete()  # the loader's demo mark (ops.demo) goes with them
 
 
 def listed(html: str) -> list[str]:

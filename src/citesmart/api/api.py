@@ -12,7 +12,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
-from citesmart.api import read, statistics, write
+from citesmart.api import costs, read, statistics, write
 from citesmart.api import surveys as surveys_api
 from citesmart.api.errors import validation_fields
 from citesmart.api.http import ApiError, error_response
@@ -90,6 +90,11 @@ VALIDATOR_HEADERS = {
         "schema": {"type": "string"},
     },
     "Cache-Control": {"description": "Tiempo de caché público.", "schema": {"type": "string"}},
+    "X-Datos-Demostracion": {
+        "description": "Solo en una instalación de demostración: las cifras son ficticias, "
+        "generadas para mostrar el sistema; no son cifras oficiales del ITP.",
+        "schema": {"type": "string"},
+    },
 }
 
 api = CiteApi(
@@ -113,6 +118,7 @@ api = CiteApi(
 api.add_router("", read.router)
 api.add_router("", read.geo_router)
 api.add_router("", statistics.router)
+api.add_router("", costs.router)
 api.add_router("", write.router)
 api.add_router("", surveys_api.router)
 

@@ -27,7 +27,7 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, If-None-Match, If-Modified-Since",
-    "Access-Control-Expose-Headers": "ETag, Last-Modified, Retry-After",
+    "Access-Control-Expose-Headers": "ETag, Last-Modified, Retry-After, X-Datos-Demostracion",
     "Access-Control-Max-Age": "86400",
 }
 

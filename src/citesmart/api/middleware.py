@@ -1,11 +1,14 @@
-"""Request size limit and CORS for the API (read endpoints only: GET, HEAD, OPTIONS)."""
+"""Request size limit and CORS for the API (read endpoints only: GET, HEAD, OPTIONS); in demo
+mode every answer says its figures are demonstration data (ops.demo.HEADER)."""
 
 from django.conf import settings
 from django.http import HttpResponse
 
 from citesmart.api.http import CORS_HEADERS, error_response
+from citesmart.ops import demo
 
 PREFIX = "/api/"
+DOCUMENTATION = ("/api/v1/openapi.json", "/api/v1/docs/")
 
 
 class ApiMiddleware:
@@ -33,6 +36,9 @@ class ApiMiddleware:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             for name, value in CORS_HEADERS.items():
                 response[name] = value
+        # The OpenAPI document and Swagger page carry no figures and never touch the database.
+        if not request.path.startswith(DOCUMENTATION) and demo.is_demo():
+            response[demo.HEADER] = demo.HEADER_VALUE
         return response
 
     @staticmethod

@@ -5,8 +5,10 @@ and by taxpayer type are its 2019 figures scaled back by the network's growth
 (demo.profiles.GROWTH) with a small deterministic variation per center and year.
 Public CITEs (the ones ITP funds and staffs) also get a budget (PIM and its monthly execution
 by funding source) and staff in proportion to their size, and the investment project that
-built them. Everything is written through the loader, as files in ITP's layout, in batches
-marked as demonstration (`is_demo`, file name "demostración"); a rerun changes nothing.
+built them. Budgets also cover the years of the demo records (2019 on, sized by each year's
+validated services), so the cost per service (historic.cost) has a year to show.
+Everything is written through the loader, as files in ITP's layout, in batches marked as
+demonstration (`is_demo`, file name "demostración"); a rerun changes nothing.
 """
 
 import hashlib
@@ -17,7 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count
-from django.db.models.functions import ExtractMonth
+from django.db.models.functions import ExtractMonth, ExtractYear
 
 from citesmart.demo.profiles import GROWTH, SEASON
 from citesmart.historic.loader import LoadResult, load_table
@@ -25,6 +27,7 @@ from citesmart.historic.models import TableKind
 from citesmart.historic.specs import SPECS
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network.models import Center
+from citesmart.ops.demo import mark_demo
 from citesmart.records.models import ReportStatus, Service
 from citesmart.units.models import ClientType
 
@@ -73,12 +76,13 @@ def load_demo_historic(
         TableKind.CLIENTS: base.client_rows(years),
         TableKind.CLIENTS_CIIU: base.yearly_rows(base.ciiu, years),
         TableKind.CLIENTS_TAXPAYER: base.yearly_rows(base.taxpayers, years),
-        TableKind.BUDGET: base.budget_rows(years),
-        TableKind.EXECUTION: base.execution_rows(years),
+        TableKind.BUDGET: base.budget_rows((*years, *base.record_years)),
+        TableKind.EXECUTION: base.execution_rows((*years, *base.record_years)),
         TableKind.STAFF: base.staff_rows(years),
         TableKind.PROJECTS: base.project_rows(),
     }
     results = []
+    mark_demo("demo_historic")
     for kind, rows in tables.items():
         buffer = io.BytesIO()
         write_csv(buffer, SPECS[kind].headers, rows, delimiter=";")
@@ -118,6 +122,12 @@ class _Base:
         self.size = defaultdict(int)
         for key, n in self.services.items():
             self.size[key[0]] += n
+        # Validated services per (center, year) of every year of records, for the budgets.
+        recorded = Service.objects.filter(
+            report__status=ReportStatus.VALIDATED, report__end_date__year__gte=year
+        ).annotate(year=ExtractYear("report__end_date"))
+        self.recorded = self._group(recorded, ("report__center_id", "year"), "pk")
+        self.record_years = tuple(sorted({y for _, y in self.recorded}))
 
     @staticmethod
     def _group(queryset, fields: tuple[str, ...], counted: str) -> dict[tuple, int]:
@@ -164,6 +174,8 @@ class _Base:
         return [c for c in self.centers.values() if c.kind == Center.Kind.PUBLIC]
 
     def services_in(self, center: Center, year: int) -> int:
+        if year >= BASE_YEAR:
+            return self.recorded.get((center.pk, year), 0)
         return self.scaled(self.size[center.pk], year, center.code)
 
     def pim(self, center: Center, year: int) -> Decimal:

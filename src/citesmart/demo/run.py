@@ -20,6 +20,7 @@ from citesmart.demo.world import (
     load_geography,
     load_vocabulary,
 )
+from citesmart.ops.demo import mark_demo
 
 FIRST_YEAR = min(calibration.profiles.GROWTH)
 
@@ -79,6 +80,7 @@ def load_demo(
 ) -> list[store.YearSummary]:
     """Replace the demo history with a fresh one (or keep it if already loaded alike)."""
     params.validate(timezone.localdate())
+    mark_demo("demo_data")  # also when already loaded: a database from before the mark
     if not force and store.already_loaded(params.as_dict()):
         say(f"Los datos de demostración ya están cargados ({params.label()}); no se cambió nada.")
         return []

@@ -16,6 +16,7 @@ from django.utils import timezone
 from citesmart.analytics import microdata
 from citesmart.analytics.filters import Filters
 from citesmart.analytics.public import public_figures
+from citesmart.historic import cost
 from citesmart.network.models import CatalogueService, Center, Programme
 from citesmart.opendata.catalog import BY_NAME
 from citesmart.opendata.pseudonyms import Pseudonymiser
@@ -130,6 +131,27 @@ def by_department_chain_year(context: Context) -> Rows:
     return rows
 
 
+def costs(context: Context) -> Rows:
+    """historic.cost per center and year of every year with a budget; see catalog 'costos'."""
+    return [
+        {
+            "anio": c.year,
+            "centro_codigo": c.center,
+            "centro_nombre": c.center_name,
+            "pim_soles": c.pim,
+            "ejecutado_soles": c.executed,
+            "servicios": c.services,
+            "unidades_productivas": c.units,
+            "costo_por_servicio_soles": c.per_service,
+            "costo_por_unidad_soles": c.per_unit,
+            "reservado": c.reserved,
+            "nota": c.note or None,
+        }
+        for year in sorted(cost.budget_years())
+        for c in cost.costs(year)
+    ]
+
+
 # --- registry ------------------------------------------------------------------------------
 
 
@@ -228,6 +250,7 @@ BUILDERS: dict[str, Callable[[Context], Rows | Iterator[list[tuple]]]] = {
     "servicios_centro_categoria_mes": by_center_category_month,
     "unidades_centro_tipo_cliente_mes": by_center_client_type_month,
     "servicios_departamento_cadena_anio": by_department_chain_year,
+    "costos": costs,
     "centros": centers,
     "unidades_tecnicas": technical_units,
     "catalogo": catalogue,

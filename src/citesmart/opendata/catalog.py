@@ -24,9 +24,11 @@ from citesmart.opendata.fields import (
     center_fields,
     coarsened,
     described,
+    measure,
 )
+from citesmart.opendata.registry_resources import REGISTRY
 
-SCHEMA_VERSION = "2.0.0"  # of the resources' fields: bump and add to CHANGES when they change
+SCHEMA_VERSION = "2.1.0"  # of the resources' fields: bump and add to CHANGES when they change
 
 FORMATS = {
     # extension: (title, media type)
@@ -78,6 +80,12 @@ CHANGES = [
         "del servicio y de la unidad productiva, y se listan después de los demás servicios "
         "del año.",
     ),
+    (
+        "2.1.0",
+        "Nuevo cuadro «costos»: costo por servicio y por unidad productiva atendida, por "
+        "centro y año (presupuesto ejecutado de los cuadros del ITP entre las cifras oficiales "
+        "del centro).",
+    ),
 ]
 
 
@@ -86,19 +94,6 @@ GROUPS = {
     "cuadros": "Cuadros estadísticos",
     "registro": "Registro de la red CITE",
 }
-
-# Where a center or technical unit has its seat: the same columns in both registry files.
-SEAT = (
-    described(
-        "departamento_codigo", "string", "Ubigeo del departamento de la sede", "", pattern=UBIGEO
-    ),
-    described("departamento", "string", "Departamento de la sede", ""),
-    described("distrito_codigo", "string", "Ubigeo del distrito de la sede", "", pattern=UBIGEO),
-    described("distrito", "string", "Distrito de la sede", ""),
-    described("latitud", "number", "Latitud", "Coordenada de la sede (WGS 84)."),
-    described("longitud", "number", "Longitud", "Coordenada de la sede (WGS 84)."),
-)
-
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(
@@ -363,109 +358,64 @@ RESOURCES: tuple[Resource, ...] = (
         ),
     ),
     Resource(
-        "centros",
-        "Centros de la red CITE",
-        "CITE públicos y privados con su sede, cadenas productivas y periodo de actividad.",
-        "registro",
+        "costos",
+        "Costo por servicio y por unidad productiva atendida, por centro y año",
+        "Costo por servicio = presupuesto ejecutado / servicios; costo por unidad productiva "
+        "atendida = presupuesto ejecutado / unidades productivas atendidas. El presupuesto "
+        "ejecutado es la suma de la ejecución mensual del centro en el año, de todas las fuentes "
+        "de financiamiento (cuadros institucionales del ITP); los servicios y unidades, las "
+        "cifras oficiales del centro en el año (informes validados, sin sus unidades técnicas). "
+        "Si esas cifras están reservadas por secreto estadístico, el costo no se publica; sin "
+        "presupuesto, sin ejecución o sin servicios, el costo queda vacío y «nota» dice por qué.",
+        "cuadros",
         (
             described(
-                "codigo",
-                "string",
-                "Código",
-                "Código estable del centro.",
-                required=True,
-                unique=True,
-            ),
-            described("nombre", "string", "Nombre", "Nombre vigente.", required=True),
-            described(
-                "tipo", "string", "Tipo", "publico o privado.", required=True, enum=CENTER_KINDS
-            ),
-            described(
-                "entidad_operadora",
-                "string",
-                "Entidad operadora",
-                "Entidad que opera el CITE privado.",
-            ),
-            *SEAT,
-            described("cadenas", "string", "Cadenas productivas", "Códigos separados por «;»."),
-            described("anio_creacion", "integer", "Año de creación", ""),
-            described("activo_desde", "date", "Activo desde", ""),
-            described("activo_hasta", "date", "Activo hasta", "Vacío si sigue activo."),
-            described("sitio_web", "string", "Sitio web", ""),
-        ),
-        primary_key=("codigo",),
-    ),
-    Resource(
-        "unidades_tecnicas",
-        "Unidades técnicas",
-        "Unidades técnicas que dependen de un CITE, con su sede.",
-        "registro",
-        (
-            described(
-                "codigo",
-                "string",
-                "Código",
-                "Código estable de la unidad técnica.",
-                required=True,
-                unique=True,
-            ),
-            described("nombre", "string", "Nombre", "Nombre vigente.", required=True),
-            described(
-                "cite_codigo",
-                "string",
-                "CITE",
-                "Código del CITE del que depende; vacío si la fuente no lo indica.",
-            ),
-            *SEAT,
-        ),
-        primary_key=("codigo",),
-    ),
-    Resource(
-        "catalogo",
-        "Catálogo de servicios",
-        "Servicios que ofrecen los centros, vigentes y públicos, con su tarifa o el programa "
-        "que los hace gratuitos.",
-        "registro",
-        (
-            described(
-                "id",
-                "integer",
-                "Identificador",
-                "Identificador del servicio del catálogo.",
-                required=True,
-                unique=True,
+                "anio", "integer", "Año", "Año del presupuesto y de los servicios.", required=True
             ),
             *center_fields(),
-            described("nombre", "string", "Servicio", "Nombre del servicio.", required=True),
-            described("descripcion", "string", "Descripción", ""),
-            described("categoria_codigo", "string", "Categoría de servicio", "", required=True),
-            described("unidad_venta", "string", "Unidad de venta", "p. ej. por muestra, por hora."),
-            described("gratuito", "boolean", "Gratuito", "", required=True),
-            described("tarifa_soles", "number", "Tarifa (S/)", "Vacía si es gratuito.", minimum=0),
-            described("programa_codigo", "string", "Programa", "Programa que lo financia."),
-            described("vigente_desde", "date", "Vigente desde", ""),
-            described("vigente_hasta", "date", "Vigente hasta", ""),
-        ),
-        primary_key=("id",),
-    ),
-    Resource(
-        "programas",
-        "Programas",
-        "Programas y fondos que financian servicios gratuitos de los centros.",
-        "registro",
-        (
             described(
-                "codigo", "string", "Código", "Código del programa.", required=True, unique=True
+                "pim_soles",
+                "number",
+                "PIM (S/)",
+                "Presupuesto institucional modificado.",
+                minimum=0,
             ),
-            described("nombre", "string", "Nombre", "", required=True),
-            described("financiadores", "string", "Financiadores", ""),
-            described("temas", "string", "Temas", ""),
-            described("descripcion", "string", "Descripción", ""),
-            described("inicio", "date", "Inicio", ""),
-            described("fin", "date", "Fin", ""),
+            described(
+                "ejecutado_soles",
+                "number",
+                "Presupuesto ejecutado (S/)",
+                "Ejecución del año, todas las fuentes; vacío si no se registró.",
+                minimum=0,
+            ),
+            measure("servicios", "Servicios brindados", "Servicios del centro en el año."),
+            measure(
+                "unidades_productivas",
+                "Unidades productivas atendidas",
+                "Unidades productivas distintas que el centro atendió en el año.",
+            ),
+            described(
+                "costo_por_servicio_soles",
+                "number",
+                "Costo por servicio (S/)",
+                "ejecutado_soles / servicios, redondeado al céntimo; vacío si no se calcula.",
+                minimum=0,
+            ),
+            described(
+                "costo_por_unidad_soles",
+                "number",
+                "Costo por unidad productiva atendida (S/)",
+                "ejecutado_soles / unidades_productivas, redondeado al céntimo; vacío si no se "
+                "calcula.",
+                minimum=0,
+            ),
+            RESERVED,
+            described(
+                "nota", "string", "Nota", "Por qué falta un costo; vacía si ambos se calculan."
+            ),
         ),
-        primary_key=("codigo",),
+        primary_key=("anio", "centro_codigo"),
     ),
+    *REGISTRY,
 )
 
 BY_NAME = {resource.name: resource for resource in RESOURCES}

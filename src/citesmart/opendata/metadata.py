@@ -14,6 +14,13 @@ from citesmart.opendata.catalog import (
     SCHEMA_VERSION,
     Resource,
 )
+from citesmart.ops.demo import NOTICE
+
+
+def description(manifest: dict[str, Any]) -> str:
+    """The package's description; a release of demonstration data says so first."""
+    text = str(PACKAGE["description"])
+    return f"{NOTICE} {text}" if manifest.get("demo") else text
 
 
 def table_schema(resource: Resource) -> dict[str, Any]:
@@ -50,7 +57,7 @@ def datapackage(manifest: dict[str, Any]) -> dict[str, Any]:
         "profile": "tabular-data-package",
         "name": PACKAGE["name"],
         "title": PACKAGE["title"],
-        "description": PACKAGE["description"],
+        "description": description(manifest),
         "version": f"{SCHEMA_VERSION}+{manifest['release']}",
         "created": manifest["published_at"],
         "keywords": PACKAGE["keywords"],
@@ -83,7 +90,7 @@ def dcat(manifest: dict[str, Any], base_url: str) -> dict[str, Any]:
         "@id": base_url,
         "@type": "dcat:Catalog",
         "dct:title": PACKAGE["title"],
-        "dct:description": PACKAGE["description"],
+        "dct:description": description(manifest),
         "dct:publisher": publisher,
         "dct:language": {"@id": PACKAGE["language"]},
         "dct:license": {"@id": LICENSE["uri"]},
@@ -152,7 +159,8 @@ def license_text(manifest: dict[str, Any]) -> str:
     return (
         f"{PACKAGE['title']}\n"
         f"Publicación {manifest['release']} ({manifest['published_at']})\n\n"
-        f"Licencia: {LICENSE['title']} ({LICENSE['name']})\n{LICENSE['path']}\n\n"
+        + (f"{NOTICE}\n\n" if manifest.get("demo") else "")
+        + f"Licencia: {LICENSE['title']} ({LICENSE['name']})\n{LICENSE['path']}\n\n"
         "Puede copiar, redistribuir, transformar y usar estos datos para cualquier fin, "
         "incluso comercial, siempre que cite la fuente:\n"
         f"  «Fuente: {PACKAGE['publisher']}, {PACKAGE['title']}».\n\n"

@@ -25,6 +25,7 @@ from citesmart.lib.identity import DocumentType, is_personal_document
 from citesmart.opendata import build, conf, metadata, writers
 from citesmart.opendata.catalog import FORMATS, RESOURCES, SCHEMA_VERSION, Resource
 from citesmart.opendata.pseudonyms import Pseudonymiser
+from citesmart.ops.demo import is_demo
 from citesmart.publications import queries as publications
 from citesmart.records import closing
 
@@ -91,6 +92,7 @@ def _write_release(
         "official_note": closing.official_note(),
         "publication": _publication(),
         "schema_version": SCHEMA_VERSION,
+        "demo": is_demo(),  # demonstration data: the descriptions say so (metadata)
         "resources": {},
     }
     for resource in RESOURCES:

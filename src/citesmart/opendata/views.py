@@ -44,6 +44,7 @@ def index(request: HttpRequest) -> HttpResponse:
         _, manifest = found
         context |= {
             "release": manifest,
+            "description": metadata.description(manifest),
             "published_at": datetime.fromisoformat(manifest["published_at"]),
             "fresh_as_of": datetime.fromisoformat(manifest["fresh_as_of"]),
             "groups": [

@@ -5,7 +5,8 @@ analytics shared cache (analytics.sharedcache) under the content version of the 
 figures (sharedcache.content_version: it moves only when a generation changes them, so an
 import of registered reports keeps every page), the path, the query string (parameters sorted
 by name, each one's values in their order), X-Partial, the language, the disclosure
-threshold, the registry version and today's date. Headers are not stored: the middleware (CSP
+threshold, the registry version, the version of ITP's tables (historic.cost.version: the
+costs), the demo mark (ops.demo) and today's date. Headers are not stored: the middleware (CSP
 with its per-request nonce, request id), `condition` (ETag, Last-Modified) and Vary are
 applied to every response as before.
 
@@ -30,7 +31,9 @@ from django.utils import timezone, translation
 from django.utils.text import compress_string
 
 from citesmart.analytics import conf, refresh, sharedcache
+from citesmart.historic import cost
 from citesmart.network import registry
+from citesmart.ops.demo import is_demo
 from citesmart.records import closing
 
 _KEPT_HEADERS = ("Content-Type", "Content-Disposition")
@@ -82,6 +85,8 @@ def _key(request: HttpRequest) -> str:
         "page",
         content,
         registry_version(),
+        cost.version(),  # ITP's tables: the costs on the dashboard and center pages
+        is_demo(),  # the demonstration banner
         closing.official_through(),  # approving a month changes the note beside the stamp
         timezone.localdate(),
         translation.get_language(),

@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
+from citesmart.historic.cost import DEFINITIONS
 from citesmart.portal.views import api_guide, dashboard, network, registry, requests
 
 app_name = "portal"
@@ -18,7 +19,8 @@ urlpatterns = [
     path(
         "metodologia/",
         TemplateView.as_view(
-            template_name="portal/methodology.html", extra_context={"nav": "methodology"}
+            template_name="portal/methodology.html",
+            extra_context={"nav": "methodology", "cost_definitions": DEFINITIONS},
         ),
         name="methodology",
     ),

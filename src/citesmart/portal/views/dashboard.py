@@ -9,11 +9,13 @@ from django.views.decorators.http import condition, require_GET
 
 from citesmart.analytics.filters import InvalidQuery
 from citesmart.analytics.queries import freshness
+from citesmart.historic import cost
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network import registry
+from citesmart.ops.demo import is_demo
 from citesmart.portal import pagecache, presenters
 from citesmart.portal.views.registry import get_public_center
-from citesmart.presentation.formatting import stamp
+from citesmart.presentation.formatting import number, soles, stamp
 from citesmart.records import closing
 
 
@@ -21,7 +23,10 @@ def _etag(request: HttpRequest, *args, **kwargs) -> str:
     """Same data generation + same query = same page: browsers and proxies may reuse it."""
     partial = request.headers.get("X-Partial", "")
     official = closing.official_through()
-    key = f"{freshness().isoformat()}|{official}|{request.path}|{request.GET.urlencode()}|{partial}"
+    # ITP's tables (the costs) and the demo mark are not in the read model's freshness.
+    tables = f"{cost.version()}|{is_demo()}"
+    query = request.GET.urlencode()
+    key = f"{freshness().isoformat()}|{official}|{tables}|{request.path}|{query}|{partial}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -61,6 +66,7 @@ def _render_board(
         return _csv(board, block_key)
     context |= {
         "board": board,
+        "cost": _board_cost(board.period.filters),
         "stamp": stamp(board.fresh_as_of),
         "official_note": closing.official_note(),
         "centers": centers,
@@ -105,6 +111,7 @@ def center_detail(request: HttpRequest, code: str) -> HttpResponse:
         "units": current.technical_units(center),
         "legal_acts": center.acts,  # by date
         "names": center.dated,  # by valid_from
+        **_center_costs(center),
     }
     return _render_board(
         request,
@@ -115,3 +122,36 @@ def center_detail(request: HttpRequest, code: str) -> HttpResponse:
         fixed={"centers": (center.code,)},
         subject=f"{center.name}",
     )
+
+
+def _board_cost(filters) -> dict:
+    found = cost.board_cost(filters)
+    value = None if found.value is None else soles(found.value)
+    return {"value": value, "label": found.label, "note": found.note}
+
+
+def _center_costs(center) -> dict:
+    """The center's cost per service by year (years with a budget) and its investment."""
+    rows = [c for year in cost.budget_years(center) for c in cost.costs(year, [center.code])]
+    shown = [
+        {
+            "year": c.year,
+            "pim": soles(c.pim),
+            "executed": soles(c.executed),
+            "services": "reservado" if c.reserved else number(c.services),
+            "units": "reservado" if c.reserved else number(c.units),
+            "per_service": soles(c.per_service),
+            "per_unit": soles(c.per_unit),
+            "note": c.note,
+        }
+        for c in rows
+    ]
+    investment = next(iter(cost.investments(center)), None)
+    projects = [
+        p | {"amount_text": soles(p["amount"])} for p in (investment.projects if investment else [])
+    ]
+    return {
+        "costs": shown,
+        "investment": soles(investment.total) if investment else None,
+        "projects": projects,
+    }
