@@ -66,11 +66,19 @@ def enabled() -> bool:
 
 def notifying_models() -> list[type[Model]]:
     """The models whose rows the read model reads: a write to any of them may move a figure."""
-    from citesmart.network.models import RegistryChange
+    from citesmart.geo.models import Department, District, Province
+    from citesmart.network.models import (
+        CatalogueService,
+        Center,
+        Chain,
+        Programme,
+        RegistryChange,
+        ServiceCategory,
+    )
     from citesmart.records.models import Service
 
-    dimensions = [source.Center, source.Chain, source.ServiceCategory, source.Programme]
-    geography = [source.CatalogueService, source.Department, source.Province, source.District]
+    dimensions = [Center, Chain, ServiceCategory, Programme]
+    geography = [CatalogueService, Department, Province, District]
     return [*source.WATCHED.values(), Service, RegistryChange, *dimensions, *geography]
 
 
