@@ -194,14 +194,29 @@ def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cell
             if not todo:
                 _keys.move_to_end(first)
                 return _keys[first]
-        ids = known_codes(cursor, build)["_ids"]
-        found = _COMPUTE[kind](cursor, filters, todo, ids)
+        found = _shared(build, kind, filters, todo)
+        if missing := [by for by in todo if by not in found]:
+            ids = known_codes(cursor, build)["_ids"]
+            computed = _COMPUTE[kind](cursor, filters, missing, ids)
+            for by, values in computed.items():
+                sharedcache.put(sharedcache.key("cells", build, kind, filters, by), values)
+            found |= computed
     with _lock:
         for by, values in found.items():
             _keys[(build, kind, filters, by)] = values
         remembered = _keys[first]
         _forget_oldest()
         return remembered
+
+
+def _shared(build: str, kind: str, filters: Filters, todo: list) -> dict:
+    """What another process of this server already computed (analytics.sharedcache)."""
+    found = {}
+    for by in todo:
+        values = sharedcache.get(sharedcache.key("cells", build, kind, filters, by))
+        if isinstance(values, tuple):
+            found[by] = values
+    return found
 
 
 def _forget_oldest() -> None:

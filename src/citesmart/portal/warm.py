@@ -10,6 +10,7 @@ import time
 from django.http import QueryDict
 
 from citesmart.analytics import sharedcache
+from citesmart.historic import cost
 from citesmart.network.queries import public_centers
 from citesmart.portal import presenters
 
@@ -25,7 +26,8 @@ def dashboard(deadline: float) -> str:
     while pending and time.monotonic() < deadline:
         year = pending.pop(0)
         params = QueryDict("" if year is None else f"anio={year}")
-        presenters.dashboard(params, centers=centers)
+        board = presenters.dashboard(params, centers=centers)
+        cost.board_cost(board.period.filters)  # the page's cost figure asks one more table
         done.append(year)
     stats = sharedcache.stats
     latest = f" ({years[0]})" if years else ""
