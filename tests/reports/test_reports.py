@@ -143,6 +143,11 @@ def test_a_small_center_report_says_its_headline_is_reserved(world, settings, na
     assert summary["Informes de servicio"][1] == "reservado"
     (target_row,) = list(book["Metas"].iter_rows(min_row=2, values_only=True))
     assert target_row[2] == goal and target_row[3:] == ("reservado",) * 5
+    # Year to date: no advance "a la fecha" either.
+    midyear = build_report(2024, date(2024, 6, 30), center)
+    assert midyear.totals["suppressed"]
+    assert f'<td class="n">{number(goal)}</td><td class="n">reservado</td>' in html(midyear)
+    assert " a la fecha" not in html(midyear).split('class="targets"')[1].split("</table>")[0]
 
 
 @pytest.mark.browser

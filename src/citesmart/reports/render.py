@@ -218,6 +218,7 @@ def target_rows(report: Report) -> list[dict]:
                 "phased": RESERVED,
                 "projection": RESERVED,
                 "behind": False,
+                "reserved": True,
             }
             continue
         row["cells"][p.target.indicator] = {
@@ -227,6 +228,7 @@ def target_rows(report: Report) -> list[dict]:
             "phased": _percent(p.percent_of_phased),
             "projection": _measure(p.projection, p.target.indicator),
             "behind": p.behind,
+            "reserved": False,
         }
         row["behind"] = row["behind"] or p.behind
     indicators = [i for i in TARGET_COLUMNS if any(i in r["cells"] for r in grouped.values())]
