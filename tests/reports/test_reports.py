@@ -1,6 +1,7 @@
 """Reports: every figure is the analytics answer; PDF text extractable; managers scoped."""
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from pypdf import PdfReader
 from tests.analytics.analytics_world import build_world
 
 from citesmart.analytics.disclosure import protect
+from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import figures
 from citesmart.lib.text import fold
 from citesmart.presentation.formatting import number
@@ -27,10 +29,32 @@ def world(db, read_model):
     return build_world(reports=60)
 
 
-def test_every_figure_is_the_analytics_answer(world):
+def _published(filters, measures=MEASURES):
+    return public_figures(filters, measures=measures, report=True).totals
+
+
+def _exact_when_public(published: dict, exact: dict, measures) -> None:
+    assert not published["suppressed"]
+    assert {m: published[m] for m in measures} == {m: exact[m] for m in measures}
+
+
+def test_every_figure_is_the_analytics_answer(world, settings):
+    # The world's first half of 2025 is small (a few natural persons): with the default
+    # threshold its headline is reserved (see the PDF test); with 2 only lone persons are.
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = 2
     report = build_report(2025, CUT)
-    assert report.totals == figures(report.filters, measures=[*MEASURES, "reports"]).totals
-    assert report.previous_totals == figures(report.previous_filters, measures=MEASURES).totals
+    # Every figure through the one door for public figures; exact where not reserved.
+    assert report.totals == _published(report.filters, [*MEASURES, "reports"])
+    assert report.previous_totals == _published(report.previous_filters)
+    exact = figures(report.filters, measures=[*MEASURES, "reports"]).totals
+    _exact_when_public(report.totals, exact, [*MEASURES, "reports"])
+    assert report.reports == exact["reports"]
+    before = figures(report.previous_filters, measures=MEASURES).totals
+    _exact_when_public(report.previous_totals, before, MEASURES)
+    monthly = public_figures(report.filters, by=["month"], measures=["services"], report=True)
+    assert [v for v in report.monthly if v] == [
+        float(r["services"]) for r in monthly.rows if r["services"]
+    ]
     assert report.totals["services"] > 0
     for key, dimension, *_ in TABLES:
         expected = protect(
@@ -80,8 +104,50 @@ def test_a_center_report_counts_only_that_center(world):
     center = world.centers[2]
     report = build_report(2025, CUT, center)
     assert report.filters.centers == (center.code,)
-    assert report.totals == figures(report.filters, measures=[*MEASURES, "reports"]).totals
+    assert report.totals == _published(report.filters, [*MEASURES, "reports"])
+    exact = figures(report.filters, measures=[*MEASURES, "reports"]).totals
+    _exact_when_public(report.totals, exact, [*MEASURES, "reports"])
     assert "center" not in report.tables  # no technical units below it
+
+
+def test_a_small_center_report_says_its_headline_is_reserved(world, settings, national_admin):
+    center = world.centers[2]
+    filters = build_report(2024, None, center).filters  # its whole year 2024
+    exact = figures(filters, measures=[*MEASURES, "reports"]).totals
+    assert exact["services"] > 0
+    # Fewer natural persons than the threshold in the center's year: the headline is reserved.
+    settings.ANALYTICS_DISCLOSURE_THRESHOLD = exact["units"] + 1
+    goal = 10 * exact["services"] + 7  # a target is no figure of persons: it is shown
+    set_target(national_admin, center=center, year=2024, indicator="services", value=goal)
+    report = build_report(2024, None, center)
+    assert report.totals["suppressed"] and report.totals["services"] is None
+    assert report.reports is None and report.change("services") is None
+    (progress,) = [p for p in report.targets if p.target.center_id == center.pk]
+    assert progress.actual == exact["services"] and report.is_reserved(progress)
+
+    text = " ".join(narrative.paragraphs(report))
+    assert "reservadas por secreto estadístico" in text
+    assert "se alcanzó" not in text and f"fue de {number(goal)}" in text
+    # No exact figure of the center in the text (dates and the target aside).
+    digits = text.replace(report.period.text, "").replace(number(goal), "")
+    for measure in ("services", "units", "new_units", "reports"):
+        assert not re.search(rf"(?<![\d.,]){re.escape(number(exact[measure]))}(?![\d.,])", digits)
+
+    page = html(report)
+    assert '<span class="v">reservado</span>' in page
+    assert "cifra reservada por secreto estadístico" in page
+    assert f'<td class="n">{number(goal)}</td><td class="n">reservado</td>' in page
+    book = load_workbook(io.BytesIO(render(report, "xlsx")), read_only=True)
+    summary = {r[0]: r for r in book["Resumen"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Servicios"][1] == "reservado" and summary["Servicios"][3] is None
+    assert summary["Informes de servicio"][1] == "reservado"
+    (target_row,) = list(book["Metas"].iter_rows(min_row=2, values_only=True))
+    assert target_row[2] == goal and target_row[3:] == ("reservado",) * 5
+    # Year to date: no advance "a la fecha" either.
+    midyear = build_report(2024, date(2024, 6, 30), center)
+    assert midyear.totals["suppressed"]
+    assert f'<td class="n">{number(goal)}</td><td class="n">reservado</td>' in html(midyear)
+    assert " a la fecha" not in html(midyear).split('class="targets"')[1].split("</table>")[0]
 
 
 @pytest.mark.browser
@@ -94,7 +160,9 @@ def test_the_pdf_renders_and_its_text_can_be_read(world, national_admin, tmp_pat
     text = " ".join(page.extract_text() for page in reader.pages)
     report = build_report(2025, CUT)
     assert "Informe de avance 2025" in text
-    assert number(report.totals["services"]) in text
+    # A few natural persons in the network's first half of 2025: the headline is reserved.
+    assert report.totals["suppressed"] and "reservado" in text
+    assert "cifras de servicios, informes, unidades productivas" in " ".join(text.split())
     assert "Metas y avance" in text and "Nota metodológica" in text
     assert f"Página 1 de {len(reader.pages)}" in text
 
@@ -150,3 +218,11 @@ def test_year_to_september_names_the_four_published_leaders(db, read_model):
     for name, row in zip(leaders, report.tables["center"].rows[:4], strict=True):
         assert fold(row["center_label"]) == fold(name)
         assert f"({number(row['services'])})" in sentence
+
+
+def test_a_reserved_month_is_left_out_of_the_chart():
+    from citesmart.presentation.charts import line_chart
+
+    svg = line_chart([("2025", [1.0, 2.0, None, 4.0], "line-current")], label="Servicios por mes")
+    assert svg.count('<polyline class="line-current"') == 2  # the line breaks at the gap
+    assert "None" not in svg

@@ -44,9 +44,12 @@ def bar_chart(rows: Sequence[tuple[str, float]], *, label: str) -> SafeString:
 MONTHS = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "set", "oct", "nov", "dic"]
 
 
-def line_chart(series: Sequence[tuple[str, Sequence[float], str]], *, label: str) -> SafeString:
-    """Monthly lines: series are (name, 12 values, css class)."""
-    values = [v for _, vals, _ in series for v in vals]
+def line_chart(
+    series: Sequence[tuple[str, Sequence[float | None], str]], *, label: str
+) -> SafeString:
+    """Monthly lines: series are (name, 12 values, css class); a None value (a reserved
+    month) is left out, breaking its line there."""
+    values = [v for _, vals, _ in series for v in vals if v is not None]
     if not values:
         return mark_safe("")
     top = max(values) or 1
@@ -63,12 +66,17 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], str]], *, label: str
     for i, month in enumerate(MONTHS):
         parts.append(f'<text x="{x[i]:.1f}" y="{height - 6}" text-anchor="middle">{month}</text>')
     for name, vals, css in series:
-        points = " ".join(
-            f"{x[i]:.1f},{10 + plot_h * (1 - v / top):.1f}" for i, v in enumerate(vals)
-        )
-        parts.append(
-            f'<polyline class="{css}" points="{points}"><title>{escape(name)}</title></polyline>'
-        )
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(vals):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x[i]:.1f},{10 + plot_h * (1 - v / top):.1f}")
+        for run in [r for r in runs if r] or [[]]:
+            parts.append(
+                f'<polyline class="{css}" points="{" ".join(run)}">'
+                f"<title>{escape(name)}</title></polyline>"
+            )
     parts.append("</svg>")
     return mark_safe("".join(parts))
 

@@ -5,6 +5,7 @@ from citesmart.reports.build import Report, Table
 
 LEADERS = 4
 NBSP = "\u00a0"  # keeps "S/" on the line of its amount
+RESERVED = "reservada por secreto estadístico"
 
 
 def _listing(items: list[str]) -> str:
@@ -29,15 +30,23 @@ def _leaders(table: Table | None, n: int = LEADERS) -> list[str]:
     return [f"{r[f'{table.answer.by[0]}_label']} ({number(r['services'])})" for r in rows]
 
 
-def paragraphs(report: Report) -> list[str]:
+def _headline(report: Report) -> list[str]:
+    """The totals and their variation against last year, or that they are reserved."""
     t, p = report.totals, report.period
     subject = "la red CITE" if report.center is None else report.center.name
     when = f"En {p.year}" if p.full_year else f"Entre el {p.text}"
+    if t["suppressed"]:
+        # Reserved: no number, nor anything computed from one.
+        return [
+            f"{when}, {subject} brindó servicios tecnológicos; las cifras de servicios, "
+            "informes, unidades productivas atendidas y montos cobrados están reservadas por "
+            "secreto estadístico, porque permitirían identificar a personas naturales."
+        ]
     out = [
         f"{when}, {subject} brindó {number(t['services'])} servicios tecnológicos "
         f"en {number(report.reports)} informes de servicio a {number(t['units'])} unidades "
-        f"productivas, {number(t['new_units'])} de ellas atendidas por primera vez en la red. "
-        f"Los servicios pagados sumaron {soles(t['amount']).replace(' ', NBSP, 1)}."
+        f"productivas, {number(t['new_units'])} de ellas atendidas por primera vez en la "
+        f"red. Los servicios pagados sumaron {soles(t['amount']).replace(' ', NBSP, 1)}."
     ]
     changes = [
         c
@@ -47,9 +56,17 @@ def paragraphs(report: Report) -> list[str]:
         )
         if c
     ]
+    same = "al mismo periodo de" if not p.full_year else "a"
     if changes:
-        same = "al mismo periodo de" if not p.full_year else "a"
         out.append(f"Frente {same} {p.year - 1}, {_listing(changes)}.")
+    elif report.previous_totals["suppressed"]:
+        out.append(f"La comparación frente {same} {p.year - 1} está {RESERVED}.")
+    return out
+
+
+def paragraphs(report: Report) -> list[str]:
+    p = report.period
+    out = _headline(report)
     ranking = []
     if report.center is None and (leaders := _leaders(report.tables.get("center"))):
         ranking.append(f"Los centros con más servicios fueron {_listing(leaders)}.")
@@ -96,7 +113,13 @@ def _targets_text(report: Report) -> list[str]:
     own = report.center.pk if report.center else None
     main = next((p for p in services if p.target.center_id == own), None)
     text = []
-    if main is not None:
+    if main is not None and report.is_reserved(main):
+        verb = "fue" if report.period.full_year else "es"
+        text.append(
+            f"La meta de servicios de {main.target.year} {verb} de {number(main.value)}; "
+            f"lo logrado y su avance es información {RESERVED}."
+        )
+    elif main is not None:
         goal = f"La meta de servicios de {main.target.year}"
         reached = f"{number(main.percent, 1)} %"
         if report.period.full_year or main.projection is None:
@@ -107,7 +130,8 @@ def _targets_text(report: Report) -> list[str]:
                 "habitual de los años anteriores, el año cerraría en torno a "
                 f"{number(main.projection)} servicios."
             )
-    behind = [p for p in services if p.target.center_id and p.behind]
+    # A reserved achievement says nothing, not even whether it is behind.
+    behind = [p for p in services if p.target.center_id and not report.is_reserved(p) and p.behind]
     if behind and report.center is None:
         text.append(
             "Un centro está rezagado frente a su meta de servicios a la fecha."

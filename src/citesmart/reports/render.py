@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from citesmart.analytics import disclosure
+from citesmart.analytics.vocabulary import MONTHS
 from citesmart.lib.spreadsheets import write_xlsx
 from citesmart.presentation import charts
 from citesmart.presentation.formatting import number, soles
@@ -65,12 +66,16 @@ def title(report: Report) -> str:
     return f"{kind} {report.period.year} — {report.subject}"
 
 
+RESERVED = "reservado"
+
+
 def _cells(table, row) -> list[str]:
     if row["suppressed"]:
         return ["*"] * 5
+    share = table.share(row)
     return [
         number(row["services"]),
-        f"{number(table.share(row), 1)} %",
+        "—" if share is None else f"{number(share, 1)} %",  # None: the total is reserved
         number(row["units"]),
         number(row["new_units"]),
         number(row["amount"], 2),
@@ -99,6 +104,8 @@ def context(report: Report, *, for_print: bool = False) -> dict:
             }
             for m in MEASURES
         ],
+        "headline_reserved": report.totals["suppressed"] or report.previous_totals["suppressed"],
+        "reserved_months": _reserved_months(report),
         "paragraphs": narrative.paragraphs(report),
         **_charts(report),
         "tables": _tables(report),
@@ -162,16 +169,32 @@ def _charts(report: Report) -> dict[str, str]:
     }
 
 
+def _reserved_months(report: Report) -> list[str]:
+    """'marzo de 2025', ... : the months of the chart reserved by statistical secrecy."""
+    last = report.period.until.month
+    return [
+        f"{MONTHS[i]} de {year}"
+        for year, values in (
+            (report.period.year, report.monthly),
+            (report.period.year - 1, report.monthly_previous),
+        )
+        for i, value in enumerate(values[:last])
+        if value is None
+    ]
+
+
 def _moment(moment) -> str:
     local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
     return f"{spanish_date(local.date())}, {local:%H:%M}"
 
 
 def _headline(value, measure: str) -> str:
-    return f"S/ {number(round(value or 0))}" if measure == "amount" else number(value)
+    if value is None:  # reserved by statistical secrecy
+        return RESERVED
+    return f"S/ {number(round(value))}" if measure == "amount" else number(value)
 
 
-def _cut(values: list[float], last_month: int) -> list[float]:
+def _cut(values: list[float | None], last_month: int) -> list[float | None]:
     # Months after the cut-off have no data yet; drawn as zero they would read as a collapse.
     return values[:last_month]
 
@@ -187,6 +210,17 @@ def target_rows(report: Report) -> list[dict]:
         row = grouped.setdefault(
             key, {"who": p.center_name + p.target.breakdown_text, "cells": {}, "behind": False}
         )
+        if report.is_reserved(p):  # the achieved figure, and all computed from it
+            row["cells"][p.target.indicator] = {
+                "value": _measure(p.value, p.target.indicator),
+                "actual": RESERVED,
+                "percent": RESERVED,
+                "phased": RESERVED,
+                "projection": RESERVED,
+                "behind": False,
+                "reserved": True,
+            }
+            continue
         row["cells"][p.target.indicator] = {
             "value": _measure(p.value, p.target.indicator),
             "actual": _measure(p.actual, p.target.indicator),
@@ -194,6 +228,7 @@ def target_rows(report: Report) -> list[dict]:
             "phased": _percent(p.percent_of_phased),
             "projection": _measure(p.projection, p.target.indicator),
             "behind": p.behind,
+            "reserved": False,
         }
         row["behind"] = row["behind"] or p.behind
     indicators = [i for i in TARGET_COLUMNS if any(i in r["cells"] for r in grouped.values())]
@@ -268,13 +303,13 @@ def xlsx(report: Report) -> bytes:
             [
                 [
                     MEASURE_TITLES[m],
-                    report.totals[m],
-                    report.previous_totals[m],
+                    _or_reserved(report.totals[m]),
+                    _or_reserved(report.previous_totals[m]),
                     None if report.change(m) is None else round(report.change(m), 1),
                 ]
                 for m in MEASURES
             ]
-            + [["Informes de servicio", report.reports, None, None]],
+            + [["Informes de servicio", _or_reserved(report.reports), None, None]],
         )
     }
     for table in report.tables.values():
@@ -297,6 +332,9 @@ def xlsx(report: Report) -> bytes:
              p.value, p.actual, round(p.percent, 1),
              None if p.percent_of_phased is None else round(p.percent_of_phased, 1),
              None if p.projection is None else round(p.projection), "Sí" if p.behind else "No"]
+            if not report.is_reserved(p)
+            else [p.center_name, p.target.get_indicator_display() + p.target.breakdown_text,
+                  p.value, *[RESERVED] * 5]
             for p in report.targets
         ],
     )  # fmt: skip
@@ -304,6 +342,11 @@ def xlsx(report: Report) -> bytes:
     buffer = io.BytesIO()
     write_xlsx(buffer, sheets)
     return buffer.getvalue()
+
+
+def _or_reserved(value):
+    """A summary cell: the figure, or «reservado» (statistical secrecy)."""
+    return RESERVED if value is None else value
 
 
 def methodology_lines(report: Report) -> list[str]:
@@ -320,7 +363,9 @@ def methodology_lines(report: Report) -> list[str]:
         "Monto cobrado: suma de los montos de los servicios, en soles; los gratuitos cuentan 0.",
         f"Datos al {_moment(report.fresh_as_of)} (hora de Lima), según el modelo analítico de "
         "citesmart, derivado de los registros de servicios. " + report.official_note,
-        "Reserva estadística: las filas reservadas se muestran con «*» y sin cifras, según "
+        "Reserva estadística: las filas reservadas se muestran con «*» y sin cifras, y las "
+        "cifras principales o metas reservadas como «reservado», sin variaciones ni avances "
+        "calculados a partir de ellas, según "
         "las reglas de secreto estadístico de citesmart (las mismas del portal, la API y los "
         "datos abiertos):",
         *disclosure.rules(report.threshold)[:2],
