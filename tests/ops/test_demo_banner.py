@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import get_resolver
 from tests.ops import authz_rules
 from tests.ops.test_authorization_matrix import concrete_path, walk, world  # noqa: F401
+from tests.portal.test_browser import _reference_data_back  # noqa: F401 - after the flush
 
 from citesmart.ops import demo
 from citesmart.ops.demo import HEADER, mark_demo
@@ -56,7 +57,9 @@ def visit(urls) -> dict[str, tuple[bool, bool]]:
     return seen
 
 
-@pytest.mark.django_db
+# Transactional: on PostgreSQL the world fixture leaves the test's connection closed, which
+# only a test outside a transaction may reopen; the reference data come back after the flush.
+@pytest.mark.django_db(transaction=True)
 def test_every_public_page_and_api_answer_says_demo_only_in_demo_mode(world):  # noqa: F811
     urls = public_urls(world)
     keys = {key for key, _ in urls}
