@@ -67,12 +67,21 @@ def _empty_cache(settings, tmp_path):
 
 
 @pytest.fixture
-def center_a(db) -> Center:
+def network(db) -> None:
+    """The real network, as production has it. A transactional test that ran before (they
+    run after all others) flushed every table, the reference data with them: load them again."""
+    if not Center.objects.exists():
+        load_geography()
+        load_network()
+
+
+@pytest.fixture
+def center_a(network) -> Center:
     return Center.objects.get(code="citeagroindustrial-moquegua")  # has the Tacna technical unit
 
 
 @pytest.fixture
-def center_b(db) -> Center:
+def center_b(network) -> Center:
     return Center.objects.get(code="citecuero-y-calzado-trujillo")
 
 
