@@ -219,24 +219,26 @@ def report(args, baseline, results, load_before, load_after) -> None:
             f"{name:32} {fmt(cold):>24} {ratio(cold['median'], base_cold):>6} "
             f"{fmt(warm):>22} {ratio(warm['median'], base_warm):>6}"
         )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(
-        json.dumps(
-            {
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": platform.node(),
-                "cpus": os.cpu_count(),
-                "data": args.db or args.size,
-                "runs": args.runs,
-                "load_before": load_before,
-                "load_after": load_after,
-                "baseline": {"page": BASELINE[1], **baseline},
-                "pages": results,
-            },
-            indent=2,
-            ensure_ascii=False,
-        )
+    write_results(
+        args.out,
+        data=args.db or args.size,
+        runs=args.runs,
+        load_before=load_before,
+        load_after=load_after,
+        baseline={"page": BASELINE[1], **baseline},
+        pages=results,
     )
+
+
+def write_results(out: str, **figures) -> None:
+    """The results file: when, where (machine, cores) and what was measured."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    where = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": platform.node(),
+        "cpus": os.cpu_count(),
+    }
+    Path(out).write_text(json.dumps(where | figures, indent=2, ensure_ascii=False) + "\n")
 
 
 def fmt(found: dict[str, float]) -> str:

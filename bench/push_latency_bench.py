@@ -21,18 +21,16 @@ start of the next run. Writes bench/results/push-latency.json.
 """
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dashboard_request_bench import CITESMART, ROOT, SIZES, environment, prepare
+from dashboard_request_bench import CITESMART, ROOT, SIZES, environment, prepare, write_results
 
 TARGET_P95_S = 2.0
 PREFIX = "PUSH-BENCH-"
@@ -199,23 +197,15 @@ def main() -> None:
         f"p50 / línea base: {found['p50'] / max(base['p50'], 0.001):.2f}×; "
         f"p95 / objetivo ({TARGET_P95_S} s): {found['p95'] / TARGET_P95_S:.2f}×"
     )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(
-        json.dumps(
-            {
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": platform.node(),
-                "cpus": os.cpu_count(),
-                "database": connection.vendor,
-                "data": args.db or args.size,
-                "load_before": load_before,
-                "load_after": load_after,
-                "baseline_seconds": base,
-                "push_seconds": found,
-                "target_p95_seconds": TARGET_P95_S,
-            },
-            indent=2,
-        )
+    write_results(
+        args.out,
+        database=connection.vendor,
+        data=args.db or args.size,
+        load_before=load_before,
+        load_after=load_after,
+        baseline_seconds=base,
+        push_seconds=found,
+        target_p95_seconds=TARGET_P95_S,
     )
 
 

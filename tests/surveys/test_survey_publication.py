@@ -102,3 +102,34 @@ def test_a_year_is_a_domain_of_its_own(answered, client):
     assert (by_year["2025"]["muestra"], by_year["2025"]["respondentes"]) == (26, 17)
     assert rows(client, indicador="recomiendan", por="centro", anio="2024") == {}
     assert len(rows(client, indicador="recomiendan", por="centro", anio="2025")) == 2
+
+
+def test_the_open_data_release_holds_the_same_results_and_no_respondent(
+    answered, client, read_model, settings, tmp_path
+):
+    import csv
+
+    from citesmart.opendata import publish
+
+    settings.OPENDATA_DIR = tmp_path / "opendata"
+    settings.OPENDATA_PSEUDONYM_KEY = "clave-de-prueba-de-seudonimos"
+    refresh.rebuild()
+    folder, manifest = publish.publish()
+    text = "\n".join(path.read_text(encoding="utf-8-sig") for path in folder.glob("*.csv"))
+    for secret in answered:
+        assert secret not in text, secret
+    with (folder / "encuestas.csv").open(encoding="utf-8-sig", newline="") as stream:
+        published = list(csv.DictReader(stream))
+    for by in ("centro", "anio"):
+        api = client.get("/api/v1/encuestas/resultados", {"indicador": "recomiendan", "por": by})
+        in_file = [r for r in published if (r["indicador"], r["desglose"]) == ("recomiendan", by)]
+        assert [r["codigo"] for r in in_file] == [r["codigo"] for r in api.json()]
+        for row, answer in zip(in_file, api.json(), strict=True):
+            assert row["respondentes"] == str(answer["respondentes"])
+            assert row["proporcion"] == (
+                "" if answer["proporcion"] is None else str(answer["proporcion"])
+            )
+            assert row["reservado"] == str(answer["suprimido"]).lower()
+    assert manifest["resources"]["encuestas"]["rows"] == len(published) > 0
+    package = (folder / "datapackage.json").read_text(encoding="utf-8")
+    assert '"encuestas"' in package and "intervalo de confianza al 95 %" in package

@@ -96,12 +96,6 @@ def record_key_sql() -> str:
     return f"(((xor({first}, {first} >> 11)) * {c} + {d}) % {P})"
 
 
-def cell_key_sql(record_key: str = "") -> str:
-    """The SQL aggregate of a cell's key: the sum of its records' keys mod N (`record_key`
-    names a column already holding them; by default they are computed here)."""
-    return f"CAST(sum({record_key or record_key_sql()}) % {N} AS INTEGER)"
-
-
 # One bit of 64 per natural person (by unit id): the bits set in a cell are a lower bound of
 # its distinct natural persons, which is all the disclosure rule needs to err on the safe side.
 NATURAL_BIT = "CASE WHEN is_natural THEN 1::UBIGINT << (unit_id % 64)::INTEGER ELSE 0::UBIGINT END"

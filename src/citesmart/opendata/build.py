@@ -20,6 +20,7 @@ from citesmart.historic import cost
 from citesmart.network.models import CatalogueService, Center, Programme
 from citesmart.opendata.catalog import BY_NAME
 from citesmart.opendata.pseudonyms import Pseudonymiser
+from citesmart.opendata.survey_resources import survey_results
 
 Rows = list[dict[str, Any]]
 
@@ -251,6 +252,7 @@ BUILDERS: dict[str, Callable[[Context], Rows | Iterator[list[tuple]]]] = {
     "unidades_centro_tipo_cliente_mes": by_center_client_type_month,
     "servicios_departamento_cadena_anio": by_department_chain_year,
     "costos": costs,
+    "encuestas": survey_results,
     "centros": centers,
     "unidades_tecnicas": technical_units,
     "catalogo": catalogue,

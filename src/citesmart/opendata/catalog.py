@@ -27,8 +27,9 @@ from citesmart.opendata.fields import (
     measure,
 )
 from citesmart.opendata.registry_resources import REGISTRY
+from citesmart.opendata.survey_resources import SURVEYS
 
-SCHEMA_VERSION = "2.1.0"  # of the resources' fields: bump and add to CHANGES when they change
+SCHEMA_VERSION = "2.2.0"  # of the resources' fields: bump and add to CHANGES when they change
 
 FORMATS = {
     # extension: (title, media type)
@@ -85,6 +86,12 @@ CHANGES = [
         "Nuevo cuadro «costos»: costo por servicio y por unidad productiva atendida, por "
         "centro y año (presupuesto ejecutado de los cuadros del ITP entre las cifras oficiales "
         "del centro).",
+    ),
+    (
+        "2.2.0",
+        "Nuevo cuadro «encuestas»: resultados de las encuestas de satisfacción y de "
+        "seguimiento (proporción ponderada con intervalo de confianza al 95 %, muestra, "
+        "respuestas y tasa de respuesta) por centro, cadena, categoría, programa y año.",
     ),
 ]
 
@@ -415,6 +422,7 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         primary_key=("anio", "centro_codigo"),
     ),
+    SURVEYS,
     *REGISTRY,
 )
 

@@ -56,4 +56,4 @@ def mark_demo(loader: str) -> None:
 
 def demo_context(request: HttpRequest) -> dict[str, Any]:
     """Templates get `demo_mode` as a callable: asked only by a page that shows it."""
-    return {"demo_mode": is_demo, "demo_notice": NOTICE}
+    return {"demo_mode": is_demo}
