@@ -95,7 +95,7 @@ def answer(
             if name == "year":
                 dims += [key["year"], key["year"]]
             else:
-                code = _typed(name, key["code"])
+                code = typed(name, key["code"])
                 dims += [code, labels.get(key["code"], code)]
         rows.append((*dims, 0, *record[len(keys) :]))
     if total is None or total[0] is None:  # no service at all in the period
@@ -223,7 +223,7 @@ def _bitmaps(
     return sql, [dim, *years, *(years if uses_firsts else []), *years]
 
 
-def _typed(dimension: str, code: str | None) -> Any:
+def typed(dimension: str, code: str | None) -> Any:
     if code is None:
         return None
     return code == "true" if dimension == "free" else code

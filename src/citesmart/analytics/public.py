@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import fields, replace
 from typing import Any
 
-from citesmart.analytics import cellkey, disclosure, queries, refresh, sharedcache
+from citesmart.analytics import cellkey, cubecells, disclosure, queries, refresh, sharedcache
 from citesmart.analytics.answer import Figures
 from citesmart.analytics.filters import Filters, known_codes
 from citesmart.analytics.vocabulary import MEASURES
@@ -145,7 +145,19 @@ _lock = threading.Lock()
 _keys: OrderedDict[Any, cellkey.Keys] = OrderedDict()
 KEYS_CACHED = 256
 KEYS, NATURAL = "keys", "natural"
-_COMPUTE = {KEYS: cellkey.cell_keys, NATURAL: cellkey.natural_persons}
+
+
+def _cell_keys(cursor: Any, filters: Filters, breakdowns: list, known: dict) -> dict:
+    return cellkey.cell_keys(cursor, filters, breakdowns, known["_ids"])
+
+
+def _natural(cursor: Any, filters: Filters, breakdowns: list, known: dict) -> dict:
+    return cubecells.natural_persons(
+        cursor, filters, breakdowns, known["_ids"], cube=known["_cube"]
+    )
+
+
+_COMPUTE = {KEYS: _cell_keys, NATURAL: _natural}
 """What is remembered per cell of a breakdown: a crossing's signature (its cell key and a
 lower bound of its natural persons), or an official table's exact natural persons."""
 
@@ -196,8 +208,7 @@ def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cell
                 return _keys[first]
         found = _shared(build, kind, filters, todo)
         if missing := [by for by in todo if by not in found]:
-            ids = known_codes(cursor, build)["_ids"]
-            computed = _COMPUTE[kind](cursor, filters, missing, ids)
+            computed = _COMPUTE[kind](cursor, filters, missing, known_codes(cursor, build))
             for by, values in computed.items():
                 sharedcache.put(sharedcache.key("cells", build, kind, filters, by), values)
             found |= computed

@@ -1,0 +1,98 @@
+"""The natural persons of each cell, which statistical secrecy needs, come from the cube's
+bitmaps for the questions the cube answers (no scan of the facts), and equal a count of the
+facts, after refreshes and merges too."""
+
+from datetime import date
+
+import pytest
+import secrecy_world
+from analytics_world import record
+from test_cube import SHAPES
+
+from citesmart.analytics import cellkey, cubecells, queries, refresh
+from citesmart.analytics.filters import Filters, known_codes
+from citesmart.geo.models import District
+from citesmart.records.unit_actions import merge_units
+
+
+def counted_both_ways(monkeypatch) -> list[tuple]:
+    """(filters, by, from the cube, from the facts) of every shape the cube answers."""
+    reader = refresh.ensure_fresh()
+    found = []
+    with reader.cursor() as cursor:
+        known = known_codes(cursor, "test-" + reader.generation)
+        assert known["_cube"]
+        for filters, by in SHAPES:
+            counted = cellkey.natural_persons(cursor, filters, [by], known["_ids"])[by]
+            with monkeypatch.context() as patched:  # the cube's answer scans no fact
+                patched.setattr(cellkey, "natural_persons", _no_scan)
+                cubed = cubecells.natural_persons(cursor, filters, [by], known["_ids"], cube=True)[
+                    by
+                ]
+            found.append((filters, by, cubed, counted))
+    return found
+
+
+def counted_units(filters: Filters, by: tuple[str, ...]) -> int:
+    return queries.figures(filters, by=by, measures=["units"]).totals["units"]
+
+
+def _no_scan(*args, **kwargs):
+    raise AssertionError("scanned the facts")
+
+
+def assert_cube_counts_the_natural_persons(monkeypatch) -> None:
+    persons = legal = 0
+    for filters, by, (cells, total), (counted_cells, counted_total) in counted_both_ways(
+        monkeypatch
+    ):
+        assert total == counted_total, (filters, by)
+        # The facts' grouping lists cells without a natural person (0): the same as absent.
+        assert {c: n for c, n in cells.items() if n} == {
+            c: n for c, n in counted_cells.items() if n
+        }, (filters, by)
+        persons += total
+        legal += counted_units(filters, by) - total
+    assert persons > 0 and legal > 0  # natural persons to count, beside companies
+
+
+@pytest.fixture
+def built(world):
+    """The analytics world (natural persons only) with companies served beside them."""
+    district = District.objects.filter(department_id="13").first()
+    for n in range(8):
+        company = secrecy_world._company(n, district)
+        end = date(2021 + n % 4, 1 + n, 10)  # the world's today is 2025-06-30
+        record(world.centers[n % 2], f"LEGAL-{n}", [company, *world.units[n : n + 1]], end=end)
+    refresh.rebuild()
+    queries.clear_cache()
+    return world
+
+
+def test_the_cube_counts_each_cells_natural_persons_as_the_facts_do(built, monkeypatch):
+    assert_cube_counts_the_natural_persons(monkeypatch)
+
+
+def test_after_refreshes_and_a_merge_too(built, national_admin, monkeypatch):
+    record(built.centers[0], "NAT-1", built.units[:3], end=date(2024, 5, 1))
+    assert refresh.refresh().kind == "refresh"
+    assert_cube_counts_the_natural_persons(monkeypatch)
+    merge_units(survivor=built.units[0], duplicate=built.units[2], actor=national_admin, reason="x")
+    assert refresh.refresh().kind == "refresh"
+    assert_cube_counts_the_natural_persons(monkeypatch)
+
+
+def test_other_questions_are_counted_from_the_facts(built, monkeypatch):
+    reader = refresh.ensure_fresh()
+    with reader.cursor() as cursor:
+        known = known_codes(cursor, "test-" + reader.generation)
+        monkeypatch.setattr(cellkey, "natural_persons", _no_scan)
+        for filters, by in [
+            (Filters(chains=("cuero-calzado",)), ("year",)),  # a filter the cube lacks
+            (Filters(years=(2024,)), ("center", "chain")),  # two dimensions
+            (Filters(include_registered=True), ()),  # registered reports
+        ]:
+            with pytest.raises(AssertionError, match="scanned the facts"):
+                cubecells.natural_persons(cursor, filters, [by], known["_ids"], cube=True)
+        with pytest.raises(AssertionError, match="scanned the facts"):  # an older generation
+            cubecells.natural_persons(cursor, Filters(), [("year",)], known["_ids"], cube=False)
