@@ -9,12 +9,14 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from tests.historic.cost_world import load
 from tests.historic.series_world import YEARS, build_series_world
 
-from citesmart.analytics import refresh
+from citesmart.analytics import push, refresh
 from citesmart.analytics.filters import Filters
 from citesmart.analytics.series import AGGREGATES, RECORDS, series
-from citesmart.historic.models import HistoricServices
+from citesmart.historic.actions import revert_batch
+from citesmart.historic.models import HistoricBatch, HistoricServices, TableKind
 from citesmart.network.models import Chain
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +165,21 @@ def test_check_reconciles_the_aggregates_and_catches_a_stale_copy(settings, caps
     assert f"agregados históricos 2018 {world.historic_only.code}" in out
     refresh.rebuild()
     call_command("analytics", "check")
+
+
+def test_a_load_or_a_revert_of_itp_tables_reaches_the_series_at_once(national_admin):
+    world = build_series_world()
+    assert "2017" not in {p.period for p in series(by="year").points}
+    first = world.categories[0]
+    load(TableKind.SERVICES, [[world.historic_only.name, "2017", first.name, "", *["3"] * 12]])
+    points = {p.period: p for p in series(by="year").points}  # no refresh asked for
+    assert (points["2017"].value, points["2017"].sources) == (36, (AGGREGATES,))
+    assert push_models_include(HistoricServices)
+    batch = HistoricBatch.objects.filter(status=HistoricBatch.Status.COMMITTED).first()
+    revert_batch(user=national_admin, batch=batch)
+    assert "2017" not in {p.period for p in series(by="year").points}
+    call_command("analytics", "check")
+
+
+def push_models_include(model) -> bool:
+    return model in push.notifying_models()
