@@ -47,6 +47,8 @@ def test_yearly_series_reaches_back_into_the_historic_years_marked(client):
     assert "2018–2019: agregados históricos del ITP" in page
     # The year selector offers the historic years too.
     assert re.search(r'<option value="2018"', page)
+    methodology = client.get(reverse("portal:methodology")).text
+    assert 'id="serie-historica"' in methodology and "no disponible" in methodology
 
 
 def test_a_historic_year_shows_services_and_no_disponible_for_the_rest(client):

@@ -56,7 +56,7 @@ def note(*answers: Series) -> str:
     text = (
         f"{years}: agregados históricos del ITP (cuadros institucionales: servicios por centro y"
         " mes) hasta el mes anterior al primer informe validado de cada centro; desde ese mes, "
-        "informes de servicio validados."
+        "informes de servicio validados (ver metodología)."
     )
     reasons = dict.fromkeys(a.note for a in answers if a.note)
     if reasons:
