@@ -73,3 +73,19 @@ def test_a_filter_the_aggregates_lack_reads_no_disponible(client):
     assert all(row[1] == "no disponible" for row in tables_of(page)["mensual"][1:])
     assert "no distinguen cadena" in page
     assert number(historic_services(2018)) not in page
+
+
+def test_a_center_page_shows_its_historic_years(client, _world):
+    page = client.get(reverse("portal:center_detail", args=[_world.historic_only.code])).text
+    years = {row[0]: row[1:] for row in tables_of(page)["anual"][1:]}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT h.year, SUM(h.services) FROM historic_historicservices h "
+            "JOIN network_center c ON c.id = h.center_id WHERE c.code = %s GROUP BY h.year",
+            [_world.historic_only.code],
+        )
+        expected = {str(year): int(n) for year, n in cursor.fetchall()}
+    assert {year: plain(row[0]) for year, row in years.items()} == {
+        y: str(n) for y, n in expected.items()
+    }
+    assert {row[1] for row in years.values()} == {"agregados históricos del ITP"}
