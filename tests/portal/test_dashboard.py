@@ -162,6 +162,7 @@ def test_every_chart_has_a_data_table_and_a_csv_with_exactly_its_rows(client):
     keys = re.findall(r'<figure class="chart" id="(\w+)"', page)
     assert keys == [
         "mensual",
+        "anual",
         "categorias",
         "cadenas",
         "centros",

@@ -20,7 +20,16 @@ import duckdb
 import pyarrow as pa
 from django.utils import timezone
 
-from citesmart.analytics import conf, connection, cube, dimtables, schema, sharedcache, source
+from citesmart.analytics import (
+    aggregates,
+    conf,
+    connection,
+    cube,
+    dimtables,
+    schema,
+    sharedcache,
+    source,
+)
 
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
 
@@ -44,8 +53,10 @@ def rebuild_locked(directory: Path) -> Outcome:
         as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
         marks = source.windows(anchors)
         seen = source.changed_since(anchors)  # before the data, like the watermark
+        historic = aggregates.version()
         dimensions = dimtables.dimension_tables()
         schema.create(con)
+        aggregates.write(con, aggregates.table())
         _store_seen(con, seen, anchors)
         schema.replace_dimensions(con, dimensions)
         # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once,
@@ -79,6 +90,7 @@ def rebuild_locked(directory: Path) -> Outcome:
             else _count(con, f"bit_count(bitstring_agg(report_id, {int(low)}, {int(high)}))")
         )
         _store_meta(con, as_of, anchors, marks, dimtables.dimensions_digest(dimensions), rows, None)
+        schema.write_meta(con, {"aggregates": historic})
     generation = _published(directory)
     return Outcome(generation, "rebuild", reports, rows, time.perf_counter() - started)
 
@@ -110,7 +122,12 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
     marks = source.windows(anchors)
     dimensions = dimtables.dimension_tables()
     digest = dimtables.dimensions_digest(dimensions)
-    if source.windows(old_anchors) == json.loads(meta["windows"]) and digest == meta["digest"]:
+    historic = aggregates.version()  # ITP's tables (analytics.aggregates), read before them
+    if (
+        source.windows(old_anchors) == json.loads(meta["windows"])
+        and digest == meta["digest"]
+        and historic == meta.get("aggregates", "")
+    ):
         return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
     changed = source.changed_since(old_anchors)
     current = connection.current_path(directory)
@@ -141,7 +158,12 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         rows = _count(con)
         # New labels change every answer; otherwise only the years whose validated rows moved.
         versions = _content_versions(meta, validated_years) if digest == meta["digest"] else None
+        if historic != meta.get("aggregates", ""):
+            # A load or revert of ITP's tables (rare): the series of every page may move.
+            aggregates.write(con, aggregates.table())
+            versions = None
         _store_meta(con, as_of, anchors, marks, digest, rows, versions)
+        schema.write_meta(con, {"aggregates": historic})
         con.execute("COMMIT")
     generation = _published(directory)
     return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)

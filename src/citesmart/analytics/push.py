@@ -44,7 +44,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.db.models import Model
 
-from citesmart.analytics import conf, refresh, sharedcache, source
+from citesmart.analytics import aggregates, conf, refresh, sharedcache, source
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ def notifying_models() -> list[type[Model]]:
 
     dimensions = [Center, Chain, ServiceCategory, Programme]
     geography = [CatalogueService, Department, Province, District]
-    return [*source.WATCHED.values(), Service, RegistryChange, *dimensions, *geography]
+    # Apps above this one (ITP's historic tables) name theirs through analytics.aggregates.
+    historic = aggregates.models()
+    return [*source.WATCHED.values(), Service, RegistryChange, *dimensions, *geography, *historic]
 
 
 _FUNCTION_SQL = f"""

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Case, Count, DecimalField, F, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 
-from citesmart.analytics import refresh
+from citesmart.analytics import aggregates, refresh
 from citesmart.records.models import ReportStatus, Service
 
 Key = tuple[str, int, str]  # (status, year, center code)
@@ -86,4 +86,39 @@ def differences() -> list[Difference]:
         Difference(*key, records.get(key), model.get(key))
         for key in sorted(records.keys() | model.keys())
         if records.get(key) != model.get(key)
+    ]
+
+
+@dataclass(frozen=True)
+class AggregateDifference:
+    """A (center, year) whose historic services differ between ITP's tables and the model."""
+
+    center: str
+    year: int
+    tables: int | None
+    read_model: int | None
+
+    def __str__(self) -> str:
+        def shown(value: int | None) -> str:
+            return "—" if value is None else f"{value} servicios"
+
+        return (
+            f"agregados históricos {self.year} {self.center}: cuadros del ITP "
+            f"{shown(self.tables)}, modelo analítico {shown(self.read_model)}"
+        )
+
+
+def aggregate_differences() -> list[AggregateDifference]:
+    """Every (center, year) where ITP's historic tables and the read model's copy disagree.
+
+    The expected side is the providers' own SQL sums (analytics.aggregates.Provider.totals),
+    not the rows a build copied."""
+    reader = refresh.ensure_fresh()
+    with reader.cursor() as cursor:
+        model = aggregates.stored_totals(cursor)
+    tables = aggregates.expected_totals()
+    return [
+        AggregateDifference(*key, tables.get(key), model.get(key))
+        for key in sorted(tables.keys() | model.keys())
+        if tables.get(key) != model.get(key)
     ]

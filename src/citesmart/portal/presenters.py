@@ -17,9 +17,10 @@ from citesmart.analytics.answer import Figures
 from citesmart.analytics.disclosure import suppressed_rows
 from citesmart.analytics.filters import Filters, InvalidQuery
 from citesmart.analytics.public import prefetch, public_figures
+from citesmart.analytics.series import series
 from citesmart.analytics.vocabulary import portal_filters, title
 from citesmart.network.models import Center
-from citesmart.portal import maps
+from citesmart.portal import history, maps
 from citesmart.presentation import charts
 from citesmart.presentation.formatting import number, percent_change, soles
 
@@ -57,6 +58,7 @@ class Block:
     note: str = ""
     flagged: int = 0
     perturbed: bool = False  # figures of a crossing, perturbed by cell key (legend below)
+    unavailable: bool = False  # no figures: ITP's historic aggregates lack this breakdown
 
 
 @dataclass
@@ -72,11 +74,8 @@ class Dashboard:
 
 
 def available_years() -> list[int]:
-    """Years with services, newest first."""
-    return sorted(
-        (row["year"] for row in public_figures(by=["year"], measures=["services"]).rows),
-        reverse=True,
-    )
+    """Years with services, newest first: the records' and ITP's historic aggregates'."""
+    return sorted((int(p.period) for p in series(by="year").points), reverse=True)
 
 
 def latest_year() -> int:
@@ -156,6 +155,7 @@ def headline(period: Period) -> list[dict[str, Any]]:
         public_figures(f, measures=HEADLINE_MEASURES).totals
         for f in (period.filters, period.previous)
     )
+    reach = [history.reach(f) for f in (period.filters, period.previous)]
     centers = (len(_centers(period.filters).rows), len(_centers(period.previous).rows))
     departments = tuple(
         sum(
@@ -188,15 +188,30 @@ def headline(period: Period) -> list[dict[str, Any]]:
         {
             "key": key,
             "label": label,
-            "value": value,
-            "value_text": RESERVED if value is None else number(value),
+            "value": _kpi_value(key, value, reach[0]),
+            "value_text": _kpi_text(key, value, reach[0]),
             "anchor": anchor,
-            "previous_text": RESERVED if prev is None else number(prev),
+            "previous_text": _kpi_text(key, prev, reach[1]),
             "perturbed": key in HEADLINE_MEASURES and bool(now.get("perturbed")),
+            "historic": reach[0].historic,
         }
-        | _delta(value, prev)
+        | _delta(*(_kpi_value(key, v, r) for v, r in zip((value, prev), reach, strict=True)))
         for key, label, value, prev, anchor in items
     ]
+
+
+def _kpi_value(key: str, value: Any, reach: history.Reach) -> Any:
+    """A headline figure over both sources: services add the aggregates; the others are not
+    available when a period reaches into them (history.Reach)."""
+    if not reach.historic:
+        return value
+    return reach.services if key == "services" else None
+
+
+def _kpi_text(key: str, value: Any, reach: history.Reach) -> str:
+    if reach.historic:
+        return reach.services_text if key == "services" else history.NOT_AVAILABLE
+    return RESERVED if value is None else number(value)
 
 
 def announcement(
@@ -204,6 +219,12 @@ def announcement(
 ) -> str:
     """A sentence in the ministry's style, from the same figures."""
     values = {item["key"]: item for item in items}
+    if values["services"]["historic"]:
+        return (
+            f"{period.text} {subject} brindó {values['services']['value_text']} servicios, "
+            "contando los agregados históricos del ITP; las unidades productivas atendidas en "
+            "esos meses no están disponibles (los cuadros solo cuentan servicios)."
+        )
     if values["services"]["value"] is None or values["units"]["value"] is None:
         return (
             f"{period.text} las cifras de {subject} con estos filtros son reservadas por "
@@ -255,35 +276,39 @@ def answer_title(dimension: str) -> str:
 def monthly(period: Period) -> Block:
     """Services per month: the period against the same months a year earlier."""
 
-    hidden: set[tuple[int, int]] = set()  # (series, month index) of suppressed cells
-    perturbed: list[bool] = []
-
-    def series(index: int, filters: Filters) -> list[int]:
-        values = [0] * 12
-        answer = public_figures(filters, by=["month"], measures=["services"])
-        perturbed.append(answer.perturbed)
-        for row in answer.rows:
-            month = int(row["month"][5:7]) - 1
-            if row["suppressed"]:
-                hidden.add((index, month))
-            else:
-                values[month] += row["services"]
-        return values
-
-    now, before = series(0, period.filters), series(1, period.previous)
-    lines = [("Periodo seleccionado", now, "line-current"), ("Año anterior", before, "line-prev")]
-
-    def cell(index: int, month: int, values: list[int]) -> Any:
-        return RESERVED if (index, month) in hidden else values[month]
-
+    # Over ITP's historic aggregates and the records (history.months): a month before a
+    # center's first report counts its aggregates; «no disponible» where they cannot answer.
+    now, before = history.months(period.filters), history.months(period.previous)
+    lines = [
+        ("Periodo seleccionado", now.values, "line-current"),
+        ("Año anterior", before.values, "line-prev"),
+    ]
     return Block(
         key="mensual",
         title="Servicios por mes",
         svg=charts.line_chart(lines, label="Servicios por mes"),
         headers=["Mes", "Periodo seleccionado", "Año anterior"],
-        rows=[[charts.MONTHS[i], cell(0, i, now), cell(1, i, before)] for i in range(12)],
-        flagged=len(hidden),
-        perturbed=any(perturbed),
+        rows=[[charts.MONTHS[i], now.cells[i], before.cells[i]] for i in range(12)],
+        note=history.note(now.answer, before.answer),
+        flagged=now.reserved + before.reserved,
+        perturbed=now.perturbed or before.perturbed,
+    )
+
+
+def yearly(period: Period) -> Block:
+    """Services per year, every year of the series: each year's source, and «no disponible»
+    for the years the aggregates cannot answer with these filters."""
+    answer = series(history.every_year(period.filters), by="year")
+    bars = [(p.period, p.value) for p in answer.points if p.value is not None]
+    return Block(
+        key="anual",
+        title="Servicios por año",
+        svg=charts.bar_chart(bars, label="Servicios por año"),
+        headers=["Año", "Servicios", "Fuente"],
+        rows=[[p.period, history.cell(p), history.source_text(p)] for p in answer.points],
+        note=history.note(answer),
+        flagged=sum(1 for p in answer.points if p.reserved),
+        perturbed=any(p.perturbed for p in answer.points),
     )
 
 
@@ -406,6 +431,7 @@ def dashboard(
     map_block, board.legend = department_map(period, measure, params, centers)
     board.blocks = [
         monthly(period),
+        yearly(period),
         _bars("categorias", "Servicios por categoría", categories, "category"),
         _bars("cadenas", "Servicios por cadena productiva", chains, "chain"),
         _bars("centros", "Centros con más servicios", top_centers, "center"),
@@ -419,8 +445,25 @@ def dashboard(
         free_share(period),
         map_block,
     ]
+    _mark_historic(board.blocks, history.reach(period.filters))
     for block in board.blocks:  # crossings: each column of figures says so (table and CSV)
         if block.perturbed:
-            block.headers = [block.headers[0], *(f"{h} (≈ perturbado)" for h in block.headers[1:])]
+            block.headers = [
+                block.headers[0],
+                *(h if h == "Fuente" else f"{h} (≈ perturbado)" for h in block.headers[1:]),
+            ]
     board.fresh_as_of = public_figures(period.filters, measures=HEADLINE_MEASURES).fresh_as_of
     return board
+
+
+def _mark_historic(blocks: list[Block], reach: history.Reach) -> None:
+    """A period that reaches into ITP's aggregates: the breakdowns they lack say so, and are
+    emptied when the records have nothing in it (never a wrong zero)."""
+    if not reach.historic:
+        return
+    for block in blocks:
+        if block.key in ("mensual", "anual"):
+            continue
+        block.note = " ".join(filter(None, [block.note, history.unavailable_note(reach)]))
+        if reach.only_historic:
+            block.rows, block.svg, block.unavailable = [], SafeString(""), True
