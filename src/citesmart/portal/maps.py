@@ -97,7 +97,8 @@ def choropleth(
     markers: Sequence[Marker] = (),
     label: str,
 ) -> tuple[SafeString, list[tuple[str, str]]]:
-    """The map SVG and its legend [(colour, text)]; each department links to `href(code)`."""
+    """The map SVG and its legend [(swatch class q0..q5, text)]; each department links to
+    `href(code)`."""
     bounds = classes(list(values.values()))
     k = _scale()
     out = [
@@ -122,10 +123,10 @@ def choropleth(
             f"<title>{escape(m.title)}</title></circle></a>"
         )
     out.append("</svg>")
-    legend = [(EMPTY, "0")]
+    legend = [("q0", "0")]
     lower = 1.0
-    for bound, fill in zip(bounds, SCALE, strict=False):
+    for i, bound in enumerate(bounds[: len(SCALE)], start=1):
         if bound >= lower:
-            legend.append((fill, f"{number(lower)} – {number(bound)}"))
+            legend.append((f"q{i}", f"{number(lower)} – {number(bound)}"))
             lower = bound + 1
     return mark_safe("".join(out)), legend
