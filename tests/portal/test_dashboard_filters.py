@@ -222,3 +222,17 @@ def test_copy_link_is_a_plain_link_to_the_same_view_and_print_keeps_charts_whole
     assert 'href="/static/citesmart/portal.css"' in page
     printed = Path(finders.find("citesmart/portal.css")).read_text().split("@media print")[1]
     assert "break-inside: avoid" in printed and "print-color-adjust: exact" in printed
+
+
+def test_a_reserved_department_is_hatched_on_the_map_not_drawn_as_zero(client):
+    answer = public_figures(Filters(years=(2025,)), by=["department"], measures=["services"])
+    hidden = {r["department"] for r in answer.rows if r["department"] and r["suppressed"]}
+    assert hidden  # the small demo history has departments with few units
+    chart = client.get(HOME, {"anio": "2025"}).text.split('id="departamentos"')[1]
+    chart = chart.split("</figure>")[0]
+    drawn = dict(
+        re.findall(r'data-dept="(\d\d)"[^>]*><path class="dept" d="[^"]*" fill="([^"]+)"', chart)
+    )
+    assert len(drawn) == 25
+    assert {code for code, fill in drawn.items() if fill == "url(#reservado)"} == hidden
+    assert '<i class="sw reserved"></i>reservado (secreto estadístico)' in chart

@@ -328,9 +328,10 @@ def department_map(period: Period, measure: str, params: QueryDict, centers: lis
         for lat, lon in [point]
     ]
     words = MEASURE_WORDS[measure]
+    hidden = frozenset(r["department"] for r in answer.rows if r["department"] and r["suppressed"])
     svg, legend = maps.choropleth(
         values, measure_label=words, href=href, markers=markers,
-        label=f"Mapa del Perú: {words} por departamento",
+        label=f"Mapa del Perú: {words} por departamento", reserved=hidden,
     )  # fmt: skip
     chosen = set(period.filters.departments)
     links = [

@@ -55,7 +55,8 @@ def bar_chart(
                 f'<text x="{pct:.1f}%" dx="5" y="{y + 31}">{shown}</text>'
             )
         inner = (
-            f"<title>{tip}</title>"
+            # The whole row answers a tap (40 px tall), not only the ink of text and bar.
+            f'<title>{tip}</title><rect class="hit" x="0" y="{y}" width="100%" height="{ROW}"/>'
             f'<text class="name" x="0" y="{y + 14}">{escape(_truncate(name))}</text>{body}'
         )
         if hrefs:
