@@ -236,3 +236,20 @@ def test_a_reserved_department_is_hatched_on_the_map_not_drawn_as_zero(client):
     assert len(drawn) == 25
     assert {code for code, fill in drawn.items() if fill == "url(#reservado)"} == hidden
     assert '<i class="sw reserved"></i>reservado (secreto estadístico)' in chart
+
+
+def test_the_first_year_with_records_is_not_compared_with_an_empty_year(client):
+    page = client.get(HOME, {"anio": "2024"}).text  # the demo history starts in 2024
+    assert "data-no-comparison" in page and "frente a" not in page
+    legend = page.split('id="mensual"')[1].split("</figure>")[0].split('class="legend"')[1]
+    assert "2024" in legend and "2023" not in legend
+    dated = client.get(HOME, {"desde": "2024-02-01", "hasta": "2024-04-30"}).text
+    assert "data-no-comparison" in dated
+
+
+def test_a_bar_that_selects_nothing_has_no_link():
+    from citesmart.presentation.charts import bar_chart
+
+    svg = bar_chart([("Cuero", 5), ("Sin cadena", 3)], label="Cadenas", hrefs=["?cadena=cuero", ""])
+    assert svg.count("<a ") == 1 and 'href="?cadena=cuero"' in svg
+    assert "Sin cadena" in svg

@@ -56,6 +56,12 @@ def latest_year() -> int:
     return years[0] if years else date.today().year
 
 
+def data_start() -> date | None:
+    """The first day of the network's first year with services."""
+    years = available_years()
+    return date(years[-1], 1, 1) if years else None
+
+
 def data_end() -> date | None:
     """The last day of the network's last month with services (whatever the filters)."""
     years = available_years()
@@ -116,10 +122,14 @@ def _year_period(year: int, codes: dict[str, tuple]) -> Period:
     period = Period(
         current, f"En {year}", previous_line=whole_before, label=str(year), short=str(year)
     )
-    end = data_end()
+    end, start = data_end(), data_start()
     months = 12 if end is None or (end.year, end.month) >= (year, 12) else 0
     if end is not None and end.year == year:
         months = end.month
+    period.months_with_data = months
+    if start is None or year - 1 < start.year:
+        period.previous_line = None  # the year before has no records: nothing to compare
+        return period
     if months == 12:
         period.compared_now, period.previous = current, whole_before
         period.compared_text = f"frente a {year - 1}"
@@ -129,7 +139,6 @@ def _year_period(year: int, codes: dict[str, tuple]) -> Period:
         period.previous = replace(whole_before, months=span)
         part = f"{MONTHS[0]}–{MONTHS[months - 1]}" if months > 1 else MONTHS[0]
         period.compared_text = f"{part} {year} frente a {part} {year - 1}"
-    period.months_with_data = months
     return period
 
 
@@ -140,13 +149,13 @@ def _date_period(start: date, end: date, codes: dict[str, tuple]) -> Period:
     period = Period(current, text, label=label, short=f"{start:%d/%m/%Y}–{end:%d/%m/%Y}")
     if start > end:  # analytics.filters says so in Spanish
         return period
-    last = data_end()
+    last, first = data_end(), data_start()
     cut = min(end, last) if last else end
     before = replace(current, date_from=_year_before(start), date_to=_year_before(end))
-    if (end - start).days <= 366:
+    if (end - start).days <= 366 and first is not None and before.date_to >= first:
         period.previous_line = before
-    if (cut - start).days > 366 or cut < start:
-        return period  # longer than a year (or no data in it): nothing comparable
+    if (cut - start).days > 366 or cut < start or first is None or _year_before(start) < first:
+        return period  # longer than a year, no data in it or none a year before: no comparison
     period.compared_now = replace(current, date_to=cut)
     period.previous = replace(current, date_from=_year_before(start), date_to=_year_before(cut))
     period.compared_text = (

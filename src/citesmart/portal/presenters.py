@@ -186,7 +186,8 @@ def _bars(
     label = f"{title}: {MEASURE_WORDS.get(measure, measure)}"
     bars = [(r[f"{dimension}_label"], None if r["suppressed"] else r[measure]) for r in answer.rows]
     href = links.get("href")
-    hrefs = [href(r[dimension]) for r in answer.rows] if href else None
+    # "Sin cadena", "Sin programa"... select nothing: no link.
+    hrefs = [href(r[dimension]) if r[dimension] else "" for r in answer.rows] if href else None
     return Block(
         key=key,
         title=title,

@@ -33,7 +33,7 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars, largest first as given, each name on its own line above its bar
     (long names shortened, the full name in the tooltip and the link's name). A None value
-    is reserved: no bar, a mark. `hrefs`: a link per bar (drill-down)."""
+    is reserved: no bar, a mark. `hrefs`: a link per bar (drill-down; "" for none)."""
     if not rows:
         return mark_safe("")
     top = max((value for _, value in rows if value), default=0) or 1
@@ -59,7 +59,7 @@ def bar_chart(
             f'<title>{tip}</title><rect class="hit" x="0" y="{y}" width="100%" height="{ROW}"/>'
             f'<text class="name" x="0" y="{y + 14}">{escape(_truncate(name))}</text>{body}'
         )
-        if hrefs:
+        if hrefs and hrefs[i]:
             parts.append(
                 f'<a href="{escape(hrefs[i])}" data-live-link aria-label="{tip}">{inner}</a>'
             )
