@@ -253,3 +253,24 @@ def test_a_bar_that_selects_nothing_has_no_link():
     svg = bar_chart([("Cuero", 5), ("Sin cadena", 3)], label="Cadenas", hrefs=["?cadena=cuero", ""])
     assert svg.count("<a ") == 1 and 'href="?cadena=cuero"' in svg
     assert "Sin cadena" in svg
+
+
+def test_a_range_over_two_years_draws_each_month_once_in_order(client):
+    page = client.get(HOME, {"desde": "2024-07-01", "hasta": "2025-12-31"}).text
+    table = page.split('id="mensual"')[1].split("</figure>")[0].split("<tbody>")[1]
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]*)</td>', table)
+    assert [label for label, _ in rows][:2] == ["jul 2024", "ago 2024"]
+    assert len(rows) == 18 and rows[-1][0] == "dic 2025"
+    answer = public_figures(
+        Filters(date_from=date(2024, 7, 1), date_to=date(2025, 12, 31)),
+        by=["month"],
+        measures=["services"],
+    )
+    months = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "set", "oct", "nov", "dic"]
+    expected = {
+        f"{months[int(r['month'][5:7]) - 1]} {r['month'][:4]}": (
+            "reservado" if r["suppressed"] else number(r["services"])
+        )
+        for r in answer.rows
+    }
+    assert dict(rows) == expected

@@ -38,7 +38,20 @@ class Period:
     compared_text: str = ""  # "frente a 2024", "ene–oct 2025 frente a ene–oct 2024"
     # The monthly chart's second line: the whole previous year (or range a year earlier).
     previous_line: Filters | None = None
-    months_with_data: int = 12  # in a year under way, months after it are gaps, not zeros
+    # The network's last month with data ("2026-03"): in a year under way, the months after
+    # it are gaps in the monthly chart, not zeros.
+    last_key: str = "9999-12"
+    first: tuple[int, int] = (0, 0)  # the first and last (year, month) of the selection
+    last: tuple[int, int] = (0, 0)
+
+    def months(self) -> list[tuple[int, int]]:
+        """The (year, month) of the monthly chart, in order (12 for a year)."""
+        (y, m), out = self.first, []
+        while (y, m) <= self.last:
+            out.append((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
     label: str = ""  # for file names: "2025", "2025-03-01_2025-08-31"
     short: str = ""  # for chart subtitles: "2025", "01/03/2025–31/08/2025"
 
@@ -122,11 +135,13 @@ def _year_period(year: int, codes: dict[str, tuple]) -> Period:
     period = Period(
         current, f"En {year}", previous_line=whole_before, label=str(year), short=str(year)
     )
+    period.first, period.last = (year, 1), (year, 12)
     end, start = data_end(), data_start()
+    if end is not None:
+        period.last_key = f"{end:%Y-%m}"
     months = 12 if end is None or (end.year, end.month) >= (year, 12) else 0
     if end is not None and end.year == year:
         months = end.month
-    period.months_with_data = months
     if start is None or year - 1 < start.year:
         period.previous_line = None  # the year before has no records: nothing to compare
         return period
@@ -150,6 +165,12 @@ def _date_period(start: date, end: date, codes: dict[str, tuple]) -> Period:
     if start > end:  # analytics.filters says so in Spanish
         return period
     last, first = data_end(), data_start()
+    # The chart runs from the first month to the last, within the years with records.
+    low = max(start, first) if first else start
+    period.first, period.last = (low.year, low.month), (end.year, end.month)
+    if last is not None:
+        period.last = min(period.last, (last.year, last.month))
+        period.last_key = f"{last:%Y-%m}"
     cut = min(end, last) if last else end
     before = replace(current, date_from=_year_before(start), date_to=_year_before(end))
     if (end - start).days <= 366 and first is not None and before.date_to >= first:

@@ -220,18 +220,24 @@ def _ranking(answer: Figures, params: QueryDict, key: str) -> tuple[Figures, str
     return _first(answer, TOP), _link(params, ver=key) + f"#{key}"
 
 
-def _month_series(filters: Filters, index: int, hidden: set, perturbed: list) -> list:
-    """12 monthly values; None for a reserved month (its (series, month) noted in `hidden`)."""
-    values: list[int | None] = [0] * 12
+def _month_series(
+    filters: Filters, keys: list[str], index: int, hidden: set, perturbed: list
+) -> list[int | None]:
+    """A value per month of `keys` ("2025-03"...); None for a reserved month (its (series,
+    point) noted in `hidden`)."""
+    position = {key: i for i, key in enumerate(keys)}
+    values: list[int | None] = [0] * len(keys)
     answer = public_figures(filters, by=["month"], measures=["services"])
     perturbed.append(answer.perturbed)
     for row in answer.rows:
-        month = int(row["month"][5:7]) - 1
+        i = position.get(row["month"][:7])
+        if i is None:
+            continue
         if row["suppressed"]:
-            hidden.add((index, month))
-            values[month] = None
-        elif values[month] is not None:
-            values[month] += row["services"]
+            hidden.add((index, i))
+            values[i] = None
+        elif values[i] is not None:
+            values[i] += row["services"]
     return values
 
 
@@ -240,35 +246,40 @@ def monthly(period: Period) -> Block:
     month is a gap with a mark, and months after the network's last data are gaps too."""
     hidden: set[tuple[int, int]] = set()
     perturbed: list[bool] = []
+    months = period.months()
+    keys = [f"{y:04d}-{m:02d}" for y, m in months]
+    one_year = len({y for y, _ in months}) == 1 and len(months) == 12
     by_year = period.filters.years
-    names = (
-        (str(by_year[0]), str(by_year[0] - 1))
-        if by_year
-        else ("Periodo seleccionado", "Un año antes")
-    )
-    lines = [(names[0], _month_series(period.filters, 0, hidden, perturbed), "line-current")]
-    for month in range(period.months_with_data, 12):
-        lines[0][1][month] = None  # not reported yet: nothing to draw, nothing to mark
+    names = (str(by_year[0]), str(by_year[0] - 1)) if by_year else ("Periodo", "Un año antes")
+    lines = [(names[0], _month_series(period.filters, keys, 0, hidden, perturbed), "line-current")]
+    for i, key in enumerate(keys):
+        if key > period.last_key:
+            lines[0][1][i] = None  # not reported yet: nothing to draw, nothing to mark
     if period.previous_line is not None:
-        lines.append(
-            (names[1], _month_series(period.previous_line, 1, hidden, perturbed), "line-prev")
-        )
+        earlier = [f"{y - 1:04d}-{m:02d}" for y, m in months]
+        values = _month_series(period.previous_line, earlier, 1, hidden, perturbed)
+        lines.append((names[1], values, "line-prev"))
     legend = [(css, name) for name, _, css in lines]
     if hidden:
         legend.append(("gap-mark", "Mes reservado por secreto estadístico (sin línea)"))
+    short = [charts.MONTHS[m - 1] + ("" if one_year else f" {y % 100:02d}") for y, m in months]
 
-    def cell(index: int, month: int) -> Any:
-        if index >= len(lines):
-            return ""
-        value = lines[index][1][month]
-        return RESERVED if (index, month) in hidden else ("" if value is None else value)
+    def cell(index: int, i: int) -> Any:
+        value = lines[index][1][i]
+        return RESERVED if (index, i) in hidden else ("" if value is None else value)
 
     return Block(
         key="mensual",
         title="Servicios por mes",
-        svg=charts.line_chart(lines, label="Servicios por mes", reserved=sorted(hidden)),
+        svg=charts.line_chart(
+            lines, label="Servicios por mes", reserved=sorted(hidden), labels=short
+        ),
         headers=["Mes", *(name for name, _, _ in lines)],
-        rows=[[charts.MONTHS[i], *(cell(j, i) for j in range(len(lines)))] for i in range(12)],
+        rows=[
+            [charts.MONTHS[m - 1] if one_year else f"{charts.MONTHS[m - 1]} {y}"]
+            + [cell(j, i) for j in range(len(lines))]
+            for i, (y, m) in enumerate(months)
+        ],
         flagged=len(hidden),
         perturbed=any(perturbed),
         legend=legend,

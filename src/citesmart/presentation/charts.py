@@ -69,13 +69,12 @@ def bar_chart(
     return mark_safe("".join(parts))
 
 
-def _x(i: int) -> str:
-    """The x of month i (0..11), in % of the chart's width (the plot starts at 15 %)."""
-    return f"{15 + 83 * i / 11:.2f}%"
+def _x(i: int, n: int) -> str:
+    """The x of point i of n, in % of the chart's width (the plot spans 15 % to 98 %)."""
+    return f"{15 + 83 * i / max(1, n - 1):.2f}%"
 
 
 PLOT_TOP, PLOT_H = 10, 180  # px
-PLOT_W = 1100  # the plot's own units across (x = 100 per month), stretched to its width
 
 
 def line_chart(
@@ -83,15 +82,17 @@ def line_chart(
     *,
     label: str,
     reserved: Sequence[tuple[int, int]] = (),
+    labels: Sequence[str] = MONTHS,
 ) -> SafeString:
-    """Monthly lines: series are (name, 12 values, css class). A None value is a gap that
-    breaks its line (a month reserved by statistical secrecy, or not yet reported);
-    `reserved` (series index, month index) pairs are the reserved ones, marked on the axis."""
+    """Lines over `labels` (the 12 months by default): series are (name, values, css
+    class). A None value is a gap that breaks its line (a month reserved by statistical
+    secrecy, or not yet reported); `reserved` (series index, point index) pairs are the
+    reserved ones, marked on the axis. Past 12 points, every k-th label is written."""
     values = [v for _, vals, _ in series for v in vals if v is not None]
     if not values and not reserved:
         return mark_safe("")
-    top = max(values, default=0) or 1
-    bottom = PLOT_TOP + PLOT_H
+    n, top = len(labels), max(values, default=0) or 1
+    bottom, step = PLOT_TOP + PLOT_H, -(-n // 12)
     parts = [
         f'<svg class="lines" width="100%" height="{bottom + 26}" role="img" '
         f'aria-label="{escape(label)}">'
@@ -102,14 +103,17 @@ def line_chart(
             f'<line class="axis" x1="15%" x2="98%" y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<text x="13%" y="{y + 4:.1f}" text-anchor="end">{number(tick)}</text>'
         )
-    for i, month in enumerate(MONTHS):
-        css = ' class="odd"' if i % 2 else ""
+    for i, text in enumerate(labels):
+        if i % step:
+            continue
+        css = ' class="odd"' if (i // step) % 2 else ""  # hidden on a phone (CSS)
         parts.append(
-            f'<text{css} x="{_x(i)}" y="{bottom + 20}" text-anchor="middle">{month}</text>'
+            f'<text{css} x="{_x(i, n)}" y="{bottom + 20}" text-anchor="middle">{text}</text>'
         )
     parts.append(
         f'<svg x="15%" y="{PLOT_TOP}" width="83%" height="{PLOT_H}" '
-        f'viewBox="0 0 {PLOT_W} {PLOT_H}" preserveAspectRatio="none" overflow="visible">'
+        f'viewBox="0 0 {100 * max(1, n - 1)} {PLOT_H}" preserveAspectRatio="none" '
+        'overflow="visible">'
     )
     for name, vals, css in series:
         runs: list[list[str]] = [[]]
@@ -125,11 +129,11 @@ def line_chart(
                 f"<title>{escape(name)}</title></polyline>"
             )
     parts.append("</svg>")
-    for index, month in reserved:
+    for index, point in reserved:
         name, _, css = series[index]
         parts.append(
-            f'<circle class="gap-mark {css}" cx="{_x(month)}" cy="{bottom - 6 - 9 * index}" '
-            f'r="5"><title>{escape(name)}, {MONTHS[month]}: {RESERVED}</title></circle>'
+            f'<circle class="gap-mark {css}" cx="{_x(point, n)}" cy="{bottom - 6 - 9 * index}" '
+            f'r="5"><title>{escape(name)}, {labels[point]}: {RESERVED}</title></circle>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))
