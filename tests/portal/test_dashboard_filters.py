@@ -107,12 +107,19 @@ def test_dates_within_the_chosen_year_are_used_as_dates(client):
 
 def test_a_center_and_a_department_outside_its_scope_are_said_to_contradict(client):
     current = registry.current()
-    center = next(c for c in current.centers if c.scope_codes and not c.parent_id)
+    center = next(
+        c for c in current.centers if c.scope_codes and not c.parent_id and c.chains.all()
+    )
     outside = next(code for code in current.departments if code not in center.scope_codes)
     page = client.get(HOME, {"anio": "2025", "centro": center.code, "departamento": outside})
     assert page.status_code == 200
     notice = unescape(page.text.split('class="notice"')[1].split("</div>")[0])
     assert f"{center.name} no atiende {current.departments[outside].name}" in notice
+    chain = next(c for c in current.chains.values() if c not in center.chains.all())
+    other_chain = client.get(HOME, {"anio": "2025", "centro": center.code, "cadena": chain.code})
+    assert f"La cadena {chain.name} no figura entre las de {center.name}" in unescape(
+        other_chain.text
+    )
     kind = next(k for k in ("publico", "privado") if k != center.kind)
     other = client.get(HOME, {"anio": "2025", "centro": center.code, "tipo_centro": kind}).text
     assert "ningún servicio cumple ambos filtros" in unescape(other)

@@ -162,6 +162,13 @@ def contradictions(filters: Filters) -> list[str]:
                 + (f" ({_join(scope)})" if scope else "")
                 + ": solo se cuentan los servicios que haya brindado a unidades de allí."
             )
+        served = {chain.code for chain in center.chains.all()}
+        if filters.chains and served and not served & set(filters.chains):
+            names = _join([current.chains[c].name for c in filters.chains if c in current.chains])
+            notes.append(
+                f"La cadena {names} no figura entre las de {center.name}: solo se cuentan los "
+                "servicios que haya brindado en ella."
+            )
         kinds = set(filters.center_kinds)
         if kinds and center.kind not in kinds:
             notes.append(
