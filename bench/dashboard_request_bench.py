@@ -173,7 +173,7 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 
 def latest_year(env: dict[str, str]) -> int:
-    code = "from citesmart.portal.presenters import latest_year; print(latest_year())"
+    code = "from citesmart.portal.periods import latest_year; print(latest_year())"
     command = [CITESMART, "shell", "-c", code]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)  # noqa: S603
     return int(done.stdout.strip().splitlines()[-1])

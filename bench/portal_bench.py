@@ -62,7 +62,7 @@ def pages() -> dict[str, str]:
     """The portal's pages with realistic parameters taken from the loaded data."""
     from citesmart.analytics.queries import figures
     from citesmart.network.queries import current_catalogue, public_centers
-    from citesmart.portal.presenters import latest_year
+    from citesmart.portal.periods import latest_year
 
     year = latest_year()
     busiest = figures(by=["center"], measures=["services"], order_by="services", limit=1).rows

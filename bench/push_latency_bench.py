@@ -62,7 +62,7 @@ class Writer:
     def __init__(self) -> None:
         from citesmart.analytics.queries import Filters
         from citesmart.network.models import Center, ServiceCategory
-        from citesmart.portal.presenters import latest_year
+        from citesmart.portal.periods import latest_year
         from citesmart.records.models import ServiceReport
         from citesmart.units.models import ProductiveUnit
 

@@ -36,7 +36,7 @@ ARGS = [
 SHOTS = Path(settings.BASE_DIR).parent.parent / "var" / "screenshots"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
-PAGE_BUDGET = 500 * 1024
+PAGE_BUDGET = 60 * 1024  # issue 19: every public page, compressed, on first load
 # axe-core, installed from npm by `make test` (package.json), injected from disk: no network.
 AXE = Path(settings.BASE_DIR).parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 AXE_RUN = """async () => {
@@ -341,7 +341,7 @@ def test_every_page_is_keyboard_navigable(desktop):
         desktop.check_quality(name)
 
 
-def test_home_page_first_load_is_at_most_500_kb_compressed(browser, site):
+def test_home_page_first_load_is_at_most_60_kb_compressed(browser, site):
     visit = Visit(browser, site, DESKTOP)
     responses = []
     visit.page.on("response", lambda r: responses.append(r))

@@ -203,7 +203,12 @@ CODED_FILTERS: dict[str, Filter] = {
             portal="centro",
         ),
         Filter(
-            "center_kinds", "Tipo de centro", "center_kind", "dim_center_kind", api="tipo_centro"
+            "center_kinds",
+            "Tipo de centro",
+            "center_kind",
+            "dim_center_kind",
+            api="tipo_centro",
+            portal="tipo_centro",
         ),
         Filter(
             "chains",
@@ -222,7 +227,14 @@ CODED_FILTERS: dict[str, Filter] = {
             api="departamento",
             portal="departamento",
         ),
-        Filter("provinces", "Provincia", "unit_province_code", "dim_province", api="provincia"),
+        Filter(
+            "provinces",
+            "Provincia",
+            "unit_province_code",
+            "dim_province",
+            api="provincia",
+            portal="provincia",
+        ),
         Filter(
             "categories",
             "Categoría",
@@ -250,9 +262,21 @@ CODED_FILTERS: dict[str, Filter] = {
             portal="programa",
         ),
         Filter(
-            "client_types", "Tipo de cliente", "client_type", "dim_client_type", api="tipo_cliente"
+            "client_types",
+            "Tipo de cliente",
+            "client_type",
+            "dim_client_type",
+            api="tipo_cliente",
+            portal="tipo_cliente",
         ),
-        Filter("size_classes", "Tamaño", "size_class", "dim_size_class", api="tamano"),
+        Filter(
+            "size_classes",
+            "Tamaño",
+            "size_class",
+            "dim_size_class",
+            api="tamano",
+            portal="tamano",
+        ),
     )
 }
 

@@ -96,8 +96,11 @@ def choropleth(
     href: Callable[[str], str],
     markers: Sequence[Marker] = (),
     label: str,
+    reserved: frozenset[str] = frozenset(),
 ) -> tuple[SafeString, list[tuple[str, str]]]:
-    """The map SVG and its legend [(colour, text)]; each department links to `href(code)`."""
+    """The map SVG and its legend [(swatch class q0..q5, text)]; each department links to
+    `href(code)`. A department in `reserved` (statistical secrecy) is hatched, never drawn
+    as 0."""
     bounds = classes(list(values.values()))
     k = _scale()
     out = [
@@ -105,13 +108,22 @@ def choropleth(
         f'<svg class="map" viewBox="0 0 {WIDTH} {height()}" role="group" '
         f'aria-label="{escape(label)}">'
     ]
+    if reserved:
+        out.append(
+            '<defs><pattern id="reservado" width="6" height="6" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
+            '<rect width="2.5" height="6" fill="#8a96a3"/></pattern></defs>'
+        )
     for code, (name, d) in department_paths().items():
         value = values.get(code, 0)
         tip = f"{name}: {number(value)} {measure_label}"
+        fill = colour(value, bounds)
+        if code in reserved:
+            tip, fill = f"{name}: reservado por secreto estadístico", "url(#reservado)"
         out.append(
             f'<a href="{escape(href(code))}" data-dept="{code}" data-live-link '
             f'aria-label="{escape(tip)}">'
-            f'<path class="dept" d="{d}" fill="{colour(value, bounds)}">'
+            f'<path class="dept" d="{d}" fill="{fill}">'
             f"<title>{escape(tip)}</title></path></a>"
         )
     for m in markers:
@@ -122,10 +134,12 @@ def choropleth(
             f"<title>{escape(m.title)}</title></circle></a>"
         )
     out.append("</svg>")
-    legend = [(EMPTY, "0")]
+    legend = [("q0", "0")]
     lower = 1.0
-    for bound, fill in zip(bounds, SCALE, strict=False):
+    for i, bound in enumerate(bounds[: len(SCALE)], start=1):
         if bound >= lower:
-            legend.append((fill, f"{number(lower)} – {number(bound)}"))
+            legend.append((f"q{i}", f"{number(lower)} – {number(bound)}"))
             lower = bound + 1
+    if reserved:
+        legend.append(("reserved", "reservado (secreto estadístico)"))
     return mark_safe("".join(out)), legend

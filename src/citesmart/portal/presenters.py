@@ -6,59 +6,31 @@ module only chooses the questions, the previous-year comparison, and the labels.
 """
 
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils.safestring import SafeString
 
 from citesmart.analytics.answer import Figures
 from citesmart.analytics.disclosure import suppressed_rows
-from citesmart.analytics.filters import Filters, InvalidQuery
+from citesmart.analytics.filters import Filters
 from citesmart.analytics.public import prefetch, public_figures
-from citesmart.analytics.series import series
-from citesmart.analytics.vocabulary import portal_filters, title
+from citesmart.analytics.vocabulary import DIMENSIONS, FILTERS, title
 from citesmart.network.models import Center
-from citesmart.portal import history, maps
+from citesmart.portal import history, maps, scope
+from citesmart.portal.blocks import Block, historic_monthly, mark_historic, yearly
+from citesmart.portal.periods import Period, period_from
+from citesmart.portal.periods import available_years as available_years  # re-exported
 from citesmart.presentation import charts
 from citesmart.presentation.formatting import number, percent_change, soles
 
-# Query-string names (Spanish, as visitors see them in shared links) -> Filters fields, as
-# analytics.vocabulary declares the dashboard's filters.
-PARAMS = portal_filters()
 MEASURE_WORDS = {"services": "servicios", "units": "unidades productivas"}
-
-
-@dataclass
-class Period:
-    """The selected period and the same period one year earlier."""
-
-    filters: Filters
-    previous: Filters
-    text: str  # "En 2025", "Del 01/01/2025 al 30/09/2025"
-
-
 RESERVED = "reservado"  # a suppressed cell (analytics.disclosure), in tables and CSV
+TOP = 10  # bars of a ranking before "ver todos"
 
 
 def _shown(row: dict[str, Any], measure: str) -> Any:
     return RESERVED if row.get("suppressed") else row[measure]
-
-
-@dataclass
-class Block:
-    """One chart with its data table and CSV: exactly the same rows in the three."""
-
-    key: str
-    title: str
-    svg: SafeString
-    headers: list[str]
-    rows: list[list[Any]]
-    note: str = ""
-    flagged: int = 0
-    perturbed: bool = False  # figures of a crossing, perturbed by cell key (legend below)
-    unavailable: bool = False  # no figures: ITP's historic aggregates lack this breakdown
 
 
 @dataclass
@@ -68,61 +40,11 @@ class Dashboard:
     headline: list[dict[str, Any]] = field(default_factory=list)
     sentence: str = ""
     blocks: list[Block] = field(default_factory=list)
-    legend: list[tuple[str, str]] = field(default_factory=list)
     map_measure: str = "services"
     fresh_as_of: Any = None
-
-
-def available_years() -> list[int]:
-    """Years with services, newest first: the records' and ITP's historic aggregates'."""
-    return sorted((int(p.period) for p in series(by="year").points), reverse=True)
-
-
-def latest_year() -> int:
-    years = available_years()
-    return years[0] if years else date.today().year
-
-
-def _parse_date(text: str, field_name: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise InvalidQuery({field_name: f"Fecha inválida «{text}»: use aaaa-mm-dd."}) from error
-
-
-def period_from(params: QueryDict, *, fixed: dict[str, Any] | None = None) -> Period:
-    """Filters from the query string (validated by analytics), plus the previous year's."""
-    codes = {PARAMS[name]: tuple(params.getlist(name)) for name in PARAMS if params.getlist(name)}
-    codes = {k: tuple(v for v in values if v) for k, values in codes.items()}
-    codes |= fixed or {}
-    start, end = (
-        _parse_date(params.get("desde", ""), "date_from"),
-        _parse_date(params.get("hasta", ""), "date_to"),
-    )
-    if start or end:
-        start, end = start or date(2000, 1, 1), end or date.today()
-        current = Filters(date_from=start, date_to=end, **codes)
-        previous = replace(current, date_from=_year_before(start), date_to=_year_before(end))
-        text = f"Del {start:%d/%m/%Y} al {end:%d/%m/%Y}"
-    else:
-        year_text = params.get("anio", "")
-        if year_text and not year_text.isdigit():
-            raise InvalidQuery({"years": f"Año inválido «{year_text}»."})
-        year = int(year_text) if year_text else latest_year()
-        current = Filters(years=(year,), **codes)
-        previous = replace(current, years=(year - 1,))
-        text = f"En {year}"
-    return Period(current, previous, text)
-
-
-def _year_before(day: date) -> date:
-    return (
-        day.replace(year=day.year - 1, day=28)
-        if (day.month, day.day) == (2, 29)
-        else day.replace(year=day.year - 1)
-    )
+    scope: list[str] = field(default_factory=list)  # "2025", "Cusco", "Cadena: ..."
+    notices: list[str] = field(default_factory=list)  # contradictory filters, said plainly
+    slug: str = ""  # the filters in a file name
 
 
 def _delta(current: float | None, previous: float | None) -> dict[str, Any]:
@@ -148,100 +70,107 @@ def _first(answer: Figures, n: int) -> Figures:
     return replace(answer, rows=answer.rows[:n], truncated=len(answer.rows) > n)
 
 
-def headline(period: Period) -> list[dict[str, Any]]:
+def _counts(filters: Filters | None) -> dict[str, Any]:
+    """The headline's five figures of one period (None: no period to compare with)."""
+    if filters is None:
+        return dict.fromkeys((*HEADLINE_MEASURES, "centers", "departments"))
     # Through the disclosure rule like every table: a narrow enough filter (a small center,
     # chain and department) can single out a natural person in the totals too.
-    now, before = (
-        public_figures(f, measures=HEADLINE_MEASURES).totals
-        for f in (period.filters, period.previous)
-    )
-    reach = [history.reach(f) for f in (period.filters, period.previous)]
-    centers = (len(_centers(period.filters).rows), len(_centers(period.previous).rows))
-    departments = tuple(
-        sum(
-            1
-            for r in public_figures(f, by=["department"], measures=["services"]).rows
-            if r["department"]
-        )
-        for f in (period.filters, period.previous)
-    )
-    items = [
-        ("services", "Servicios brindados", now["services"], before["services"], "servicios"),
-        ("units", "Unidades productivas atendidas", now["units"], before["units"], "unidades"),
-        (
-            "new_units",
-            "Unidades productivas nuevas",
-            now["new_units"],
-            before["new_units"],
-            "nuevas",
-        ),
-        ("centers", "Centros activos", centers[0], centers[1], "centros-activos"),
-        (
-            "departments",
-            "Departamentos alcanzados",
-            departments[0],
-            departments[1],
-            "departamentos",
-        ),
-    ]
+    totals = public_figures(filters, measures=HEADLINE_MEASURES).totals
+    departments = public_figures(filters, by=["department"], measures=["services"]).rows
+    return {
+        **{m: totals[m] for m in HEADLINE_MEASURES},
+        "perturbed": totals.get("perturbed"),
+        "centers": len(_centers(filters).rows),
+        "departments": sum(1 for r in departments if r["department"]),
+    }
+
+
+HEADLINE_ITEMS = [
+    ("services", "Servicios brindados", "servicios"),
+    ("units", "Unidades productivas atendidas", "unidades"),
+    ("new_units", "Unidades productivas nuevas", "nuevas"),
+    ("centers", "Centros activos", "centros-activos"),
+    ("departments", "Departamentos alcanzados", "departamentos"),
+]
+
+
+def headline(period: Period) -> list[dict[str, Any]]:
+    """The five figures of the selection, each against the comparable period a year earlier
+    (the same months when the year is under way: analytics of ``period.compared_now``)."""
+    now = _counts(period.filters)
+    same = period.compared_now in (None, period.filters)
+    compared = now if same else _counts(period.compared_now)
+    before = _counts(period.previous)
+    # Over ITP's historic aggregates too (history.reach): services add them, the other
+    # figures of a period that reaches into them are «no disponible».
+    reach = history.reach(period.filters)
+    reach_compared = reach if same else history.reach(period.compared_now)
+    reach_before = None if period.previous is None else history.reach(period.previous)
     return [
         {
             "key": key,
             "label": label,
-            "value": _kpi_value(key, value, reach[0]),
-            "value_text": _kpi_text(key, value, reach[0]),
+            "value": _kpi_value(key, now[key], reach),
+            "value_text": _kpi_text(key, now[key], reach),
             "anchor": anchor,
-            "previous_text": _kpi_text(key, prev, reach[1]),
+            "compared": period.previous is not None,
+            "previous_text": _kpi_text(key, before[key], reach_before),
             "perturbed": key in HEADLINE_MEASURES and bool(now.get("perturbed")),
-            "historic": reach[0].historic,
+            "historic": reach.historic,
         }
-        | _delta(*(_kpi_value(key, v, r) for v, r in zip((value, prev), reach, strict=True)))
-        for key, label, value, prev, anchor in items
+        | _delta(
+            _kpi_value(key, compared[key], reach_compared),
+            _kpi_value(key, before[key], reach_before),
+        )
+        for key, label, anchor in HEADLINE_ITEMS
     ]
 
 
-def _kpi_value(key: str, value: Any, reach: history.Reach) -> Any:
+def _kpi_value(key: str, value: Any, reach: history.Reach | None) -> Any:
     """A headline figure over both sources: services add the aggregates; the others are not
-    available when a period reaches into them (history.Reach)."""
-    if not reach.historic:
+    available when a period reaches into them (history.Reach; None: no such period)."""
+    if reach is None or not reach.historic:
         return value
     return reach.services if key == "services" else None
 
 
-def _kpi_text(key: str, value: Any, reach: history.Reach) -> str:
-    if reach.historic:
+def _kpi_text(key: str, value: Any, reach: history.Reach | None) -> str:
+    if reach is not None and reach.historic:
         return reach.services_text if key == "services" else history.NOT_AVAILABLE
     return RESERVED if value is None else number(value)
 
 
 def announcement(
-    period: Period, items: list[dict[str, Any]], leading: Figures, subject: str
+    period: Period, items: list[dict[str, Any]], leading: Figures, selection: scope.Scope, who: str
 ) -> str:
-    """A sentence in the ministry's style, from the same figures."""
+    """A sentence in the ministry's style, from the same figures, saying what is selected."""
     values = {item["key"]: item for item in items}
+    subject, plural = scope.subject(selection, who)
     if values["services"]["historic"]:
         return (
-            f"{period.text} {subject} brindó {values['services']['value_text']} servicios, "
-            "contando los agregados históricos del ITP; las unidades productivas atendidas en "
-            "esos meses no están disponibles (los cuadros solo cuentan servicios)."
+            f"{period.text} {subject} {'brindaron' if plural else 'brindó'} "
+            f"{values['services']['value_text']} servicios, contando los agregados históricos "
+            "del ITP; las unidades productivas atendidas en esos meses no están disponibles "
+            "(los cuadros solo cuentan servicios)."
         )
     if values["services"]["value"] is None or values["units"]["value"] is None:
         return (
-            f"{period.text} las cifras de {subject} con estos filtros son reservadas por "
-            "secreto estadístico: pocas unidades productivas, entre ellas alguna persona natural."
+            f"{period.text} las cifras de {subject}{scope.complements(selection)} son "
+            "reservadas por secreto estadístico: pocas unidades productivas, entre ellas "
+            "alguna persona natural."
         )
     text = (
-        f"{period.text} {subject} brindó {values['services']['value_text']} servicios a "
-        f"{values['units']['value_text']} unidades productivas"
+        f"{period.text} {subject} {'brindaron' if plural else 'brindó'} "
+        f"{values['services']['value_text']} servicios a "
+        f"{values['units']['value_text']} unidades productivas{scope.complements(selection)}"
     )
-    if values["services"]["change"] is not None:
-        direction = "más" if values["services"]["change"] >= 0 else "menos"
-        text += (
-            f", {abs(values['services']['change']):.1f} % {direction} que el año anterior".replace(
-                ".", ",", 1
-            )
-        )
-    if leading.rows:
+    change = values["services"]["change"]
+    if change is not None:
+        direction = "más" if change >= 0 else "menos"
+        text += f", {abs(change):.1f} % {direction}".replace(".", ",", 1)
+        text += f" ({period.compared_text})"
+    if leading.rows and not selection.chains:
         names = [row["chain_label"] for row in leading.rows[:3]]
         text += "; destacan las cadenas de " + (
             ", ".join(names[:-1]) + " y " + names[-1] if len(names) > 1 else names[0]
@@ -249,22 +178,41 @@ def announcement(
     return text + "."
 
 
+def _link(base: QueryDict, **changes: str) -> str:
+    """The dashboard's URL with some filters set (drill-down); never a download or a page."""
+    query = base.copy()
+    for name in ("csv", "ver", "pagina"):
+        query.pop(name, None)
+    for name, value in changes.items():
+        query[name] = value
+    return "?" + query.urlencode()
+
+
+def _param(dimension: str) -> str:
+    """The dashboard's query-string name of a dimension's filter ("" when none)."""
+    return FILTERS[DIMENSIONS[dimension].filter].portal
+
+
 def _bars(
-    key: str, title: str, answer: Figures, dimension: str, measure: str = "services"
+    key: str, title: str, answer: Figures, dimension: str, measure: str = "services", **links
 ) -> Block:
     label = f"{title}: {MEASURE_WORDS.get(measure, measure)}"
-    bars = [(r[f"{dimension}_label"], r[measure]) for r in answer.rows if not r["suppressed"]]
+    bars = [(r[f"{dimension}_label"], None if r["suppressed"] else r[measure]) for r in answer.rows]
+    href = links.get("href")
+    # "Sin cadena", "Sin programa"... select nothing: no link.
+    hrefs = [href(r[dimension]) if r[dimension] else "" for r in answer.rows] if href else None
     return Block(
         key=key,
         title=title,
-        svg=charts.bar_chart(bars, label=label),
+        svg=charts.bar_chart(bars, label=label, hrefs=hrefs),
         headers=[
             answer_title(dimension),
             "Servicios" if measure == "services" else "Unidades productivas",
         ],
         rows=[[row[f"{dimension}_label"], _shown(row, measure)] for row in answer.rows],
         flagged=suppressed_rows(answer),
-        note="Se muestran los 10 primeros." if answer.truncated else "",
+        note=f"Se muestran los {TOP} primeros." if answer.truncated else "",
+        more=links.get("more", "") if answer.truncated else "",
         perturbed=answer.perturbed,
     )
 
@@ -273,42 +221,84 @@ def answer_title(dimension: str) -> str:
     return title(dimension)
 
 
-def monthly(period: Period) -> Block:
-    """Services per month: the period against the same months a year earlier."""
+def _drill(params: QueryDict, dimension: str):
+    name = _param(dimension)
+    return (lambda code: _link(params, **{name: code})) if name else None
 
-    # Over ITP's historic aggregates and the records (history.months): a month before a
-    # center's first report counts its aggregates; «no disponible» where they cannot answer.
-    now, before = history.months(period.filters), history.months(period.previous)
-    lines = [
-        ("Periodo seleccionado", now.values, "line-current"),
-        ("Año anterior", before.values, "line-prev"),
-    ]
+
+def _ranking(answer: Figures, params: QueryDict, key: str) -> tuple[Figures, str]:
+    """The first 10 rows unless "ver todos" asked for this ranking; and that link."""
+    if params.get("ver") == key:
+        return answer, ""
+    return _first(answer, TOP), _link(params, ver=key) + f"#{key}"
+
+
+def _month_series(
+    filters: Filters, keys: list[str], index: int, hidden: set, perturbed: list
+) -> list[int | None]:
+    """A value per month of `keys` ("2025-03"...); None for a reserved month (its (series,
+    point) noted in `hidden`)."""
+    position = {key: i for i, key in enumerate(keys)}
+    values: list[int | None] = [0] * len(keys)
+    answer = public_figures(filters, by=["month"], measures=["services"])
+    perturbed.append(answer.perturbed)
+    for row in answer.rows:
+        i = position.get(row["month"][:7])
+        if i is None:
+            continue
+        if row["suppressed"]:
+            hidden.add((index, i))
+            values[i] = None
+        elif values[i] is not None:
+            values[i] += row["services"]
+    return values
+
+
+def monthly(period: Period) -> Block:
+    """Services per month: the period against the same months a year earlier. A reserved
+    month is a gap with a mark, and months after the network's last data are gaps too; a
+    period that reaches into ITP's historic aggregates counts them (historic_monthly)."""
+    if history.reach(period.filters).historic:
+        return historic_monthly(period)
+    hidden: set[tuple[int, int]] = set()
+    perturbed: list[bool] = []
+    months = period.months()
+    keys = [f"{y:04d}-{m:02d}" for y, m in months]
+    one_year = len({y for y, _ in months}) == 1 and len(months) == 12
+    by_year = period.filters.years
+    names = (str(by_year[0]), str(by_year[0] - 1)) if by_year else ("Periodo", "Un año antes")
+    lines = [(names[0], _month_series(period.filters, keys, 0, hidden, perturbed), "line-current")]
+    for i, key in enumerate(keys):
+        if key > period.last_key:
+            lines[0][1][i] = None  # not reported yet: nothing to draw, nothing to mark
+    if period.previous_line is not None:
+        earlier = [f"{y - 1:04d}-{m:02d}" for y, m in months]
+        values = _month_series(period.previous_line, earlier, 1, hidden, perturbed)
+        lines.append((names[1], values, "line-prev"))
+    legend = [(css, name) for name, _, css in lines]
+    if hidden:
+        legend.append(("gap-mark", "Mes reservado por secreto estadístico (sin línea)"))
+    short = [charts.MONTHS[m - 1] + ("" if one_year else f" {y % 100:02d}") for y, m in months]
+
+    def cell(index: int, i: int) -> Any:
+        value = lines[index][1][i]
+        return RESERVED if (index, i) in hidden else ("" if value is None else value)
+
     return Block(
         key="mensual",
         title="Servicios por mes",
-        svg=charts.line_chart(lines, label="Servicios por mes"),
-        headers=["Mes", "Periodo seleccionado", "Año anterior"],
-        rows=[[charts.MONTHS[i], now.cells[i], before.cells[i]] for i in range(12)],
-        note=history.note(now.answer, before.answer),
-        flagged=now.reserved + before.reserved,
-        perturbed=now.perturbed or before.perturbed,
-    )
-
-
-def yearly(period: Period) -> Block:
-    """Services per year, every year of the series: each year's source, and «no disponible»
-    for the years the aggregates cannot answer with these filters."""
-    answer = series(history.every_year(period.filters), by="year")
-    bars = [(p.period, p.value) for p in answer.points if p.value is not None]
-    return Block(
-        key="anual",
-        title="Servicios por año",
-        svg=charts.bar_chart(bars, label="Servicios por año"),
-        headers=["Año", "Servicios", "Fuente"],
-        rows=[[p.period, history.cell(p), history.source_text(p)] for p in answer.points],
-        note=history.note(answer),
-        flagged=sum(1 for p in answer.points if p.reserved),
-        perturbed=any(p.perturbed for p in answer.points),
+        svg=charts.line_chart(
+            lines, label="Servicios por mes", reserved=sorted(hidden), labels=short
+        ),
+        headers=["Mes", *(name for name, _, _ in lines)],
+        rows=[
+            [charts.MONTHS[m - 1] if one_year else f"{charts.MONTHS[m - 1]} {y}"]
+            + [cell(j, i) for j in range(len(lines))]
+            for i, (y, m) in enumerate(months)
+        ],
+        flagged=len(hidden),
+        perturbed=any(perturbed),
+        legend=legend,
     )
 
 
@@ -331,6 +321,9 @@ def free_share(period: Period) -> Block:
         for row in programmes.rows
         if row["programme"]
     ]
+    legend = charts.share_legend(parts)
+    if suppressed_rows(answer):
+        legend.append(("gap-mark", "Parte reservada por secreto estadístico (no dibujada)"))
     return Block(
         key="gratuidad",
         title="Servicios gratuitos y pagados",
@@ -339,10 +332,13 @@ def free_share(period: Period) -> Block:
         rows=rows,
         flagged=suppressed_rows(answer) + suppressed_rows(programmes),
         perturbed=answer.perturbed or programmes.perturbed,
+        legend=legend,
     )
 
 
-def department_map(period: Period, measure: str, base_query: QueryDict, centers: list[Center]):
+def department_map(period: Period, measure: str, params: QueryDict, centers: list[Center]):
+    """The map, and beside it the list of departments (a link each: small ones like Callao
+    are hard to hit on the map)."""
     answer = public_figures(period.filters, by=["department"], measures=[measure])
     values = {
         row["department"]: row[measure]
@@ -351,9 +347,7 @@ def department_map(period: Period, measure: str, base_query: QueryDict, centers:
     }
 
     def href(code: str) -> str:
-        query = base_query.copy()
-        query["departamento"] = code
-        return "?" + query.urlencode()
+        return _link(params, departamento=code)
 
     markers = [
         maps.Marker(lat, lon, center.name, reverse("portal:center_detail", args=[center.code]))
@@ -361,23 +355,34 @@ def department_map(period: Period, measure: str, base_query: QueryDict, centers:
         if (point := center.map_point)
         for lat, lon in [point]
     ]
+    words = MEASURE_WORDS[measure]
+    hidden = frozenset(r["department"] for r in answer.rows if r["department"] and r["suppressed"])
     svg, legend = maps.choropleth(
-        values,
-        measure_label=MEASURE_WORDS[measure],
-        href=href,
-        markers=markers,
-        label=f"Mapa del Perú: {MEASURE_WORDS[measure]} por departamento",
-    )
-    table = Block(
+        values, measure_label=words, href=href, markers=markers,
+        label=f"Mapa del Perú: {words} por departamento", reserved=hidden,
+    )  # fmt: skip
+    chosen = set(period.filters.departments)
+    links = [
+        {
+            "name": row["department_label"],
+            "value": _shown(row, measure),
+            "href": href(row["department"]),
+            "current": row["department"] in chosen,
+        }
+        for row in sorted(answer.rows, key=lambda r: r["department_label"])
+        if row["department"]
+    ]
+    return Block(
         key="departamentos",
-        title=f"{MEASURE_WORDS[measure].capitalize()} por departamento",
+        title=f"{words.capitalize()} por departamento",
         svg=svg,
-        headers=["Departamento", MEASURE_WORDS[measure].capitalize()],
+        headers=["Departamento", words.capitalize()],
         rows=[[row["department_label"], _shown(row, measure)] for row in answer.rows],
         flagged=suppressed_rows(answer),
         perturbed=answer.perturbed,
+        legend=[*legend, ("seat", "Sede de un centro")],
+        links=links,
     )
-    return table, legend
 
 
 # figures() calls of the dashboard that only sum (same arguments, so prefetch fills their
@@ -390,7 +395,7 @@ SUM_BREAKDOWNS_BEFORE = [
 ]
 SUM_BREAKDOWNS = [
     *SUM_BREAKDOWNS_BEFORE,
-    {"by": ["chain"], **_BY_SERVICES, "limit": 10},
+    {"by": ["chain"], **_BY_SERVICES},
     {"by": ["category"], **_BY_SERVICES},
     {"by": ["programme"], **_BY_SERVICES},
     {"by": ["free"], "measures": ["services", "amount"]},
@@ -399,6 +404,15 @@ SUM_BREAKDOWNS = [
 
 # The other questions of the dashboard, for their cell keys: client types, the headline.
 OTHER_ASKS = [{"by": ["client_type"]}, {"by": []}]
+
+
+def _prefetch(period: Period) -> None:
+    # The breakdowns of sums below, each period's in one scan, and the cell keys of those
+    # that are crossings in another (analytics.public.prefetch).
+    prefetch(period.filters, [*SUM_BREAKDOWNS, *OTHER_ASKS])
+    for other in {period.previous, period.previous_line, period.compared_now} - {None}:
+        if other != period.filters:
+            prefetch(other, [*SUM_BREAKDOWNS_BEFORE, *OTHER_ASKS[1:]])
 
 
 def dashboard(
@@ -412,40 +426,42 @@ def dashboard(
     period = period_from(params, fixed=fixed)
     measure = "units" if params.get("mapa") == "unidades" else "services"
     board = Dashboard(period=period, query=params.urlencode(), map_measure=measure)
-    # The breakdowns of sums below, each period's in one scan, and the cell keys of those
-    # that are crossings in another (analytics.public.prefetch).
-    prefetch(period.filters, [*SUM_BREAKDOWNS, *OTHER_ASKS])
-    prefetch(period.previous, [*SUM_BREAKDOWNS_BEFORE, *OTHER_ASKS[1:]])
+    _prefetch(period)
+    selection = scope.describe(period.filters, fixed_center=bool(fixed))
+    board.scope = [period.short, *selection.parts()]
+    board.slug = "-".join(p for p in (period.label, scope.slug(selection)) if p)
+    board.notices = scope.contradictions(period.filters)
     board.headline = headline(period)
     chains = public_figures(
-        period.filters, by=["chain"], measures=["services"], order_by="services", limit=10
+        period.filters, by=["chain"], measures=["services"], order_by="services"
     )
-    board.sentence = announcement(period, board.headline, chains, subject)
-    top_centers = _first(_centers(period.filters), 10)
+    board.sentence = announcement(period, board.headline, chains, selection, subject)
+    centers_answer, centers_more = _ranking(_centers(period.filters), params, "centros")
+    chains_answer, chains_more = _ranking(chains, params, "cadenas")
     categories = public_figures(
         period.filters, by=["category"], measures=["services"], order_by="services"
     )
     client_types = public_figures(
         period.filters, by=["client_type"], measures=["units"], order_by="units"
     )
-    map_block, board.legend = department_map(period, measure, params, centers)
+    center_href = _drill(params, "center")
+    if fixed:  # a center's page: its technical units have pages of their own
+        center_href = lambda code: reverse("portal:center_detail", args=[code])  # noqa: E731
     board.blocks = [
+        department_map(period, measure, params, centers),
         monthly(period),
         yearly(period),
-        _bars("categorias", "Servicios por categoría", categories, "category"),
-        _bars("cadenas", "Servicios por cadena productiva", chains, "chain"),
-        _bars("centros", "Centros con más servicios", top_centers, "center"),
-        _bars(
-            "clientes",
-            "Unidades productivas por tipo de cliente",
-            client_types,
-            "client_type",
-            "units",
-        ),
+        _bars("categorias", "Servicios por categoría", categories, "category",
+              href=_drill(params, "category")),
+        _bars("cadenas", "Servicios por cadena productiva", chains_answer, "chain",
+              href=_drill(params, "chain"), more=chains_more),
+        _bars("centros", "Centros con más servicios", centers_answer, "center",
+              href=center_href, more=centers_more),
+        _bars("clientes", "Unidades productivas por tipo de cliente", client_types,
+              "client_type", "units", href=_drill(params, "client_type")),
         free_share(period),
-        map_block,
-    ]
-    _mark_historic(board.blocks, history.reach(period.filters))
+    ]  # fmt: skip
+    mark_historic(board.blocks, history.reach(period.filters))
     for block in board.blocks:  # crossings: each column of figures says so (table and CSV)
         if block.perturbed:
             block.headers = [
@@ -454,16 +470,3 @@ def dashboard(
             ]
     board.fresh_as_of = public_figures(period.filters, measures=HEADLINE_MEASURES).fresh_as_of
     return board
-
-
-def _mark_historic(blocks: list[Block], reach: history.Reach) -> None:
-    """A period that reaches into ITP's aggregates: the breakdowns they lack say so, and are
-    emptied when the records have nothing in it (never a wrong zero)."""
-    if not reach.historic:
-        return
-    for block in blocks:
-        if block.key in ("mensual", "anual"):
-            continue
-        block.note = " ".join(filter(None, [block.note, history.unavailable_note(reach)]))
-        if reach.only_historic:
-            block.rows, block.svg, block.unavailable = [], SafeString(""), True

@@ -1,6 +1,7 @@
 """The national dashboard and the center pages: figures from analytics.queries only."""
 
 import hashlib
+from datetime import date
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,7 +14,7 @@ from citesmart.historic import cost
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network import registry
 from citesmart.ops.demo import is_demo
-from citesmart.portal import pagecache, presenters
+from citesmart.portal import pagecache, presenters, scope
 from citesmart.portal.views.registry import get_public_center
 from citesmart.presentation.formatting import number, soles, stamp
 from citesmart.records import closing
@@ -42,6 +43,10 @@ def _filter_choices(current: registry.Registry) -> dict:
         "departments": list(current.departments.values()),
         "categories": list(current.categories.values()),
         "programmes": list(current.programmes.values()),
+        "provinces": scope.provinces(current),
+        "client_types": scope.CLIENT_TYPES,
+        "size_classes": scope.SIZE_CLASSES,
+        "center_kinds": scope.CENTER_KINDS,
     }
 
 
@@ -85,9 +90,18 @@ def _csv(board: presenters.Dashboard, key: str) -> HttpResponse:
         return HttpResponse(
             "Tabla desconocida.", status=404, content_type="text/plain; charset=utf-8"
         )
+    # The file says what it holds: the filters and the date in its name and in lines above
+    # the table (a spreadsheet opened next month still tells which selection it was).
+    today = date.today()
+    name = f"citesmart-{key}-{board.slug}-{today:%Y-%m-%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="citesmart-{key}.csv"'
-    write_csv(response, block.headers, block.rows)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    preamble = [
+        ["Selección: " + " · ".join(board.scope)],
+        [f"Descargado el {today:%d/%m/%Y}; datos al {stamp(board.fresh_as_of)}"],
+        [],
+    ]
+    write_csv(response, [f"CITESmart: {block.title}"], [*preamble, block.headers, *block.rows])
     return response
 
 

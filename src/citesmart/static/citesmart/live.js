@@ -4,6 +4,17 @@
 // so views can be shared, bookmarked and walked with back/forward.
 (function () {
   "use strict";
+  // "Copiar enlace": without JavaScript (or clipboard) a plain link to this very view.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-copy-link]");
+    if (!link || !navigator.clipboard) return;
+    event.preventDefault();
+    var url = new URL(link.getAttribute("href"), window.location.href).href;
+    navigator.clipboard.writeText(url).then(function () {
+      var done = link.parentNode.querySelector("[data-copied]");
+      if (done) done.hidden = false;
+    }, function () { window.location.href = url; });
+  });
   var form = document.querySelector("form[data-live]");
   var region = document.getElementById("results");
   if (!form || !region || !window.fetch || !window.history) return;
