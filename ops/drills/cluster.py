@@ -159,9 +159,15 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
         events["processes_killed"] = len(namespaces[0].kill_all())
         time.sleep(args.duration / 4)
         loads.append(infra.load_average())
-        events["primary_stopped_s"] = rec.now()
-        primary.stop("immediate")  # like a crash: no shutdown checkpoint, no goodbye
-        time.sleep(args.detect)
+        events["switch_started_s"] = rec.now()
+        if args.planned:  # writes refused (read-only) while the replica catches up, then stop
+            primary.sql("ALTER SYSTEM SET default_transaction_read_only = on")
+            primary.sql("SELECT pg_reload_conf()")
+            time.sleep(args.detect)
+            primary.stop("fast")
+        else:
+            primary.stop("immediate")  # like a crash: no shutdown checkpoint, no goodbye
+            time.sleep(args.detect)
         replica.promote()
         events["replica_promoted_s"] = rec.now()
         time.sleep(max(0.0, args.duration - rec.now()))
@@ -175,7 +181,7 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
 
 def switch_window(rec: traffic.Recorder, events: dict) -> tuple[float, float]:
     """From the primary's stop to the end of the first write acknowledged after promotion."""
-    start, promoted = events["primary_stopped_s"], events["replica_promoted_s"]
+    start, promoted = events["switch_started_s"], events["replica_promoted_s"]
     firsts = [s[0] + s[1] for s in rec.samples if s[2] == "import" and s[3] in (200, 201)
               and s[0] >= promoted]  # fmt: skip
     return start, min(firsts, default=promoted)
@@ -196,6 +202,8 @@ def verify_writes(new_primary: infra.Postgres, acknowledged: list[str]) -> dict:
 
 def drill(stack: ExitStack, args) -> dict:
     work = infra.work_dir(stack, "citesmart-cluster")
+    if args.logs:  # runs after every process is stopped, before the work dir goes
+        stack.callback(infra.keep_logs, work, args.logs)
     namespaces = [infra.make_namespace(stack, "csd-a", 1), infra.make_namespace(stack, "csd-b", 2)]
     primary, replica, token, seeded = build_database(
         stack, work, namespaces, args.years, args.scale
@@ -218,7 +226,8 @@ def drill(stack: ExitStack, args) -> dict:
         "endpoints": traffic.summarize(rec, window),
         "failures_outside_switch": traffic.failures_outside(rec, window),
         "writes": verify_writes(replica, rec.acknowledged),
-        "refusal_samples": sorted(set(rec.refusals))[:3],
+        "refusals": traffic.refusal_kinds(rec.refusals),
+        "refusal_samples": sorted(set(rec.refusals))[:4],
         "refusals_in_spanish": all("intentarlo" in body for body in rec.refusals),
         "survivor_health": survivor_health.get("status"),
         "replica_in_recovery_after": replica.sql("SELECT pg_is_in_recovery()").strip(),
@@ -242,10 +251,12 @@ def summary_lines(result: dict) -> list[str]:
     ev = result["events"]
     lines += [
         f"app server csd-a killed at {ev['app_server_killed_s']} s "
-        f"({ev['processes_killed']} processes); primary stopped at {ev['primary_stopped_s']} s,"
-        f" replica promoted at {ev['replica_promoted_s']} s",
+        f"({ev['processes_killed']} processes); primary "
+        f"{'frozen read-only, then stopped' if result['run']['planned'] else 'crashed'} at "
+        f"{ev['switch_started_s']} s, replica promoted at {ev['replica_promoted_s']} s",
         f"switch window {result['switch_window_s']} s ({result['switch_seconds']} s): "
-        f"{inside} requests failed inside it (503 in Spanish: {result['refusals_in_spanish']})",
+        f"{inside} requests failed inside it; 503s by kind {result['refusals']}, all in Spanish:"
+        f" {result['refusals_in_spanish']}",
         f"requests {total}, errors outside the switch window {outside}; "
         f"dashboard p95 {ends.get('dashboard', {}).get('p95_ms')} ms",
         f"writes acknowledged {writes['acknowledged']}, present {writes['present']}, "
@@ -267,10 +278,15 @@ def main() -> int:
     parser.add_argument("--api-readers", type=int, default=3)
     parser.add_argument("--importers", type=int, default=2)
     parser.add_argument("--detect", type=float, default=3, help="seconds before promoting")
+    parser.add_argument(
+        "--planned", action="store_true",
+        help="planned switchover: the primary refuses writes (read-only) before it stops",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=18080, help="nginx on 127.0.0.1:PORT")
     parser.add_argument("--years", default="2025", help="demo history (demo_data --years)")
     parser.add_argument("--scale", default="0.05", help="demo history (demo_data --scale)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--logs", type=Path, help="keep the servers' logs in this directory")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("Run as root: the drill makes network namespaces and PostgreSQL clusters.")
@@ -282,7 +298,7 @@ def main() -> int:
         "drill": "cluster",
         "when": started,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "run": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "run": {k: v for k, v in vars(args).items() if k not in {"out", "logs"}},
         **result,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

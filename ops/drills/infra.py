@@ -190,6 +190,9 @@ http {{
     upstream citesmart {{
 {servers}
         keepalive 32;
+        # Close idle connections before gunicorn does (its keepalive is 5 s): else a request
+        # sent on a connection gunicorn is closing fails, and marks a live server down.
+        keepalive_timeout 4s;
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -220,7 +223,7 @@ http {{
 
 def start_nginx(stack: ExitStack, work: Path, port: int, upstreams: list[str]):
     (work / "nginx-tmp").mkdir()
-    servers = "\n".join(f"        server {u} max_fails=1 fail_timeout=10s;" for u in upstreams)
+    servers = "\n".join(f"        server {u} max_fails=3 fail_timeout=10s;" for u in upstreams)
     conf = work / "nginx.conf"
     conf.write_text(NGINX_CONF.format(work=work, servers=servers, port=port))
     sh("nginx", "-t", "-q", "-c", str(conf), "-e", str(work / "nginx-error.log"))
@@ -237,6 +240,13 @@ def wait_for(check, seconds: float, what: str, step: float = 0.5):
                 return value
         time.sleep(step)
     raise RuntimeError(f"timed out waiting for {what}")
+
+
+def keep_logs(work: Path, target: Path) -> None:
+    """Copy every *.log of the work directory (app servers, nginx, PostgreSQL) to `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for log in work.rglob("*.log"):
+        shutil.copy(log, target / log.name)
 
 
 def load_average() -> list[float]:

@@ -38,7 +38,7 @@ class Recorder:
             response, status = None, 0
         with self.lock:
             self.samples.append((started, self.now() - started, kind, status))
-            if status == 503 and response is not None and len(self.refusals) < 50:
+            if status == 503 and response is not None:
                 self.refusals.append(response.text[:600])
         return response
 
@@ -165,6 +165,17 @@ def failures_outside(rec: Recorder, window: tuple[float, float]) -> list[dict]:
         for s in rec.samples
         if _failed(s) and not overlaps(s, window)
     ]
+
+
+def refusal_kinds(refusals: list[str]) -> dict[str, int]:
+    """The 503s by kind: the API's error code, or "page" for the HTML answer."""
+    kinds: dict[str, int] = {}
+    for body in refusals:
+        kind = "page"
+        if body.startswith("{"):
+            kind = body.split('"code": "', 1)[-1].split('"', 1)[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
 
 
 def _failed(sample: tuple[float, float, str, int]) -> bool:
