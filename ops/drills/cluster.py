@@ -16,11 +16,13 @@ tears it all down at the end, also when it fails or is interrupted:
 
 Then load through nginx (visitors, API readers, importing clients); at 1/4 of the run the
 app server of csd-a is killed (every process in its namespace, SIGKILL); at 1/2 the primary
-is stopped like a crash (immediate) and, --detect seconds later, the replica is promoted.
+is stopped like a crash (immediate) and, --detect seconds later, the replica is promoted
+(--planned: the primary first refuses writes, read-only, for --detect seconds, then stops
+cleanly: a planned switchover).
 Afterwards every acknowledged import must be on the new primary. Summary printed and written
 to bench/results/cluster-drill.json. The machine's own PostgreSQL (5432) is never touched.
 
-    sudo .venv/bin/python ops/drills/cluster.py --duration 120
+    sudo .venv/bin/python ops/drills/cluster.py --duration 120 [--planned] [--logs DIR]
 """
 
 import argparse
