@@ -7,6 +7,12 @@ anywhere else) turn them into a 503 with Retry-After — JSON for API clients, a
 page for people. Django discards a broken connection at the end of the request and
 CONN_HEALTH_CHECKS makes the next request open a new one, so service resumes by itself.
 
+A write refused because the database is read-only (SQLSTATE 25006: a standby not yet
+promoted during a failover, or a primary frozen with default_transaction_read_only=on for a
+planned switchover) gets the same kind of 503 with its own Spanish message: the request may
+be sent again in a few seconds and nothing was written. On SQLite a read-only database
+raises an OperationalError, so it is the plain "database unavailable" answer.
+
 The same 503 answers a question for figures while this server has no readable read model
 (none built yet, deleted, or damaged and being rebuilt: analytics.refresh.recover).
 JSON bodies have the API's error shape, `{"error": {"code", "message", "fields"}}`.
@@ -28,6 +34,7 @@ logger = logging.getLogger("citesmart.errors")
 RETRY_AFTER = "5"
 # No space left, quota exceeded, file size limit: the disk cannot take the file being written.
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+READ_ONLY_SQLSTATE = "25006"  # read_only_sql_transaction
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -49,6 +56,20 @@ def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse
     return response
 
 
+def database_read_only(request: HttpRequest, error: Exception) -> HttpResponse:
+    metrics.DATABASE_UNAVAILABLE.inc()
+    logger.warning(
+        "Base de datos en solo lectura: %s", (str(error).strip().splitlines() or ["?"])[0]
+    )
+    message = _(
+        "En este momento no se pueden guardar cambios: la base de datos está cambiando de "
+        "servidor. No se guardó nada; vuelva a intentarlo en unos segundos."
+    )
+    response = _answer(request, 503, "database_read_only", message, "ops/503.html")
+    response["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def read_model_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
     logger.warning("Modelo analítico no disponible: %s", type(error).__name__)
     message = _(
@@ -66,6 +87,16 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     driver = connection.Database
     kinds = (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
     return isinstance(error, kinds)
+
+
+def is_database_read_only(error: BaseException | None) -> bool:
+    """PostgreSQL's read_only_sql_transaction (25006), wrapped by Django or not."""
+    seen = 0
+    while error is not None and seen < 5:  # Django keeps the driver's error as __cause__
+        if getattr(error, "sqlstate", None) == READ_ONLY_SQLSTATE:
+            return True
+        error, seen = error.__cause__, seen + 1
+    return False
 
 
 def disk_full(request: HttpRequest, error: OSError) -> HttpResponse:
@@ -94,6 +125,8 @@ def known_failure(request: HttpRequest, error: BaseException | None) -> HttpResp
     """The clean answer to an outage this module knows (database, read model, full disk)."""
     if is_database_unavailable(error):
         return database_unavailable(request, error)  # type: ignore[arg-type]
+    if is_database_read_only(error):
+        return database_read_only(request, error)  # type: ignore[arg-type]
     if isinstance(error, ReadModelUnavailable):
         return read_model_unavailable(request, error)
     if isinstance(error, OSError) and error.errno in DISK_FULL:
