@@ -12,7 +12,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
-from tests.ops.world import write_import
+from tests.ops.world import request_form, write_import
 
 from citesmart.accounts.management.commands.create_demo_users import DEMO_CENTER, DEMO_PASSWORD
 from citesmart.api.models import ApiToken
@@ -97,22 +97,8 @@ def use_the_demo(tmp_path: Path) -> dict[str, int]:
     logged_in("gestor")
     for report in ServiceReport.objects.filter(center=center, code__in=["USO-000000", "API-USO-1"]):
         set_report_status(report=report, status=ReportStatus.VALIDATED, actor=manager)
-    Client().post(
-        "/solicitudes/nueva/",
-        {
-            "document_type": "ruc",
-            "document_number": "20131312955",
-            "name": "Muebles Ayni S.A.C.",
-            "email": "gerencia@ayni.pe",
-            "phone": "987654321",
-            "district": "150101",
-            "chain": "",
-            "center": center.code,
-            "need": "Secado de madera.",
-            "consent": "on",
-            "website": "",
-        },
-    )
+    form = request_form(center.code, district="150101", need="Secado de madera.")
+    Client().post("/solicitudes/nueva/", form)
     request = ServiceRequest.objects.get(center=center, email="gerencia@ayni.pe")
     change_status(
         request=request, status=RequestStatus.IN_PROGRESS, actor=manager, message="Lo llamamos."

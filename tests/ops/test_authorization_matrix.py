@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from tests.ops import authz_rules
-from tests.ops.world import write_import
+from tests.ops.world import request_form, write_import
 
 from citesmart.analytics import refresh
 from citesmart.api.tokens import create_token
@@ -68,22 +68,7 @@ def world(
     result = import_file(path, center=center_a, user=operator_a)
     assert result.batch and result.batch.status == ImportBatch.Status.COMMITTED
     with django_capture_on_commit_callbacks(execute=True):
-        Client().post(
-            "/solicitudes/nueva/",
-            {
-                "document_type": "ruc",
-                "document_number": "20131312955",
-                "name": "Muebles Ayni S.A.C.",
-                "email": "gerencia@ayni.pe",
-                "phone": "987654321",
-                "district": "180101",
-                "chain": "",
-                "center": center_a.code,
-                "need": "Ensayos.",
-                "consent": "on",
-                "website": "",
-            },
-        )
+        Client().post("/solicitudes/nueva/", request_form(center_a.code))
     TOTPDevice.objects.create(user=national_admin, name="teléfono")
     LegalAct.objects.create(
         center=center_a, kind=LegalAct.Kind.choices[0][0], number="RM 1-2020", date="2020-01-15"

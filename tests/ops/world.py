@@ -115,3 +115,20 @@ def write_import(path: Path, reports: int, *, prefix: str = "IMP") -> Path:
             )
             writer.writerow(row)
     return path
+
+
+def request_form(center_code: str, *, district: str = "180101", need: str = "Ensayos.") -> dict:
+    """The portal's service request form, filled in by a company."""
+    return {
+        "document_type": "ruc",
+        "document_number": "20131312955",
+        "name": "Muebles Ayni S.A.C.",
+        "email": "gerencia@ayni.pe",
+        "phone": "987654321",
+        "district": district,
+        "chain": "",
+        "center": center_code,
+        "need": need,
+        "consent": "on",
+        "website": "",
+    }

@@ -9,7 +9,7 @@ import gzip
 
 import pytest
 from tests.portal import test_browser as base
-from tests.portal.test_browser import DESKTOP, OVERFLOW_JS, PHONE, SHOTS, Visit
+from tests.portal.test_browser import DESKTOP, OVERFLOW_JS, PAGES, PHONE, SHOTS, Visit
 
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import Filters
@@ -21,17 +21,9 @@ site, browser, _reference_data_back = base.site, base.browser, base._reference_d
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PUBLIC = {
-    "inicio": "/",
+PUBLIC = {  # test_browser's pages, a filtered dashboard and the API guide
+    **PAGES,
     "inicio-filtrado": "/?anio=2024&cadena=cuero&ver=centros",
-    "centros": "/centros/",
-    "cambios": "/centros/cambios/",
-    "centro": "/centros/citeagroindustrial-moquegua/",
-    "servicios": "/servicios/?departamento=18",
-    "metodologia": "/metodologia/",
-    "privacidad": "/privacidad/",
-    "solicitud": "/solicitudes/nueva/?centro=citeagroindustrial-moquegua",
-    "seguir": "/solicitudes/",
     "guia-api": "/guia-api/",
 }
 FIRST_LOAD_BUDGET = 60 * 1024  # compressed, every request of the first load

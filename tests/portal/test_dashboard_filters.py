@@ -2,7 +2,6 @@
 the filters, contradictions are said, comparisons are like with like, reserved months are gaps,
 the unit's and center's filters of the API are offered, and every chart drills down."""
 
-import io
 import re
 from datetime import date
 from decimal import Decimal
@@ -11,35 +10,21 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.core.management import call_command
 from django.urls import reverse
+from tests.portal.test_dashboard import small_history  # noqa: F401 - the module's demo history
 
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import Filters, clear_cache, figures
-from citesmart.demo.store import AUDIT_TYPE, CATALOGUE_MARK, delete_demo_data
 from citesmart.network import registry
-from citesmart.network.models import CatalogueService, Center, ServiceCategory
-from citesmart.ops.models import DemoData
+from citesmart.network.models import Center, ServiceCategory
 from citesmart.presentation.formatting import number
 from citesmart.records.actions import AttendedUnit, record_service_report
-from citesmart.records.models import AuditEntry, ReportStatus
+from citesmart.records.models import ReportStatus
 from citesmart.records.unit_actions import get_or_create_unit
 
 pytestmark = pytest.mark.django_db
 
 HOME = reverse("portal:home")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def small_history(django_db_setup, django_db_blocker):
-    """A small deterministic demo history (2024-2025) shared by this module, removed after."""
-    with django_db_blocker.unblock():
-        call_command("demo_data", years="2024-2025", scale=0.01, seed=11, stdout=io.StringIO())
-        yield
-        delete_demo_data()
-        CatalogueService.objects.filter(description=CATALOGUE_MARK).delete()
-        AuditEntry.objects.filter(object_type=AUDIT_TYPE).delete()
-        DemoData.objects.all().delete()
 
 
 def kpi(html: str, key: str = "services") -> str:

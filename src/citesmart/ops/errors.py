@@ -45,27 +45,32 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def database_unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
-    metrics.DATABASE_UNAVAILABLE.inc()
-    logger.warning("Base de datos no disponible: %s", (str(error).strip().splitlines() or ["?"])[0])
     message = _(
         "El servicio no está disponible por un momento (base de datos). "
         "Vuelva a intentarlo en unos segundos."
     )
-    response = _answer(request, 503, "database_unavailable", message, "ops/503.html")
-    response["Retry-After"] = RETRY_AFTER
-    return response
+    return _retry_soon(request, error, "database_unavailable", message)
 
 
 def database_read_only(request: HttpRequest, error: Exception) -> HttpResponse:
-    metrics.DATABASE_UNAVAILABLE.inc()
-    logger.warning(
-        "Base de datos en solo lectura: %s", (str(error).strip().splitlines() or ["?"])[0]
-    )
     message = _(
         "En este momento no se pueden guardar cambios: la base de datos está cambiando de "
         "servidor. No se guardó nada; vuelva a intentarlo en unos segundos."
     )
-    response = _answer(request, 503, "database_read_only", message, "ops/503.html")
+    return _retry_soon(request, error, "database_read_only", message)
+
+
+LOGGED = {
+    "database_unavailable": "Base de datos no disponible: %s",
+    "database_read_only": "Base de datos en solo lectura: %s",
+}
+
+
+def _retry_soon(request: HttpRequest, error: Exception, code: str, message: str) -> HttpResponse:
+    """A 503 that says to try again in a few seconds (the database is away or read-only)."""
+    metrics.DATABASE_UNAVAILABLE.inc()
+    logger.warning(LOGGED[code], (str(error).strip().splitlines() or ["?"])[0])
+    response = _answer(request, 503, code, message, "ops/503.html")
     response["Retry-After"] = RETRY_AFTER
     return response
 
