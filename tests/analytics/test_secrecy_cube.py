@@ -1,6 +1,6 @@
-"""The natural persons of each cell, which statistical secrecy needs, come from the cube's
-bitmaps for the questions the cube answers (no scan of the facts), and equal a count of the
-facts, after refreshes and merges too."""
+"""What statistical secrecy needs per cell (its natural persons, its cell key) comes from the
+cube for the questions the cube answers (no scan of the facts), and equals what a scan of
+the facts gives, after refreshes and merges too."""
 
 from datetime import date
 
@@ -31,6 +31,18 @@ def counted_both_ways(monkeypatch) -> list[tuple]:
                 ]
             found.append((filters, by, cubed, counted))
     return found
+
+
+def _same_keys(filters, by, keyed, signed, exact) -> None:
+    """The cube's signatures: the scan's cell keys, with the exact natural persons (never
+    fewer than the scan's lower bound)."""
+    cells = set(keyed[0]) | set(signed[0])
+    for key in [*cells, None]:
+        ours = cellkey.split(keyed[0].get(key, 0) if key is not None else keyed[1])
+        theirs = cellkey.split(signed[0].get(key, 0) if key is not None else signed[1])
+        natural = exact[0].get(key, 0) if key is not None else exact[1]
+        assert ours[0] == theirs[0], (filters, by, key)
+        assert ours[1] == natural >= theirs[1], (filters, by, key)
 
 
 def counted_units(filters: Filters, by: tuple[str, ...]) -> int:

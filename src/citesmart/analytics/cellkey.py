@@ -1,8 +1,9 @@
 """Cell-key perturbation: the method of the Australian Bureau of Statistics' TableBuilder.
 
 1. Every record (a service, the counting unit of docs/COUNTING.md) has a fixed random key
-   in [0, P): a keyed hash of its id, computed in SQL from a secret (conf.cell_key_secret),
-   so no column is stored and every rebuild of the read model gives the same keys.
+   in [0, P): a keyed hash of its id, computed in SQL from a secret (conf.cell_key_secret;
+   analytics.recordkey), so every rebuild of the read model gives the same keys. The cube
+   keeps their sum per cell (analytics.cube), never a record's key.
 2. A cell's key is the sum of its records' keys modulo N. The same records give the same
    cell key however the cell is asked for (a department filter broken down by center, a
    center filter broken down by department, both filters and no breakdown...).
@@ -21,19 +22,16 @@ one by one: it does not give back the hidden cell.
 # value is a bound parameter.
 # ruff: noqa: S608
 
-import hashlib
-import hmac
 import random
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from citesmart.analytics import conf
 from citesmart.analytics.filters import Filters
+from citesmart.analytics.recordkey import record_key_sql
 from citesmart.analytics.scan import conditions
 from citesmart.analytics.vocabulary import DIMENSIONS
 
-P = 2_147_483_647  # record keys are below this prime (2^31 - 1)
 N = 256  # cell keys are 0..N-1
 CAP = 20  # values from CAP on share the table's last row
 MAX_ADJUSTMENT = 2
@@ -81,19 +79,6 @@ def candidates(published: int) -> set[int]:
         return {0}
     near = range(max(1, published - MAX_ADJUSTMENT), published + MAX_ADJUSTMENT + 1)
     return {v for v in near if published - v in TABLE[min(v, CAP)]}
-
-
-def _coefficients() -> tuple[int, ...]:
-    digest = hmac.new(conf.cell_key_secret(), b"record-key", hashlib.sha256).digest()
-    values = [int.from_bytes(digest[i : i + 8], "big") % P for i in range(0, 32, 8)]
-    return max(values[0], 1), values[1], max(values[2], 1), values[3]
-
-
-def record_key_sql() -> str:
-    """The SQL of a fact row's record key: an affine map mod P, a xor-shift, another map."""
-    a, b, c, d = _coefficients()
-    first = f"(((service_id % {P}) * {a} + {b}) % {P})"
-    return f"(((xor({first}, {first} >> 11)) * {c} + {d}) % {P})"
 
 
 # One bit of 64 per natural person (by unit id): the bits set in a cell are a lower bound of

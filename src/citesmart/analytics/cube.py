@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from citesmart.analytics.recordkey import record_key_sql
 from citesmart.analytics.vocabulary import DIMENSIONS
 
 # Dimension -> the fact column (as text) its cells are keyed by (vocabulary's `cube`); `none`
@@ -55,7 +56,8 @@ CUBE_DDL = """
 CREATE TABLE IF NOT EXISTS cube (
     dim VARCHAR NOT NULL, year INTEGER NOT NULL, code VARCHAR,
     services BIGINT NOT NULL, reports BIGINT, amount DECIMAL(18, 2) NOT NULL,
-    natural_services BIGINT NOT NULL, units BIGINT NOT NULL, new_units BIGINT NOT NULL
+    natural_services BIGINT NOT NULL, units BIGINT NOT NULL, new_units BIGINT NOT NULL,
+    key_sum BIGINT NOT NULL, natural_units BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cube_range (low BIGINT NOT NULL, high BIGINT NOT NULL);
 """
@@ -150,7 +152,8 @@ def _compute_cells(
             f"count(*) AS services, {reports} AS reports, "
             "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0) AS amount, "
             f"count(*) FILTER (WHERE is_natural) AS natural_services, {bits} AS units, "
-            f"{new} AS new_units {rows} GROUP BY year, {code}"
+            f"{new} AS new_units, sum({record_key_sql()}) AS key_sum {rows} "
+            f"GROUP BY year, {code}"
         )
         # A report's cells: one per report-level dimension; by a unit's attribute, one per
         # distinct value among its units.
@@ -168,6 +171,7 @@ def _compute_cells(
         _store_cells(con, dim, years)
     con.execute("DROP TABLE temp.cell")
     con.execute("DROP TABLE temp.reports")
+    _natural_units(con, years)
 
 
 def _store_cells(con: duckdb.DuckDBPyConnection, dim: str, years: set[int] | None) -> None:
@@ -176,8 +180,8 @@ def _store_cells(con: duckdb.DuckDBPyConnection, dim: str, years: set[int] | Non
     firsts = "c.new_units" if dim == "none" else "c.units & f.new_units"
     con.execute(
         f"INSERT INTO cube SELECT '{dim}', c.year, c.code, c.services, c.reports, c.amount, "
-        f"c.natural_services, bit_count(c.units), COALESCE(bit_count({firsts}), 0) "
-        "FROM temp.cell c LEFT JOIN cube_bits_none f ON f.year = c.year"
+        f"c.natural_services, bit_count(c.units), COALESCE(bit_count({firsts}), 0), "
+        "COALESCE(c.key_sum, 0), 0 FROM temp.cell c LEFT JOIN cube_bits_none f ON f.year = c.year"
     )
 
 
@@ -252,6 +256,7 @@ def _update(
         _store_cells(con, dim, years)
     for name in ("cell", "changed_rows", "changed_mask", "changed_signed"):
         con.execute(f"DROP TABLE temp.{name}")
+    _natural_units(con, years)
 
 
 def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
@@ -271,14 +276,15 @@ def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
     )
     old = (
         "SELECT c.year, c.code, c.services, c.reports, c.amount, c.natural_services, "
-        f"b.units, b.new_units FROM cube c JOIN cube_bits_{dim} b ON b.year = c.year "
+        f"b.units, b.new_units, c.key_sum FROM cube c JOIN cube_bits_{dim} b ON b.year = c.year "
         f"AND b.code IS NOT DISTINCT FROM c.code WHERE c.dim = '{dim}' AND c.{where}"
     )
     delta = (
         f"SELECT year, CAST({code} AS VARCHAR) AS code, sum(sign) AS services, "
         f"{reports} AS reports, "
         "sum(sign * CASE WHEN is_free THEN 0 ELSE amount END) AS amount, "
-        "sum(sign) FILTER (WHERE is_natural) AS natural_services "
+        "sum(sign) FILTER (WHERE is_natural) AS natural_services, "
+        f"sum(sign * {record_key_sql()}) AS key_sum "
         "FROM temp.changed_signed GROUP BY ALL"
     )
     now = (
@@ -303,19 +309,35 @@ def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
         "COALESCE(o.amount, 0) + COALESCE(d.amount, 0) AS amount, "
         "COALESCE(o.natural_services, 0) + COALESCE(d.natural_services, 0) "
         "AS natural_services, "
-        f"{units} AS units, {new_units if dim == 'none' else 'NULL::BIT'} AS new_units "
+        f"{units} AS units, {new_units if dim == 'none' else 'NULL::BIT'} AS new_units, "
+        "COALESCE(o.key_sum, 0) + COALESCE(d.key_sum, 0) AS key_sum "
         f"FROM k LEFT JOIN old o ON {key.format(t='o')} "
         f"LEFT JOIN delta d ON {key.format(t='d')} LEFT JOIN now n ON {key.format(t='n')} "
         "CROSS JOIN temp.changed_mask m) WHERE services > 0"
     )
 
 
+def _natural_units(con: duckdb.DuckDBPyConnection, years: set[int] | None) -> None:
+    """Each cell's distinct natural persons (its units AND the year's `person` bitmap), kept
+    for statistical secrecy (analytics.cubecells), once every dimension's bitmaps are in."""
+    where = "TRUE" if years is None else f"cube.year IN ({', '.join(str(int(y)) for y in years)})"
+    for dim in CODES:
+        con.execute(
+            f"UPDATE cube SET natural_units = bit_count(b.units & p.units) "
+            f"FROM cube_bits_{dim} b, cube_bits_person p WHERE cube.dim = '{dim}' "
+            "AND b.year = cube.year AND b.code IS NOT DISTINCT FROM cube.code "
+            f"AND p.year = cube.year AND p.code = 'true' AND {where}"
+        )
+
+
 def present(cursor: Any) -> bool:
     """Whether this generation has this cube: those built before it existed, or before its
-    last change (schema 7: the `person` bitmaps, report counts by the unit's attributes)
-    have not, until the next refresh rebuilds them; their questions go to the facts."""
+    last change (schema 7: the `person` bitmaps; schema 9: each cell's sum of record keys
+    and natural persons) have not,
+    until the next refresh rebuilds them; their questions go to the facts."""
     found = cursor.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE view_name = 'cube_bits_person' "
-        "AND database_name = 'rm'"
+        "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = 'cube_bits_person' "
+        "AND database_name = 'rm') * (SELECT count(*) FROM duckdb_columns() "
+        "WHERE table_name = 'cube' AND column_name = 'natural_units' AND database_name = 'rm')"
     ).fetchone()
     return bool(found and found[0])

@@ -1,13 +1,15 @@
-"""The natural persons of each cell, for statistical secrecy, from the cube when it can tell.
+"""What statistical secrecy needs per cell, from the cube when it can tell.
 
 An official table's cell is also secret when its natural persons alone are 1 to 4
-(disclosure.natural_part_sensitive), so analytics.public needs, for every cell, its exact
-number of distinct natural persons. The cube keeps, per year, a bitmap of the units of each
-cell and one of the natural persons served (`person`, code 'true'): a cell's natural persons
-are the bit count of its units AND those, over the years ORed. For the questions the cube
+(disclosure.natural_part_sensitive), so analytics.public needs each cell's exact number of
+distinct natural persons; a crossing's cell needs its cell key (the sum of its records' keys
+mod N, analytics.cellkey) and its natural persons. The cube keeps, per year and cell, the sum
+of the records' keys and the natural persons (`key_sum`, `natural_units`); over several years
+the keys add up and the natural persons are the bit count of the cell's units AND the
+natural persons served (`person` bitmaps), ORed over the years. For the questions the cube
 answers (validated reports, no filter but years, at most one dimension besides the year)
-that costs no scan of the facts; any other question is counted from the facts
-(cellkey.natural_persons), with the same result (tests/analytics/test_secrecy_cube.py).
+that costs no scan of the facts; any other question is counted from the facts (cellkey),
+with the same result (tests/analytics/test_secrecy_cube.py).
 """
 
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from citesmart.analytics import cellkey
+from citesmart.analytics.cellkey import N
 from citesmart.analytics.cube import CODES
 from citesmart.analytics.cubeanswer import typed
 from citesmart.analytics.filters import Filters
@@ -32,18 +35,32 @@ def natural_persons(
     *,
     cube: bool,
 ) -> dict[Breakdown, cellkey.Keys]:
-    """cellkey.natural_persons' answer; from the cube's bitmaps when they can give it
-    (`cube`: this generation has the cube, see cube.present)."""
+    """cellkey.natural_persons' answer; from the cube when it can give it (`cube`: this
+    generation has the cube, see cube.present)."""
+    return _per_cell(cursor, filters, breakdowns, ids, cube=cube, keys=False)
+
+
+def cell_keys(
+    cursor: Any,
+    filters: Filters,
+    breakdowns: Sequence[Breakdown],
+    ids: dict[str, Any] | None = None,
+    *,
+    cube: bool,
+) -> dict[Breakdown, cellkey.Keys]:
+    """cellkey.cell_keys' answer (signatures); from the cube when it can give it, with the
+    exact natural persons in place of their lower bound."""
+    return _per_cell(cursor, filters, breakdowns, ids, cube=cube, keys=True)
+
+
+def _per_cell(cursor, filters, breakdowns, ids, *, cube: bool, keys: bool) -> dict:
     cube = cube and filters == Filters(years=filters.years)
     fitting = [by for by in breakdowns if cube and _fits(by)]
     rest = [by for by in breakdowns if by not in fitting]
-    found = cellkey.natural_persons(cursor, filters, rest, ids) if rest else {}
+    scan = cellkey.cell_keys if keys else cellkey.natural_persons
+    found = scan(cursor, filters, rest, ids) if rest else {}
     if fitting:
-        years = list(filters.years)
-        in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
-        total = _one(cursor, _NATURAL.format(in_years=in_years), years)
-        for by in fitting:
-            found[by] = (_cells(cursor, by, in_years, years) if by else {}, total)
+        found |= _from_cube(cursor, fitting, list(filters.years), keys)
     return found
 
 
@@ -58,30 +75,56 @@ def _fits(by: Breakdown) -> bool:
 _NATURAL = "SELECT bit_or(units) FROM cube_bits_person WHERE {in_years} AND code = 'true'"
 
 
-def _one(cursor: Any, sql: str, params: list[Any]) -> int:
-    found = cursor.execute(f"SELECT COALESCE(bit_count(({sql})), 0)", params).fetchone()
-    return int(found[0]) if found else 0
+def _from_cube(cursor: Any, breakdowns: list[Breakdown], years: list[int], keys: bool) -> dict:
+    """Every breakdown's cells and the total, in one statement (a part per breakdown):
+    signatures (`keys`) or natural persons."""
+    in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
+    natural = _NATURAL.format(in_years=in_years)
+    parts = [
+        f"SELECT -1, NULL, NULL, bit_count(({natural})), (SELECT sum(key_sum) FROM cube "
+        f"WHERE dim = 'none' AND {in_years})"
+    ]
+    params = [*years, *years]
+    for index, by in enumerate(breakdowns):
+        if by:
+            sql, count = _part(index, by, in_years, natural, per_year=len(years) == 1)
+            parts.append(sql)
+            params += years * count
+    found: dict[Breakdown, tuple[dict, int]] = {by: ({}, 0) for by in breakdowns}
+    total = 0
+    for index, year, code, persons, key_sum in cursor.execute(
+        " UNION ALL ".join(parts), params
+    ).fetchall():
+        value = int(key_sum or 0) % N + N * int(persons or 0) if keys else int(persons or 0)
+        if index < 0:
+            total = value
+            continue
+        by = breakdowns[index]
+        dim = next((d for d in by if d != "year"), "none")
+        cell = {"year": year, dim: typed(dim, code)}
+        found[by][0][tuple(cell[d] for d in by)] = value
+    return {by: (cells, total) for by, (cells, _) in found.items()}
 
 
-def _cells(cursor: Any, by: Breakdown, in_years: str, years: list[int]) -> dict[tuple, int]:
-    """Cell (codes in `by`'s order) -> its natural persons."""
-    others = [d for d in by if d != "year"]
-    dim = others[0] if others else "none"
-    if "year" in by:  # a cell per year: that year's units AND that year's natural persons
-        sql = (
-            f"SELECT b.year, b.code, bit_count(b.units & p.units) FROM cube_bits_{dim} b "
-            "JOIN cube_bits_person p ON p.year = b.year AND p.code = 'true' "
-            f"WHERE {'b.' + in_years if years else 'TRUE'}"
+def _part(index: int, by: Breakdown, in_years: str, natural: str, *, per_year: bool):
+    """The SQL of one breakdown's cells: (index, year, code, natural persons, sum of keys),
+    and how many times it binds the years."""
+    dim = next((d for d in by if d != "year"), "none")
+    if "year" in by or per_year:  # one cube row per cell: its own counts
+        return (
+            f"SELECT {index}, year, code, natural_units, key_sum FROM cube "
+            f"WHERE dim = '{dim}' AND {in_years}",
+            1,
         )
-        params = years
-    else:
-        sql = (
-            f"SELECT NULL, code, bit_count(bit_or(units) & ({_NATURAL.format(in_years=in_years)})) "
-            f"FROM cube_bits_{dim} WHERE {in_years} GROUP BY code"
-        )
-        params = [*years, *years]
-    cells = {}
-    for year, code, count in cursor.execute(sql, params).fetchall():
-        values = {"year": year, dim: typed(dim, code)}
-        cells[tuple(values[d] for d in by)] = int(count or 0)
-    return cells
+    bits = (
+        f"SELECT code, bit_count(bit_or(units) & ({natural})) AS n FROM cube_bits_{dim} "
+        f"WHERE {in_years} GROUP BY code"
+    )
+    summed = (
+        f"SELECT code, sum(key_sum) AS s FROM cube WHERE dim = '{dim}' AND {in_years} GROUP BY code"
+    )
+    return (
+        f"SELECT {index}, NULL, b.code, b.n, k.s FROM ({bits}) b JOIN ({summed}) k "
+        "ON b.code IS NOT DISTINCT FROM k.code",
+        3,
+    )

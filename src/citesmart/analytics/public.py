@@ -148,7 +148,7 @@ KEYS, NATURAL = "keys", "natural"
 
 
 def _cell_keys(cursor: Any, filters: Filters, breakdowns: list, known: dict) -> dict:
-    return cellkey.cell_keys(cursor, filters, breakdowns, known["_ids"])
+    return cubecells.cell_keys(cursor, filters, breakdowns, known["_ids"], cube=known["_cube"])
 
 
 def _natural(cursor: Any, filters: Filters, breakdowns: list, known: dict) -> dict:

@@ -1,0 +1,23 @@
+"""A record's key for cell-key perturbation (analytics.cellkey): a keyed hash of the
+service id in [0, P), computed in SQL from a secret (conf.cell_key_secret). Here apart so
+that the cube (analytics.cube), which keeps each cell's sum of keys, needs no more."""
+
+import hashlib
+import hmac
+
+from citesmart.analytics import conf
+
+P = 2_147_483_647  # record keys are below this prime (2^31 - 1)
+
+
+def _coefficients() -> tuple[int, ...]:
+    digest = hmac.new(conf.cell_key_secret(), b"record-key", hashlib.sha256).digest()
+    values = [int.from_bytes(digest[i : i + 8], "big") % P for i in range(0, 32, 8)]
+    return max(values[0], 1), values[1], max(values[2], 1), values[3]
+
+
+def record_key_sql() -> str:
+    """The SQL of a fact row's record key: an affine map mod P, a xor-shift, another map."""
+    a, b, c, d = _coefficients()
+    first = f"(((service_id % {P}) * {a} + {b}) % {P})"
+    return f"(((xor({first}, {first} >> 11)) * {c} + {d}) % {P})"
