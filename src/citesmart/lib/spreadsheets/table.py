@@ -81,6 +81,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)  # the workbook's visible sheets
     _raw_rows: Callable[[], RawRows] = field(repr=False)
     _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 

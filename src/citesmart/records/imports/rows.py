@@ -21,6 +21,7 @@ from citesmart.lib.spreadsheets import (
 from citesmart.lib.values import clean_text, is_blank, parse_amount, parse_date, parse_ubigeo
 from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
 from citesmart.records.imports.columns import REPORT_FIELD_COLUMNS, Columns, vocabulary_key
+from citesmart.records.imports.places import DistrictNames
 from citesmart.records.imports.results import RowError
 from citesmart.records.models import ReportStatus
 from citesmart.units.models import ClientType
@@ -75,6 +76,7 @@ class Lookups:
         self.served_chains = set(served.values_list("pk", flat=True))
         self.districts = {d.code: d for d in District.objects.only("code", "department_id")}
         self.departments = {d.code: d for d in Department.objects.only("code", "name")}
+        self.district_names = DistrictNames()
         self.statuses = _choices(ReportStatus.choices)
         self._memo: dict[tuple[str, Any], tuple[Any, Any]] = {}
         self.client_types = _choices(ClientType.choices) | {
@@ -242,6 +244,10 @@ class _CellError(Exception):
 def _parse_place(value: CellValue, lookups: "Lookups") -> tuple[District | None, Department | None]:
     if is_blank(value):
         raise ValueError("falta el ubigeo del distrito de la unidad productiva")
+    text = clean_text(value)
+    if re.search(r"[^\W\d_]", text):  # letters: a district's name
+        district = lookups.district_names.find(text)
+        return district, lookups.departments.get(district.department_id)
     code = parse_ubigeo(value)
     if len(code) == 2:
         department = lookups.departments.get(code)

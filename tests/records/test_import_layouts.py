@@ -1,0 +1,142 @@
+"""Files as centers really have them: title rows, several sheets, their own headers (mapped
+once per center), district names instead of ubigeo codes; all-or-nothing still."""
+
+import datetime
+import io
+
+import pytest
+from django.utils import timezone
+from openpyxl import Workbook
+from tests.records.test_import_pipeline import TODAY, row
+
+from citesmart.records import imports
+from citesmart.records.models import ImportBatch, ImportColumnMapping, ServiceReport
+from citesmart.records.template import HEADERS
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def book(sheets: dict[str, list[list]]) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for values in rows:
+            sheet.append(values)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def table(rows: list[dict], headers=HEADERS) -> list[list]:
+    return [list(headers), *([r[h] for h in HEADERS] for r in rows)]
+
+
+def run(center, data: bytes, **options) -> imports.ImportResult:
+    options.setdefault("today", TODAY)
+    return imports.import_file(io.BytesIO(data), center=center, filename="libro.xlsx", **options)
+
+
+def test_title_rows_above_the_header_are_skipped(center_a):
+    titles = [["CITE agroindustrial Moquegua"], ["Reporte de servicios - marzo 2025"], []]
+    result = run(center_a, book({"Servicios": titles + table([row()])}))
+    assert result.exit_code == 0, (result.fatal, result.errors)
+    assert result.header_row == 4  # as Excel numbers it: the empty row counts
+    assert ServiceReport.objects.filter(center=center_a, code="INF-001").exists()
+
+
+def test_the_sheet_with_the_header_is_read_and_another_can_be_chosen(center_a):
+    data = book({
+        "Notas": [["Hoja de notas"], ["nada que importar"]],
+        "Marzo": table([row()]),
+    })  # fmt: skip
+    result = run(center_a, data, dry_run=True)
+    assert result.exit_code == 0, result.fatal
+    assert (result.sheet, result.sheets) == ("Marzo", ["Notas", "Marzo"])
+    two = book({"Marzo": table([row()]), "Abril": table([row(codigo_informe="INF-002")])})
+    ambiguous = run(center_a, two)
+    assert ambiguous.exit_code == 2 and not ServiceReport.objects.exists()
+    assert "varias hojas con los encabezados esperados («Marzo», «Abril»)" in ambiguous.fatal
+    assert "campo «Hoja»" in ambiguous.fatal
+    chosen = run(center_a, two, sheet="abril")
+    assert chosen.exit_code == 0 and chosen.sheet == "Abril"
+    assert list(ServiceReport.objects.values_list("code", flat=True)) == ["INF-002"]
+    missing = run(center_a, two, sheet="Mayo")
+    assert "no tiene una hoja llamada «Mayo». Sus hojas son: «Marzo», «Abril»" in missing.fatal
+
+
+OWN = ["Cod. Serv.", "Desde", "Hasta", "Tipo de servicio", "Servicio", "Cadena", "Lugar",
+       "Doc.", "Número", "Beneficiario", "tipo_cliente", "S/", "Programa", "Estado"]  # fmt: skip
+
+
+def test_unknown_headers_are_mapped_once_and_remembered_for_the_center(
+    center_a, center_b, operator_a
+):
+    data = book({"Servicios": table([row()], headers=OWN)})
+    first = run(center_a, data, dry_run=True, user=operator_a)
+    assert first.exit_code == 2 and "Faltan columnas obligatorias: codigo_informe" in first.fatal
+    assert "«Cod. Serv.»" in first.fatal and "Asigne las columnas desconocidas" in first.fatal
+    assert first.batch.messages[0]["unknown_headers"][:2] == ["Cod. Serv.", "Desde"]
+    mapping = dict(zip(OWN[:5], ["codigo_informe", "fecha_inicio", "fecha_fin",
+                                 "categoria_servicio", "servicio"], strict=True))  # fmt: skip
+    mapping |= {"Lugar": "ubigeo", "Doc.": "tipo_documento", "Número": "numero_documento",
+                "Beneficiario": "razon_social", "S/": "monto_soles"}  # fmt: skip
+    first.batch.created_at = timezone.now()
+    again = imports.recheck(batch=first.batch, user=operator_a, columns=mapping)
+    assert again.exit_code == 0, (again.fatal, again.errors)
+    assert ImportColumnMapping.objects.filter(center=center_a).count() == 10
+    # The next file of that center is read with its mapping; another center's is not.
+    nxt = book({"Servicios": [["Informe mensual"], *table([row(codigo_informe="X")], OWN)]})
+    assert run(center_a, nxt, user=operator_a).exit_code == 0
+    assert ServiceReport.objects.filter(center=center_a, code="X").exists()
+    assert run(center_b, nxt).exit_code == 2
+
+
+def test_a_template_alias_wins_over_a_mapping(center_a, operator_a):
+    ImportColumnMapping.objects.create(center=center_a, header_key="codigo", header="Código",
+                                       column="fecha_fin")  # fmt: skip
+    headers = ["Código" if h == "codigo_informe" else h for h in HEADERS]
+    result = run(center_a, book({"S": table([row()], headers=headers)}))
+    assert result.exit_code == 0  # a template alias wins over a mapping
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [("Moquegua", "180101"), ("moquegua, mariscal nieto", "180101"), ("180101", "180101")],
+)
+def test_district_names_are_accepted(center_a, written, code):
+    result = run(center_a, book({"S": table([row(ubigeo=written)])}))
+    assert result.exit_code == 0, result.errors
+    report = ServiceReport.objects.get()
+    assert report.services.get().unit.district_id == code
+
+
+def test_an_ambiguous_or_unknown_district_name_is_a_clear_error_and_nothing_is_written(center_a):
+    rows = [row(), row(codigo_informe="INF-2", ubigeo="Santa Rosa"),
+            row(codigo_informe="INF-3", ubigeo="Villa Inexistente")]  # fmt: skip
+    result = run(center_a, book({"S": table(rows)}))
+    assert result.exit_code == 1 and not ServiceReport.objects.exists()
+    texts = [str(e) for e in result.errors]
+    assert texts[0].startswith("fila 3, columna ubigeo: hay ")
+    assert "distritos llamados «Santa Rosa»: Santa Rosa (provincia" in texts[0]
+    assert "añada la provincia y el departamento, p. ej. «Santa Rosa, " in texts[0]
+    assert texts[1].startswith("fila 4, columna ubigeo: no hay ningún distrito llamado")
+    qualified = texts[0].split("p. ej. «")[1].split("»")[0]
+    fixed = run(center_a, book({"S": table([row(ubigeo=qualified)])}))
+    assert fixed.exit_code == 0, fixed.errors
+
+
+def test_a_checked_file_expires(center_a, operator_a, settings):
+    settings.IMPORT_CHECK_HOURS = 24
+    result = run(center_a, book({"S": table([row()])}), dry_run=True, user=operator_a)
+    batch = result.batch
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=25)
+    )
+    batch.refresh_from_db()
+    assert "La verificación venció" in imports.register_refusal(batch=batch, user=operator_a)
+    with pytest.raises(imports.ImportRefused, match="vuelva a subirlo|Vuelva a subirlo"):
+        imports.register_checked(batch=batch, user=operator_a)
