@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
-from django.conf import settings
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -30,6 +29,7 @@ from citesmart.records.imports.report import (
     store_rejected,
 )
 from citesmart.records.imports.results import Context, ImportRefused, ImportResult, Progress
+from citesmart.records.imports.uploads import check_hours
 from citesmart.records.imports.writing import BULK_MIN_ROWS, write_plan
 from citesmart.records.models import ImportBatch
 
@@ -152,11 +152,6 @@ def _store_copy(ctx: Context, stream: IO[bytes], filename: str, limits: Limits) 
 def _safe_name(filename: str) -> str:
     base = os.path.basename(filename.replace("\\", "/")) or "archivo"
     return re.sub(r"[^\w.\-]+", "_", base)[-120:]
-
-
-def check_hours() -> float:
-    """How long a checked file may be registered (or checked again) without a new upload."""
-    return float(getattr(settings, "IMPORT_CHECK_HOURS", 72))
 
 
 def register_refusal(*, batch: ImportBatch, user) -> str:
