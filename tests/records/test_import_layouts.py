@@ -150,3 +150,27 @@ def test_a_checked_file_expires(center_a, operator_a, settings):
     os.utime(settings.MEDIA_ROOT / young.file.name, (time.time() - 7200, time.time() - 7200))
     call_command("sweep_uploads")
     assert not stored.exists() and (settings.MEDIA_ROOT / young.file.name).exists()
+
+
+def test_the_command_line_chooses_the_sheet_and_maps_columns(center_a, tmp_path):
+    from tests.records.test_import_command import cli
+
+    path = tmp_path / "libro.xlsx"
+    path.write_bytes(
+        book({"Marzo": table([row()], OWN), "Abril": table([row(codigo_informe="B")], OWN)})
+    )
+    code, _, err = cli(str(path), "--center", center_a.code)
+    assert code == 2 and "varias hojas" in err
+    code, _, err = cli(str(path), "--center", center_a.code, "--hoja", "Abril")
+    assert code == 2 and "Faltan columnas obligatorias" in err
+    code, _, err = cli(str(path), "--center", center_a.code, "--columna", "Cod. Serv.=nada")
+    assert code == 2 and "--columna «Cod. Serv.=nada» no es válida" in err
+    pairs = ["Cod. Serv.=codigo_informe", "Desde=fecha_inicio", "Hasta=fecha_fin",
+             "Tipo de servicio=categoria_servicio", "Lugar=ubigeo", "Doc.=tipo_documento",
+             "Número=numero_documento", "Beneficiario=razon_social", "S/=monto_soles"]  # fmt: skip
+    options = [arg for pair in pairs for arg in ("--columna", pair)]
+    code, _, err = cli(str(path), "--center", center_a.code, "--hoja", "Abril", *options)
+    assert code == 0, err
+    assert list(ServiceReport.objects.values_list("code", flat=True)) == ["B"]
+    code, _, err = cli(str(path), "--center", center_a.code, "--hoja", "Marzo")
+    assert code == 0, err  # remembered for the center
