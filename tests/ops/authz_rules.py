@@ -255,11 +255,11 @@ RULES: list[Rule] = [
         r"^admin:records_importbatch_revert$",
         records_rule({"manager_a", "national_admin"}),
     ),
-    # Registering a checked file (POST only): whoever checked it (operator A made the
-    # sample batch) or the center's manager; the sample is already registered, so they are
-    # sent back to its page with the reason.
+    # Registering or checking again a checked file (POST only): whoever checked it (operator
+    # A made the sample batch) or the center's manager; the sample is already registered, so
+    # they are sent back to its page with the reason.
     Rule(
-        r"^admin:records_importbatch_register$",
+        r"^admin:records_importbatch_(register|recheck)$",
         records_rule({"operator_a", "manager_a", "national_admin"}, get="deny"),
     ),
     # Cancelling and validating: the center's manager or ITP (accounts.access), never an

@@ -75,6 +75,9 @@ OWN = ["Cod. Serv.", "Desde", "Hasta", "Tipo de servicio", "Servicio", "Cadena",
        "Doc.", "Número", "Beneficiario", "tipo_cliente", "S/", "Programa", "Estado"]  # fmt: skip
 
 
+KNOWN = {"Servicio", "Cadena", "tipo_cliente", "Programa", "Estado"}
+
+
 def test_unknown_headers_are_mapped_once_and_remembered_for_the_center(
     center_a, center_b, operator_a
 ):
@@ -174,3 +177,51 @@ def test_the_command_line_chooses_the_sheet_and_maps_columns(center_a, tmp_path)
     assert list(ServiceReport.objects.values_list("code", flat=True)) == ["B"]
     code, _, err = cli(str(path), "--center", center_a.code, "--hoja", "Marzo")
     assert code == 0, err  # remembered for the center
+
+
+# --- the back office: the batch page offers the sheet and the columns, without a new upload
+
+
+def test_the_batch_page_chooses_the_sheet_and_maps_columns_without_a_new_upload(
+    client_for, operator_a, manager_b, center_a
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    data = book({"Marzo": table([row()], OWN), "Abril": table([row(codigo_informe="B")], OWN)})
+    upload = SimpleUploadedFile("libro.xlsx", data)
+    client = client_for(operator_a)
+    url = reverse("admin:records_importbatch_upload")
+    page = client.post(url, {"center": center_a.pk, "file": upload, "dry_run": "on"}, follow=True)
+    assert "varias hojas con los encabezados esperados" in page.text
+    assert 'name="sheet"' in page.text and '<option value="Abril"' in page.text
+    assert "Registrar este archivo" not in page.text  # an unusable file is not registered
+    batch = ImportBatch.objects.get()
+    recheck = reverse("admin:records_importbatch_recheck", args=[batch.pk])
+    page = client.post(recheck, {"sheet": "Abril"}, follow=True)
+    assert "Faltan columnas obligatorias" in page.text and "Columna «Cod. Serv.» del archivo" in (
+        page.text
+    )
+    second = ImportBatch.objects.latest("pk")
+    assert second.messages[0]["sheet"] == "Abril"
+    assert second.messages[0]["unknown_headers"] == [h for h in OWN if h not in KNOWN]
+    fields = {f"col-{i}": c for i, c in enumerate(["codigo_informe", "fecha_inicio",
+              "fecha_fin", "categoria_servicio", "ubigeo", "tipo_documento",
+              "numero_documento", "razon_social", "monto_soles"])}  # fmt: skip
+    # Someone of another center may not use this batch.
+    other = client_for(manager_b).post(
+        reverse("admin:records_importbatch_recheck", args=[second.pk]), fields
+    )
+    assert other.status_code in (302, 403, 404) and not ImportColumnMapping.objects.exists()
+    client = client_for(operator_a)
+    page = client.post(
+        reverse("admin:records_importbatch_recheck", args=[second.pk]),
+        {"sheet": "Abril", **fields},
+        follow=True,
+    )
+    assert "Verificación sin registrar: 1 fila, 1 informe válido" in page.text
+    assert "Registrar este archivo" in page.text and not ServiceReport.objects.exists()
+    third = ImportBatch.objects.latest("pk")
+    page = client.post(reverse("admin:records_importbatch_register", args=[third.pk]), follow=True)
+    assert "Importación registrada: 1 fila" in page.text
+    assert list(ServiceReport.objects.values_list("code", flat=True)) == ["B"]

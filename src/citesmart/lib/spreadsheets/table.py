@@ -49,9 +49,10 @@ RETRY = "Guárdelo desde Excel como «Libro de Excel (.xlsx)» o «CSV UTF-8» e
 class SpreadsheetError(Exception):
     """The uploaded file cannot be read; ``message`` says why and what to do, in Spanish."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, sheets: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.sheets = sheets or []  # the workbook's sheets, when choosing one is the remedy
 
 
 @dataclass(frozen=True)

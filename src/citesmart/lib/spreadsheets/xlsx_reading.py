@@ -165,7 +165,8 @@ def _choose_sheet(
                 return sheet
         raise SpreadsheetError(
             f"{subject} no tiene una hoja llamada «{name}». Sus hojas son: {listed}. "
-            "Escriba el nombre de una de ellas en el campo «Hoja»."
+            "Escriba el nombre de una de ellas en el campo «Hoja».",
+            sheets=[str(sheet.title) for sheet in sheets],
         )
     if len(sheets) == 1 or not expect:
         return sheets[0]
@@ -176,7 +177,8 @@ def _choose_sheet(
         names = ", ".join(f"«{sheet.title}»" for sheet in tied)
         raise SpreadsheetError(
             f"{subject} tiene varias hojas con los encabezados esperados ({names}). "
-            "Elija en el campo «Hoja» cuál importar e importe cada una por separado."
+            "Elija en el campo «Hoja» cuál importar e importe cada una por separado.",
+            sheets=[str(sheet.title) for sheet in sheets],
         )
     return tied[0]
 

@@ -79,7 +79,7 @@ def read_rows(
                 if progress and result.rows % 1000 == 0:
                     progress("lectura", result.rows, None)
     except SpreadsheetError as error:
-        result.fatal = error.message
+        result.fatal, result.sheets = error.message, error.sheets
         return []
     if progress:
         progress("lectura", result.rows, result.rows)
