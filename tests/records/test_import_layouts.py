@@ -225,3 +225,22 @@ def test_the_batch_page_chooses_the_sheet_and_maps_columns_without_a_new_upload(
     page = client.post(reverse("admin:records_importbatch_register", args=[third.pk]), follow=True)
     assert "Importación registrada: 1 fila" in page.text
     assert list(ServiceReport.objects.values_list("code", flat=True)) == ["B"]
+
+
+def test_odd_amounts_and_dates_are_accepted_with_warnings(center_a):
+    rows = [
+        row(monto_soles="0"),
+        row(codigo_informe="B", fecha_inicio="03/03/2023"),
+        row(codigo_informe="C", monto_soles="0", programa=""),
+        row(codigo_informe="D", monto_soles=""),
+    ]
+    result = run(center_a, book({"S": table(rows)}), dry_run=True)
+    assert result.exit_code == 0, result.errors
+    assert result.warnings == [
+        "fila 2, columna monto_soles: monto 0 sin programa: cuenta como servicio cobrado de "
+        "S/ 0; si fue gratuito, indique el programa que lo financió; se registraría igual",
+        "fila 3, columna fecha_fin: el servicio dura 735 días (03/03/2023 a 07/03/2025); "
+        "revise las fechas; se registraría igual",
+        "fila 4, columna monto_soles: monto 0 sin programa: cuenta como servicio cobrado de "
+        "S/ 0; si fue gratuito, indique el programa que lo financió; se registraría igual",
+    ]

@@ -30,6 +30,7 @@ _MAX_NAME = 250
 
 
 _MAX_CODE = 60
+_LONG_DAYS = 366  # a service longer than a year is more often a mistyped year
 
 
 @dataclass
@@ -157,6 +158,21 @@ def _note_odd_cells(
             "ubigeo",
             f"el ubigeo {row.department.code} es del departamento de {row.department.name}, "
             "no de un distrito",
+        )
+    start, end = row.report.get("start_date"), row.report.get("end_date")
+    if start and end and (end - start).days > _LONG_DAYS:
+        warn(
+            "fecha_fin",
+            f"el servicio dura {(end - start).days} días ({start:%d/%m/%Y} a {end:%d/%m/%Y}); "
+            "revise las fechas",
+        )
+    catalogue = row.report.get("catalogue")
+    free = row.report.get("programme") is not None or (catalogue is not None and catalogue.is_free)
+    if row.amount is not None and not row.amount and not free:
+        warn(
+            "monto_soles",
+            "monto 0 sin programa: cuenta como servicio cobrado de S/ 0; si fue gratuito, "
+            "indique el programa que lo financió",
         )
     number = cell("numero_documento")
     if row.document_type == DocumentType.DNI and _padded(number, row.document_number):
