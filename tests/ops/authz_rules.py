@@ -245,8 +245,9 @@ RULES: list[Rule] = [
     # (an empty POST is refused with a message and a redirect back).
     Rule(r"^admin:records_servicereport_closing$", staff_only()),
     Rule(r"^admin:records_importbatch_upload$", records_rule(IMPORTERS)),
-    # District suggestions on the entry screen: public reference data, for any staff member.
-    Rule(r"^admin:records_servicereport_districts$", staff_only(), methods=("GET",)),
+    # Suggestions on the entry screen, for any staff member: districts (public reference
+    # data) and productive units (only those records.queries.units_for_user lets them see).
+    Rule(r"^admin:records_servicereport_(districts|units)$", staff_only(), methods=("GET",)),
     Rule(r"^admin:records_importbatch_template$", staff_only(), methods=("GET",)),
     Rule(
         r"^admin:records_importbatch_download$",

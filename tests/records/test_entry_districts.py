@@ -62,7 +62,7 @@ def test_the_entry_screen_has_no_district_select_and_shows_a_saved_district_by_n
     client = client_for(operator_a)
     page = client.get(ADD_URL).text
     assert "select2" not in page and "autocomplete.js" not in page
-    assert 'data-district-search="' + SEARCH in page
+    assert 'data-suggest="' + SEARCH in page
     client.post(ADD_URL, report_data(center_a, new_person_row(), delivery_district="180301"))
     report = ServiceReport.objects.get()
     page = client.get(reverse("admin:records_servicereport_change", args=[report.pk])).text

@@ -36,7 +36,7 @@ from citesmart.records.actions import cancel_report, set_report_status
 from citesmart.records.admin_audit import soles
 from citesmart.records.admin_closing import closing_calendar
 from citesmart.records.audit import audit_url
-from citesmart.records.district_field import DistrictField, district_search
+from citesmart.records.district_field import DistrictField, district_search, unit_search
 from citesmart.records.export import FORMATS, export_response
 from citesmart.records.forms import (
     CancelReportForm,
@@ -263,6 +263,7 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
         return [
             path("exportar/", wrap(self.export_view), name="records_servicereport_export"),
             path("distritos/", wrap(district_search), name="records_servicereport_districts"),
+            path("unidades/", wrap(unit_search), name="records_servicereport_units"),
             path(
                 "cierres/",
                 wrap(lambda request: closing_calendar(request, self.admin_site)),

@@ -24,7 +24,7 @@ from citesmart.lib.identity import (
 )
 from citesmart.network.models import Center
 from citesmart.records.actions import AttendedUnit, RecordResult, record_service_report
-from citesmart.records.district_field import DistrictField
+from citesmart.records.district_field import UNIT_SEARCH_URL, DistrictField
 from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
 from citesmart.records.queries import units_for_user
 from citesmart.records.unit_actions import get_or_create_unit
@@ -89,6 +89,15 @@ class AttendedUnitForm(forms.Form):
         self.center: Center | None = None  # the report's center, set before validation
         self.known_units = known_units or []
         self.viewer = viewer  # whose scope decides whether a found unit's name may be shown
+        # Suggestions of the units the viewer may see (suggest.js); picking one sets the type.
+        self.fields["document_number"].widget.attrs.update(
+            {
+                "data-suggest": str(UNIT_SEARCH_URL),
+                "data-suggest-kind": f"id_{self.add_prefix('document_type')}",
+                "autocomplete": "off",
+                "inputmode": "text",
+            }
+        )
 
     @property
     def registered_unit(self) -> ProductiveUnit | None:
