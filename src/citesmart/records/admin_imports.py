@@ -187,7 +187,7 @@ class ImportBatchAdmin(CenterScopedAdmin):
         extra = {
             "batch": batch,
             "summary": next((m["text"] for m in messages_ if m["level"] == "info"), ""),
-            "errors": [m for m in messages_ if m["level"] == "error"][:500],
+            "import_errors": [m for m in messages_ if m["level"] == "error"][:500],
             "warnings": [m for m in messages_ if m["level"] == "warning"][:200],
             "error_count": sum(m["level"] == "error" for m in messages_),
             "can_revert": can_revert(request.user, batch),
