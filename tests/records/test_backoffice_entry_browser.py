@@ -22,6 +22,7 @@ from tests.portal.test_browser import (  # noqa: F401 - the module fixture puts 
     Visit,
     _reference_data_back,
 )
+from tests.records.test_entry_screen import new_person_row, report_data
 from tests.records.test_import_layouts import OWN, book, table
 from tests.records.test_import_pipeline import row
 
@@ -79,6 +80,8 @@ def backoffice(live_server, monkeypatch, settings, tmp_path):
     client = Client()
     client.force_login(operator)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    saved = client.post(PAGES["informe-nuevo"], report_data(center, new_person_row()))
+    assert saved.status_code == 302  # the list has a report to show
     playwright_sync = pytest.importorskip("playwright.sync_api")
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -118,6 +121,10 @@ def test_backoffice_pages_fit_the_screen_are_labelled_and_light(backoffice, size
         visit.page.wait_for_load_state("networkidle")
         assert visit.page.evaluate(OVERFLOW_JS) == [], (name, size)
         assert visit.page.evaluate(UNLABELLED_JS) == [], (name, size)
+        if name == "informes":  # the status is seen without scrolling sideways
+            status = visit.page.locator("#result_list td.field-status").first
+            assert status.inner_text() == "Registrado"
+            assert status.bounding_box()["x"] + status.bounding_box()["width"] <= viewport["width"]
         # Before axe: its own fetch of @import-ed stylesheets and injected styles are
         # (rightly) refused by the content security policy and logged.
         assert visit.errors == [], (name, size, "\n".join(visit.errors))
@@ -132,7 +139,7 @@ def test_backoffice_pages_fit_the_screen_are_labelled_and_light(backoffice, size
         visit.context.close()
 
 
-def test_a_report_is_entered_on_a_phone_with_a_suggested_district(backoffice):
+def test_a_report_is_entered_on_a_phone_with_suggested_unit_and_district(backoffice):
     visit = backoffice(PHONE)
     page = visit.page
     visit.open(PAGES["informe-nuevo"])
@@ -141,14 +148,26 @@ def test_a_report_is_entered_on_a_phone_with_a_suggested_district(backoffice):
     yesterday = date.today() - timedelta(days=1)
     page.get_by_label("Fecha de inicio").fill(f"{yesterday:%d/%m/%Y}")
     page.get_by_label("Fecha de fin").fill(f"{yesterday:%d/%m/%Y}")
-    unit = page.locator("fieldset.unidad").first
+    units = page.locator("fieldset.unidad")
+    # A unit of the center: suggested by the start of its DNI, which also sets the type.
+    known = units.nth(0)
+    number = known.get_by_label("Número")
+    number.press_sequentially("41234", delay=20)
+    suggested = page.locator("#id_unidades-0-document_number-sugerencias option")
+    suggested.first.wait_for(state="attached")
+    assert suggested.first.get_attribute("label") == "DNI 41234567 · María Quispe"
+    number.fill(suggested.first.get_attribute("value"))
+    number.dispatch_event("change")
+    assert known.get_by_label("Tipo de documento").input_value() == "dni"
+    # A new one, in a district chosen among the suggestions.
+    unit = units.nth(1)
     unit.get_by_label("Tipo de documento").select_option("dni")
-    unit.get_by_label("Número").fill("41234567")
-    unit.get_by_label("Razón social o nombre (si es nueva)").fill("María Quispe")
+    unit.get_by_label("Número").fill("45678912")
+    unit.get_by_label("Razón social o nombre (si es nueva)").fill("Juana Mamani")
     unit.get_by_label("Tipo de cliente").select_option("emprendedor")
     district = unit.get_by_label("Distrito")
     district.press_sequentially("Santa Rosa, El Co", delay=20)
-    options = unit.locator("datalist option")
+    options = page.locator("#id_unidades-1-district-sugerencias option")
     options.first.wait_for(state="attached")
     chosen = options.first.get_attribute("value")
     assert chosen.startswith("Santa Rosa, El Collao, Puno (ubigeo ")
@@ -163,7 +182,11 @@ def test_a_report_is_entered_on_a_phone_with_a_suggested_district(backoffice):
     assert ServiceReport.objects.filter(code="INF-NAV-1").exists(), errors
     visit.shot("backoffice-informe-guardado-375")
     report = ServiceReport.objects.get(code="INF-NAV-1")
-    unit_saved = report.services.get().unit
+    assert sorted(report.services.values_list("unit__document_number", flat=True)) == [
+        "41234567",
+        "45678912",
+    ]
+    unit_saved = report.services.get(unit__document_number="45678912").unit
     assert (unit_saved.district.name, unit_saved.district.province.name) == (
         "Santa Rosa",
         "El Collao",
