@@ -225,6 +225,21 @@ def test_the_batch_page_chooses_the_sheet_and_maps_columns_without_a_new_upload(
     page = client.post(reverse("admin:records_importbatch_register", args=[third.pk]), follow=True)
     assert "Importación registrada: 1 fila" in page.text
     assert list(ServiceReport.objects.values_list("code", flat=True)) == ["B"]
+    # A mapping used is shown on the check's page and can be corrected there ("— no
+    # importar —" forgets it).
+    page = client.get(reverse("admin:records_importbatch_change", args=[third.pk])).text
+    assert "Columna «S/» del archivo" in page and third.messages[0]["mapped_headers"][-1] == "S/"
+    index = third.messages[0]["mapped_headers"].index("S/")
+    again = {f"col-{i}": c for i, c in enumerate(third.messages[0]["mapped_headers"])}
+    again = {f"col-{i}": fields[f"col-{i}"] for i in range(len(again))} | {f"col-{index}": ""}
+    url = reverse("admin:records_importbatch_recheck", args=[third.pk])
+    page = client.post(url, {"sheet": "Abril", **again}, follow=True)
+    fourth = ImportBatch.objects.latest("pk")
+    assert fourth.status == ImportBatch.Status.DRY_RUN and fourth.pk > third.pk
+    assert "Verificación sin registrar: 1 fila, 1 informe válido" in page.text
+    assert "Se ignoró la columna «S/»" in page.text
+    kept = set(ImportColumnMapping.objects.values_list("header", flat=True))
+    assert "S/" not in kept and "Cod. Serv." in kept and len(kept) == 8
 
 
 def test_odd_amounts_and_dates_are_accepted_with_warnings(center_a):

@@ -28,7 +28,10 @@ class RecheckForm(forms.Form):
         super().__init__(*args, **kwargs)
         first = _first(batch)
         sheets = [str(s) for s in first.get("sheets") or []]
-        self.headers = [str(h) for h in first.get("unknown_headers") or []][:60]
+        # The headers not recognised, then those read through the center's mappings (to
+        # correct a mapping: "— no importar —" forgets it).
+        headers = [*(first.get("unknown_headers") or []), *(first.get("mapped_headers") or [])]
+        self.headers = [str(h) for h in headers][:60]
         if len(sheets) > 1:
             self.fields["sheet"] = forms.ChoiceField(
                 label=_("Hoja"),
@@ -50,9 +53,8 @@ class RecheckForm(forms.Form):
         return bool(self.fields)
 
     def mapping(self) -> dict[str, str]:
-        """{header as written: template column}; only the headers given a column."""
+        """{header as written: template column, or "" to forget its mapping}."""
         return {
-            header: self.cleaned_data[f"col-{index}"]
+            header: self.cleaned_data.get(f"col-{index}") or ""
             for index, header in enumerate(self.headers)
-            if self.cleaned_data.get(f"col-{index}")
         }

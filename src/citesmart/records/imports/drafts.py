@@ -252,6 +252,8 @@ def map_headers(
             return
         columns.index[name] = index
         columns.written[name] = header
+        if column is None:
+            result.mapped_headers.append(header)
     missing = [c.name for c in COLUMNS if c.required and c.name not in columns.index]
     if missing:
         result.fatal = _missing_text(result, missing)

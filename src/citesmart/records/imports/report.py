@@ -32,6 +32,7 @@ def save_batch(ctx: Context) -> ImportBatch:
         sheets=result.sheets,
         header_row=result.header_row,
         unknown_headers=result.unknown_headers,
+        mapped_headers=result.mapped_headers,
     )
     batch.save()
     return batch

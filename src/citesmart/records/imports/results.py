@@ -74,6 +74,7 @@ class ImportResult:
     sheet: str = ""  # the sheet read (xlsx)
     sheets: list[str] = field(default_factory=list)  # the workbook's visible sheets
     unknown_headers: list[str] = field(default_factory=list)  # not template, not mapped
+    mapped_headers: list[str] = field(default_factory=list)  # read through a center mapping
     rejected: list[tuple[int, list[CellValue], str]] = field(default_factory=list, repr=False)
     batch: ImportBatch | None = None
 
