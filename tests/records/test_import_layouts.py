@@ -111,7 +111,13 @@ def test_a_template_alias_wins_over_a_mapping(center_a, operator_a):
 
 @pytest.mark.parametrize(
     ("written", "code"),
-    [("Moquegua", "180101"), ("moquegua, mariscal nieto", "180101"), ("180101", "180101")],
+    [
+        ("Moquegua", "180101"),
+        ("moquegua, mariscal nieto", "180101"),
+        ("180101", "180101"),
+        ("180301 - Ilo", "180301"),
+        ("Ilo, Ilo, Moquegua (ubigeo 180301)", "180301"),
+    ],
 )
 def test_district_names_are_accepted(center_a, written, code):
     result = run(center_a, book({"S": table([row(ubigeo=written)])}))

@@ -261,10 +261,11 @@ def _parse_place(value: CellValue, lookups: "Lookups") -> tuple[District | None,
     if is_blank(value):
         raise ValueError("falta el ubigeo del distrito de la unidad productiva")
     text = clean_text(value)
-    if re.search(r"[^\W\d_]", text):  # letters: a district's name
+    written_code = re.search(r"\b\d{6}\b", text)  # "180101 - Moquegua", "… (ubigeo 180101)"
+    if re.search(r"[^\W\d_]", text) and not written_code:  # letters: a district's name
         district = lookups.district_names.find(text)
         return district, lookups.departments.get(district.department_id)
-    code = parse_ubigeo(value)
+    code = parse_ubigeo(written_code[0] if written_code else value)
     if len(code) == 2:
         department = lookups.departments.get(code)
         if department is None:
