@@ -81,8 +81,9 @@ KNOWN = {"Servicio", "Cadena", "tipo_cliente", "Programa", "Estado"}
 def test_unknown_headers_are_mapped_once_and_remembered_for_the_center(
     center_a, center_b, operator_a
 ):
-    data = book({"Servicios": table([row()], headers=OWN)})
+    data = book({"Servicios": [["Informe de marzo"], [], *table([row()], headers=OWN)]})
     first = run(center_a, data, dry_run=True, user=operator_a)
+    assert first.header_row == 3  # the widest of the first rows, not the title
     assert first.exit_code == 2 and "Faltan columnas obligatorias: codigo_informe" in first.fatal
     assert "«Cod. Serv.»" in first.fatal and "Asigne las columnas desconocidas" in first.fatal
     assert first.batch.messages[0]["unknown_headers"][:2] == ["Cod. Serv.", "Desde"]

@@ -139,7 +139,10 @@ def find_header(
         rows.close()
     if not first_rows:
         raise SpreadsheetError(f"{subject} no tiene datos: todas sus filas están vacías.")
-    number, headers = locate_header(first_rows, expect, header_key) or first_rows[0]
+    # No row names the expected columns (a file with its own headers, to be mapped): the
+    # widest of the first rows, so a title above it is not taken for the header.
+    widest = max(first_rows, key=lambda row: sum(1 for text in row[1] if text))
+    number, headers = locate_header(first_rows, expect, header_key) or widest
     while headers and not headers[-1]:
         headers.pop()
     if len(headers) > limits.max_columns:
