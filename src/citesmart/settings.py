@@ -226,6 +226,9 @@ LOGGING = {
 # whatever its age (records/imports/uploads.py).
 IMPORT_ORPHAN_MINUTES = env_int("IMPORT_ORPHAN_MINUTES", 60)
 IMPORT_SWEEP_INTERVAL_MINUTES = env_int("IMPORT_SWEEP_INTERVAL_MINUTES", 60)
+# A checked file ("solo verificación") can be registered without a new upload for this many
+# hours; the sweep removes it after that.
+IMPORT_CHECK_HOURS = env_int("IMPORT_CHECK_HOURS", 72)
 # Targets: a center is flagged as behind when its achievement to date falls short of the
 # phased target to date by more than this fraction (0.10 = ten percentage points).
 TARGETS_BEHIND_MARGIN = float(env_str("TARGETS_BEHIND_MARGIN", "0.10"))

@@ -245,6 +245,9 @@ RULES: list[Rule] = [
     # (an empty POST is refused with a message and a redirect back).
     Rule(r"^admin:records_servicereport_closing$", staff_only()),
     Rule(r"^admin:records_importbatch_upload$", records_rule(IMPORTERS)),
+    # Suggestions on the entry screen, for any staff member: districts (public reference
+    # data) and productive units (only those records.queries.units_for_user lets them see).
+    Rule(r"^admin:records_servicereport_(districts|units)$", staff_only(), methods=("GET",)),
     Rule(r"^admin:records_importbatch_template$", staff_only(), methods=("GET",)),
     Rule(
         r"^admin:records_importbatch_download$",
@@ -255,11 +258,11 @@ RULES: list[Rule] = [
         r"^admin:records_importbatch_revert$",
         records_rule({"manager_a", "national_admin"}),
     ),
-    # Registering a checked file (POST only): whoever checked it (operator A made the
-    # sample batch) or the center's manager; the sample is already registered, so they are
-    # sent back to its page with the reason.
+    # Registering or checking again a checked file (POST only): whoever checked it (operator
+    # A made the sample batch) or the center's manager; the sample is already registered, so
+    # they are sent back to its page with the reason.
     Rule(
-        r"^admin:records_importbatch_register$",
+        r"^admin:records_importbatch_(register|recheck)$",
         records_rule({"operator_a", "manager_a", "national_admin"}, get="deny"),
     ),
     # Cancelling and validating: the center's manager or ITP (accounts.access), never an

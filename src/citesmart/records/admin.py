@@ -36,6 +36,7 @@ from citesmart.records.actions import cancel_report, set_report_status
 from citesmart.records.admin_audit import soles
 from citesmart.records.admin_closing import closing_calendar
 from citesmart.records.audit import audit_url
+from citesmart.records.district_field import DistrictField, district_search, unit_search
 from citesmart.records.export import FORMATS, export_response
 from citesmart.records.forms import (
     CancelReportForm,
@@ -100,7 +101,6 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
     search_fields = ["code", "=services__unit__document_number", "=services__unit__person_dni"]
     search_help_text = "Busque por código del informe o por RUC/DNI de una unidad atendida."
     show_full_result_count = False
-    autocomplete_fields = ["delivery_district"]
     actions = ["validate_reports", "cancel_reports", "export_xlsx", "export_csv"]
     fieldsets = [
         (None, {"fields": ["center", "code", "status", "cancel_reason"]}),
@@ -192,6 +192,11 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
             initial["center"] = center.pk if center else None
         return initial
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "delivery_district":  # a text input with suggestions
+            return DistrictField(label=db_field.verbose_name.capitalize(), required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "catalogue_service":
             kwargs["queryset"] = catalogue_for_user(request.user).select_related("center")
@@ -257,6 +262,8 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("exportar/", wrap(self.export_view), name="records_servicereport_export"),
+            path("distritos/", wrap(district_search), name="records_servicereport_districts"),
+            path("unidades/", wrap(unit_search), name="records_servicereport_units"),
             path(
                 "cierres/",
                 wrap(lambda request: closing_calendar(request, self.admin_site)),

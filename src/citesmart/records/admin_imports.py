@@ -25,6 +25,7 @@ from citesmart.accounts.access import (
 from citesmart.accounts.admin_mixins import CenterScopedAdmin
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS
 from citesmart.records import imports
+from citesmart.records.admin_recheck import RecheckForm
 from citesmart.records.models import ImportBatch
 from citesmart.records.reverting import revert_batch
 from citesmart.records.template import write_template
@@ -82,6 +83,15 @@ class UploadForm(forms.Form):
     )
     accept_valid = forms.BooleanField(
         label=_("Registrar los informes válidos aunque haya filas con errores"), required=False
+    )
+    sheet = forms.CharField(
+        label=_("Hoja"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Solo si el libro tiene varias hojas con servicios: el nombre de la que se importa. "
+            "Vacío: la hoja cuyos encabezados son los de la plantilla."
+        ),
     )
 
     def __init__(self, *args, user, too_big: bool = False, **kwargs) -> None:
@@ -153,6 +163,9 @@ class ImportBatchAdmin(CenterScopedAdmin):
                 "<int:pk>/registrar/", view(self.register_view), name="records_importbatch_register"
             ),
             path(
+                "<int:pk>/verificar/", view(self.recheck_view), name="records_importbatch_recheck"
+            ),
+            path(
                 "<int:pk>/descargar/<str:kind>.<str:fmt>",
                 view(self.download_view),
                 name="records_importbatch_download",
@@ -167,15 +180,19 @@ class ImportBatchAdmin(CenterScopedAdmin):
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
         batch = self.get_object(request, object_id)
         messages_ = batch.messages or []
+        usable = can_register(request.user, batch) and not imports.register_refusal(
+            batch=batch, user=request.user
+        )
+        fatal = any(m["level"] == "error" and not m.get("row") for m in messages_)
         extra = {
             "batch": batch,
             "summary": next((m["text"] for m in messages_ if m["level"] == "info"), ""),
-            "errors": [m for m in messages_ if m["level"] == "error"][:500],
+            "import_errors": [m for m in messages_ if m["level"] == "error"][:500],
             "warnings": [m for m in messages_ if m["level"] == "warning"][:200],
             "error_count": sum(m["level"] == "error" for m in messages_),
             "can_revert": can_revert(request.user, batch),
-            "can_register": can_register(request.user, batch)
-            and not imports.register_refusal(batch=batch, user=request.user),
+            "can_register": usable and not fatal,
+            "recheck": RecheckForm(batch=batch) if usable else None,
             "has_rejected_file": bool(batch.file)
             and default_storage.exists(imports.rejected_file_name(batch)),
             **(extra_context or {}),
@@ -222,6 +239,7 @@ class ImportBatchAdmin(CenterScopedAdmin):
                 user=request.user,
                 dry_run=form.cleaned_data["dry_run"],
                 accept_valid=form.cleaned_data["accept_valid"],
+                sheet=form.cleaned_data["sheet"] or None,
             )
         except imports.ImportRefused as refused:
             raise PermissionDenied(refused.message) from refused
@@ -249,6 +267,34 @@ class ImportBatchAdmin(CenterScopedAdmin):
         except imports.ImportRefused as refused:
             self.message_user(request, refused.message, messages.ERROR)
             return redirect(reverse("admin:records_importbatch_change", args=[batch.pk]))
+        return self._show_result(request, result)
+
+    def recheck_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Check the kept file again (POST from the batch page): another sheet, or unknown
+        headers assigned to template columns (remembered for the center)."""
+        batch = self.get_object(request, str(pk))
+        if batch is None:
+            raise Http404
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not can_register(request.user, batch):
+            raise PermissionDenied
+        back = redirect(reverse("admin:records_importbatch_change", args=[batch.pk]))
+        form = RecheckForm(request.POST, batch=batch)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                self.message_user(request, " ".join(errors), messages.ERROR)
+            return back
+        try:
+            result = imports.recheck(
+                batch=batch,
+                user=request.user,
+                sheet=form.cleaned_data.get("sheet") or None,
+                columns=form.mapping(),
+            )
+        except imports.ImportRefused as refused:
+            self.message_user(request, refused.message, messages.ERROR)
+            return back
         return self._show_result(request, result)
 
     def template_view(self, request: HttpRequest, fmt: str) -> HttpResponse:

@@ -12,12 +12,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from citesmart.geo.models import District
 from citesmart.lib.identity import (
     DocumentType,
     InvalidDocument,
@@ -27,6 +24,7 @@ from citesmart.lib.identity import (
 )
 from citesmart.network.models import Center
 from citesmart.records.actions import AttendedUnit, RecordResult, record_service_report
+from citesmart.records.district_field import UNIT_SEARCH_URL, DistrictField
 from citesmart.records.models import AuditEntry, ReportStatus, ServiceReport
 from citesmart.records.queries import units_for_user
 from citesmart.records.unit_actions import get_or_create_unit
@@ -77,12 +75,7 @@ class AttendedUnitForm(forms.Form):
     client_type = forms.ChoiceField(
         label="Tipo de cliente", choices=[("", "—"), *ClientType.choices], required=False
     )
-    district = forms.ModelChoiceField(
-        label="Distrito",
-        queryset=District.objects.select_related("province", "department"),
-        required=False,
-        widget=AutocompleteSelect(ProductiveUnit._meta.get_field("district"), admin.site),
-    )
+    district = DistrictField(label="Distrito", required=False)
     amount = forms.DecimalField(label="Monto (S/)", max_digits=12, decimal_places=2, required=False)
 
     def __init__(
@@ -96,6 +89,15 @@ class AttendedUnitForm(forms.Form):
         self.center: Center | None = None  # the report's center, set before validation
         self.known_units = known_units or []
         self.viewer = viewer  # whose scope decides whether a found unit's name may be shown
+        # Suggestions of the units the viewer may see (suggest.js); picking one sets the type.
+        self.fields["document_number"].widget.attrs.update(
+            {
+                "data-suggest": str(UNIT_SEARCH_URL),
+                "data-suggest-kind": f"id_{self.add_prefix('document_type')}",
+                "autocomplete": "off",
+                "inputmode": "text",
+            }
+        )
 
     @property
     def registered_unit(self) -> ProductiveUnit | None:

@@ -201,6 +201,43 @@ class ImportBatch(models.Model):
         return f"#{self.pk} {self.filename}"
 
 
+class ImportColumnMapping(models.Model):
+    """A header a center's files use that is not in the template, and the template column it
+    stands for (records.template.COLUMNS); chosen once on an import's page, applied to every
+    later file of that center."""
+
+    center = models.ForeignKey(
+        "network.Center",
+        on_delete=models.CASCADE,
+        related_name="import_column_mappings",
+        verbose_name=_("centro"),
+    )
+    header_key = models.CharField(_("clave del encabezado"), max_length=120)
+    header = models.CharField(_("encabezado"), max_length=200)
+    column = models.CharField(_("columna de la plantilla"), max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("asignado por"),
+    )
+    updated_at = models.DateTimeField(_("actualizado"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("asignación de columna")
+        verbose_name_plural = _("asignaciones de columnas")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["center", "header_key"], name="import_mapping_one_per_header"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.header} → {self.column}"
+
+
 class AuditEntry(models.Model):
     """Who changed what, when and why. `before`/`after` are snapshots (records/snapshots.py)."""
 

@@ -67,8 +67,15 @@ COLUMNS: tuple[Column, ...] = (
         "ubigeo",
         True,
         "Distrito de la unidad productiva: ubigeo INEI de 6 dígitos (2 si solo se conoce el "
-        "departamento).",
-        ("ubigeo distrito", "código ubigeo", "ubigeo de la unidad productiva"),
+        "departamento) o el nombre del distrito; si varios distritos se llaman igual, añada "
+        "la provincia y el departamento: «Santa Rosa, El Collao, Puno».",
+        (
+            "ubigeo distrito",
+            "código ubigeo",
+            "ubigeo de la unidad productiva",
+            "distrito",
+            "distrito o ubigeo",
+        ),
     ),
     Column(
         "tipo_documento",

@@ -34,6 +34,7 @@ def read_table(
     filename: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     expect: Collection[str] = (),
+    sheet: str | None = None,
 ) -> Table:
     """Open an xlsx or csv file (detected by content) and read its header row.
 
@@ -42,14 +43,16 @@ def read_table(
     non-empty row; with ``expect`` (header_key()s of the columns the caller knows) it is the
     row among the first ones naming most of them, so title rows above the header are
     skipped, and a two-row header ("mes" merged over "01" … "12") reads as "mes_01" …
-    (lib/headers.py). For xlsx the first visible sheet is read. Raises SpreadsheetError.
+    (lib/headers.py). For xlsx, ``sheet`` names the sheet to read; without it the one
+    visible sheet, or (with ``expect``) the one whose header names most expected columns,
+    or the first visible one. Table.sheets lists the visible sheets. Raises SpreadsheetError.
     """
     if filename is None and isinstance(source, (str, os.PathLike)):
         filename = Path(source).name
     subject = f"El archivo «{filename}»" if filename else "El archivo"
     stream, owned = _open_source(source, subject, limits)
     try:
-        table = _read_stream(stream, subject, limits, frozenset(expect))
+        table = _read_stream(stream, subject, limits, frozenset(expect), sheet)
     except BaseException:
         if owned:
             stream.close()
@@ -97,13 +100,15 @@ def _check_size(size: int | None, subject: str, limits: Limits) -> None:
     )
 
 
-def _read_stream(stream: IO[bytes], subject: str, limits: Limits, expect: frozenset[str]) -> Table:
+def _read_stream(
+    stream: IO[bytes], subject: str, limits: Limits, expect: frozenset[str], sheet: str | None
+) -> Table:
     head = stream.read(8)
     stream.seek(0)
     if not head:
         raise SpreadsheetError(f"{subject} está vacío. Verifique que eligió el archivo correcto.")
     if head.startswith(_ZIP_MAGICS):
-        return read_xlsx(stream, subject, limits, expect)
+        return read_xlsx(stream, subject, limits, expect, sheet)
     if head.startswith(_OLE2_MAGIC):
         raise SpreadsheetError(
             f"{subject} está en el formato antiguo de Excel (.xls) o protegido con contraseña. "

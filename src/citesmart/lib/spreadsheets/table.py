@@ -49,9 +49,10 @@ RETRY = "Guárdelo desde Excel como «Libro de Excel (.xlsx)» o «CSV UTF-8» e
 class SpreadsheetError(Exception):
     """The uploaded file cannot be read; ``message`` says why and what to do, in Spanish."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, sheets: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.sheets = sheets or []  # the workbook's sheets, when choosing one is the remedy
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)  # the workbook's visible sheets
     _raw_rows: Callable[[], RawRows] = field(repr=False)
     _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
@@ -137,7 +139,10 @@ def find_header(
         rows.close()
     if not first_rows:
         raise SpreadsheetError(f"{subject} no tiene datos: todas sus filas están vacías.")
-    number, headers = locate_header(first_rows, expect, header_key) or first_rows[0]
+    # No row names the expected columns (a file with its own headers, to be mapped): the
+    # widest of the first rows, so a title above it is not taken for the header.
+    widest = max(first_rows, key=lambda row: sum(1 for text in row[1] if text))
+    number, headers = locate_header(first_rows, expect, header_key) or widest
     while headers and not headers[-1]:
         headers.pop()
     if len(headers) > limits.max_columns:

@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from openpyxl import load_workbook
 
+from citesmart.lib.headers import SCAN_ROWS, locate_header
 from citesmart.lib.spreadsheets.table import (
     MIB,
     SAVE_AS_XLSX,
@@ -16,11 +17,13 @@ from citesmart.lib.spreadsheets.table import (
     Table,
     corrupt,
     find_header,
+    header_key,
     size_text,
     thousands,
     too_many_rows,
 )
-from citesmart.lib.values import is_blank
+from citesmart.lib.text import fold_key
+from citesmart.lib.values import clean_text, is_blank
 
 _MAX_ZIP_ENTRIES = 10_000
 # Tiny zip entries can have big ratios without being a threat; only the total counts.
@@ -30,7 +33,13 @@ _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"))
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
-def read_xlsx(stream: IO[bytes], subject: str, limits: Limits, expect: frozenset[str]) -> Table:
+def read_xlsx(
+    stream: IO[bytes],
+    subject: str,
+    limits: Limits,
+    expect: frozenset[str],
+    sheet_name: str | None = None,
+) -> Table:
     _check_zip(stream, subject, limits)
     stream.seek(0)
     try:
@@ -38,7 +47,8 @@ def read_xlsx(stream: IO[bytes], subject: str, limits: Limits, expect: frozenset
     except Exception as exc:  # openpyxl raises many unrelated types on malformed files
         raise SpreadsheetError(corrupt(subject)) from exc
     try:
-        sheet = _first_sheet(workbook, subject)
+        visible = _visible_sheets(workbook, subject)
+        sheet = _choose_sheet(visible, sheet_name, subject, limits, expect)
         _check_dimensions(sheet, limits)
         # The declared dimension was only trusted for the check above: iteration must not
         # be cut short by a dimension that is too small.
@@ -51,6 +61,7 @@ def read_xlsx(stream: IO[bytes], subject: str, limits: Limits, expect: frozenset
     return Table(
         format="xlsx",
         sheet=str(sheet.title),
+        sheets=[str(s.title) for s in visible],
         headers=headers,
         header_row=header_row,
         _raw_rows=raw_rows,
@@ -133,13 +144,57 @@ def _check_zip_bomb(entries: list[zipfile.ZipInfo], subject: str, limits: Limits
         )
 
 
-def _first_sheet(workbook: Any, subject: str) -> Any:
-    """The first visible worksheet (chartsheets are not worksheets), else the first one."""
+def _visible_sheets(workbook: Any, subject: str) -> list[Any]:
+    """The visible worksheets (chartsheets are not worksheets), else all of them."""
     sheets = list(workbook.worksheets)
     if not sheets:
         raise SpreadsheetError(f"{subject} no tiene ninguna hoja con datos.")
-    visible = [sheet for sheet in sheets if sheet.sheet_state == "visible"]
-    return (visible or sheets)[0]
+    return [sheet for sheet in sheets if sheet.sheet_state == "visible"] or sheets
+
+
+def _choose_sheet(
+    sheets: list[Any], name: str | None, subject: str, limits: Limits, expect: frozenset[str]
+) -> Any:
+    """The sheet named `name`; else the only one, the one whose header names most of
+    `expect`, or the first. Several sheets with equally good headers: the user chooses."""
+    listed = ", ".join(f"«{sheet.title}»" for sheet in sheets)
+    if name:
+        wanted = fold_key(name)
+        for sheet in sheets:
+            if fold_key(str(sheet.title)) == wanted:
+                return sheet
+        raise SpreadsheetError(
+            f"{subject} no tiene una hoja llamada «{name}». Sus hojas son: {listed}. "
+            "Escriba el nombre de una de ellas en el campo «Hoja».",
+            sheets=[str(sheet.title) for sheet in sheets],
+        )
+    if len(sheets) == 1 or not expect:
+        return sheets[0]
+    scores = [(_header_score(sheet, limits, expect), sheet) for sheet in sheets]
+    best = max(score for score, _ in scores)
+    tied = [sheet for score, sheet in scores if score == best]
+    if best >= 2 and len(tied) > 1:
+        names = ", ".join(f"«{sheet.title}»" for sheet in tied)
+        raise SpreadsheetError(
+            f"{subject} tiene varias hojas con los encabezados esperados ({names}). "
+            "Elija en el campo «Hoja» cuál importar e importe cada una por separado.",
+            sheets=[str(sheet.title) for sheet in sheets],
+        )
+    return tied[0]
+
+
+def _header_score(sheet: Any, limits: Limits, expect: frozenset[str]) -> int:
+    """How many expected headers the best header row among the sheet's first rows names."""
+    cells = sheet.iter_rows(
+        min_row=1, max_row=SCAN_ROWS, max_col=limits.max_columns, values_only=True
+    )
+    rows = [
+        (number, [clean_text(value) for value in values])
+        for number, values in enumerate(cells, start=1)
+        if any(not is_blank(value) for value in values)
+    ]
+    found = locate_header(rows, expect, header_key)
+    return len(expect & {header_key(h) for h in found[1] if h}) if found else 0
 
 
 def _check_dimensions(sheet: Any, limits: Limits) -> None:

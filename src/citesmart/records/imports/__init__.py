@@ -13,6 +13,7 @@ both ways.
 
 from citesmart.records.imports.pipeline import (
     import_file,
+    recheck,
     register_checked,
     register_refusal,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "RowError",
     "batch_messages",
     "import_file",
+    "recheck",
     "register_checked",
     "register_refusal",
     "rejected_file_name",

@@ -26,9 +26,10 @@ from citesmart.records.imports.columns import (
     Columns,
     vocabulary_key,
 )
+from citesmart.records.imports.mapping import center_mappings, expected_headers, mapped_headers
 from citesmart.records.imports.results import CENTS, ZERO, Context, ImportResult, Progress, RowError
 from citesmart.records.imports.rows import REPORT_PARSERS, Lookups, Row, parse_row, reason_clause
-from citesmart.records.template import COLUMNS, REJECTION_COLUMN, match_column
+from citesmart.records.template import COLUMNS, REJECTION_COLUMN, column_key, match_column
 
 
 @dataclass
@@ -63,8 +64,12 @@ def read_rows(
     result = ctx.result
     drafts: dict[str, Draft] = {}
     try:
-        with read_table(stream, filename=result.filename, limits=limits) as table:
-            map_headers(result, ctx.columns, table)
+        ctx.mappings = center_mappings(ctx.center)
+        expect = expected_headers(ctx.mappings, mapped_headers(ctx.center))
+        with read_table(
+            stream, filename=result.filename, limits=limits, expect=expect, sheet=ctx.sheet
+        ) as table:
+            map_headers(result, ctx.columns, table, ctx.mappings)
             if result.fatal:
                 return []
             lookups = Lookups(ctx.center)
@@ -74,7 +79,7 @@ def read_rows(
                 if progress and result.rows % 1000 == 0:
                     progress("lectura", result.rows, None)
     except SpreadsheetError as error:
-        result.fatal = error.message
+        result.fatal, result.sheets = error.message, error.sheets
         return []
     if progress:
         progress("lectura", result.rows, result.rows)
@@ -220,28 +225,51 @@ def _join(numbers: list[int]) -> str:
     return shown + (f" y {len(numbers) - 10} más" if len(numbers) > 10 else "")
 
 
-def map_headers(result: ImportResult, columns: Columns, table: Table) -> None:
-    """Fill `columns` from the header row; fatal (on `result`) if a column is doubled or missing."""
-    result.headers = list(table.headers)
+def map_headers(
+    result: ImportResult, columns: Columns, table: Table, mappings: dict[str, str] | None = None
+) -> None:
+    """Fill `columns` from the header row (template names and aliases, then the center's
+    mappings); fatal (on `result`) if a column is doubled or a required one missing."""
+    result.headers, result.header_row = list(table.headers), table.header_row
+    result.sheet, result.sheets = table.sheet or "", list(table.sheets)
+    mappings = mappings or {}
     for index, header in enumerate(table.headers):
         column = match_column(header)
-        if column is None:
+        name = column.name if column is not None else mappings.get(column_key(header))
+        if name is None:
             if header and vocabulary_key(header) != vocabulary_key(REJECTION_COLUMN):
+                result.unknown_headers.append(header)
                 result.warnings.append(
-                    f"Se ignoró la columna «{header}»: no es una columna de la plantilla."
+                    f"Se ignoró la columna «{header}»: no es una columna de la plantilla; "
+                    "si corresponde a una, asígnela en la página de la verificación."
                 )
             continue
-        if column.name in columns.index:
+        if name in columns.index:
             result.fatal = (
-                f"Las columnas «{columns.written[column.name]}» y «{header}» son la misma "
-                f"({column.name}); deje solo una."
+                f"Las columnas «{columns.written[name]}» y «{header}» son la misma "
+                f"({name}); deje solo una."
             )
             return
-        columns.index[column.name] = index
-        columns.written[column.name] = header
+        columns.index[name] = index
+        columns.written[name] = header
+        if column is None:
+            result.mapped_headers.append(header)
     missing = [c.name for c in COLUMNS if c.required and c.name not in columns.index]
     if missing:
-        result.fatal = (
-            f"Faltan columnas obligatorias: {', '.join(missing)}. Use la plantilla de "
-            "importación; la fila de encabezados debe ser la primera fila con datos."
-        )
+        result.fatal = _missing_text(result, missing)
+
+
+def _missing_text(result: ImportResult, missing: list[str]) -> str:
+    sheet = f" de la hoja «{result.sheet}»" if result.sheet else ""
+    where = f"la fila {result.header_row}{sheet}"
+    unknown = ", ".join(f"«{h}»" for h in result.unknown_headers[:12])
+    todo = (
+        f"Asigne las columnas desconocidas ({unknown}) a las de la plantilla en la página "
+        "de la verificación, o use la plantilla de importación."
+        if unknown
+        else "Agregue esas columnas (vea la plantilla de importación)."
+    )
+    return (
+        f"Faltan columnas obligatorias: {', '.join(missing)}. Los encabezados se leyeron en "
+        f"{where}. {todo}"
+    )

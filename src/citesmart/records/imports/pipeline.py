@@ -7,20 +7,29 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO
 
 from django.core.files.base import File
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from citesmart.accounts.access import can_cancel, can_import
 from citesmart.lib.spreadsheets import DEFAULT_LIMITS, Limits
 from citesmart.network.models import Center
 from citesmart.records.imports import uploads
 from citesmart.records.imports.drafts import read_rows
+from citesmart.records.imports.mapping import remember
 from citesmart.records.imports.planning import Planner, count_outcomes
-from citesmart.records.imports.report import checked_digest, save_batch, store_rejected
+from citesmart.records.imports.report import (
+    checked_digest,
+    checked_sheet,
+    save_batch,
+    store_rejected,
+)
 from citesmart.records.imports.results import Context, ImportRefused, ImportResult, Progress
+from citesmart.records.imports.uploads import check_hours
 from citesmart.records.imports.writing import BULK_MIN_ROWS, write_plan
 from citesmart.records.models import ImportBatch
 
@@ -38,6 +47,7 @@ def import_file(
     bulk: bool | None = None,
     today: datetime.date | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    sheet: str | None = None,
 ) -> ImportResult:
     """Import a spreadsheet of service reports into `center`; always records an ImportBatch.
 
@@ -48,6 +58,7 @@ def import_file(
     user=None is the system itself (the command line without --user); `by_token`: the write
     API, on behalf of `user` (the token's creator). Statuses follow accounts.access: what
     the writer may not set lands "registrado" (result.kept_registered says how many, why).
+    `sheet` names the workbook's sheet to read (else the one whose header fits).
     """
     if not can_import(user, center):
         raise ImportRefused(
@@ -57,7 +68,7 @@ def import_file(
     if filename is None:
         filename = Path(source).name if isinstance(source, (str, os.PathLike)) else "archivo"
     ctx = Context(center, user, today, ImportResult(filename, dry_run, accept_valid))
-    ctx.by_token = by_token
+    ctx.by_token, ctx.sheet = by_token, sheet or None
     uploads.sweep_if_due()  # copies left by imports killed earlier (once an interval)
     try:
         with _cyclic_gc_paused():
@@ -152,6 +163,11 @@ def register_refusal(*, batch: ImportBatch, user) -> str:
             "Solo quien verificó el archivo o el gestor del centro puede registrarlo; "
             "verifíquelo usted mismo desde «Importar servicios»."
         )
+    if batch.created_at < timezone.now() - timedelta(hours=check_hours()):
+        return (
+            f"La verificación venció: un archivo verificado se conserva {check_hours():g} horas. "
+            "Vuelva a subirlo desde «Importar servicios»."
+        )
     digest = checked_digest(batch)
     if not batch.file or not digest or not default_storage.exists(batch.file.name):
         return "El archivo verificado ya no se conserva; vuelva a subirlo para importarlo."
@@ -163,7 +179,8 @@ def register_refusal(*, batch: ImportBatch, user) -> str:
 
 def register_checked(*, batch: ImportBatch, user, accept_valid: bool = False) -> ImportResult:
     """Register the file a dry run checked and kept, without uploading it again: the same
-    pipeline, a new batch. ImportRefused (in Spanish) when register_refusal says why not."""
+    pipeline (the same sheet), a new batch. ImportRefused (in Spanish) when register_refusal
+    says why not."""
     refusal = register_refusal(batch=batch, user=user)
     if refusal:
         raise ImportRefused(refusal)
@@ -174,4 +191,28 @@ def register_checked(*, batch: ImportBatch, user, accept_valid: bool = False) ->
             filename=batch.filename,
             user=user,
             accept_valid=accept_valid,
+            sheet=checked_sheet(batch) or None,
+        )
+
+
+def recheck(
+    *, batch: ImportBatch, user, sheet: str | None = None, columns: dict[str, str] | None = None
+) -> ImportResult:
+    """Check the kept file of a dry run again, without uploading it: on another sheet, and/or
+    after mapping unknown headers to template columns (remembered for the center)."""
+    refusal = register_refusal(batch=batch, user=user)
+    if refusal:
+        raise ImportRefused(refusal.replace("registrarlo", "verificarlo de nuevo"))
+    if not can_import(user, batch.center):
+        raise ImportRefused(f"No tiene permiso para importar servicios en «{batch.center.name}».")
+    if columns:
+        remember(batch.center, user, columns)
+    with default_storage.open(batch.file.name, "rb") as stored:
+        return import_file(
+            stored,
+            center=batch.center,
+            filename=batch.filename,
+            user=user,
+            dry_run=True,
+            sheet=sheet or checked_sheet(batch) or None,
         )

@@ -26,8 +26,26 @@ def save_batch(ctx: Context) -> ImportBatch:
     update_batch(batch, ctx.result, save=False)
     if ctx.result.dry_run and ctx.file_sha256:
         batch.messages[0]["sha256"] = ctx.file_sha256  # the summary's: what was checked
+    result = ctx.result
+    batch.messages[0].update(  # what the batch page offers to choose again
+        sheet=result.sheet,
+        sheets=result.sheets,
+        header_row=result.header_row,
+        unknown_headers=result.unknown_headers,
+        mapped_headers=result.mapped_headers,
+    )
     batch.save()
     return batch
+
+
+def checked_sheet(batch: ImportBatch) -> str:
+    """The sheet a dry run read ("" for a csv or when not noted)."""
+    return str(_first(batch).get("sheet", "") or "")
+
+
+def _first(batch: ImportBatch) -> dict[str, Any]:
+    first = (batch.messages or [{}])[0]
+    return first if isinstance(first, dict) else {}
 
 
 def checked_digest(batch: ImportBatch) -> str:

@@ -70,6 +70,11 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
+    header_row: int = 0
+    sheet: str = ""  # the sheet read (xlsx)
+    sheets: list[str] = field(default_factory=list)  # the workbook's visible sheets
+    unknown_headers: list[str] = field(default_factory=list)  # not template, not mapped
+    mapped_headers: list[str] = field(default_factory=list)  # read through a center mapping
     rejected: list[tuple[int, list[CellValue], str]] = field(default_factory=list, repr=False)
     batch: ImportBatch | None = None
 
@@ -153,3 +158,5 @@ class Context:
     file_name: str = ""
     lease: Lease = field(default_factory=Lease)  # holds file_name while running
     file_sha256: str = ""  # of the file as read, kept on a dry run's batch (register_checked)
+    sheet: str | None = None  # the sheet asked for (xlsx); None: chosen by its headers
+    mappings: dict[str, str] = field(default_factory=dict)  # the center's (imports.mapping)

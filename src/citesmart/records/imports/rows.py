@@ -21,6 +21,7 @@ from citesmart.lib.spreadsheets import (
 from citesmart.lib.values import clean_text, is_blank, parse_amount, parse_date, parse_ubigeo
 from citesmart.network.models import CatalogueService, Center, Chain, Programme, ServiceCategory
 from citesmart.records.imports.columns import REPORT_FIELD_COLUMNS, Columns, vocabulary_key
+from citesmart.records.imports.places import DistrictNames
 from citesmart.records.imports.results import RowError
 from citesmart.records.models import ReportStatus
 from citesmart.units.models import ClientType
@@ -29,6 +30,7 @@ _MAX_NAME = 250
 
 
 _MAX_CODE = 60
+_LONG_DAYS = 366  # a service longer than a year is more often a mistyped year
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Lookups:
         self.served_chains = set(served.values_list("pk", flat=True))
         self.districts = {d.code: d for d in District.objects.only("code", "department_id")}
         self.departments = {d.code: d for d in Department.objects.only("code", "name")}
+        self.district_names = DistrictNames()
         self.statuses = _choices(ReportStatus.choices)
         self._memo: dict[tuple[str, Any], tuple[Any, Any]] = {}
         self.client_types = _choices(ClientType.choices) | {
@@ -155,6 +158,21 @@ def _note_odd_cells(
             "ubigeo",
             f"el ubigeo {row.department.code} es del departamento de {row.department.name}, "
             "no de un distrito",
+        )
+    start, end = row.report.get("start_date"), row.report.get("end_date")
+    if start and end and (end - start).days > _LONG_DAYS:
+        warn(
+            "fecha_fin",
+            f"el servicio dura {(end - start).days} días ({start:%d/%m/%Y} a {end:%d/%m/%Y}); "
+            "revise las fechas",
+        )
+    catalogue = row.report.get("catalogue")
+    free = row.report.get("programme") is not None or (catalogue is not None and catalogue.is_free)
+    if row.amount is not None and not row.amount and not free:
+        warn(
+            "monto_soles",
+            "monto 0 sin programa: cuenta como servicio cobrado de S/ 0; si fue gratuito, "
+            "indique el programa que lo financió",
         )
     number = cell("numero_documento")
     if row.document_type == DocumentType.DNI and _padded(number, row.document_number):
@@ -242,7 +260,12 @@ class _CellError(Exception):
 def _parse_place(value: CellValue, lookups: "Lookups") -> tuple[District | None, Department | None]:
     if is_blank(value):
         raise ValueError("falta el ubigeo del distrito de la unidad productiva")
-    code = parse_ubigeo(value)
+    text = clean_text(value)
+    written_code = re.search(r"\b\d{6}\b", text)  # "180101 - Moquegua", "… (ubigeo 180101)"
+    if re.search(r"[^\W\d_]", text) and not written_code:  # letters: a district's name
+        district = lookups.district_names.find(text)
+        return district, lookups.departments.get(district.department_id)
+    code = parse_ubigeo(written_code[0] if written_code else value)
     if len(code) == 2:
         department = lookups.departments.get(code)
         if department is None:

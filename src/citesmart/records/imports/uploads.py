@@ -8,7 +8,9 @@ cannot: its copy is found by `sweep_orphans`, run by `citesmart sweep_uploads` (
 docs/DEPLOYMENT.md) and by an import at most once per IMPORT_SWEEP_INTERVAL_MINUTES (60,
 `sweep_if_due`: a sweep lists every upload, too much for every import and API call). It
 removes the files under `imports/` older than IMPORT_ORPHAN_MINUTES (60) that no batch names
-(its file or its rows to fix) and that no import in progress holds.
+(its file or its rows to fix) and that no import in progress holds. A check's ("solo
+verificación") file is kept IMPORT_CHECK_HOURS (72) to be registered without a new upload,
+then swept too.
 
 An import in progress holds its copy with a lease (`Lease`): a small file under
 `import-leases/` written when the copy is stored and renewed every minute by a thread of the
@@ -102,9 +104,19 @@ def rejected_file_name(batch: ImportBatch) -> str:
     return f"{stem}-rechazadas{ext.lower() if ext.lower() in ('.csv', '.xlsx') else '.csv'}"
 
 
+def check_hours() -> float:
+    """How long a checked file may be registered (or checked again) without a new upload;
+    past that the sweep removes it (it may hold personal data)."""
+    return float(getattr(settings, "IMPORT_CHECK_HOURS", 72))
+
+
 def _referenced() -> set[str]:
     names: set[str] = set()
-    for batch in ImportBatch.objects.exclude(file="").only("file"):
+    expired = timezone.now() - timedelta(hours=check_hours())
+    batches = ImportBatch.objects.exclude(file="").exclude(
+        status=ImportBatch.Status.DRY_RUN, created_at__lt=expired
+    )
+    for batch in batches.only("file"):
         names |= {batch.file.name, rejected_file_name(batch)}
     return names
 

@@ -10,8 +10,11 @@ from typing import IO, Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from citesmart.accounts.access import can_import
 from citesmart.network.queries import UnknownCenter, find_center
 from citesmart.records import imports
+from citesmart.records.imports.mapping import COLUMN_NAMES, remember
+from citesmart.records.template import HEADERS
 
 MAX_SHOWN_ERRORS = 50
 
@@ -32,6 +35,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--user", metavar="USERNAME", help="Importar en nombre de un usuario")
         parser.add_argument("--progress", action="store_true", help="Mostrar el avance")
+        parser.add_argument(
+            "--hoja", metavar="NOMBRE", help="Hoja del libro que se importa (si tiene varias)"
+        )
+        parser.add_argument(
+            "--columna",
+            metavar="ENCABEZADO=COLUMNA",
+            action="append",
+            default=[],
+            help="Asigna un encabezado propio a una columna de la plantilla; se recuerda "
+            "para el centro (p. ej. «Cod. Serv.=codigo_informe»)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         code = self._run(options)
@@ -45,6 +59,7 @@ class Command(BaseCommand):
             user = _user(options["user"])
             if not path.is_file():
                 raise imports.ImportRefused(f"No se encontró el archivo «{path}».")
+            _remember_columns(center, user, options["columna"])
             result = imports.import_file(
                 path,
                 center=center,
@@ -52,6 +67,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 accept_valid=options["accept_valid"],
                 progress=_progress_bar(self._stderr(), options["progress"]),
+                sheet=options["hoja"],
             )
         except (imports.ImportRefused, UnknownCenter) as refused:
             self.stderr.write(refused.message)
@@ -122,3 +138,21 @@ def _progress_bar(stream: IO[str], forced: bool) -> imports.Progress | None:
         stream.flush()
 
     return show
+
+
+def _remember_columns(center, user, pairs: list[str]) -> None:
+    """--columna "ENCABEZADO=columna": saved for the center before the file is read."""
+    if not pairs:
+        return
+    if not can_import(user, center):
+        raise imports.ImportRefused(f"No tiene permiso para importar servicios en «{center.name}».")
+    choices = {}
+    for pair in pairs:
+        header, sep, column = pair.rpartition("=")
+        if not sep or not header.strip() or column.strip() not in COLUMN_NAMES:
+            raise imports.ImportRefused(
+                f"--columna «{pair}» no es válida: escriba ENCABEZADO=COLUMNA, con una de "
+                f"estas columnas de la plantilla: {', '.join(HEADERS)}."
+            )
+        choices[header.strip()] = column.strip()
+    remember(center, user, choices)
