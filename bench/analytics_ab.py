@@ -8,7 +8,9 @@ Each round starts one process per code tree (order alternating between rounds); 
 every query `--repeat` times cold (its own answer cache and the shared cache emptied before
 each call). Prints per query the median wall and CPU milliseconds of both, min and max, the
 ratio new / base, and the load average before and after. Use a read model built by the older
-code (e.g. with bench/analytics_bench.py --load-only) so neither rebuilds it.
+code (e.g. with bench/analytics_bench.py --load-only) so neither rebuilds it; when the
+read model's schema changed between the two, give each its own, built by its own code from
+the same database (--base-analytics-dir, --new-analytics-dir).
 """
 
 import argparse
@@ -64,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-src")
     parser.add_argument("--new-src")
+    parser.add_argument("--base-analytics-dir", help="the base code's read model")
+    parser.add_argument("--new-analytics-dir", help="the new code's read model")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--child", action="store_true")
@@ -79,6 +83,8 @@ def main() -> None:
             order.reverse()
         for label, src in order:
             env = dict(os.environ, PYTHONPATH=src)
+            if own := getattr(args, f"{label}_analytics_dir"):
+                env["CITESMART_ANALYTICS_DIR"] = own
             text = (
                 subprocess.run(  # noqa: S603 - our own script, fixed arguments
                     [sys.executable, __file__, "--child", "--repeat", str(args.repeat)],
