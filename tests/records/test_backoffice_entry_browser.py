@@ -1,6 +1,7 @@
-"""The report entry screen, the report list and the import page in real Chromium at 375 px
-and 1280 px: no sideways scroll, every input labelled, axe without serious or critical
-findings, at most 200 KB compressed; the district suggestions and a report entered by hand.
+"""The report entry screen, the report list, the import page and a manager's Metas, Informes
+and Solicitudes pages in real Chromium at 375 px and 1280 px: no sideways scroll, every input
+labelled, axe without serious or critical findings, at most 200 KB compressed; the district
+suggestions and a report entered by hand.
 Screenshots in var/screenshots/backoffice-*.png."""
 
 import gzip
@@ -77,20 +78,23 @@ def backoffice(live_server, monkeypatch, settings, tmp_path):
     center = Center.objects.get(code="citeagroindustrial-moquegua")
     operator = make_user("operador_navegador", Role.CENTER_OPERATOR, center)
     PAGES["lote-verificado"] = checked_batch(center, operator)
-    client = Client()
-    client.force_login(operator)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    saved = client.post(PAGES["informe-nuevo"], report_data(center, new_person_row()))
-    assert saved.status_code == 302  # the list has a report to show
+    manager = make_user("gestor_navegador", Role.CENTER_MANAGER, center)
+    cookies = {}
+    for user in (operator, manager):
+        client = Client()
+        client.force_login(user)
+        cookies[user.username] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        if user is operator:
+            saved = client.post(PAGES["informe-nuevo"], report_data(center, new_person_row()))
+            assert saved.status_code == 302  # the list has a report to show
     playwright_sync = pytest.importorskip("playwright.sync_api")
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
 
-        def visit(viewport):
+        def visit(viewport, as_user: str = "operador_navegador"):
             v = Visit(browser, live_server.url, viewport)
-            v.context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-            )
+            cookie = {"name": settings.SESSION_COOKIE_NAME, "value": cookies[as_user]}
+            v.context.add_cookies([cookie | {"url": live_server.url}])
             return v
 
         yield visit
@@ -111,10 +115,20 @@ def _weight(responses) -> int:
     return total
 
 
+# A center manager's other pages: targets, the published report's form, service requests.
+MANAGERS_PAGES = {
+    "metas": reverse("admin:targets_target_changelist"),
+    "informe-publicado": reverse("reports:form"),
+    "solicitudes": reverse("admin:service_requests_servicerequest_changelist"),
+}
+
+
 @pytest.mark.parametrize(("size", "viewport"), [("375", PHONE), ("1280", DESKTOP)])
 def test_backoffice_pages_fit_the_screen_are_labelled_and_light(backoffice, size, viewport):
-    for name, path in PAGES.items():
-        visit = backoffice(viewport)
+    pages = [(name, path, "operador_navegador") for name, path in PAGES.items()]
+    pages += [(name, path, "gestor_navegador") for name, path in MANAGERS_PAGES.items()]
+    for name, path, user in pages:
+        visit = backoffice(viewport, user)
         responses = []
         visit.page.on("response", lambda r, out=responses: out.append(r))
         visit.open(path)
