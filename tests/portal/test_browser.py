@@ -135,6 +135,9 @@ def site(live_server, read_model, monkeypatch):
     # database connections (CONN_MAX_AGE) such a thread would keep a PostgreSQL session open
     # past the test, and the test database could not be dropped at the end of the run.
     monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    # On PostgreSQL an earlier browser module's teardown may have ended this thread's
+    # session (seen in the full run): reconnect if it did.
+    connections["default"].close_if_unusable_or_obsolete()
     load_geography()
     load_network()
     call_command("demo_data", years="2024-2025", scale=0.01, seed=11, stdout=io.StringIO())
@@ -321,12 +324,16 @@ def test_every_page_on_a_phone_fits_the_screen_and_passes_the_checks(browser, si
 
 def test_every_page_is_keyboard_navigable(desktop):
     page = desktop.page
+    refetched = []  # the live region fetched again (X-Partial): a jump to #main must not
+    page.on("request", lambda r: refetched.append(r.url) if "x-partial" in r.headers else None)
     for name, path in PAGES.items():
         desktop.open(path)
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.className") == "skip", name
         page.keyboard.press("Enter")
         page.wait_for_url("**#main")
+        page.wait_for_timeout(300)  # long enough for a fetch the jump would have started
+        assert refetched == [], (name, refetched)
         seen = set()
         for _ in range(12):
             page.keyboard.press("Tab")

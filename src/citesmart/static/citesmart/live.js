@@ -19,6 +19,14 @@
   var region = document.getElementById("results");
   if (!form || !region || !window.fetch || !window.history) return;
 
+  // The view the region shows (path and query): a jump to an anchor (the skip link) changes
+  // only the fragment and fires popstate too, with nothing to fetch.
+  var shown = window.location.pathname + window.location.search;
+  function viewOf(url) {
+    var parsed = new URL(url, window.location.href);
+    return parsed.pathname + parsed.search;
+  }
+
   function load(url, push) {
     region.setAttribute("aria-busy", "true");
     return fetch(url, { headers: { "X-Partial": "1" }, credentials: "same-origin" })
@@ -28,6 +36,7 @@
       })
       .then(function (html) {
         region.innerHTML = html;
+        shown = viewOf(url);
         if (push) history.pushState({ live: true }, "", url);
         syncForm(url);
       })
@@ -60,7 +69,9 @@
     // SVG anchors (the map) expose href as an object: read the attribute instead.
     load(new URL(link.getAttribute("href"), window.location.href).href, true);
   });
-  window.addEventListener("popstate", function () { load(window.location.href, false); });
+  window.addEventListener("popstate", function () {
+    if (viewOf(window.location.href) !== shown) load(window.location.href, false);
+  });
   var submit = form.querySelector("[data-live-hide]");
   if (submit) submit.hidden = true;
 })();
