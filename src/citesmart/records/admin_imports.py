@@ -250,8 +250,8 @@ class ImportBatchAdmin(CenterScopedAdmin):
         self.message_user(request, result.summary, level)
         return redirect(reverse("admin:records_importbatch_change", args=[result.batch.pk]))
 
-    def register_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """Register the file a dry run checked (POST from the batch page), not uploaded again."""
+    def _kept_batch(self, request: HttpRequest, pk: int) -> ImportBatch | HttpResponse:
+        """The checked batch a POST acts on (404 out of reach, 403 without the right)."""
         batch = self.get_object(request, str(pk))
         if batch is None:
             raise Http404
@@ -259,6 +259,13 @@ class ImportBatchAdmin(CenterScopedAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not can_register(request.user, batch):
             raise PermissionDenied
+        return batch
+
+    def register_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Register the file a dry run checked (POST from the batch page), not uploaded again."""
+        batch = self._kept_batch(request, pk)
+        if isinstance(batch, HttpResponse):
+            return batch
         accept_valid = request.POST.get("accept_valid") == "on"
         try:
             result = imports.register_checked(
@@ -272,13 +279,9 @@ class ImportBatchAdmin(CenterScopedAdmin):
     def recheck_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Check the kept file again (POST from the batch page): another sheet, or unknown
         headers assigned to template columns (remembered for the center)."""
-        batch = self.get_object(request, str(pk))
-        if batch is None:
-            raise Http404
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        if not can_register(request.user, batch):
-            raise PermissionDenied
+        batch = self._kept_batch(request, pk)
+        if isinstance(batch, HttpResponse):
+            return batch
         back = redirect(reverse("admin:records_importbatch_change", args=[batch.pk]))
         form = RecheckForm(request.POST, batch=batch)
         if not form.is_valid():

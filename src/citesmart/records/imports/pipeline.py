@@ -184,15 +184,7 @@ def register_checked(*, batch: ImportBatch, user, accept_valid: bool = False) ->
     refusal = register_refusal(batch=batch, user=user)
     if refusal:
         raise ImportRefused(refusal)
-    with default_storage.open(batch.file.name, "rb") as stored:
-        return import_file(
-            stored,
-            center=batch.center,
-            filename=batch.filename,
-            user=user,
-            accept_valid=accept_valid,
-            sheet=checked_sheet(batch) or None,
-        )
+    return _import_kept(batch, user, accept_valid=accept_valid, sheet=checked_sheet(batch) or None)
 
 
 def recheck(
@@ -207,12 +199,12 @@ def recheck(
         raise ImportRefused(f"No tiene permiso para importar servicios en «{batch.center.name}».")
     if columns:
         remember(batch.center, user, columns)
+    return _import_kept(batch, user, dry_run=True, sheet=sheet or checked_sheet(batch) or None)
+
+
+def _import_kept(batch: ImportBatch, user, **options) -> ImportResult:
+    """import_file on the file a dry run kept, for the batch's center and under its name."""
     with default_storage.open(batch.file.name, "rb") as stored:
         return import_file(
-            stored,
-            center=batch.center,
-            filename=batch.filename,
-            user=user,
-            dry_run=True,
-            sheet=sheet or checked_sheet(batch) or None,
+            stored, center=batch.center, filename=batch.filename, user=user, **options
         )
