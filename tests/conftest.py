@@ -4,6 +4,7 @@ import shutil
 import tempfile
 
 import pytest
+from django.db import connection as django_connection
 
 from citesmart.accounts.actions import create_staff_user
 from citesmart.accounts.roles import Role
@@ -23,6 +24,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_geography()
         load_network()
+
+
+@pytest.fixture(scope="session")
+def _live_sessions_ended(django_db_setup, django_db_blocker):
+    """Sessions opened by the live server's request threads may outlive them: end them when
+    the run ends, so the test database can be dropped. Not earlier: a session this process
+    still holds (Playwright runs the test's ORM calls in its own contexts) would be cut off
+    in the middle of a later module's test (seen on PostgreSQL)."""
+    yield
+    with django_db_blocker.unblock():
+        if django_connection.vendor == "postgresql":
+            with django_connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import Filters
@@ -112,20 +112,12 @@ OVERFLOW_JS = """() => {
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _reference_data_back(django_db_blocker):
+def _reference_data_back(django_db_blocker, _live_sessions_ended):
     """Live-server tests flush every table: give the next modules their reference data back."""
     yield
     with django_db_blocker.unblock():
         load_geography()
         load_network()
-        if connection.vendor == "postgresql":
-            # Sessions opened by the live server's request threads may outlive them; end them
-            # so the test database can be dropped when the run ends.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
 
 
 @pytest.fixture
