@@ -27,38 +27,23 @@ from citesmart.analytics.filters import Filters
 Breakdown = tuple[str, ...]
 
 
-def natural_persons(
+def per_cell(
     cursor: Any,
     filters: Filters,
     breakdowns: Sequence[Breakdown],
-    ids: dict[str, Any] | None = None,
+    known: dict[str, Any],
     *,
-    cube: bool,
+    keys: bool,
 ) -> dict[Breakdown, cellkey.Keys]:
-    """cellkey.natural_persons' answer; from the cube when it can give it (`cube`: this
-    generation has the cube, see cube.present)."""
-    return _per_cell(cursor, filters, breakdowns, ids, cube=cube, keys=False)
-
-
-def cell_keys(
-    cursor: Any,
-    filters: Filters,
-    breakdowns: Sequence[Breakdown],
-    ids: dict[str, Any] | None = None,
-    *,
-    cube: bool,
-) -> dict[Breakdown, cellkey.Keys]:
-    """cellkey.cell_keys' answer (signatures); from the cube when it can give it, with the
-    exact natural persons in place of their lower bound."""
-    return _per_cell(cursor, filters, breakdowns, ids, cube=cube, keys=True)
-
-
-def _per_cell(cursor, filters, breakdowns, ids, *, cube: bool, keys: bool) -> dict:
-    cube = cube and filters == Filters(years=filters.years)
+    """What secrecy needs per cell of each breakdown: signatures (`keys`: cellkey.cell_keys'
+    answer, with the exact natural persons in place of their lower bound) or natural persons
+    (cellkey.natural_persons'). From the cube when it can give them (`known`: the read
+    model's known codes; `_cube`, whether this generation has the cube, see cube.present)."""
+    cube = known["_cube"] and filters == Filters(years=filters.years)
     fitting = [by for by in breakdowns if cube and _fits(by)]
     rest = [by for by in breakdowns if by not in fitting]
     scan = cellkey.cell_keys if keys else cellkey.natural_persons
-    found = scan(cursor, filters, rest, ids) if rest else {}
+    found = scan(cursor, filters, rest, known["_ids"]) if rest else {}
     if fitting:
         found |= _from_cube(cursor, fitting, list(filters.years), keys)
     return found

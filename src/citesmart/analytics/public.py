@@ -23,6 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import fields, replace
+from functools import partial
 from typing import Any
 
 from citesmart.analytics import cellkey, cubecells, disclosure, queries, refresh, sharedcache
@@ -147,17 +148,10 @@ KEYS_CACHED = 256
 KEYS, NATURAL = "keys", "natural"
 
 
-def _cell_keys(cursor: Any, filters: Filters, breakdowns: list, known: dict) -> dict:
-    return cubecells.cell_keys(cursor, filters, breakdowns, known["_ids"], cube=known["_cube"])
-
-
-def _natural(cursor: Any, filters: Filters, breakdowns: list, known: dict) -> dict:
-    return cubecells.natural_persons(
-        cursor, filters, breakdowns, known["_ids"], cube=known["_cube"]
-    )
-
-
-_COMPUTE = {KEYS: _cell_keys, NATURAL: _natural}
+_COMPUTE = {
+    KEYS: partial(cubecells.per_cell, keys=True),
+    NATURAL: partial(cubecells.per_cell, keys=False),
+}
 """What is remembered per cell of a breakdown: a crossing's signature (its cell key and a
 lower bound of its natural persons), or an official table's exact natural persons."""
 
