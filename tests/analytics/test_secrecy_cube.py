@@ -24,11 +24,13 @@ def counted_both_ways(monkeypatch) -> list[tuple]:
         assert known["_cube"]
         for filters, by in SHAPES:
             counted = cellkey.natural_persons(cursor, filters, [by], known["_ids"])[by]
-            with monkeypatch.context() as patched:  # the cube's answer scans no fact
+            signed = cellkey.cell_keys(cursor, filters, [by], known["_ids"])[by]
+            with monkeypatch.context() as patched:  # the cube's answers scan no fact
                 patched.setattr(cellkey, "natural_persons", _no_scan)
-                cubed = cubecells.natural_persons(cursor, filters, [by], known["_ids"], cube=True)[
-                    by
-                ]
+                patched.setattr(cellkey, "cell_keys", _no_scan)
+                cubed = cubecells.per_cell(cursor, filters, [by], known, keys=False)[by]
+                keyed = cubecells.per_cell(cursor, filters, [by], known, keys=True)[by]
+            _same_keys(filters, by, keyed, signed, cubed)
             found.append((filters, by, cubed, counted))
     return found
 
@@ -105,6 +107,6 @@ def test_other_questions_are_counted_from_the_facts(built, monkeypatch):
             (Filters(include_registered=True), ()),  # registered reports
         ]:
             with pytest.raises(AssertionError, match="scanned the facts"):
-                cubecells.natural_persons(cursor, filters, [by], known["_ids"], cube=True)
+                cubecells.per_cell(cursor, filters, [by], known, keys=False)
         with pytest.raises(AssertionError, match="scanned the facts"):  # an older generation
-            cubecells.natural_persons(cursor, Filters(), [("year",)], known["_ids"], cube=False)
+            cubecells.per_cell(cursor, Filters(), [("year",)], known | {"_cube": False}, keys=False)
