@@ -7,10 +7,12 @@ from datetime import date
 import pytest
 import secrecy_world
 from analytics_world import record
+from django.core.cache import caches
 from test_cube import SHAPES
 
-from citesmart.analytics import cellkey, cubecells, queries, refresh
+from citesmart.analytics import cellkey, cubecells, public, queries, refresh
 from citesmart.analytics.filters import Filters, known_codes
+from citesmart.analytics.recordkey import NATURAL_BIT, record_key_sql
 from citesmart.geo.models import District
 from citesmart.records.unit_actions import merge_units
 
@@ -22,7 +24,7 @@ def counted_both_ways(monkeypatch) -> list[tuple]:
     with reader.cursor() as cursor:
         known = known_codes(cursor, "test-" + reader.generation)
         assert known["_cube"]
-        for filters, by in SHAPES:
+        for filters, by in [*SHAPES, *one_code_shapes(cursor)]:
             counted = cellkey.natural_persons(cursor, filters, [by], known["_ids"])[by]
             signed = cellkey.cell_keys(cursor, filters, [by], known["_ids"])[by]
             with monkeypatch.context() as patched:  # the cube's answers scan no fact
@@ -33,6 +35,43 @@ def counted_both_ways(monkeypatch) -> list[tuple]:
             _same_keys(filters, by, keyed, signed, cubed)
             found.append((filters, by, cubed, counted))
     return found
+
+
+def one_code_shapes(cursor) -> list[tuple[Filters, tuple[str, ...]]]:
+    """Questions of one code of a dimension the cube keeps (the filtered dashboard's): by
+    the year, or none, over one year or several."""
+    chain, category, department = cursor.execute(
+        "SELECT any_value(chain_code), any_value(category_code), any_value(unit_department_code) "
+        "FROM facts WHERE chain_code IS NOT NULL AND unit_department_code IS NOT NULL"
+    ).fetchone()
+    cite, unit = cursor.execute(  # a CITE with a technical unit, and that unit
+        "SELECT cite_code, center_code FROM facts WHERE center_code <> cite_code LIMIT 1"
+    ).fetchone() or (None, None)
+    shapes = []
+    for one in [
+        {"chains": (chain,)},
+        {"categories": (category,)},
+        {"departments": (department,)},
+        {"free": True},
+        {"centers": (cite,)},  # the CITE and its technical units
+        {"centers": (cite,), "with_technical_units": False},
+        {"centers": (unit,)},
+    ]:
+        for years in [(), (2024,), (2022, 2024)]:
+            for by in [(), ("year",)]:
+                shapes.append((Filters(years=years, **one), by))
+    return shapes
+
+
+def assert_stored_keys_are_computed_ones() -> None:
+    """Every fact row's stored record key and natural bit are the keyed hash of its service
+    id and the bit of its unit (analytics.recordkey), however the row was written."""
+    with refresh.ensure_fresh().cursor() as cursor:
+        rows, wrong = cursor.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE record_key <> {record_key_sql()} "  # noqa: S608
+            f"OR natural_bit <> {NATURAL_BIT}) FROM facts"
+        ).fetchone()
+    assert rows > 0 and wrong == 0
 
 
 def _same_keys(filters, by, keyed, signed, exact) -> None:
@@ -85,6 +124,7 @@ def built(world):
 
 def test_the_cube_counts_each_cells_natural_persons_as_the_facts_do(built, monkeypatch):
     assert_cube_counts_the_natural_persons(monkeypatch)
+    assert_stored_keys_are_computed_ones()
 
 
 def test_after_refreshes_and_a_merge_too(built, national_admin, monkeypatch):
@@ -94,6 +134,7 @@ def test_after_refreshes_and_a_merge_too(built, national_admin, monkeypatch):
     merge_units(survivor=built.units[0], duplicate=built.units[2], actor=national_admin, reason="x")
     assert refresh.refresh().kind == "refresh"
     assert_cube_counts_the_natural_persons(monkeypatch)
+    assert_stored_keys_are_computed_ones()
 
 
 def test_other_questions_are_counted_from_the_facts(built, monkeypatch):
@@ -102,7 +143,10 @@ def test_other_questions_are_counted_from_the_facts(built, monkeypatch):
         known = known_codes(cursor, "test-" + reader.generation)
         monkeypatch.setattr(cellkey, "natural_persons", _no_scan)
         for filters, by in [
-            (Filters(chains=("cuero-calzado",)), ("year",)),  # a filter the cube lacks
+            (Filters(chains=("cuero-calzado", "textil-camelidos")), ("year",)),  # two codes
+            (Filters(chains=("cuero-calzado",)), ("department",)),  # another dimension
+            (Filters(chains=("cuero-calzado",), months=(3,)), ()),  # a month of every year
+            (Filters(date_from=date(2024, 1, 1)), ()),  # a period the cube lacks
             (Filters(years=(2024,)), ("center", "chain")),  # two dimensions
             (Filters(include_registered=True), ()),  # registered reports
         ]:
@@ -110,3 +154,17 @@ def test_other_questions_are_counted_from_the_facts(built, monkeypatch):
                 cubecells.per_cell(cursor, filters, [by], known, keys=False)
         with pytest.raises(AssertionError, match="scanned the facts"):  # an older generation
             cubecells.per_cell(cursor, Filters(), [("year",)], known | {"_cube": False}, keys=False)
+
+
+def test_a_crossing_by_the_year_within_one_year_is_its_total(built, monkeypatch):
+    """Within one year, the crossing by the year is the total the page's prefetch already
+    scanned: the same published cells as a scan of its own gives, and no scan."""
+    filters = Filters(date_from=date(2024, 1, 1), date_to=date(2024, 11, 30))
+    scanned = public.public_figures(filters, by=("year",), measures=["services"])
+    assert scanned.perturbed and scanned.rows
+    for clear in (public.clear_cache, queries.clear_cache, caches["analytics"].clear):
+        clear()
+    asks = [{"by": (by,), "measures": ("services",)} for by in ("center", "chain")]
+    public.prefetch(filters, asks)
+    monkeypatch.setattr(cellkey, "cell_keys", _no_scan)
+    assert public.public_figures(filters, by=("year",), measures=["services"]) == scanned

@@ -70,7 +70,7 @@ def rebuild_locked(directory: Path) -> Outcome:
         years = con.execute("SELECT DISTINCT year(date) FROM temp.raw_facts ORDER BY 1")
         for (year,) in years.fetchall():
             con.execute(
-                schema.ENRICH_SQL.format(
+                schema.enrich_sql().format(
                     name="facts",
                     extra=schema.FIRST_DATES_COLUMNS,
                     # Within a year, rows of one chain sit together: zone maps then skip

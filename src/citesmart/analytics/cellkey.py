@@ -2,7 +2,8 @@
 
 1. Every record (a service, the counting unit of docs/COUNTING.md) has a fixed random key
    in [0, P): a keyed hash of its id, computed in SQL from a secret (conf.cell_key_secret;
-   analytics.recordkey), so every rebuild of the read model gives the same keys. The cube
+   analytics.recordkey) when its fact row is written, so every rebuild of the read model
+   gives the same keys. The cube
    keeps their sum per cell (analytics.cube), never a record's key.
 2. A cell's key is the sum of its records' keys modulo N. The same records give the same
    cell key however the cell is asked for (a department filter broken down by center, a
@@ -28,7 +29,6 @@ from decimal import Decimal
 from typing import Any
 
 from citesmart.analytics.filters import Filters
-from citesmart.analytics.recordkey import record_key_sql
 from citesmart.analytics.scan import conditions
 from citesmart.analytics.vocabulary import DIMENSIONS
 
@@ -81,16 +81,12 @@ def candidates(published: int) -> set[int]:
     return {v for v in near if published - v in TABLE[min(v, CAP)]}
 
 
-# One bit of 64 per natural person (by unit id): the bits set in a cell are a lower bound of
-# its distinct natural persons, which is all the disclosure rule needs to err on the safe side.
-NATURAL_BIT = "CASE WHEN is_natural THEN 1::UBIGINT << (unit_id % 64)::INTEGER ELSE 0::UBIGINT END"
-
-
-def signature_sql(record_key: str = "", natural_bit: str = "") -> str:
+def signature_sql() -> str:
     """The SQL aggregate of what a crossing's cell needs besides its sums: its key, and a
-    lower bound of its natural persons (split() takes them apart)."""
-    floor = f"bit_count(bit_or({natural_bit or NATURAL_BIT}))"
-    return f"CAST(sum({record_key or record_key_sql()}) % {N} + {N} * {floor} AS INTEGER)"
+    lower bound of its natural persons (split() takes them apart), from the facts' stored
+    `record_key` and `natural_bit` (analytics.recordkey)."""
+    floor = "bit_count(bit_or(natural_bit))"
+    return f"CAST(sum(record_key) % {N} + {N} * {floor} AS INTEGER)"
 
 
 def split(signature: int) -> tuple[int, int]:
@@ -111,8 +107,8 @@ def cell_keys(
     filters, in one scan of the facts: for each breakdown, its cells' (by their codes, in
     the breakdown's order) and the totals'. `ids` (queries' known ids) lets filters
     compare integers."""
-    inner = [f"{record_key_sql()} AS rk", f"{NATURAL_BIT} AS nb"]
-    return per_cell(cursor, filters, breakdowns, signature_sql("rk", "nb"), inner, ids)
+    inner = ["record_key", "natural_bit"]
+    return per_cell(cursor, filters, breakdowns, signature_sql(), inner, ids)
 
 
 def natural_persons(

@@ -23,7 +23,6 @@ from typing import Any
 
 import duckdb
 
-from citesmart.analytics.recordkey import record_key_sql
 from citesmart.analytics.vocabulary import DIMENSIONS
 
 # Dimension -> the fact column (as text) its cells are keyed by (vocabulary's `cube`); `none`
@@ -152,7 +151,7 @@ def _compute_cells(
             f"count(*) AS services, {reports} AS reports, "
             "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0) AS amount, "
             f"count(*) FILTER (WHERE is_natural) AS natural_services, {bits} AS units, "
-            f"{new} AS new_units, sum({record_key_sql()}) AS key_sum {rows} "
+            f"{new} AS new_units, sum(record_key) AS key_sum {rows} "
             f"GROUP BY year, {code}"
         )
         # A report's cells: one per report-level dimension; by a unit's attribute, one per
@@ -284,7 +283,7 @@ def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
         f"{reports} AS reports, "
         "sum(sign * CASE WHEN is_free THEN 0 ELSE amount END) AS amount, "
         "sum(sign) FILTER (WHERE is_natural) AS natural_services, "
-        f"sum(sign * {record_key_sql()}) AS key_sum "
+        f"sum(sign * record_key) AS key_sum "
         "FROM temp.changed_signed GROUP BY ALL"
     )
     now = (

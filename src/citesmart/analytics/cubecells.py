@@ -7,15 +7,18 @@ mod N, analytics.cellkey) and its natural persons. The cube keeps, per year and 
 of the records' keys and the natural persons (`key_sum`, `natural_units`); over several years
 the keys add up and the natural persons are the bit count of the cell's units AND the
 natural persons served (`person` bitmaps), ORed over the years. For the questions the cube
-answers (validated reports, no filter but years, at most one dimension besides the year)
-that costs no scan of the facts; any other question is counted from the facts (cellkey),
-with the same result (tests/analytics/test_secrecy_cube.py).
+answers (validated reports, no filter but years and at most one dimension besides the year;
+or years and one code of one of its dimensions, by that dimension, the year or neither: the
+filtered dashboard's yearly and single-cell questions) that costs no scan of the facts; any
+other question is counted from the facts (cellkey), with the same result
+(tests/analytics/test_secrecy_cube.py).
 """
 
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
 # ruff: noqa: S608
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from citesmart.analytics import cellkey
@@ -23,6 +26,7 @@ from citesmart.analytics.cellkey import N
 from citesmart.analytics.cube import CODES
 from citesmart.analytics.cubeanswer import typed
 from citesmart.analytics.filters import Filters
+from citesmart.analytics.vocabulary import CODED_FILTERS, DIMENSIONS
 
 Breakdown = tuple[str, ...]
 
@@ -38,46 +42,119 @@ def per_cell(
     """What secrecy needs per cell of each breakdown: signatures (`keys`: cellkey.cell_keys'
     answer, with the exact natural persons in place of their lower bound) or natural persons
     (cellkey.natural_persons'). From the cube when it can give them (`known`: the read
-    model's known codes; `_cube`, whether this generation has the cube, see cube.present)."""
-    cube = known["_cube"] and filters == Filters(years=filters.years)
-    fitting = [by for by in breakdowns if cube and _fits(by)]
+    model's known codes; `_cube`, whether this generation has the cube, see cube.present):
+    no filter but years, or years and one code of one of the cube's dimensions."""
+    cut = _cut(filters, known) if known["_cube"] else None
+    fitting = [by for by in breakdowns if cut and _fits(by, cut)]
     rest = [by for by in breakdowns if by not in fitting]
     scan = cellkey.cell_keys if keys else cellkey.natural_persons
     found = scan(cursor, filters, rest, known["_ids"]) if rest else {}
-    if fitting:
-        found |= _from_cube(cursor, fitting, list(filters.years), keys)
+    if fitting and cut:
+        years = list(filters.years)
+        if cut[0] == "none":
+            found |= _from_cube(cursor, fitting, years, keys)
+        else:
+            found |= _one_code(cursor, fitting, years, keys, cut)
     return found
 
 
-def _fits(by: Breakdown) -> bool:
+Cut = tuple[str, Any]  # ("none", None), or a cube dimension and the one code filtered on
+
+
+def _cut(filters: Filters, known: dict[str, Any]) -> Cut | None:
+    """Which of the cube's cells hold the filtered services, if they can: every cell of a
+    year (`none`), or one code of one dimension; None when the cube cannot tell."""
+    chosen = {
+        f.name: getattr(filters, f.name)
+        for f in fields(Filters)
+        if f.name not in ("years", "with_technical_units") and getattr(filters, f.name) != f.default
+    }
+    if not chosen:
+        return ("none", None)
+    if len(chosen) != 1:
+        return None
+    ((name, value),) = chosen.items()
+    if name == "free":
+        return ("free", value)
+    if name not in _DIMENSION_OF or len(value) != 1:
+        return None
+    (code,) = value
+    if name == "centers" and filters.with_technical_units:
+        # A CITE's code selects the CITE and its technical units: its `cite` cell (a
+        # technical unit's code selects itself only: its `center` cell).
+        ids = known["_ids"].get("centers", {})
+        is_cite = ids.get(code, (None, None))[1] == code
+        return ("cite", code) if is_cite else ("center", code)
+    return (_DIMENSION_OF[name], code)
+
+
+# A coded filter -> the cube dimension whose cells are keyed by the same fact column.
+_DIMENSION_OF = {
+    f.field: name
+    for f in CODED_FILTERS.values()
+    for name, d in DIMENSIONS.items()
+    if d.cube and d.cube == f.column and name in CODES
+}
+
+
+def _fits(by: Breakdown, cut: Cut) -> bool:
+    if len(set(by)) != len(by):
+        return False
     others = [d for d in by if d != "year"]
-    return len(set(by)) == len(by) and (
-        not others or (len(others) == 1 and others[0] in CODES and others[0] != "person")
-    )
+    if cut[0] != "none":
+        return all(d == cut[0] for d in others)
+    return not others or (len(others) == 1 and others[0] in CODES and others[0] != "person")
+
+
+def _one_code(cursor: Any, breakdowns: list[Breakdown], years: list[int], keys: bool, cut: Cut):
+    """The breakdowns (of the year and the cut's dimension) of the services in one code's
+    cells: the cube's answer for that dimension, kept to the code (as cells carry it)."""
+    dim, code = cut
+    cubed = _from_cube(cursor, [(dim,), ("year", dim)], years, keys, code)
+    total = cubed[(dim,)][0].get((code,), 0)
+    per_year = {year: value for (year, c), value in cubed[("year", dim)][0].items() if c == code}
+    found = {}
+    for by in breakdowns:
+        if "year" in by:
+            cells = {
+                tuple(year if d == "year" else code for d in by): value
+                for year, value in per_year.items()
+            }
+        else:
+            cells = {(code,): total} if by else {}
+        found[by] = (cells, total)
+    return found
 
 
 # The natural persons served in the period: the union of the years' `person` bitmaps.
 _NATURAL = "SELECT bit_or(units) FROM cube_bits_person WHERE {in_years} AND code = 'true'"
 
 
-def _from_cube(cursor: Any, breakdowns: list[Breakdown], years: list[int], keys: bool) -> dict:
+def _from_cube(
+    cursor: Any, breakdowns: list[Breakdown], years: list[int], keys: bool, code: Any = None
+) -> dict:
     """Every breakdown's cells and the total, in one statement (a part per breakdown):
-    signatures (`keys`) or natural persons."""
+    signatures (`keys`) or natural persons; with `code`, only that code's cells (and no
+    total: the caller's total is that code's cell)."""
     in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
     natural = _NATURAL.format(in_years=in_years)
-    parts = [
-        f"SELECT -1, NULL, NULL, bit_count(({natural})), (SELECT sum(key_sum) FROM cube "
-        f"WHERE dim = 'none' AND {in_years})"
-    ]
-    params = [*years, *years]
+    parts, params = [], []
+    if code is None:
+        parts.append(
+            f"SELECT -1, NULL, NULL, bit_count(({natural})), (SELECT sum(key_sum) FROM cube "
+            f"WHERE dim = 'none' AND {in_years})"
+        )
+        params += [*years, *years]
+    only = ("", []) if code is None else (" AND code = ?", [_text(code)])
+    per_year = len(years) == 1
     for index, by in enumerate(breakdowns):
         if by:
-            sql, count = _part(index, by, in_years, natural, per_year=len(years) == 1)
+            sql, bound = _part(index, by, (in_years, years), natural, only, per_year=per_year)
             parts.append(sql)
-            params += years * count
+            params += bound
     found: dict[Breakdown, tuple[dict, int]] = {by: ({}, 0) for by in breakdowns}
     total = 0
-    for index, year, code, persons, key_sum in cursor.execute(
+    for index, year, text, persons, key_sum in cursor.execute(
         " UNION ALL ".join(parts), params
     ).fetchall():
         value = int(key_sum or 0) % N + N * int(persons or 0) if keys else int(persons or 0)
@@ -86,30 +163,38 @@ def _from_cube(cursor: Any, breakdowns: list[Breakdown], years: list[int], keys:
             continue
         by = breakdowns[index]
         dim = next((d for d in by if d != "year"), "none")
-        cell = {"year": year, dim: typed(dim, code)}
+        cell = {"year": year, dim: typed(dim, text)}
         found[by][0][tuple(cell[d] for d in by)] = value
     return {by: (cells, total) for by, (cells, _) in found.items()}
 
 
-def _part(index: int, by: Breakdown, in_years: str, natural: str, *, per_year: bool):
+def _text(code: Any) -> str:
+    """A code as the cube keeps it (text; `free` as 'true' or 'false')."""
+    return ("true" if code else "false") if isinstance(code, bool) else str(code)
+
+
+def _part(index: int, by: Breakdown, period: tuple, natural: str, only: tuple, *, per_year: bool):
     """The SQL of one breakdown's cells: (index, year, code, natural persons, sum of keys),
-    and how many times it binds the years."""
+    and its parameters (`period`: the years' condition and years; `only`: a condition on
+    the code and its parameter, or nothing)."""
+    (in_years, years), (on_code, code) = period, only
     dim = next((d for d in by if d != "year"), "none")
     if "year" in by or per_year:  # one cube row per cell: its own counts
         return (
             f"SELECT {index}, year, code, natural_units, key_sum FROM cube "
-            f"WHERE dim = '{dim}' AND {in_years}",
-            1,
+            f"WHERE dim = '{dim}' AND {in_years}{on_code}",
+            [*years, *code],
         )
     bits = (
         f"SELECT code, bit_count(bit_or(units) & ({natural})) AS n FROM cube_bits_{dim} "
-        f"WHERE {in_years} GROUP BY code"
+        f"WHERE {in_years}{on_code} GROUP BY code"
     )
     summed = (
-        f"SELECT code, sum(key_sum) AS s FROM cube WHERE dim = '{dim}' AND {in_years} GROUP BY code"
+        f"SELECT code, sum(key_sum) AS s FROM cube WHERE dim = '{dim}' AND {in_years}{on_code} "
+        "GROUP BY code"
     )
     return (
         f"SELECT {index}, NULL, b.code, b.n, k.s FROM ({bits}) b JOIN ({summed}) k "
         "ON b.code IS NOT DISTINCT FROM k.code",
-        3,
+        [*years, *years, *code, *years, *code],
     )

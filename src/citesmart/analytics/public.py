@@ -196,6 +196,11 @@ def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cell
         build = sharedcache.build_id(reader)
         first = (build, kind, filters, breakdowns[0])
         with _lock:
+            for by in breakdowns:
+                if (build, kind, filters, by) not in _keys and (
+                    derived := _within_one_year(build, kind, filters, by)
+                ):
+                    _keys[(build, kind, filters, by)] = derived
             todo = [by for by in breakdowns if (build, kind, filters, by) not in _keys]
             if not todo:
                 _keys.move_to_end(first)
@@ -212,6 +217,30 @@ def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cell
         remembered = _keys[first]
         _forget_oldest()
         return remembered
+
+
+def _within_one_year(
+    build: str, kind: str, filters: Filters, by: tuple[str, ...]
+) -> cellkey.Keys | None:
+    """A breakdown by the year alone of a period within one year has one cell: the total,
+    which any breakdown of the same filters already remembered holds (the dashboard's
+    prefetch scans them together). None when it cannot tell (the caller holds _lock)."""
+    year = _only_year(filters)
+    if by != ("year",) or year is None:
+        return None
+    for (b, k, f, _other), (_cells, total) in reversed(_keys.items()):
+        if (b, k, f) == (build, kind, filters):
+            return ({(year,): total}, total)
+    return None
+
+
+def _only_year(filters: Filters) -> int | None:
+    if len(filters.years) == 1:
+        return filters.years[0]
+    start, end = filters.date_from, filters.date_to
+    if filters.years or not (start and end) or start.year != end.year:
+        return None
+    return start.year
 
 
 def _shared(build: str, kind: str, filters: Filters, todo: list) -> dict:

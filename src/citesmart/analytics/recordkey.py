@@ -1,6 +1,7 @@
 """A record's key for cell-key perturbation (analytics.cellkey): a keyed hash of the
-service id in [0, P), computed in SQL from a secret (conf.cell_key_secret). Here apart so
-that the cube (analytics.cube), which keeps each cell's sum of keys, needs no more."""
+service id in [0, P), computed in SQL from a secret (conf.cell_key_secret), and its natural
+bit. Both are computed once per fact row when it is written (schema.enrich_sql: the
+`record_key` and `natural_bit` columns); the cube (analytics.cube) keeps each cell's sum."""
 
 import hashlib
 import hmac
@@ -16,8 +17,13 @@ def _coefficients() -> tuple[int, ...]:
     return max(values[0], 1), values[1], max(values[2], 1), values[3]
 
 
-def record_key_sql() -> str:
+# One bit of 64 per natural person (by unit id): the bits set in a cell are a lower bound of
+# its distinct natural persons, which is all the disclosure rule needs to err on the safe side.
+NATURAL_BIT = "CASE WHEN is_natural THEN 1::UBIGINT << (unit_id % 64)::INTEGER ELSE 0::UBIGINT END"
+
+
+def record_key_sql(service_id: str = "service_id") -> str:
     """The SQL of a fact row's record key: an affine map mod P, a xor-shift, another map."""
     a, b, c, d = _coefficients()
-    first = f"(((service_id % {P}) * {a} + {b}) % {P})"
+    first = f"((({service_id} % {P}) * {a} + {b}) % {P})"
     return f"(((xor({first}, {first} >> 11)) * {c} + {d}) % {P})"

@@ -11,7 +11,9 @@ are kept alongside to validate codes and to rewrite names when the registry chan
 import duckdb
 import pyarrow as pa
 
-VERSION = "9"  # bump when the tables change: the next refresh then rebuilds from scratch
+from citesmart.analytics.recordkey import NATURAL_BIT, record_key_sql
+
+VERSION = "10"  # bump when the tables change: the next refresh then rebuilds from scratch
 
 DIMENSIONS_DDL = {
     "dim_center": "id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, cite_code VARCHAR, "
@@ -78,12 +80,16 @@ CREATE TABLE {name} (
     first_date_validated DATE,          -- the unit's first validated service in the network
     first_date_counted DATE,            -- ... counting registered reports too
     first_ym_validated INTEGER,         -- year * 100 + month of first_date_validated
-    first_ym_counted INTEGER            -- ... of first_date_counted: "new units" compare ints
+    first_ym_counted INTEGER,           -- ... of first_date_counted: "new units" compare ints
+    record_key INTEGER NOT NULL,        -- the service's key for cell-key perturbation
+    natural_bit UBIGINT NOT NULL        -- one bit of 64 by unit id if a natural person, else 0
 )
 """
 
 # Raw rows (source.RAW_COLUMNS, registered as `batch`) -> fact rows, names joined in DuckDB.
-ENRICH_SQL = """
+# A row's record key and natural bit (analytics.cellkey) are computed once, here: secrecy
+# then sums columns instead of hashing every service id in every scan.
+ENRICH_TEMPLATE = """
 INSERT INTO {name} BY NAME
 SELECT b.service_id, b.report_id, d AS date, year(d) AS year, month(d) AS month,
        strftime(d, '%Y-%m') AS year_month, b.status,
@@ -102,7 +108,8 @@ SELECT b.service_id, b.report_id, d AS date, year(d) AS year, month(d) AS month,
        dep.code AS unit_department_code, dep.name AS unit_department_name,
        b.delivery_district_code, dd.name AS delivery_district_name,
        dd.department_code AS delivery_department_code,
-       dd.department_name AS delivery_department_name{extra}
+       dd.department_name AS delivery_department_name,
+       {record_key} AS record_key, {natural_bit} AS natural_bit{extra}
 FROM (SELECT *, CAST(date AS DATE) AS d FROM {source}) b
 JOIN dim_center c ON c.id = b.center_id
 JOIN dim_category cat ON cat.id = b.category_id
@@ -115,6 +122,16 @@ LEFT JOIN dim_district ud ON ud.code = b.unit_district_code
 LEFT JOIN dim_department dep ON dep.code = COALESCE(ud.department_code, b.unit_department_code)
 LEFT JOIN dim_district dd ON dd.code = b.delivery_district_code
 """
+
+
+def enrich_sql() -> str:
+    natural_bit = NATURAL_BIT.replace("is_natural", "b.is_natural = 1").replace(
+        "unit_id", "b.unit_id"
+    )
+    return ENRICH_TEMPLATE.replace("{record_key}", record_key_sql("b.service_id")).replace(
+        "{natural_bit}", natural_bit
+    )
+
 
 # The rows of source.fact_batches, from the three tables a rebuild (and a refresh, source.
 # tables_of_reports) reads apart (source.TABLE_READS); the unit's attributes are its
@@ -170,7 +187,7 @@ FIRST_YM_SQL = (
     "year({p}first_date_validated) * 100 + month({p}first_date_validated) AS first_ym_validated, "
     "year({p}first_date_counted) * 100 + month({p}first_date_counted) AS first_ym_counted"
 )
-# The columns a rebuild adds to ENRICH_SQL from raw rows `b` that carry the first dates.
+# The columns a rebuild adds to enrich_sql() from raw rows `b` that carry the first dates.
 FIRST_DATES_COLUMNS = ", b.first_date_validated, b.first_date_counted, " + FIRST_YM_SQL.format(
     p="b."
 )
@@ -210,11 +227,11 @@ def insert_raw(
     `batch` is an Arrow table of raw rows, or the name of a table or view holding them.
     """
     if isinstance(batch, str):
-        con.execute(ENRICH_SQL.format(name=into, extra="", source=batch))
+        con.execute(enrich_sql().format(name=into, extra="", source=batch))
         return
     con.register("batch", batch)
     try:
-        con.execute(ENRICH_SQL.format(name=into, extra="", source="batch"))
+        con.execute(enrich_sql().format(name=into, extra="", source="batch"))
     finally:
         con.unregister("batch")
 
