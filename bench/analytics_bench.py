@@ -140,7 +140,7 @@ SELECT offset_ + k + 1 AS id, id AS report_id,
        (first_unit + k * 7919 - 1) % $units + 1 AS unit_id,  -- distinct within the report
        CASE WHEN is_free THEN 0
             ELSE [50, 80, 120, 250, 400, 900, 1500][1 + floor(u(offset_ + k + 1, 16) * 7)::INTEGER]
-       END AS amount
+       END AS amount, '' AS typed_name
 FROM (SELECT id, offset_, first_unit, is_free, unnest(range(size)) AS k FROM reports)
 ORDER BY id
 """
@@ -241,7 +241,7 @@ REPORT_COLUMNS = (
     "id, center_id, code, category_id, chain_id, start_date, end_date, status, "
     "is_free, programme_id, notes, cancel_reason, created_at, updated_at"
 )
-SERVICE_COLUMNS = "id, report_id, unit_id, amount"
+SERVICE_COLUMNS = "id, report_id, unit_id, amount, typed_name"
 TABLES = [
     ("units_productiveunit", UNIT_COLUMNS, f"SELECT {UNIT_COLUMNS} FROM units ORDER BY id"),
     ("records_servicereport", REPORT_COLUMNS, REPORT_ROWS_SQL),
@@ -299,8 +299,8 @@ def _texts(table: str) -> str:
     return {
         "units_productiveunit": "taxpayer_type, ciiu, email, phone, consent_channel",
         "records_servicereport": "notes, cancel_reason",
-        "records_service": "",
-    }[table] or "id"
+        "records_service": "typed_name",
+    }[table]
 
 
 def load_sqlite(path: str, con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
@@ -501,10 +501,10 @@ def touch_10k_services(now: str) -> None:
         ) as copy:
             copy.write(buffer.getvalue())
         with cursor.copy(
-            "COPY records_service (id, report_id, unit_id, amount) FROM STDIN"
+            "COPY records_service (id, report_id, unit_id, amount, typed_name) FROM STDIN"
         ) as copy:
             for n, (rid, unit) in enumerate(services, start=1):
-                copy.write_row((last_service + n, rid, unit, 100))
+                copy.write_row((last_service + n, rid, unit, 100, ""))
         # Ids were given: move the sequences past them, or the application's own inserts
         # (an import, the load benchmark's operators) collide with these rows.
         for table in ("records_servicereport", "records_service"):
