@@ -641,42 +641,42 @@ def time_peers(page: list, results: list, questions: list, args: argparse.Namesp
     for row, (_, _, orm) in zip(results, page, strict=True):
         row["stats"]["postgres_tuned"] = timed(lambda orm=orm: orm("tuned"), args.orm_repeat)
         print(f"{row['name']:28} ORM ajustado {row['stats']['postgres_tuned']['median_ms']:>10}")
-    with connection.cursor() as cursor:
-        started = time.perf_counter()
-        made = peers.make_rollups(cursor)
-        build_s = time.perf_counter() - started
-    answers = check_rollups(page, questions)
-    with connection.cursor() as cursor:
-        for row in results:
-            question = answers[row["name"]]
-            row["stats"]["rollup"] = timed(lambda q=question: q(cursor), args.repeat)
-            print(f"{row['name']:28} rollup {row['stats']['rollup']['median_ms']:>10}")
-        sizes = peers.rollup_sizes(cursor)
-    queries.clear_cache()
-    return {
+    report = {
         "tuned_settings": peers.TUNED_SETTINGS,
         "shared_buffers": shared_buffers,
         "server_advice": peers.SERVER_ADVICE,
         "tuned_indexes": indexes,
         "tuned_indexes_and_vacuum_s": round(indexes_s, 2),
-        "rollup_statements": made,
-        "rollup_build_s": round(build_s, 2),
-        "rollup_sizes": sizes,
     }
+    for engine, (views, _) in peers.ROLLUP_SETS.items():
+        with connection.cursor() as cursor:
+            started = time.perf_counter()
+            made = peers.make_rollups(cursor, views)
+            build_s = time.perf_counter() - started
+        answers = check_rollups(page, questions, engine)
+        with connection.cursor() as cursor:
+            for row in results:
+                question = answers[row["name"]]
+                row["stats"][engine] = timed(lambda q=question: q(cursor), args.repeat)
+                print(f"{row['name']:28} {engine} {row['stats'][engine]['median_ms']:>10}")
+            sizes = peers.rollup_sizes(cursor, views)
+        report[engine] = {"statements": made, "build_s": round(build_s, 2), "sizes": sizes}
+    queries.clear_cache()
+    return report
 
 
-def check_rollups(page: list, questions: list) -> dict[str, Callable]:
+def check_rollups(page: list, questions: list, engine: str) -> dict[str, Callable]:
     """The rollups' answer to each question, asserted equal to citesmart's."""
     from django.db import connection
 
     from citesmart.analytics import queries
 
-    answers = peers.rollup_answers(*questions)
+    answers = peers.ROLLUP_SETS[engine][1](*questions)
     queries.clear_cache()
     with connection.cursor() as cursor:
         for name, ours, _ in page:
             theirs, mine = answers[name](cursor), peers.canonical(name, ours())
-            assert theirs == mine, (name, sorted(set(theirs) ^ set(mine))[:5])
+            assert theirs == mine, (engine, name, sorted(set(theirs) ^ set(mine))[:5])
     return answers
 
 
@@ -687,7 +687,9 @@ def refresh_rounds(page: list, questions: list, args: argparse.Namespace) -> dic
 
     from citesmart.analytics import refresh
 
-    ours, ours_cpu, concurrent, full = [], [], [], []
+    sets = {} if args.no_peers else peers.ROLLUP_SETS
+    ours, ours_cpu = [], []
+    concurrent: dict[str, list[float]] = {engine: [] for engine in sets}
     for _ in range(args.repeat):
         touch_10k_services(timezone.now().isoformat(), args.units)
         started, cpu = time.perf_counter(), time.process_time()
@@ -695,24 +697,26 @@ def refresh_rounds(page: list, questions: list, args: argparse.Namespace) -> dic
         ours.append((time.perf_counter() - started) * 1000)
         ours_cpu.append((time.process_time() - cpu) * 1000)
         assert outcome.kind == "refresh" and outcome.reports >= 4000, outcome
-        if not args.no_peers:
+        for engine, (views, _) in sets.items():
             with connection.cursor() as cursor:
                 started = time.perf_counter()
-                peers.refresh_rollups(cursor, concurrently=True)
-                concurrent.append((time.perf_counter() - started) * 1000)
-        print(f"Refresco de 10k servicios: {ours[-1]:.0f} ms; vistas: {concurrent[-1:]} ms")
+                peers.refresh_rollups(cursor, views, concurrently=True)
+                concurrent[engine].append((time.perf_counter() - started) * 1000)
+        times = {engine: round(values[-1]) for engine, values in concurrent.items()}
+        print(f"Refresco de 10k servicios: {ours[-1]:.0f} ms; vistas: {times} ms", flush=True)
     load = os.getloadavg()[0]
     result = {"citesmart": peers.stats(ours, load), "citesmart_cpu": peers.stats(ours_cpu, 0)}
-    if not args.no_peers:
-        check_rollups(page, questions)  # still equal after five rounds of new services
+    for engine, (views, _) in sets.items():
+        check_rollups(page, questions, engine)  # still equal after the rounds of new services
+        full = []
         with connection.cursor() as cursor:
             for _ in range(args.repeat):
                 started = time.perf_counter()
-                peers.refresh_rollups(cursor, concurrently=False)
+                peers.refresh_rollups(cursor, views, concurrently=False)
                 full.append((time.perf_counter() - started) * 1000)
         load = os.getloadavg()[0]
-        result |= {"rollup_concurrently": peers.stats(concurrent, load),
-                   "rollup_full": peers.stats(full, load)}  # fmt: skip
+        result |= {f"{engine}_concurrently": peers.stats(concurrent[engine], load),
+                   f"{engine}_full": peers.stats(full, load)}  # fmt: skip
     return result
 
 
