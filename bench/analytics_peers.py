@@ -339,8 +339,14 @@ ENGINES = [
 ]
 
 
+def _ms(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
 def _times(ratio: float) -> str:
-    return f"×{ratio:,.0f}" if ratio >= 10 else f"×{ratio:.1f}" if ratio >= 1 else f"×{ratio:.2f}"
+    if ratio >= 10:
+        return f"×{ratio:,.0f}"
+    return f"×{ratio:.1f}" if ratio >= 1 else f"×{ratio:.2f}" if ratio >= 0.1 else f"×{ratio:.3f}"
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -356,12 +362,12 @@ def markdown(report: dict[str, Any]) -> str:
                 cells.append("")
                 continue
             ratio = s["median_ms"] / row["stats"]["citesmart"]["median_ms"]
-            times = f"{s['median_ms']:,.1f} ({s['min_ms']:,.1f}–{s['max_ms']:,.1f})"
+            times = f"{_ms(s['median_ms'])} ({_ms(s['min_ms'])}–{_ms(s['max_ms'])})"
             cells.append(times if key == "citesmart" else f"{times} {_times(ratio)}")
         lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
     page = report["page_ms"]
     cells = [
-        f"{page[k]:,.1f}" + ("" if k == "citesmart" else f" {_times(page[k] / page['citesmart'])}")
+        _ms(page[k]) + ("" if k == "citesmart" else f" {_times(page[k] / page['citesmart'])}")
         for k, _ in engines
     ]
     lines.append("| the 8 queries, sum of medians | " + " | ".join(cells) + " |")
