@@ -59,7 +59,8 @@ MIDDLEWARE = [
     # First: request id, access metrics, CSP and a clean 503 when the database is away.
     "citesmart.ops.middleware.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # whitenoise's, serving collectstatic's compressed copies in demo mode too (ops.staticfiles)
+    "citesmart.ops.staticfiles.StaticFilesMiddleware",
     # Compresses pages (static files come precompressed from whitenoise, above). BREACH: the
     # portal's figures pages carry no secret; forms carry Django's per-request masked CSRF
     # token, and GZipMiddleware pads its output with random bytes (Django >= 4.2).
@@ -175,8 +176,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Compressed copies (.gz; .br with the brotli package) in demo mode too, without the
+        # manifest's hashed names (a file added in development needs no collectstatic).
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "whitenoise.storage.CompressedStaticFilesStorage"
             if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )

@@ -4,6 +4,7 @@ list's status, and the content security policy on every main page (issue 19)."""
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from tests.records.test_import_admin import csv_file
 
@@ -55,11 +56,84 @@ def test_centers_see_their_tasks_without_the_libraries_internals(
     assert "Usuarios" in page and f'href="{reverse("reports:form")}"' in page
     for hidden in ("doble factor", "Intentos de acceso", "Grupos", *LIBRARY_WORDS):
         assert hidden not in page, hidden
+    # Even a manager given the libraries' permissions by hand does not get their tables.
+    manager_a.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_group", "view_accessattempt"])
+    )
+    manager_a = type(manager_a).objects.get(pk=manager_a.pk)  # permissions cached per object
+    assert manager_a.has_perm("auth.view_group")
+    for hidden in ("Grupos", "Intentos de acceso"):
+        assert hidden not in _index(client_for(manager_a)), hidden
     analyst_page = _index(client_for(analyst))  # reads everything, imports nothing
     assert "Lotes de importación" in analyst_page and "Importar servicios" not in analyst_page
     operator_page = _index(client_for(operator_a))
     assert f'href="{reverse("reports:form")}"' not in operator_page  # managers and ITP only
     assert f'href="{reverse("admin:records_importbatch_upload")}"' in operator_page
+
+
+# Django's own English and the libraries' internal names: nobody reads them in the menu.
+ENGLISH = [
+    "Site administration", "Recent actions", "My actions", "Authentication and Authorization",
+    ">Add<", ">Change<", ">View<", "Groups", "Users", "Two Factor", "Totp", *LIBRARY_WORDS,
+]  # fmt: skip
+LIBRARY_TABLES = ["Dispositivos de doble factor", "Intentos de acceso", "Grupos"]
+REPORTS = reverse("admin:records_servicereport_changelist")
+IMPORT = reverse("admin:records_importbatch_upload")
+CLOSING = reverse("admin:records_servicereport_closing")
+REQUESTS = reverse("admin:service_requests_servicerequest_changelist")
+TARGETS = reverse("admin:targets_target_changelist")
+NETWORK_REPORT = reverse("reports:form")
+USERS = reverse("admin:auth_user_changelist")
+SURVEYS = reverse("surveys:staff_index")
+# Each role's daily tasks (linked from the index, under these names) and what it never sees.
+DAILY = {
+    "operator_a": (
+        {REPORTS: "Informes de servicio", IMPORT: "Importar servicios", CLOSING: "Cierres",
+         REQUESTS: "Solicitudes de servicio"},
+        [NETWORK_REPORT, TARGETS, USERS, SURVEYS],
+    ),
+    "manager_a": (
+        {REPORTS: "Informes de servicio", IMPORT: "Importar servicios",
+         CLOSING: "Cierres mensuales", REQUESTS: "Solicitudes de servicio", TARGETS: "Metas",
+         NETWORK_REPORT: "Informes de la red CITE", USERS: "Usuarios"},
+        [SURVEYS],
+    ),
+    "analyst": (
+        {REPORTS: "Informes de servicio", CLOSING: "Cierres mensuales", TARGETS: "Metas",
+         NETWORK_REPORT: "Informes de la red CITE", SURVEYS: "Encuestas"},
+        [IMPORT, USERS, REQUESTS],
+    ),
+    "national_admin": (
+        {REPORTS: "Informes de servicio", IMPORT: "Importar servicios",
+         CLOSING: "Cierres mensuales", TARGETS: "Metas", USERS: "Usuarios",
+         NETWORK_REPORT: "Informes de la red CITE", SURVEYS: "Encuestas"},
+        [REQUESTS],  # the centers answer the public's requests
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", DAILY)
+def test_each_role_finds_its_daily_tasks_by_task_in_spanish(client_for, request, role):
+    user = request.getfixturevalue(role)
+    client = client_for(user)
+    page = _index(client)
+    captions = _captions(page)
+    assert captions and captions == [s for s in SECTIONS if s in captions], captions
+    assert captions[0] == "Servicios e informes"
+    links, never = DAILY[role]
+    for url, name in links.items():
+        assert re.search(rf'<a href="{re.escape(url)}">{name}', page), (role, name)
+        assert client.get(url).status_code == 200, (role, url)
+    for url in never:
+        assert f'href="{url}"' not in page, (role, url)
+    for word in ENGLISH:
+        assert word not in page, (role, word)
+    for table in LIBRARY_TABLES:  # the libraries' tables: national administrators only
+        assert (table in page) == (role == "national_admin"), (role, table)
+    # The side menu of every other page is the same, by task.
+    sidebar = client.get(REPORTS).content.decode()
+    sidebar = sidebar[sidebar.index('id="nav-sidebar"') : sidebar.index('id="content-start"')]
+    assert _captions(sidebar) == captions, role
 
 
 def test_the_report_list_shows_the_status_at_1280_px(client_for, operator_a, center_a):

@@ -142,12 +142,16 @@ def test_metrics_count_requests_imports_and_lag(client, read_model):
     assert "citesmart_analytics_refresh_lag_seconds 0.0" in text
 
 
-def test_security_headers_with_a_nonce_and_no_inline_scripts(client, read_model):
+def test_security_headers_with_a_nonce_and_no_inline_scripts_or_styles(client, read_model):
     refresh.rebuild()
     response = client.get("/")
     policy = response["Content-Security-Policy"]
     script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
-    assert "unsafe-inline" not in script_src and "'nonce-" in script_src
+    assert "'nonce-" in script_src
+    # No inline script, style element or style attribute without the nonce (issue 19).
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    style_src = next(p for p in policy.split(";") if p.strip().startswith("style-src"))
+    assert "'nonce-" in style_src
     assert "frame-ancestors 'none'" in policy
     assert "camera=()" in response["Permissions-Policy"]
     assert response["X-Frame-Options"] == "DENY"

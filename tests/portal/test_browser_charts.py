@@ -5,9 +5,12 @@ The fixtures (live server, demo history, browser) are test_browser's; screenshot
 var/screenshots/ like theirs.
 """
 
-import gzip
+import io
 
 import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
 from tests.portal import test_browser as base
 from tests.portal.test_browser import DESKTOP, OVERFLOW_JS, PAGES, PHONE, SHOTS, Visit
 
@@ -50,7 +53,30 @@ SMALL_OR_CLIPPED_JS = """() => {
 }"""
 
 
+@pytest.fixture
+def demo_static_files(site, settings, tmp_path, monkeypatch):
+    """The live server sends static files as `make demo` does: after collectstatic with the
+    demo's settings, through the demo's middleware (whitenoise picks the .gz copy when the
+    browser accepts it). pytest-django's live server would send them plain, from the apps'
+    folders."""
+    settings.STATIC_ROOT = tmp_path / "static"
+    call_command("collectstatic", "--noinput", stdout=io.StringIO())
+    settings.DEBUG = True  # whitenoise reads it when the handler is built, as in the demo
+    demo = WSGIHandler()
+    settings.DEBUG = False
+    plain = StaticFilesHandler.__call__
+
+    def as_the_demo(handler, environ, start_response):
+        if environ["PATH_INFO"].startswith(settings.STATIC_URL):
+            return demo(environ, start_response)
+        return plain(handler, environ, start_response)
+
+    monkeypatch.setattr(StaticFilesHandler, "__call__", as_the_demo)
+
+
 def first_load_bytes(visit: Visit, path: str) -> int:
+    """The bytes of every response body of the first load as they crossed the wire
+    (compressed when the server compressed them), as the browser's network panel counts."""
     responses = []
 
     def seen(response) -> None:
@@ -64,28 +90,24 @@ def first_load_bytes(visit: Visit, path: str) -> int:
     for response in responses:
         if 300 <= response.status < 400:
             continue  # a redirect has no body
-        # Pages come gzipped from the middleware; the live test server sends static files
-        # plain (whitenoise serves its .gz in production): gzip them here.
-        encoded = response.headers.get("content-encoding")
-        body = response.body()
-        total += (
-            response.request.sizes()["responseBodySize"] if encoded else len(gzip.compress(body))
-        )
+        if response.request.resource_type in ("document", "stylesheet", "script"):
+            assert response.headers.get("content-encoding") == "gzip", response.url
+        total += response.request.sizes()["responseBodySize"]
     return total
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375px", "1280px"])
-def test_every_public_page_is_legible_fits_and_is_light(browser, site, viewport):
-    visit = Visit(browser, site, viewport)
+def test_every_public_page_is_legible_fits_and_is_light(browser, site, viewport, demo_static_files):
     width = viewport["width"]
     for name, path in PUBLIC.items():
+        visit = Visit(browser, site, viewport)  # a new context: nothing cached, a first load
         weight = first_load_bytes(visit, path)
         assert weight <= FIRST_LOAD_BUDGET, f"{name}: {weight / 1024:.0f} KB"
         visit.shot(f"{name}-{width}")
         assert visit.page.evaluate(OVERFLOW_JS) == [], f"{name}: desborde horizontal"
         assert visit.page.evaluate(SMALL_OR_CLIPPED_JS) == [], name
         visit.check_quality(name)
-    visit.context.close()
+        visit.context.close()
 
 
 def test_on_a_phone_the_map_is_near_the_top_and_every_department_is_easy_to_tap(browser, site):

@@ -98,16 +98,14 @@ def _security_headers(request: HttpRequest, response: HttpResponse) -> None:
 
 
 def default_policy() -> str:
-    """No inline scripts or styles except the ones carrying this response's nonce.
-
-    `style-src-attr 'unsafe-inline'` remains because the server-rendered SVG charts and map
-    legends colour their shapes with style attributes; attributes cannot run code.
+    """No inline scripts or styles except the ones carrying this response's nonce, and no
+    style attributes at all (issue 19): pages colour and size things with classes and SVG
+    presentation attributes; scripts may still set element.style, which CSP allows.
     """
     return (
         "default-src 'self'; "
         "script-src 'self' 'nonce-{nonce}'; "
         "style-src 'self' 'nonce-{nonce}'; "
-        "style-src-attr 'unsafe-inline'; "
         "img-src 'self' data:; "
         "font-src 'self'; "
         "connect-src 'self'; "
