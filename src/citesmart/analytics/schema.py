@@ -11,7 +11,7 @@ are kept alongside to validate codes and to rewrite names when the registry chan
 import duckdb
 import pyarrow as pa
 
-VERSION = "9"  # bump when the tables change: the next refresh then rebuilds from scratch
+VERSION = "10"  # bump when the tables change: the next refresh then rebuilds from scratch
 
 DIMENSIONS_DDL = {
     "dim_center": "id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, cite_code VARCHAR, "
