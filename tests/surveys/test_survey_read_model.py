@@ -142,6 +142,8 @@ def test_published_figures_equal_the_database_and_follow_a_new_answer_after_a_re
     for indicator, by, year in QUESTIONS:
         assert_same(published(client, indicator, by, year), from_database(indicator, by, year))
     before = published(client, "recomiendan", "centro")[center_a.code]
+    page = f"/centros/{center_a.code}/"
+    assert f"<td>{before[1]} / {before[0]}</td>" in client.get(page).content.decode()
     # Without a refresh, the figures stay the read model's: they do not come from the tables.
     settings.ANALYTICS_AUTO_REFRESH = False
     waiting = Invitation.objects.filter(center=center_a, wave=None, response=None).first()
@@ -155,6 +157,8 @@ def test_published_figures_equal_the_database_and_follow_a_new_answer_after_a_re
     assert refresh.refresh().kind == "refresh"  # the provider's version moved
     after = published(client, "recomiendan", "centro")[center_a.code]
     assert after[1] == before[1] + 1 and after[2] < before[2]
+    # The center page (kept in the shared page cache) shows it too.
+    assert f"<td>{after[1]} / {after[0]}</td>" in client.get(page).content.decode()
     for indicator, by, year in QUESTIONS:
         assert_same(published(client, indicator, by, year), from_database(indicator, by, year))
 
