@@ -211,3 +211,21 @@ def test_the_open_data_reads_every_survey_result_at_once(world, settings):
     assert len(rows) > len(INDICATORS)
     surveys = [q["sql"] for q in queries.captured_queries if "surveys_" in q["sql"]]
     assert len(surveys) <= 1, surveys  # the freshness check's version, not the answers
+
+
+@pytest.mark.skipif(database.vendor != "postgresql", reason="LISTEN/NOTIFY is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_answer_notifies_the_read_models_listener(center_a, national_admin):
+    import psycopg
+
+    served(center_a, [person("Teodora Apaza", email="teodora@correo.pe")], end=date(2025, 5, 2))
+    actions.send_surveys(base_url="https://x", since=date(2025, 1, 1))
+    invitation = Invitation.objects.get()
+    params = database.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as listening:
+        listening.execute(f"LISTEN {push.CHANNEL}")
+        actions.record_answer(
+            invitation=invitation, data=SCORES, channel=Channel.PHONE, actor=national_admin
+        )
+        tables = {n.payload for n in listening.notifies(timeout=0.5)}
+    assert Response._meta.db_table in tables
