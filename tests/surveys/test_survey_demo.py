@@ -12,7 +12,7 @@ from citesmart.surveys.queries import published_results
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_surveys_give_real_intervals_and_uneven_response_rates(settings):
+def test_demo_surveys_give_real_intervals_and_uneven_response_rates(settings, read_model):
     settings.SURVEY_MIN_RESPONDENTS = 10
     call_command("demo_data", years="2024-2025", scale=0.02, seed=11, stdout=io.StringIO())
     out = io.StringIO()

@@ -2,8 +2,8 @@
 
 import random
 
+from citesmart.analytics.estimates import Unit, estimate, wilson
 from citesmart.surveys import sampling
-from citesmart.surveys.estimates import Unit, estimate, wilson
 
 # Strata with different true rates, sizes and response propensities: units that answer less
 # are also less (or more) often successful, so an unweighted mean would be biased.

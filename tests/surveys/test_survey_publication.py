@@ -17,7 +17,7 @@ SCORES = {"q_attention": 5, "q_timeliness": 4, "q_quality": 4, "q_staff": 5, "q_
 
 
 @pytest.fixture
-def answered(center_a, center_b, national_admin, settings):
+def answered(center_a, center_b, national_admin, settings, read_model):
     """Center A: 14 answers of 20 invitations; center B: 3 answers (under the minimum)."""
     settings.SURVEY_MIN_RESPONDENTS = 10
     secrets = []

@@ -29,6 +29,7 @@ from citesmart.analytics import (
     schema,
     sharedcache,
     source,
+    surveyunits,
 )
 
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
@@ -53,10 +54,11 @@ def rebuild_locked(directory: Path) -> Outcome:
         as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
         marks = source.windows(anchors)
         seen = source.changed_since(anchors)  # before the data, like the watermark
-        historic = aggregates.version()
+        historic, surveys = aggregates.version(), surveyunits.version()
         dimensions = dimtables.dimension_tables()
         schema.create(con)
         aggregates.write(con, aggregates.table())
+        surveyunits.write(con, surveyunits.table())
         _store_seen(con, seen, anchors)
         schema.replace_dimensions(con, dimensions)
         # Staged in DuckDB's temp schema (memory, spilling to disk): the file is written once,
@@ -90,7 +92,7 @@ def rebuild_locked(directory: Path) -> Outcome:
             else _count(con, f"bit_count(bitstring_agg(report_id, {int(low)}, {int(high)}))")
         )
         _store_meta(con, as_of, anchors, marks, dimtables.dimensions_digest(dimensions), rows, None)
-        schema.write_meta(con, {"aggregates": historic})
+        schema.write_meta(con, {"aggregates": historic, "surveys": surveys})
     generation = _published(directory)
     return Outcome(generation, "rebuild", reports, rows, time.perf_counter() - started)
 
@@ -123,10 +125,12 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
     dimensions = dimtables.dimension_tables()
     digest = dimtables.dimensions_digest(dimensions)
     historic = aggregates.version()  # ITP's tables (analytics.aggregates), read before them
+    surveys = surveyunits.version()  # the surveys' invitations (analytics.surveyunits), too
     if (
         source.windows(old_anchors) == json.loads(meta["windows"])
         and digest == meta["digest"]
         and historic == meta.get("aggregates", "")
+        and surveys == meta.get("surveys", "")
     ):
         return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
     changed = source.changed_since(old_anchors)
@@ -162,8 +166,12 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
             # A load or revert of ITP's tables (rare): the series of every page may move.
             aggregates.write(con, aggregates.table())
             versions = None
+        if surveys != meta.get("surveys", "") or digest != meta["digest"]:
+            # Survey answers are keyed by the build (analytics.surveyresults): no content
+            # version moves. New registry names are copied with the rows.
+            surveyunits.write(con, surveyunits.table())
         _store_meta(con, as_of, anchors, marks, digest, rows, versions)
-        schema.write_meta(con, {"aggregates": historic})
+        schema.write_meta(con, {"aggregates": historic, "surveys": surveys})
         con.execute("COMMIT")
     generation = _published(directory)
     return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)

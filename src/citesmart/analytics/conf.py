@@ -89,3 +89,8 @@ def cell_key_secret() -> bytes:
     if value:
         return str(value).encode()
     return hmac.new(settings.SECRET_KEY.encode(), b"citesmart-cell-key", hashlib.sha256).digest()
+
+
+def survey_minimum() -> int:
+    """Respondents below which a survey estimate shows no proportion nor interval."""
+    return int(_number("SURVEY_MIN_RESPONDENTS", 10))

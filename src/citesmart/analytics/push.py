@@ -44,7 +44,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.db.models import Model
 
-from citesmart.analytics import aggregates, conf, refresh, sharedcache, source
+from citesmart.analytics import aggregates, conf, refresh, sharedcache, source, surveyunits
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +79,10 @@ def notifying_models() -> list[type[Model]]:
 
     dimensions = [Center, Chain, ServiceCategory, Programme]
     geography = [CatalogueService, Department, Province, District]
-    # Apps above this one (ITP's historic tables) name theirs through analytics.aggregates.
-    historic = aggregates.models()
-    return [*source.WATCHED.values(), Service, RegistryChange, *dimensions, *geography, *historic]
+    # Apps above this one name theirs: ITP's historic tables through analytics.aggregates,
+    # the surveys through analytics.surveyunits.
+    above = [*aggregates.models(), *surveyunits.models()]
+    return [*source.WATCHED.values(), Service, RegistryChange, *dimensions, *geography, *above]
 
 
 _FUNCTION_SQL = f"""

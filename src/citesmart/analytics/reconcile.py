@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Case, Count, DecimalField, F, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 
-from citesmart.analytics import aggregates, refresh
+from citesmart.analytics import aggregates, refresh, surveyunits
 from citesmart.records.models import ReportStatus, Service
 
 Key = tuple[str, int, str]  # (status, year, center code)
@@ -119,6 +119,42 @@ def aggregate_differences() -> list[AggregateDifference]:
     tables = aggregates.expected_totals()
     return [
         AggregateDifference(*key, tables.get(key), model.get(key))
+        for key in sorted(tables.keys() | model.keys())
+        if tables.get(key) != model.get(key)
+    ]
+
+
+@dataclass(frozen=True)
+class SurveyDifference:
+    """A (center, survey kind) whose invitations or answers differ between the surveys'
+    tables and the read model's copy."""
+
+    center: str
+    kind: str
+    tables: tuple[int, int] | None
+    read_model: tuple[int, int] | None
+
+    def __str__(self) -> str:
+        def shown(value: tuple[int, int] | None) -> str:
+            return "—" if value is None else f"{value[0]} invitaciones, {value[1]} respuestas"
+
+        return (
+            f"encuestas {self.kind} {self.center}: tablas de encuestas {shown(self.tables)}, "
+            f"modelo analítico {shown(self.read_model)}"
+        )
+
+
+def survey_differences() -> list[SurveyDifference]:
+    """Every (center, kind) where the survey tables and the read model's copy disagree.
+
+    The expected side is the providers' own SQL counts (analytics.surveyunits.Provider.totals),
+    not the rows a build copied."""
+    reader = refresh.ensure_fresh()
+    with reader.cursor() as cursor:
+        model = surveyunits.stored_totals(cursor)
+    tables = surveyunits.expected_totals()
+    return [
+        SurveyDifference(*key, tables.get(key), model.get(key))
         for key in sorted(tables.keys() | model.keys())
         if tables.get(key) != model.get(key)
     ]

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 from django import db
 
-from citesmart.analytics import aggregates, build, conf, connection, schema, source
+from citesmart.analytics import aggregates, build, conf, connection, schema, source, surveyunits
 from citesmart.analytics.build import Outcome
 
 logger = logging.getLogger(__name__)
@@ -162,9 +162,12 @@ def set_aside_damaged(generation: str, *, wait: bool = True) -> Outcome:
 def _check(reader: connection.Reader) -> None:
     if not conf.auto_refresh():
         return  # another process (`analytics watch`, cron) keeps the read model fresh
-    if source.windows(json.loads(reader.meta["anchors"])) != json.loads(
-        reader.meta["windows"]
-    ) or aggregates.version() != reader.meta.get("aggregates", ""):
+    meta = reader.meta
+    if (
+        source.windows(json.loads(meta["anchors"])) != json.loads(meta["windows"])
+        or aggregates.version() != meta.get("aggregates", "")
+        or surveyunits.version() != meta.get("surveys", "")
+    ):
         _try(refresh)
 
 

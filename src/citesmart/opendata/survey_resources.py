@@ -67,15 +67,18 @@ SURVEYS = Resource(
 
 
 def survey_results(context: Any) -> list[dict[str, Any]]:
-    """Every indicator by every breakdown, all years together and by year."""
+    """Every indicator by every breakdown (all years together; by year is one breakdown),
+    from one read of the read model's survey table."""
+    asks = [(indicator, by) for indicator in queries.INDICATORS for by in BREAKDOWNS]
+    found = queries.published_tables(asks)
     rows = []
-    for indicator, (_kind, label, _value) in queries.INDICATORS.items():
-        for by in BREAKDOWNS:
-            for row in queries.published_results(indicator=indicator, by=by):
-                figures = {k: v for k, v in row.items() if k not in ("indicador", "suprimido")}
-                rows.append(
-                    {"indicador": indicator, "indicador_nombre": label, "desglose": by}
-                    | figures
-                    | {"reservado": row["suprimido"]}
-                )
+    for indicator, by in asks:
+        label = queries.INDICATORS[indicator][1]
+        for row in found[(indicator, by)]:
+            figures = {k: v for k, v in row.items() if k not in ("indicador", "suprimido")}
+            rows.append(
+                {"indicador": indicator, "indicador_nombre": label, "desglose": by}
+                | figures
+                | {"reservado": row["suprimido"]}
+            )
     return rows

@@ -6,9 +6,10 @@ figures (sharedcache.content_version: it moves only when a generation changes th
 import of registered reports keeps every page), the path, the query string (parameters sorted
 by name, each one's values in their order), X-Partial, the language, the disclosure
 threshold, the registry version, the version of ITP's tables (historic.cost.version: the
-costs), the demo mark (ops.demo) and today's date. Headers are not stored: the middleware (CSP
-with its per-request nonce, request id), `condition` (ETag, Last-Modified) and Vary are
-applied to every response as before.
+costs), the surveys' version in the generation and the minimum of respondents (the survey
+estimates on center pages), the demo mark (ops.demo) and today's date. Headers are not
+stored: the middleware (CSP with its per-request nonce, request id), `condition` (ETag,
+Last-Modified) and Vary are applied to every response as before.
 
 What the pages show besides figures (centers, catalogue, prices, filter choices) comes from
 the registry, whose version (network.registry, kept in the database) is in the key, so an
@@ -91,6 +92,10 @@ def _key(request: HttpRequest) -> str:
         timezone.localdate(),
         translation.get_language(),
         conf.disclosure_threshold(),
+        # Center pages show the survey estimates (analytics.surveyresults): the version of the
+        # surveys copied into this generation, and the minimum of respondents.
+        reader.meta.get("surveys", ""),
+        conf.survey_minimum(),
         request.path,
         query,
         request.headers.get("X-Partial", ""),

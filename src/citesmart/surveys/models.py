@@ -1,7 +1,7 @@
 """Surveys of the units served: satisfaction right after a service, follow-up waves later.
 
 Contact data and individual answers are personal data (Ley 29733): they stay in the back
-office, for ITP's national staff. Only aggregates (estimates.py) are ever published.
+office, for ITP's national staff. Only aggregates (analytics.surveyresults) are ever published.
 """
 
 from django.conf import settings

@@ -11,9 +11,9 @@ from citesmart.analytics import conf, connection, push, reconcile, refresh, shar
 class Command(BaseCommand):
     help = (
         "Modelo analítico (DuckDB): rebuild lo reconstruye desde cero, refresh aplica los "
-        "cambios, check lo concilia con los registros y los cuadros históricos, watch lo "
-        "mantiene al día, warm precalcula el tablero público en la caché compartida "
-        "(también tras publicar)."
+        "cambios, check lo concilia con los registros, los cuadros históricos y las "
+        "encuestas, watch lo mantiene al día, warm precalcula el tablero público en la caché "
+        "compartida (también tras publicar)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -75,7 +75,11 @@ class Command(BaseCommand):
     def _check(self) -> None:
         try:
             _open_current()  # damage is reported, not silently repaired by the next query
-            found = [*reconcile.differences(), *reconcile.aggregate_differences()]
+            found = [
+                *reconcile.differences(),
+                *reconcile.aggregate_differences(),
+                *reconcile.survey_differences(),
+            ]
         except connection.Corrupt as error:
             raise CommandError(self._damaged(error)) from None
         except connection.Unavailable:
@@ -87,7 +91,8 @@ class Command(BaseCommand):
         if found:
             raise CommandError(f"{len(found)} diferencias entre los registros y el modelo.")
         self.stdout.write(
-            "El modelo analítico coincide con los registros y con los cuadros históricos del ITP."
+            "El modelo analítico coincide con los registros, con los cuadros históricos del ITP "
+            "y con las encuestas."
         )
 
     def _damaged(self, error: connection.Corrupt) -> str:
