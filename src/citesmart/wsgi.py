@@ -10,3 +10,8 @@ application = get_wsgi_application()
 from citesmart.analytics import push  # noqa: E402 - needs the application set up first
 
 push.start_for_server()
+
+# Before the first request: code, templates and the read model loaded (ops/warmup.py).
+from citesmart.ops import warmup  # noqa: E402
+
+warmup.warm()
