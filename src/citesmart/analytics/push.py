@@ -157,7 +157,7 @@ class Refresher:
             self._wanted.clear()
             try:
                 self._refresh()
-            except (db.OperationalError, db.InterfaceError) as error:
+            except refresh.DATABASE_AWAY as error:
                 # The database is away: the listener reconnects and pokes again.
                 logger.warning("analytics: refresco por aviso no posible: %s", _first_line(error))
             except Exception:

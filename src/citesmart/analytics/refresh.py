@@ -32,6 +32,20 @@ from django import db
 from citesmart.analytics import aggregates, build, conf, connection, schema, source, surveyunits
 from citesmart.analytics.build import Outcome
 
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """psycopg's own errors: the records' COPY (analytics.source) runs on the raw connection,
+    so a database gone in the middle of it raises them unwrapped by Django."""
+    try:
+        import psycopg
+    except ImportError:  # SQLite only
+        return ()
+    return (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+DATABASE_AWAY = (db.OperationalError, db.InterfaceError, *_driver_errors())
+"""The errors of a database that is away (a restart, a failover): expected, not bugs."""
+
 logger = logging.getLogger(__name__)
 
 
@@ -189,7 +203,7 @@ def _start_background(job: Callable[[], Any]) -> None:
 def _in_thread(job: Callable[[], Any]) -> None:
     try:
         job()
-    except (db.OperationalError, db.InterfaceError) as error:
+    except DATABASE_AWAY as error:
         # The database is away (restart, dropped connection): an expected outage, not a bug.
         # The next check retries; queries keep answering from the current generation.
         first_line = (str(error).strip().splitlines() or ["?"])[0]
