@@ -113,7 +113,9 @@ DAILY = {
 
 
 @pytest.mark.parametrize("role", DAILY)
-def test_each_role_finds_its_daily_tasks_by_task_in_spanish(client_for, request, role):
+def test_each_role_finds_its_daily_tasks_by_task_in_spanish(network, client_for, request, role):
+    # `network`: national staff import for any center, so the menu needs centers to exist
+    # (a transactional test earlier in the run may have flushed them).
     user = request.getfixturevalue(role)
     client = client_for(user)
     page = _index(client)
