@@ -7,10 +7,10 @@ what a visitor waits for on the server, not a sum of query medians timed apart.
 * cold: a new Python process per sample, with an empty shared cache of its own, started as
   `citesmart serve` starts a worker: Django set up, then what the worker does before it
   accepts a connection (citesmart.ops.warmup: the views imported, the project's templates
-  compiled, the DuckDB generation attached; no answer computed), with the freshness check in
-  a thread of its own (ANALYTICS_BACKGROUND_REFRESH, as `serve` sets it). Then the one
-  request is timed (the registry loaded, every answer computed, the page rendered): the
-  first visitor of a freshly started worker. The start-up time is reported apart.
+  compiled, the network's registry loaded, the DuckDB generation attached; no answer
+  computed), with the freshness check in a thread of its own (ANALYTICS_BACKGROUND_REFRESH,
+  as `serve` sets it). Then the one request is timed (every answer computed, the page
+  rendered): the first visitor of a freshly started worker. Start-up is reported apart.
 * warm: one process, the page requested once untimed, then each sample is one request with
   whatever the server keeps between requests (answers, page cache) — a later visitor.
 

@@ -168,3 +168,12 @@ def test_a_crossing_by_the_year_within_one_year_is_its_total(built, monkeypatch)
     public.prefetch(filters, asks)
     monkeypatch.setattr(cellkey, "cell_keys", _no_scan)
     assert public.public_figures(filters, by=("year",), measures=["services"]) == scanned
+
+
+def test_keys_of_another_secret_are_never_mixed_with_the_old(built, settings):
+    """After the secret changes, the next refresh rebuilds: every stored key is the new
+    secret's (a refresh would have left the old keys on every row it did not reload)."""
+    settings.ANALYTICS_CELL_KEY_SECRET = "otro secreto"
+    record(built.centers[0], "NAT-2", built.units[:1], end=date(2024, 6, 1))
+    assert refresh.refresh().kind == "rebuild"
+    assert_stored_keys_are_computed_ones()

@@ -28,7 +28,7 @@ def cold_worker(network, read_model, monkeypatch):
 
 @pytest.mark.django_db
 def test_a_worker_is_ready_before_its_first_request(cold_worker):
-    assert warmup.warm() > 0
+    warmup.warm()
     reader = connection.reader(conf.directory(), conf.duckdb_config())
     assert reader.generation and reader.meta["schema"]  # the generation is open
     assert registry._held is not None  # the network's registry is loaded
@@ -43,5 +43,5 @@ def test_a_worker_without_a_read_model_still_starts(cold_worker, read_model):
         if path.is_file():
             path.unlink()
     connection.forget_readers()
-    assert warmup.warm() > 0
+    warmup.warm()  # no exception
     assert not connection.reader(conf.directory(), conf.duckdb_config()).generation

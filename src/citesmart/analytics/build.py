@@ -26,6 +26,7 @@ from citesmart.analytics import (
     connection,
     cube,
     dimtables,
+    recordkey,
     schema,
     sharedcache,
     source,
@@ -439,6 +440,7 @@ def _store_meta(
         con,
         {
             "schema": schema.VERSION,
+            "record_keys": recordkey.fingerprint(),
             "fresh_as_of": as_of.isoformat(),
             "anchors": json.dumps(anchors, sort_keys=True),
             "windows": json.dumps(marks, sort_keys=True),

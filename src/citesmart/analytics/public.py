@@ -201,6 +201,7 @@ def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cell
                     derived := _within_one_year(build, kind, filters, by)
                 ):
                     _keys[(build, kind, filters, by)] = derived
+                    _forget_oldest()
             todo = [by for by in breakdowns if (build, kind, filters, by) not in _keys]
             if not todo:
                 _keys.move_to_end(first)

@@ -11,6 +11,13 @@ from citesmart.analytics import conf
 P = 2_147_483_647  # record keys are below this prime (2^31 - 1)
 
 
+def fingerprint() -> str:
+    """A public trace of the secret the keys come from (not the secret): a generation whose
+    keys came from another secret is rebuilt whole (refresh.refresh), never mixed. Changing
+    the secret moves every perturbed figure: anyone who kept the old ones could average."""
+    return hmac.new(conf.cell_key_secret(), b"fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
 def _coefficients() -> tuple[int, ...]:
     digest = hmac.new(conf.cell_key_secret(), b"record-key", hashlib.sha256).digest()
     values = [int.from_bytes(digest[i : i + 8], "big") % P for i in range(0, 32, 8)]

@@ -29,7 +29,16 @@ from typing import Any
 import duckdb
 from django import db
 
-from citesmart.analytics import aggregates, build, conf, connection, schema, source, surveyunits
+from citesmart.analytics import (
+    aggregates,
+    build,
+    conf,
+    connection,
+    recordkey,
+    schema,
+    source,
+    surveyunits,
+)
 from citesmart.analytics.build import Outcome
 
 
@@ -72,8 +81,11 @@ def refresh(*, wait: bool = True) -> Outcome:
                 raise
             _set_aside(directory, current, error)  # damaged: start again from the records
             meta = {}
-        if meta.get("schema") != schema.VERSION:
-            return build.rebuild_locked(directory)
+        if (
+            meta.get("schema") != schema.VERSION
+            or meta.get("record_keys") != recordkey.fingerprint()
+        ):
+            return build.rebuild_locked(directory)  # new tables, or keys of another secret
         try:
             return build.refresh_locked(directory, meta)
         except duckdb.Error as error:
@@ -117,7 +129,8 @@ def ensure_fresh() -> connection.Reader:
     """The reader of this process, refreshed first when the records moved (throttled).
 
     Called by analytics.queries before answering. Cost when nothing changed: one stat() per
-    query, and one watermark query (two index/scan aggregates) per second per server. With
+    query, and per second per server one watermark check: the records' windows (two
+    index/scan aggregates), ITP's tables' version and the surveys' (one count each). With
     ANALYTICS_BACKGROUND_REFRESH (set by `citesmart serve`) the watermark check and the
     refresh run in a thread of their own: a web request never waits for them, and answers
     from the current generation until the next one is published (a second or two later).

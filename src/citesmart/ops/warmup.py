@@ -19,7 +19,7 @@ from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
 from django.urls import get_resolver
 from django.utils import translation
 
-from citesmart.analytics import conf
+from citesmart.analytics import conf, refresh
 from citesmart.analytics import connection as analytics_connection
 from citesmart.network import registry
 
@@ -38,6 +38,8 @@ def warm() -> float:
         reader = analytics_connection.reader(conf.directory(), conf.duckdb_config())
         with suppress(analytics_connection.Unavailable):
             reader.attach()  # opens the current generation and reads its meta
+    except refresh.DATABASE_AWAY as error:  # a restart, a failover: the first request retries
+        logger.warning("preparación del worker incompleta: base de datos no disponible: %s", error)
     except Exception:  # the first request meets it again and answers for it
         logger.exception("preparación del worker incompleta")
     elapsed = time.perf_counter() - started
