@@ -145,6 +145,9 @@ def test_what_the_aggregates_cannot_answer_is_not_available():
     aggregates = sql_aggregates()
     assert point.value == sum(n for (_, y, m), n in aggregates.items() if y == 2018 and m >= 3)
     assert world.cite.code in series(by="year").cutovers
+    # Every center's cut-over (read from the cube and one year of rows) is SQL's.
+    months = {code: f"{ym // 100}-{ym % 100:02d}" for code, ym in sql_cutovers().items()}
+    assert series(by="year").cutovers == months
 
 
 def test_check_reconciles_the_aggregates_and_catches_a_stale_copy(settings, capsys):

@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass, fields
 from typing import Any
 
-from citesmart.analytics import aggregates, refresh, sharedcache
+from citesmart.analytics import aggregates, cube, refresh, sharedcache
 from citesmart.analytics.filters import Filters, InvalidQuery
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import figures
@@ -220,15 +220,38 @@ def _cutovers(cursor: Any, build: str, registered: bool) -> dict[str, int]:
     with _lock:
         if key in _cached:
             return _cached[key]
-    rows = cursor.execute(
-        "SELECT center_code, min(year * 100 + month) FROM facts "
-        f"WHERE {'TRUE' if registered else 'is_validated'} GROUP BY center_code"
-    ).fetchall()
-    found = {code: int(ym) for code, ym in rows}
+    found = _first_months(cursor, registered)
     with _lock:
         if len(_cached) > 8:
             _cached.clear()
         _cached[key] = found
+    return found
+
+
+def _first_months(cursor: Any, registered: bool) -> dict[str, int]:
+    """Each center's first month with a counted service. Validated only: its first year from
+    the cube, then its first month read from that year's rows alone (the facts are written a
+    year at a time: one year's row groups, not ten)."""
+    if registered or not cube.present(cursor):
+        rows = cursor.execute(
+            "SELECT center_code, min(year * 100 + month) FROM facts "
+            f"WHERE {'TRUE' if registered else 'is_validated'} GROUP BY center_code"
+        ).fetchall()
+        return {code: int(ym) for code, ym in rows}
+    first_years: dict[int, list[str]] = {}
+    for code, year in cursor.execute(
+        "SELECT code, min(year) FROM cube WHERE dim = 'center' AND services > 0 GROUP BY code"
+    ).fetchall():
+        first_years.setdefault(int(year), []).append(code)
+    found = {}
+    for year, codes in sorted(first_years.items()):
+        marks = ", ".join("?" * len(codes))
+        for code, month in cursor.execute(
+            "SELECT center_code, min(month) FROM facts WHERE is_validated AND year = ? "
+            f"AND center_code IN ({marks}) GROUP BY center_code",
+            [year, *codes],
+        ).fetchall():
+            found[code] = year * 100 + int(month)
     return found
 
 
