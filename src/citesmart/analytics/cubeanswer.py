@@ -2,17 +2,19 @@
 
 `answer` gives the same records as a scan (analytics.scan.run) for validated reports, no
 filter but years (or, for distinct units, the unit's attributes), and a breakdown by at most
-one dimension plus the year; None for any other question.
+one dimension plus the year; or years and one code of one of the cube's dimensions (a
+filtered dashboard's yearly series: that code's cells); None for any other question.
 """
 
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
 # ruff: noqa: S608
 
+from dataclasses import fields
 from typing import Any
 
 from citesmart.analytics.cube import CODES, NO_REPORTS
 from citesmart.analytics.filters import Filters
-from citesmart.analytics.vocabulary import DIMENSIONS
+from citesmart.analytics.vocabulary import CODED_FILTERS, DIMENSIONS
 
 # Filters on an attribute of the unit (filter -> dimension). Every fact row of a unit carries
 # its (survivor's) attributes, so the units of a cell that have one are exactly the cell's
@@ -24,10 +26,66 @@ UNIT_FILTERS = {
 }
 
 
-def fits(filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: bool) -> bool:
+# A coded filter -> the cube dimension whose cells are keyed by the same fact column.
+_DIMENSION_OF = {
+    f.field: name
+    for f in CODED_FILTERS.values()
+    for name, d in DIMENSIONS.items()
+    if d.cube and d.cube == f.column and name in CODES
+}
+
+
+def chosen(filters: Filters) -> dict[str, Any]:
+    """The filters set to something else than their default (years and the technical
+    units' switch included)."""
+    return {
+        f.name: getattr(filters, f.name)
+        for f in fields(Filters)
+        if getattr(filters, f.name) != f.default
+    }
+
+
+def one_code(filters: Filters, ids: dict[str, Any]) -> tuple[str, Any] | None:
+    """(cube dimension, code) when the filters are years plus one code of a dimension the
+    cube keeps, so that the filtered services are exactly that code's cells; else None.
+    `ids`: the read model's known ids (filters.known_codes' `_ids`)."""
+    rest = {k: v for k, v in chosen(filters).items() if k not in ("years", "with_technical_units")}
+    if len(rest) != 1:
+        return None
+    ((name, value),) = rest.items()
+    if name == "free":
+        return ("free", value)
+    if name not in _DIMENSION_OF or len(value) != 1:
+        return None
+    (code,) = value
+    if name == "centers" and filters.with_technical_units:
+        # A CITE's code selects the CITE and its technical units: its `cite` cell (a
+        # technical unit's code selects itself only: its `center` cell).
+        is_cite = ids.get("centers", {}).get(code, (None, None))[1] == code
+        return ("cite", code) if is_cite else ("center", code)
+    return (_DIMENSION_OF[name], code)
+
+
+def _cut(filters: Filters, by: tuple[str, ...], ids: dict[str, Any] | None):
+    """one_code() when the breakdown keeps to that code's cells (by the year, the code)."""
+    cut = one_code(filters, ids) if ids is not None else None
+    if cut and len(set(by)) == len(by) and all(d in ("year", cut[0]) for d in by):
+        return cut
+    return None
+
+
+def fits(
+    filters: Any,
+    by: tuple[str, ...],
+    measures: tuple[str, ...],
+    present: bool,
+    ids: dict[str, Any] | None = None,
+) -> bool:
     """Whether answer() can answer this question (see it)."""
     if not present:
         return False
+    if _cut(filters, by, ids):
+        return True
     others = [d for d in by if d != "year"]
     if len(others) > 1 or (others and others[0] not in CODES):
         return False
@@ -51,7 +109,12 @@ def _intersectable(filters: Any, measures: tuple[str, ...]) -> bool:
 
 
 def answer(
-    cursor: Any, filters: Any, by: tuple[str, ...], measures: tuple[str, ...], present: bool
+    cursor: Any,
+    filters: Any,
+    by: tuple[str, ...],
+    measures: tuple[str, ...],
+    present: bool,
+    ids: dict[str, Any] | None = None,
 ) -> list[tuple[Any, ...]] | None:
     """figures()' result records from the cube, or None when the question does not fit it.
 
@@ -60,8 +123,10 @@ def answer(
     Cells of one year are read as counts; several years together OR their bitmaps; filters
     on the unit's attributes AND theirs (_intersected).
     """
-    if not fits(filters, by, measures, present):
+    if not fits(filters, by, measures, present, ids):
         return None
+    if cut := _cut(filters, by, ids):
+        return _one_code(cursor, filters, by, measures, cut)
     others = [d for d in by if d != "year"]
     dim = others[0] if others else "none"
     years = list(filters.years)
@@ -102,6 +167,53 @@ def answer(
         total = tuple(0 for _ in wanted)
     rows.append((*[None] * (2 * len(by)), 1, *total))
     return rows
+
+
+def _one_code(
+    cursor: Any, filters: Any, by: tuple[str, ...], measures: tuple[str, ...], cut: tuple
+) -> list[tuple[Any, ...]]:
+    """The answer from the cut's code's cells: by year, its rows; the total, its one row
+    (one year) or its rows summed and bitmaps ORed over the years."""
+    dim, code = cut
+    text = as_text(code)
+    years = list(filters.years)
+    in_years = f"year IN ({', '.join('?' * len(years))})" if years else "TRUE"
+    wanted = [*measures, "natural", *(["units"] if "units" not in measures else [])]
+    where, params = f"dim = ? AND code = ? AND {in_years}", [dim, text, *years]
+    if len(years) == 1:
+        total = cursor.execute(*_counts(wanted, [], where, params)).fetchone()
+    else:
+        total = cursor.execute(*_bitmaps(wanted, [], dim, in_years, years, code=text)).fetchone()
+    if total is None or total[0] is None:  # no service at all in the period
+        total = tuple(0 for _ in wanted)
+    elif "year" in by and len(years) != 1 and "new_units" in wanted:
+        new = _new_in_one_of_the_years(cursor, dim, text, years)
+        total = tuple(new if m == "new_units" else v for m, v in zip(wanted, total, strict=True))
+    cells = (
+        cursor.execute(*_counts(wanted, ["year"], where, params)).fetchall()
+        if "year" in by
+        else ([] if not by or not any(total) else [(None, *total)])
+    )
+    label = _labels(cursor, dim).get(text, code) if dim in by else None
+    rows: list[tuple[Any, ...]] = []
+    for year, *values in cells:
+        dims = [v for d in by for v in ((year, year) if d == "year" else (code, label))]
+        rows.append((*dims, 0, *values))
+    rows.append((*[None] * (2 * len(by)), 1, *total))
+    return rows
+
+
+def _new_in_one_of_the_years(cursor: Any, dim: str, code: str, years: list[int]) -> int:
+    """By year, a unit is new in the total when it is new in one of the years' cells (served
+    in this cell in the year it was first served): the union of the cells' new units."""
+    in_years = f"b.year IN ({', '.join('?' * len(years))})" if years else "TRUE"
+    (found,) = cursor.execute(
+        "SELECT COALESCE(bit_count(bit_or(b.units & n.new_units)), 0) "
+        f"FROM cube_bits_{dim} b JOIN cube_bits_none n ON n.year = b.year "
+        f"WHERE b.code = ? AND {in_years}",
+        [code, *years],
+    ).fetchone()
+    return int(found)
 
 
 def _intersected(
@@ -194,8 +306,11 @@ def _bitmaps(
     years: list[int],
     *,
     whole: bool = False,
+    code: str | None = None,
 ):
-    """Sums from `cube`, distinct units from ORed bitmaps, for several years at once."""
+    """Sums from `cube`, distinct units from ORed bitmaps, for several years at once (with
+    `code`, that code's cells only)."""
+    on_code, bound = ("", []) if code is None else (" AND code = ?", [code])
     firsts = f"(SELECT bit_or(new_units) FROM cube_bits_none WHERE {in_years})"
     distinct = {
         "units": "COALESCE(bit_count(bit_or(b.units)), 0)",
@@ -206,11 +321,11 @@ def _bitmaps(
     sums = [m for m in wanted if m in _SUMS]
     summed = (
         f"SELECT {', '.join(['code', *(f'{_SUMS[m]} AS {m}' for m in sums)])} FROM cube "
-        f"WHERE dim = ? AND {in_years} GROUP BY code"
+        f"WHERE dim = ? AND {in_years}{on_code} GROUP BY code"
     )
     bitmaps = (
         f"SELECT code, {', '.join(f'{distinct[m]} AS {m}' for m in wanted if m in distinct)} "
-        f"FROM cube_bits_{dim} b WHERE {in_years} GROUP BY code"
+        f"FROM cube_bits_{dim} b WHERE {in_years}{on_code} GROUP BY code"
     )
     uses_firsts = not whole and "new_units" in wanted
     select = ", ".join(
@@ -220,7 +335,12 @@ def _bitmaps(
         f"SELECT {select} FROM ({summed}) s JOIN ({bitmaps}) d "
         "ON s.code IS NOT DISTINCT FROM d.code"
     )
-    return sql, [dim, *years, *(years if uses_firsts else []), *years]
+    return sql, [dim, *years, *bound, *(years if uses_firsts else []), *years, *bound]
+
+
+def as_text(code: Any) -> str:
+    """A code as the cube keeps it (text; `free` as 'true' or 'false'): typed()'s inverse."""
+    return ("true" if code else "false") if isinstance(code, bool) else str(code)
 
 
 def typed(dimension: str, code: str | None) -> Any:

@@ -18,15 +18,13 @@ other question is counted from the facts (cellkey), with the same result
 # ruff: noqa: S608
 
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from citesmart.analytics import cellkey
 from citesmart.analytics.cellkey import N
 from citesmart.analytics.cube import CODES
-from citesmart.analytics.cubeanswer import typed
+from citesmart.analytics.cubeanswer import as_text, one_code, typed
 from citesmart.analytics.filters import Filters
-from citesmart.analytics.vocabulary import CODED_FILTERS, DIMENSIONS
 
 Breakdown = tuple[str, ...]
 
@@ -63,38 +61,10 @@ Cut = tuple[str, Any]  # ("none", None), or a cube dimension and the one code fi
 
 def _cut(filters: Filters, known: dict[str, Any]) -> Cut | None:
     """Which of the cube's cells hold the filtered services, if they can: every cell of a
-    year (`none`), or one code of one dimension; None when the cube cannot tell."""
-    chosen = {
-        f.name: getattr(filters, f.name)
-        for f in fields(Filters)
-        if f.name not in ("years", "with_technical_units") and getattr(filters, f.name) != f.default
-    }
-    if not chosen:
+    year (`none`), or one code of one dimension (cubeanswer.one_code); None otherwise."""
+    if filters == Filters(years=filters.years):
         return ("none", None)
-    if len(chosen) != 1:
-        return None
-    ((name, value),) = chosen.items()
-    if name == "free":
-        return ("free", value)
-    if name not in _DIMENSION_OF or len(value) != 1:
-        return None
-    (code,) = value
-    if name == "centers" and filters.with_technical_units:
-        # A CITE's code selects the CITE and its technical units: its `cite` cell (a
-        # technical unit's code selects itself only: its `center` cell).
-        ids = known["_ids"].get("centers", {})
-        is_cite = ids.get(code, (None, None))[1] == code
-        return ("cite", code) if is_cite else ("center", code)
-    return (_DIMENSION_OF[name], code)
-
-
-# A coded filter -> the cube dimension whose cells are keyed by the same fact column.
-_DIMENSION_OF = {
-    f.field: name
-    for f in CODED_FILTERS.values()
-    for name, d in DIMENSIONS.items()
-    if d.cube and d.cube == f.column and name in CODES
-}
+    return one_code(filters, known["_ids"])
 
 
 def _fits(by: Breakdown, cut: Cut) -> bool:
@@ -145,7 +115,7 @@ def _from_cube(
             f"WHERE dim = 'none' AND {in_years})"
         )
         params += [*years, *years]
-    only = ("", []) if code is None else (" AND code = ?", [_text(code)])
+    only = ("", []) if code is None else (" AND code = ?", [as_text(code)])
     per_year = len(years) == 1
     for index, by in enumerate(breakdowns):
         if by:
@@ -166,11 +136,6 @@ def _from_cube(
         cell = {"year": year, dim: typed(dim, text)}
         found[by][0][tuple(cell[d] for d in by)] = value
     return {by: (cells, total) for by, (cells, _) in found.items()}
-
-
-def _text(code: Any) -> str:
-    """A code as the cube keeps it (text; `free` as 'true' or 'false')."""
-    return ("true" if code else "false") if isinstance(code, bool) else str(code)
 
 
 def _part(index: int, by: Breakdown, period: tuple, natural: str, only: tuple, *, per_year: bool):

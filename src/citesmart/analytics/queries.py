@@ -141,7 +141,7 @@ def _sum_asks(
         key = (version, threshold, filters, by, measures, order_by, descending, limit)
         if any(key == k for k, _ in todo) or _cached(key):
             continue
-        if cubeanswer.fits(filters, by, measures, known["_cube"]):
+        if cubeanswer.fits(filters, by, measures, known["_cube"], known["_ids"]):
             continue  # the cube answers it without a scan
         todo.append((key, {"by": by, "measures": measures}))
     return todo
@@ -170,7 +170,7 @@ def _compute(
     known: dict[str, Any],
 ) -> list[tuple[Any, ...]]:
     """The answer's records: from the per-year cube when the question fits it, else a scan."""
-    answer = cubeanswer.answer(cursor, filters, by, measures, known["_cube"])
+    answer = cubeanswer.answer(cursor, filters, by, measures, known["_cube"], known["_ids"])
     return answer if answer is not None else scan.run(cursor, filters, by, measures, known)
 
 
