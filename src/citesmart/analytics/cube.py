@@ -258,12 +258,15 @@ def _update(
         "CREATE OR REPLACE TEMP TABLE lost_bits "
         "(dim VARCHAR, year INTEGER, code VARCHAR, lost UBIGINT)"
     )
+    # Only rows taken out can take a natural bit out of a cell.
+    removed = con.execute("SELECT count(*) FROM temp.changed_signed WHERE sign = -1").fetchone()
     for dim, code in CODES.items():
         con.execute(_updated_cells(dim, code, where, bits))
-        con.execute(
-            f"INSERT INTO temp.lost_bits SELECT '{dim}', year, code, lost FROM temp.cell "
-            "WHERE lost <> 0"
-        )
+        if removed and removed[0]:
+            con.execute(
+                f"INSERT INTO temp.lost_bits SELECT '{dim}', year, code, lost FROM temp.cell "
+                "WHERE lost <> 0"
+            )
         con.execute(f"DELETE FROM cube WHERE dim = '{dim}' AND {where}")
         _store_cells(con, dim, years)
     _restore_lost_bits(con)
