@@ -38,6 +38,17 @@ def make_unit(
     return unit
 
 
+def twin_of(unit: ProductiveUnit, number: int = 1000) -> ProductiveUnit:
+    """A new natural person whose id equals `unit`'s modulo 64: both set the same natural bit
+    (analytics.recordkey), so a cell holding both has one more natural person than its bits
+    tell (units are made, one id after another, until one matches)."""
+    for n in range(number, number + 200):
+        made = make_unit(n)
+        if made.pk != unit.pk and made.pk % 64 == unit.pk % 64:
+            return made
+    raise AssertionError("no unit id equal modulo 64 in 200 new units")
+
+
 def record(
     center: Center,
     code: str,

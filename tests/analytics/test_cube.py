@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from analytics_world import make_unit, record
+from analytics_world import make_unit, record, twin_of
 from django.core.cache import caches
 
 from citesmart.analytics import connection, cube, cubeanswer, queries, refresh, scan
@@ -231,11 +231,43 @@ def test_a_refreshed_cube_holds_what_a_rebuild_computes(built, national_admin):
     assert_refreshed_cube_is_rebuilt_cube()
 
 
+def natural_bits(year: int) -> int:
+    """The natural bits of the whole network's cell of `year` (0 when it has no cell)."""
+    with connection.reader(refresh.conf.directory()).cursor() as cursor:
+        found = cursor.execute(
+            "SELECT natural_bits FROM cube WHERE dim = 'none' AND year = ?", [year]
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def test_a_refreshed_cube_keeps_the_natural_bits_a_rebuild_computes(built, national_admin):
+    # A cell's natural bits are an OR (cellkey.signature_sql's lower bound): a bit a
+    # cancelled report's person set stays while another person sharing it (an id equal
+    # modulo 64) is still in the cell, and goes when none is.
+    person, other = built.units[0], built.units[5]
+    twin = twin_of(person)
+    bit = 1 << (person.pk % 64)
+    assert (1 << (other.pk % 64)) != bit
+    center = built.centers[0]
+    first = record(center, "BITS-1", [person], end=date(2020, 3, 1))
+    second = record(center, "BITS-2", [twin], end=date(2020, 4, 1))
+    record(center, "BITS-3", [other], end=date(2020, 5, 1))
+    assert_refreshed_cube_is_rebuilt_cube()
+    assert natural_bits(2020) & bit
+    cancel_report(report=first, reason="error", actor=national_admin)
+    assert_refreshed_cube_is_rebuilt_cube()
+    assert natural_bits(2020) & bit  # the twin still holds it
+    cancel_report(report=second, reason="error", actor=national_admin)
+    assert_refreshed_cube_is_rebuilt_cube()
+    assert natural_bits(2020) == 1 << (other.pk % 64)
+
+
 @pytest.mark.parametrize(
     "older",
     [
         ["DROP VIEW cube_bits_person", "UPDATE cube SET reports = NULL WHERE dim = 'department'"],
         ["ALTER TABLE cube DROP COLUMN natural_units"],  # schema 8: no secrecy sums
+        ["ALTER TABLE cube DROP COLUMN natural_bits"],  # schema 11: no natural bits
     ],
 )
 def test_a_generation_built_before_this_cube_answers_from_the_facts(built, older):

@@ -1,17 +1,21 @@
 """Per-year answers kept in each generation: the breakdowns a dashboard asks for most.
 
 For every year and every value of one dimension (or none), the `cube` table holds the sums
-(services, reports, amount, services to natural persons) and two bitmaps of unit ids: the
-units served in the cell, and those among them served by the network for the first time
-that year. Sums add up across years; bitmaps OR together, so distinct units over any set of
-years stay exact. analytics.cubeanswer serves figures() from it when the question fits:
+(services, reports, amount, services to natural persons), what statistical secrecy needs
+(the sum of the records' keys, the exact natural persons and the OR of the records' natural
+bits, analytics.cubecells) and two bitmaps of unit ids: the units served in the cell, and
+those among them served by the network for the first time that year. Sums add up across
+years; bitmaps (and natural bits) OR together, so distinct units over any set of years stay
+exact. analytics.cubeanswer serves figures() from it when the question fits:
 validated reports, no filter but years, and a breakdown by at most one dimension (plus the
 year). Any other question scans the facts (analytics.scan). This module keeps the tables.
 
 Kept in step with the facts by the writer: built whole by a rebuild, and updated for the
 years a refresh touched from the rows it changed (see build._reload_reports and
 build(changes=...)), so it is always exactly as fresh as the generation it sits in, and the
-same as a rebuild would make it (tests/analytics/test_cube.py compares the two).
+same as a rebuild would make it (tests/analytics/test_cube.py compares the two). A cell's
+natural bits cannot be moved by a delta (an OR cannot be undone): the bits only its old
+rows held are looked up again in the facts (_restore_lost_bits).
 """
 
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
@@ -56,7 +60,7 @@ CREATE TABLE IF NOT EXISTS cube (
     dim VARCHAR NOT NULL, year INTEGER NOT NULL, code VARCHAR,
     services BIGINT NOT NULL, reports BIGINT, amount DECIMAL(18, 2) NOT NULL,
     natural_services BIGINT NOT NULL, units BIGINT NOT NULL, new_units BIGINT NOT NULL,
-    key_sum BIGINT NOT NULL, natural_units BIGINT NOT NULL
+    key_sum BIGINT NOT NULL, natural_units BIGINT NOT NULL, natural_bits UBIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cube_range (low BIGINT NOT NULL, high BIGINT NOT NULL);
 """
@@ -151,8 +155,8 @@ def _compute_cells(
             f"count(*) AS services, {reports} AS reports, "
             "COALESCE(sum(CASE WHEN is_free THEN 0 ELSE amount END), 0) AS amount, "
             f"count(*) FILTER (WHERE is_natural) AS natural_services, {bits} AS units, "
-            f"{new} AS new_units, sum(record_key) AS key_sum {rows} "
-            f"GROUP BY year, {code}"
+            f"{new} AS new_units, sum(record_key) AS key_sum, "
+            f"COALESCE(bit_or(natural_bit), 0) AS natural_bits {rows} GROUP BY year, {code}"
         )
         # A report's cells: one per report-level dimension; by a unit's attribute, one per
         # distinct value among its units.
@@ -180,7 +184,8 @@ def _store_cells(con: duckdb.DuckDBPyConnection, dim: str, years: set[int] | Non
     con.execute(
         f"INSERT INTO cube SELECT '{dim}', c.year, c.code, c.services, c.reports, c.amount, "
         f"c.natural_services, bit_count(c.units), COALESCE(bit_count({firsts}), 0), "
-        "COALESCE(c.key_sum, 0), 0 FROM temp.cell c LEFT JOIN cube_bits_none f ON f.year = c.year"
+        "COALESCE(c.key_sum, 0), 0, c.natural_bits FROM temp.cell c "
+        "LEFT JOIN cube_bits_none f ON f.year = c.year"
     )
 
 
@@ -249,42 +254,39 @@ def _update(
         f"UNION ALL SELECT 1, * FROM {changes.after} WHERE is_validated AND {where}"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE changed_signed AS {signed}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lost_bits "
+        "(dim VARCHAR, year INTEGER, code VARCHAR, lost UBIGINT)"
+    )
+    # Only rows taken out can take a natural bit out of a cell.
+    removed = con.execute("SELECT count(*) FROM temp.changed_signed WHERE sign = -1").fetchone()
     for dim, code in CODES.items():
         con.execute(_updated_cells(dim, code, where, bits))
+        if removed and removed[0]:
+            con.execute(
+                f"INSERT INTO temp.lost_bits SELECT '{dim}', year, code, lost FROM temp.cell "
+                "WHERE lost <> 0"
+            )
         con.execute(f"DELETE FROM cube WHERE dim = '{dim}' AND {where}")
         _store_cells(con, dim, years)
-    for name in ("cell", "changed_rows", "changed_mask", "changed_signed"):
+    _restore_lost_bits(con)
+    for name in ("cell", "changed_rows", "changed_mask", "changed_signed", "lost_bits"):
         con.execute(f"DROP TABLE temp.{name}")
     _natural_units(con, years)
 
 
 def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
     """The SQL of `temp.cell` for one dimension: its stored cells of the years in `where`
-    moved by what changed (see _update)."""
-    # A reloaded report is wholly in `before` and `after`, so in each of its cells (its
-    # value of a report-level dimension, or each distinct attribute of its units) the
-    # count moves by the reports added minus those removed.
-    reports = (
-        "NULL::BIGINT"
-        if dim in NO_REPORTS
-        else "count(DISTINCT report_id) FILTER (WHERE sign = 1) "
-        "- count(DISTINCT report_id) FILTER (WHERE sign = -1)"
-    )
+    moved by what changed (see _update). Natural bits: the stored ones ORed with those of
+    the new rows, and `lost`, those only the old rows had (see _restore_lost_bits)."""
     new = (
         f"{bits} FILTER (WHERE first_ym_validated // 100 = year)" if dim == "none" else "NULL::BIT"
     )
     old = (
         "SELECT c.year, c.code, c.services, c.reports, c.amount, c.natural_services, "
-        f"b.units, b.new_units, c.key_sum FROM cube c JOIN cube_bits_{dim} b ON b.year = c.year "
-        f"AND b.code IS NOT DISTINCT FROM c.code WHERE c.dim = '{dim}' AND c.{where}"
-    )
-    delta = (
-        f"SELECT year, CAST({code} AS VARCHAR) AS code, sum(sign) AS services, "
-        f"{reports} AS reports, "
-        "sum(sign * CASE WHEN is_free THEN 0 ELSE amount END) AS amount, "
-        "sum(sign) FILTER (WHERE is_natural) AS natural_services, "
-        f"sum(sign * record_key) AS key_sum "
-        "FROM temp.changed_signed GROUP BY ALL"
+        f"b.units, b.new_units, c.key_sum, c.natural_bits FROM cube c JOIN cube_bits_{dim} b "
+        f"ON b.year = c.year AND b.code IS NOT DISTINCT FROM c.code "
+        f"WHERE c.dim = '{dim}' AND c.{where}"
     )
     now = (
         f"SELECT year, {dim} AS code, {bits} AS units, {new} AS new_units "
@@ -299,7 +301,7 @@ def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
     )
     return (
         "CREATE OR REPLACE TEMP TABLE cell AS SELECT * FROM ("
-        f"WITH old AS ({old}), delta AS ({delta}), now AS ({now}), "
+        f"WITH old AS ({old}), delta AS ({_delta(dim, code)}), now AS ({now}), "
         "k AS (SELECT year, code FROM old UNION SELECT year, code FROM delta "
         "UNION SELECT year, code FROM now) "
         "SELECT k.year, k.code, "
@@ -309,11 +311,74 @@ def _updated_cells(dim: str, code: str, where: str, bits: str) -> str:
         "COALESCE(o.natural_services, 0) + COALESCE(d.natural_services, 0) "
         "AS natural_services, "
         f"{units} AS units, {new_units if dim == 'none' else 'NULL::BIT'} AS new_units, "
-        "COALESCE(o.key_sum, 0) + COALESCE(d.key_sum, 0) AS key_sum "
+        "COALESCE(o.key_sum, 0) + COALESCE(d.key_sum, 0) AS key_sum, "
+        "COALESCE(o.natural_bits, 0) | COALESCE(d.added_bits, 0) AS natural_bits, "
+        "COALESCE(d.removed_bits & ~d.added_bits, 0) AS lost "
         f"FROM k LEFT JOIN old o ON {key.format(t='o')} "
         f"LEFT JOIN delta d ON {key.format(t='d')} LEFT JOIN now n ON {key.format(t='n')} "
         "CROSS JOIN temp.changed_mask m) WHERE services > 0"
     )
+
+
+def _delta(dim: str, code: str) -> str:
+    """The SQL of what changed in one dimension's cells: sums of the new rows minus the old
+    ones, and the natural bits of each (see _updated_cells)."""
+    # A reloaded report is wholly in `before` and `after`, so in each of its cells (its
+    # value of a report-level dimension, or each distinct attribute of its units) the
+    # count moves by the reports added minus those removed.
+    reports = (
+        "NULL::BIGINT"
+        if dim in NO_REPORTS
+        else "count(DISTINCT report_id) FILTER (WHERE sign = 1) "
+        "- count(DISTINCT report_id) FILTER (WHERE sign = -1)"
+    )
+    return (
+        f"SELECT year, CAST({code} AS VARCHAR) AS code, sum(sign) AS services, "
+        f"{reports} AS reports, "
+        "sum(sign * CASE WHEN is_free THEN 0 ELSE amount END) AS amount, "
+        "sum(sign) FILTER (WHERE is_natural) AS natural_services, "
+        "sum(sign * record_key) AS key_sum, "
+        "COALESCE(bit_or(natural_bit) FILTER (WHERE sign = 1), 0) AS added_bits, "
+        "COALESCE(bit_or(natural_bit) FILTER (WHERE sign = -1), 0) AS removed_bits "
+        "FROM temp.changed_signed GROUP BY ALL"
+    )
+
+
+def _restore_lost_bits(con: duckdb.DuckDBPyConnection) -> None:
+    """The natural bits cells lost (`temp.lost_bits`), set again where a row still there
+    holds them. An OR cannot be undone by a delta: a bit the old rows of a cell had and its
+    new rows have not may still come from another of its rows. Those rows are looked up in
+    the facts: one GROUPING SETS scan of the years concerned, of the natural persons whose
+    bit some cell lost only (none at all when the refresh only added rows)."""
+    lost, years = con.execute(
+        "SELECT bit_or(lost), list(DISTINCT year) FROM temp.lost_bits"
+    ).fetchone()
+    if not lost:
+        return
+    others = [d for d in CODES if d != "none"]
+    grouping = f"GROUPING({', '.join(others)})"
+    masks = {
+        d: ((1 << len(others)) - 1) & ~(1 << (len(others) - 1 - i)) for i, d in enumerate(others)
+    }
+    dims = " ".join(f"WHEN {mask} THEN '{d}'" for d, mask in masks.items())
+    codes = " ".join(f"WHEN {mask} THEN {d}" for d, mask in masks.items())
+    sets = ", ".join(["(year)", *(f"(year, {d})" for d in others)])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE found_bits AS SELECT year, "
+        f"CASE {grouping} {dims} ELSE 'none' END AS dim, CASE {grouping} {codes} END AS code, "
+        "bit_or(natural_bit) AS bits FROM (SELECT year, natural_bit, "
+        f"{', '.join(f'CAST({CODES[d]} AS VARCHAR) AS {d}' for d in others)} FROM facts "
+        f"WHERE is_validated AND year IN ({', '.join(str(int(y)) for y in sorted(years))}) "
+        f"AND natural_bit & {int(lost)}::UBIGINT <> 0) GROUP BY GROUPING SETS ({sets})"
+    )
+    con.execute(
+        "UPDATE cube SET natural_bits = (cube.natural_bits & ~x.lost) | (x.bits & x.lost) "
+        "FROM (SELECT l.dim, l.year, l.code, l.lost, COALESCE(f.bits, 0) AS bits "
+        "FROM temp.lost_bits l LEFT JOIN temp.found_bits f ON f.dim = l.dim "
+        "AND f.year = l.year AND f.code IS NOT DISTINCT FROM l.code) x "
+        "WHERE cube.dim = x.dim AND cube.year = x.year AND cube.code IS NOT DISTINCT FROM x.code"
+    )
+    con.execute("DROP TABLE temp.found_bits")
 
 
 def _natural_units(con: duckdb.DuckDBPyConnection, years: set[int] | None) -> None:
@@ -332,11 +397,12 @@ def _natural_units(con: duckdb.DuckDBPyConnection, years: set[int] | None) -> No
 def present(cursor: Any) -> bool:
     """Whether this generation has this cube: those built before it existed, or before its
     last change (schema 7: the `person` bitmaps; schema 9: each cell's sum of record keys
-    and natural persons) have not,
+    and natural persons; schema 12: each cell's natural bits) have not,
     until the next refresh rebuilds them; their questions go to the facts."""
     found = cursor.execute(
         "SELECT (SELECT count(*) FROM duckdb_views() WHERE view_name = 'cube_bits_person' "
         "AND database_name = 'rm') * (SELECT count(*) FROM duckdb_columns() "
-        "WHERE table_name = 'cube' AND column_name = 'natural_units' AND database_name = 'rm')"
+        "WHERE table_name = 'cube' AND column_name IN ('natural_units', 'natural_bits') "
+        "AND database_name = 'rm')"
     ).fetchone()
-    return bool(found and found[0])
+    return bool(found and found[0] == 2)

@@ -2,16 +2,20 @@
 
 An official table's cell is also secret when its natural persons alone are 1 to 4
 (disclosure.natural_part_sensitive), so analytics.public needs each cell's exact number of
-distinct natural persons; a crossing's cell needs its cell key (the sum of its records' keys
-mod N, analytics.cellkey) and its natural persons. The cube keeps, per year and cell, the sum
-of the records' keys and the natural persons (`key_sum`, `natural_units`); over several years
-the keys add up and the natural persons are the bit count of the cell's units AND the
-natural persons served (`person` bitmaps), ORed over the years. For the questions the cube
-answers (validated reports, no filter but years and at most one dimension besides the year;
-or years and one code of one of its dimensions, by that dimension, the year or neither: the
-filtered dashboard's yearly and single-cell questions) that costs no scan of the facts; any
-other question is counted from the facts (cellkey), with the same result
-(tests/analytics/test_secrecy_cube.py).
+distinct natural persons; a crossing's cell needs its signature (cellkey.signature_sql): its
+cell key (the sum of its records' keys mod N) and a lower bound of its natural persons, the
+bits set in the OR of its records' natural bits (one bit of 64 by unit id). That bound, not
+the exact count, decides a crossing's suppression on every path, so that the same cell
+always gets the same answer. The cube keeps, per year and cell, the sum of the records' keys,
+the OR of their natural bits and the exact natural persons (`key_sum`, `natural_bits`,
+`natural_units`); over several years the keys add up, the natural bits OR together (the
+scan's bound, to the bit) and the exact natural persons are the bit count of the cell's
+units AND the natural persons served (`person` bitmaps), ORed over the years. For the
+questions the cube answers (validated reports, no filter but years and at most one
+dimension besides the year; or years and one code of one of its dimensions, by that
+dimension, the year or neither: the filtered dashboard's yearly and single-cell questions)
+that costs no scan of the facts (and signatures read no bitmap); any other question is
+counted from the facts (cellkey), with the same result (tests/analytics/test_secrecy_cube.py).
 """
 
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
@@ -38,7 +42,7 @@ def per_cell(
     keys: bool,
 ) -> dict[Breakdown, cellkey.Keys]:
     """What secrecy needs per cell of each breakdown: signatures (`keys`: cellkey.cell_keys'
-    answer, with the exact natural persons in place of their lower bound) or natural persons
+    answer, lower bound of the natural persons included) or exact natural persons
     (cellkey.natural_persons'). From the cube when it can give them (`known`: the read
     model's known codes; `_cube`, whether this generation has the cube, see cube.present):
     no filter but years, or years and one code of one of the cube's dimensions."""
@@ -111,15 +115,22 @@ def _from_cube(
     parts, params = [], []
     if code is None:
         parts.append(
-            f"SELECT -1, NULL, NULL, bit_count(({natural})), (SELECT sum(key_sum) FROM cube "
-            f"WHERE dim = 'none' AND {in_years})"
+            "SELECT -1, NULL, NULL, bit_count(bit_or(natural_bits)), sum(key_sum) FROM cube "
+            f"WHERE dim = 'none' AND {in_years}"
+            if keys
+            else f"SELECT -1, NULL, NULL, bit_count(({natural})), NULL"
         )
-        params += [*years, *years]
+        params += years
     only = ("", []) if code is None else (" AND code = ?", [as_text(code)])
     per_year = len(years) == 1
     for index, by in enumerate(breakdowns):
         if by:
-            sql, bound = _part(index, by, (in_years, years), natural, only, per_year=per_year)
+            period = (in_years, years)
+            sql, bound = (
+                _keyed_part(index, by, period, only, per_year=per_year)
+                if keys
+                else _part(index, by, period, natural, only, per_year=per_year)
+            )
             parts.append(sql)
             params += bound
     found: dict[Breakdown, tuple[dict, int]] = {by: ({}, 0) for by in breakdowns}
@@ -138,28 +149,39 @@ def _from_cube(
     return {by: (cells, total) for by, (cells, _) in found.items()}
 
 
+def _keyed_part(index: int, by: Breakdown, period: tuple, only: tuple, *, per_year: bool):
+    """The SQL of one breakdown's signatures: (index, year, code, the lower bound of the
+    natural persons, sum of keys), and its parameters (see _part). The lower bound is the
+    scan's (cellkey.signature_sql): the bits set in the OR of the cell's natural bits."""
+    (in_years, years), (on_code, code) = period, only
+    dim = next((d for d in by if d != "year"), "none")
+    where = f"WHERE dim = '{dim}' AND {in_years}{on_code}"
+    if "year" in by or per_year:  # one cube row per cell: its own counts
+        return (
+            f"SELECT {index}, year, code, bit_count(natural_bits), key_sum FROM cube {where}",
+            [*years, *code],
+        )
+    return (
+        f"SELECT {index}, NULL, code, bit_count(bit_or(natural_bits)), sum(key_sum) FROM cube "
+        f"{where} GROUP BY code",
+        [*years, *code],
+    )
+
+
 def _part(index: int, by: Breakdown, period: tuple, natural: str, only: tuple, *, per_year: bool):
-    """The SQL of one breakdown's cells: (index, year, code, natural persons, sum of keys),
+    """The SQL of one breakdown's cells: (index, year, code, exact natural persons, NULL),
     and its parameters (`period`: the years' condition and years; `only`: a condition on
     the code and its parameter, or nothing)."""
     (in_years, years), (on_code, code) = period, only
     dim = next((d for d in by if d != "year"), "none")
     if "year" in by or per_year:  # one cube row per cell: its own counts
         return (
-            f"SELECT {index}, year, code, natural_units, key_sum FROM cube "
+            f"SELECT {index}, year, code, natural_units, NULL FROM cube "
             f"WHERE dim = '{dim}' AND {in_years}{on_code}",
             [*years, *code],
         )
-    bits = (
-        f"SELECT code, bit_count(bit_or(units) & ({natural})) AS n FROM cube_bits_{dim} "
-        f"WHERE {in_years}{on_code} GROUP BY code"
-    )
-    summed = (
-        f"SELECT code, sum(key_sum) AS s FROM cube WHERE dim = '{dim}' AND {in_years}{on_code} "
-        "GROUP BY code"
-    )
     return (
-        f"SELECT {index}, NULL, b.code, b.n, k.s FROM ({bits}) b JOIN ({summed}) k "
-        "ON b.code IS NOT DISTINCT FROM k.code",
-        [*years, *years, *code, *years, *code],
+        f"SELECT {index}, NULL, code, bit_count(bit_or(units) & ({natural})), NULL "
+        f"FROM cube_bits_{dim} WHERE {in_years}{on_code} GROUP BY code",
+        [*years, *years, *code],
     )

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from citesmart.analytics.recordkey import NATURAL_BIT, record_key_sql
 
-VERSION = "11"  # bump when the tables change: the next refresh then rebuilds from scratch
+VERSION = "12"  # bump when the tables change: the next refresh then rebuilds from scratch
 
 DIMENSIONS_DDL = {
     "dim_center": "id BIGINT, code VARCHAR, name VARCHAR, kind VARCHAR, cite_code VARCHAR, "
