@@ -31,7 +31,7 @@ class ResultRow(Schema):
     nombre: str
     indicador: str
     muestra: int
-    respondentes: int
+    respondentes: int | None
     tasa_respuesta: float | None
     proporcion: float | None
     ic95_inferior: float | None
