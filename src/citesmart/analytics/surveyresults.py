@@ -3,16 +3,21 @@
     survey_results("recomiendan", "centro", year=2025)
 
 reads the generation's `survey_units` table (analytics.surveyunits, fed by
-citesmart.surveys): DuckDB counts, per stratum and domain, the units sampled and those
-answering 1 or 0; `analytics.estimates` turns them into a weighted proportion with its 95 %
-interval (docs/SURVEYS.md). A domain with fewer respondents than SURVEY_MIN_RESPONDENTS
-gets no proportion nor interval (`suppressed`), only its sample, respondents and response
-rate. A year is a domain, never a cut of the strata: the other years' respondents still
-weigh in their stratum.
+citesmart.surveys): DuckDB counts, per stratum and atom (the invitations sharing center,
+chain, category, programme and year), the units sampled and those answering 1 or 0;
+`analytics.estimates` turns a domain's counts into a weighted proportion with its 95 %
+interval (docs/SURVEYS.md). A year is a domain, never a cut of the strata: the other years'
+respondents still weigh in their stratum.
+
+Secrecy is decided here, once per indicator, for every figure set any door shows (each
+breakdown, all years and each year: the indicator's *release*): a domain under
+SURVEY_MIN_RESPONDENTS is suppressed, and so is every domain analytics.surveysecrecy adds so
+that no suppressed figure can be computed by subtracting published ones. A suppressed row
+keeps its sample only (no respondents, rate, proportion or interval).
 
 `survey_tables` answers several (indicator, breakdown) questions with one statement over the
-table (the open data asks every one of them). Answers are cached per build of the read model,
-in the process and in the cache shared by the server's workers (analytics.sharedcache).
+table (the open data asks every one of them). Releases are cached per build of the read
+model, in the process and in the cache shared by the server's workers (analytics.sharedcache).
 """
 
 # SQL here is assembled from constant identifiers and registered indicator codes only; every

@@ -26,12 +26,13 @@ are products of small integers); a false "in the span" would only suppress more.
 Django-free.
 """
 
+import functools
 from collections.abc import Iterable, Sequence
 
 Group = frozenset[int]  # a set of atoms (their indexes)
 
 _PRIME = 2**61 - 1
-_TRIES = 12  # complementary candidates tried one by one before taking the smallest
+_TRIES = 6  # complementary candidates tried one by one before taking the smallest
 
 
 class Span:
@@ -39,9 +40,11 @@ class Span:
     row remembers the combination of the added sets it is, to tell which sets a group's
     computation uses (`uses`)."""
 
-    def __init__(self, groups: Iterable[Group] = ()) -> None:
-        # pivot (the row's smallest atom) -> (row, combination: set's number -> factor)
+    def __init__(self, groups: Iterable[Group] = (), *, track: bool = False) -> None:
+        # pivot (the row's smallest atom) -> (row, combination: set's number -> factor);
+        # combinations are kept only when tracking (`uses`)
         self._rows: dict[int, tuple[dict[int, int], dict[int, int]]] = {}
+        self._track = track
         for number, group in enumerate(groups):
             self._add(group, number)
 
@@ -54,13 +57,18 @@ class Span:
             row, used = self._rows[pivot]
             factor = vector[pivot]
             for key, value in row.items():
-                _subtract(vector, key, factor * value)
+                left = (vector.get(key, 0) - factor * value) % _PRIME
+                if left:
+                    vector[key] = left
+                else:
+                    del vector[key]
             for key, value in used.items():
                 _subtract(combination, key, factor * value)
         return vector
 
     def _add(self, group: Group, number: int) -> None:
-        combination = {number: _PRIME - 1}  # the set minus what the rows already make
+        # the set minus what the rows already make
+        combination = {number: _PRIME - 1} if self._track else {}
         vector = self._reduce(group, combination)
         if vector:
             pivot = min(vector)
@@ -95,7 +103,17 @@ def protect(
     *,
     secrets: Iterable[Group] = (),
 ) -> set[Group]:
-    """The domains to suppress so that no group under the minimum can be computed."""
+    """The domains to suppress so that no group under the minimum can be computed.
+    Indicators answered by the same units (a survey's items) ask the same question: it is
+    answered once (an in-process memo)."""
+    found = _protect(frozenset(domains), tuple(respondents), minimum, frozenset(secrets))
+    return set(found)
+
+
+@functools.lru_cache(maxsize=16)
+def _protect(
+    domains: frozenset[Group], respondents: tuple[int, ...], minimum: int, secrets: frozenset
+) -> frozenset[Group]:
     domains = set(domains)
     every = frozenset(range(len(respondents)))
 
@@ -112,25 +130,27 @@ def protect(
     fixed = {group for group in fixed if small(group)}
     # The grand total is taken as known (the years' totals add up to it).
     known = [every] if count(every) >= minimum else []
+    cleared: set[Group] = set()  # out of the span: they stay out, the span only shrinks
     while True:
         published = sorted(domains - hidden, key=lambda d: (count(d), sorted(d)))
         span = Span(known + published)
-        leak = _first_leak(span, fixed, hidden, small, count)
+        leak = _first_leak(span, fixed, hidden, small, count, cleared)
         if leak is None:
-            return hidden
+            return frozenset(hidden)
         hidden.add(_complement(leak, known, published))
 
 
-def _first_leak(span: Span, fixed: set[Group], hidden: set[Group], small, count) -> Group | None:
+def _first_leak(span: Span, fixed, hidden, small, count, cleared: set[Group]) -> Group | None:
     secrets = set(fixed) | {group for group in hidden if count(group) > 0}
     ordered = sorted(hidden, key=sorted)
     for n, first in enumerate(ordered):
         for second in ordered[n + 1 :]:
             if not first & second and small(first | second):
                 secrets.add(first | second)
-    for group in sorted(secrets, key=lambda g: (count(g), sorted(g))):
+    for group in sorted(secrets - cleared, key=lambda g: (count(g), sorted(g))):
         if group in span:
             return group
+        cleared.add(group)
     return None
 
 
@@ -139,7 +159,7 @@ def _complement(leak: Group, known: list[Group], published: list[Group]) -> Grou
     computation of it uses, the smallest whose suppression alone does it, else the
     smallest of them (the loop then goes on)."""
     published = [domain for domain in published if domain not in known]  # hiding it is vain
-    used = Span(known + published).uses(leak)
+    used = Span(known + published, track=True).uses(leak)
     near = [domain for n, domain in enumerate(published) if n + len(known) in used]
     for candidate in near[:_TRIES]:
         rest = Span(known + [domain for domain in published if domain != candidate])
