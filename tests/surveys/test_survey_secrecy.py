@@ -3,6 +3,7 @@ breakdown, with and without each year), subtracting published figures recovers n
 suppressed one (docs/SURVEYS.md, "Secrecy"); every door suppresses the same rows."""
 
 from datetime import date
+from fractions import Fraction
 
 import pytest
 from tests.surveys.survey_world import person, served
@@ -133,6 +134,55 @@ def test_differencing_the_public_api_recovers_no_suppressed_figure(world, client
             assert truth[key]["respondentes"] >= MINIMUM, key
             assert row["proporcion"] == truth[key]["proporcion"], key
     assert [key for key, row in public.items() if not row["suprimido"]]  # not all hidden
+
+
+def computable(equations: list[dict], target: dict) -> bool:
+    """Whether `target` (unknown -> coefficient) is a linear combination of the equations'
+    left-hand sides: exact Gaussian elimination over the rationals."""
+    rows: dict = {}  # pivot -> row, 1 at its pivot, 0 at the earlier rows' pivots
+
+    def reduce(vector: dict) -> dict:
+        vector = {key: Fraction(value) for key, value in vector.items()}
+        for pivot, row in rows.items():
+            if factor := vector.get(pivot, 0):
+                for key, value in row.items():
+                    vector[key] = vector.get(key, 0) - factor * value
+        return {key: value for key, value in vector.items() if value}
+
+    for equation in equations:
+        if left := reduce(equation):
+            pivot = min(left)
+            rows[pivot] = {key: value / left[pivot] for key, value in left.items()}
+    return not reduce(target)
+
+
+def test_no_suppressed_center_or_center_year_is_in_the_span_of_the_public_figures(
+    world, client, settings
+):
+    """The census's strata are center × year, so every published figure by center or by
+    year gives the weighted 1s (proportion × sample) of a sum of strata: no suppressed
+    center, center-year or year is a combination of them (nor the grand total's parts)."""
+    public = everything(client)
+    settings.SURVEY_MIN_RESPONDENTS = 0
+    truth = everything(client)
+    for indicator in ("satisfechos", "recomiendan"):
+        cells = {(key[3], key[2]) for key in public if key[:2] == (indicator, "centro") and key[2]}
+        equations = []
+        targets = []
+        for (ind, by, year, code), row in public.items():
+            if ind != indicator or by not in ("centro", "anio"):
+                continue
+            if by == "centro":
+                vector = {(code, y): 1 for c, y in cells if c == code and year in (None, y)}
+            else:
+                vector = {(c, y): 1 for c, y in cells if y == int(code)}
+            if not row["suprimido"]:
+                equations.append(vector)
+            elif truth[(ind, by, year, code)]["respondentes"]:
+                targets.append(((ind, by, year, code), vector))
+        assert targets
+        for key, vector in targets:
+            assert not computable(equations, vector), key
 
 
 def test_every_door_suppresses_the_same_rows(world, client):
