@@ -8,6 +8,7 @@ import pytest
 from tests.surveys.survey_world import person, served
 
 from citesmart.analytics import refresh
+from citesmart.network.models import Center
 from citesmart.surveys import actions
 from citesmart.surveys.models import Channel, Invitation
 
@@ -18,17 +19,19 @@ SCORES = {"q_attention": 5, "q_timeliness": 4, "q_quality": 4, "q_staff": 5, "q_
 
 @pytest.fixture
 def answered(center_a, center_b, national_admin, settings, read_model):
-    """Center A: 14 answers of 20 invitations; center B: 3 answers (under the minimum)."""
+    """Center A: 14 answers of 20 invitations; center B: 3 answers (under the minimum);
+    center C: 11 of 12 (its complement: the year's total minus A and C would give B)."""
     settings.SURVEY_MIN_RESPONDENTS = 10
     secrets = []
-    for center, invited in ((center_a, 20), (center_b, 6)):
+    center_c = third_center(center_a, center_b)
+    for center, invited in ((center_a, 20), (center_b, 6), (center_c, 12)):
         for i in range(invited):
             name = f"Eulalia Condori Ticona {center.pk}-{i}"
             unit = person(name, email=f"eulalia.{center.pk}.{i}@correo.pe")
             served(center, [unit], end=date(2025, 2, 10))
             secrets += [name, unit.document_number, unit.email]
     actions.send_surveys(base_url="https://x", since=date(2025, 1, 1))
-    for center, answers in ((center_a, 14), (center_b, 3)):
+    for center, answers in ((center_a, 14), (center_b, 3), (center_c, 11)):
         for n, invitation in enumerate(Invitation.objects.filter(center=center)[:answers]):
             comment = f"El técnico Wilfredo Ccama me ayudó mucho {center.pk}-{n}"
             secrets.append(comment)
@@ -39,6 +42,10 @@ def answered(center_a, center_b, national_admin, settings, read_model):
                 actor=national_admin,
             )
     return secrets
+
+
+def third_center(center_a, center_b):
+    return Center.objects.exclude(pk__in=[center_a.pk, center_b.pk]).order_by("code").first()
 
 
 def rows(client, **params):
@@ -54,7 +61,10 @@ def test_results_show_interval_n_and_response_rate_above_the_minimum(
     assert a["proporcion"] == round(11 / 14, 4)  # one in five answers "no" (n = 0, 5, 10)
     assert a["ic95_inferior"] < a["proporcion"] < a["ic95_superior"] <= 1
     assert b["suprimido"] and b["proporcion"] is None and b["ic95_inferior"] is None
-    assert b["respondentes"] == 3
+    # A suppressed row keeps its sample, never its respondents nor its response rate.
+    assert (b["muestra"], b["respondentes"], b["tasa_respuesta"]) == (6, None, None)
+    c = by_center[third_center(center_a, center_b).code]  # the complementary suppression
+    assert c["suprimido"] and c["proporcion"] is None and c["respondentes"] is None
 
 
 def test_no_public_output_names_a_respondent_or_quotes_a_comment(
@@ -99,9 +109,9 @@ def test_a_centers_manager_sees_the_public_aggregates_only(
 def test_a_year_is_a_domain_of_its_own(answered, client):
     by_year = rows(client, indicador="recomiendan", por="anio")
     assert list(by_year) == ["2025"]
-    assert (by_year["2025"]["muestra"], by_year["2025"]["respondentes"]) == (26, 17)
+    assert (by_year["2025"]["muestra"], by_year["2025"]["respondentes"]) == (38, 28)
     assert rows(client, indicador="recomiendan", por="centro", anio="2024") == {}
-    assert len(rows(client, indicador="recomiendan", por="centro", anio="2025")) == 2
+    assert len(rows(client, indicador="recomiendan", por="centro", anio="2025")) == 3
 
 
 def test_the_open_data_release_holds_the_same_results_and_no_respondent(
@@ -125,7 +135,9 @@ def test_the_open_data_release_holds_the_same_results_and_no_respondent(
         in_file = [r for r in published if (r["indicador"], r["desglose"]) == ("recomiendan", by)]
         assert [r["codigo"] for r in in_file] == [r["codigo"] for r in api.json()]
         for row, answer in zip(in_file, api.json(), strict=True):
-            assert row["respondentes"] == str(answer["respondentes"])
+            assert row["respondentes"] == (
+                "" if answer["respondentes"] is None else str(answer["respondentes"])
+            )
             assert row["proporcion"] == (
                 "" if answer["proporcion"] is None else str(answer["proporcion"])
             )

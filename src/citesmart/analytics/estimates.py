@@ -46,7 +46,7 @@ class Stratum:
 @dataclass(frozen=True)
 class Estimate:
     sampled: int
-    respondents: int
+    respondents: int | None  # None: suppressed (docs/SURVEYS.md, "Secrecy")
     response_rate: float | None
     proportion: float | None
     low: float | None

@@ -3,16 +3,21 @@
     survey_results("recomiendan", "centro", year=2025)
 
 reads the generation's `survey_units` table (analytics.surveyunits, fed by
-citesmart.surveys): DuckDB counts, per stratum and domain, the units sampled and those
-answering 1 or 0; `analytics.estimates` turns them into a weighted proportion with its 95 %
-interval (docs/SURVEYS.md). A domain with fewer respondents than SURVEY_MIN_RESPONDENTS
-gets no proportion nor interval (`suppressed`), only its sample, respondents and response
-rate. A year is a domain, never a cut of the strata: the other years' respondents still
-weigh in their stratum.
+citesmart.surveys): DuckDB counts, per stratum and atom (the invitations sharing center,
+chain, category, programme and year), the units sampled and those answering 1 or 0;
+`analytics.estimates` turns a domain's counts into a weighted proportion with its 95 %
+interval (docs/SURVEYS.md). A year is a domain, never a cut of the strata: the other years'
+respondents still weigh in their stratum.
+
+Secrecy is decided here, once per indicator, for every figure set any door shows (each
+breakdown, all years and each year: the indicator's *release*): a domain under
+SURVEY_MIN_RESPONDENTS is suppressed, and so is every domain analytics.surveysecrecy adds so
+that no suppressed figure can be computed by subtracting published ones. A suppressed row
+keeps its sample only (no respondents, rate, proportion or interval).
 
 `survey_tables` answers several (indicator, breakdown) questions with one statement over the
-table (the open data asks every one of them). Answers are cached per build of the read model,
-in the process and in the cache shared by the server's workers (analytics.sharedcache).
+table (the open data asks every one of them). Releases are cached per build of the read
+model, in the process and in the cache shared by the server's workers (analytics.sharedcache).
 """
 
 # SQL here is assembled from constant identifiers and registered indicator codes only; every
@@ -25,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from citesmart.analytics import conf, refresh, sharedcache, surveyunits
+from citesmart.analytics import conf, refresh, sharedcache, surveysecrecy, surveyunits
 from citesmart.analytics.estimates import Estimate, Stratum, estimate_strata
 from citesmart.analytics.filters import InvalidQuery
 
@@ -39,6 +44,7 @@ BREAKDOWNS = {
 }
 
 Ask = tuple[str, str]  # (indicator, breakdown)
+Group = surveysecrecy.Group
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,10 @@ class Result:
     estimate: Estimate
 
 
+# (breakdown, year or None for all years) -> its rows: every figure of one indicator.
+Release = dict[tuple[str, int | None], list[Result]]
+
+
 def survey_results(
     indicator: str, by: str, *, year: int | None = None, center: str | None = None
 ) -> list[Result]:
@@ -61,22 +71,30 @@ def survey_results(
 def survey_tables(
     asks: Sequence[Ask], *, year: int | None = None, center: str | None = None
 ) -> dict[Ask, list[Result]]:
-    """Several questions at once: those not cached are counted in one statement."""
+    """Several questions at once, read from each indicator's release (all its figures,
+    protected together); `center` keeps that center's row of the table by center."""
     asks = list(dict.fromkeys(asks))
     _validate(asks)
+    if center is not None and any(by != "centro" for _, by in asks):
+        raise ValueError("A center filter answers the breakdown by center only.")
     minimum = conf.survey_minimum()
     reader = refresh.ensure_fresh()
+    indicators = list(dict.fromkeys(indicator for indicator, _ in asks))
     with reader.cursor() as cursor:
         build = sharedcache.build_id(reader)
-        names = {ask: sharedcache.key("surveys", build, minimum, ask, year, center) for ask in asks}
-        found = {ask: hit for ask in asks if (hit := _cached(names[ask])) is not None}
-        missing = [ask for ask in asks if ask not in found]
+        names = {i: sharedcache.key("surveys", build, minimum, i) for i in indicators}
+        found = {i: hit for i in indicators if (hit := _cached(names[i])) is not None}
+        missing = [i for i in indicators if i not in found]
         if missing:
-            counted = _counts(cursor, missing, center)
-            for ask in missing:
-                found[ask] = _estimates(ask, counted.get(ask, []), year, minimum)
-                _remember(names[ask], found[ask])
-    return {ask: list(found[ask]) for ask in asks}
+            counted = _counts(cursor, missing)
+            for indicator in missing:
+                found[indicator] = _release(indicator, counted.get(indicator, []), minimum)
+                _remember(names[indicator], found[indicator])
+    answers = {}
+    for indicator, by in asks:
+        rows = found[indicator].get((by, year), [])
+        answers[(indicator, by)] = [r for r in rows if center is None or r.code == center]
+    return answers
 
 
 def _validate(asks: Sequence[Ask]) -> None:
@@ -92,63 +110,138 @@ def _validate(asks: Sequence[Ask]) -> None:
             )
 
 
-# A row of the counts: stratum, N_h, domain code and name, year, units, respondents, yes.
-Count = tuple[str, int, str | None, str | None, int, int, int, int]
+# An atom: (center, chain, category, programme) codes and the year; its names alike.
+Atom = tuple[str | None, str | None, str | None, str | None, int]
+# A row of the counts: stratum, N_h, atom, its names, units, respondents to the item, 1s.
+Count = tuple[str, int, Atom, tuple, int, int, int]
+_DIMENSIONS = ("centro", "cadena", "categoria", "programa")
 
 
-def _counts(cursor: Any, asks: Sequence[Ask], center: str | None) -> dict[Ask, list[Count]]:
-    """Per question, stratum, domain and year: units, respondents to the item and 1s."""
+def _counts(cursor: Any, indicators: Sequence[str]) -> dict[str, list[Count]]:
+    """Per indicator, stratum and atom: units, respondents to the item and 1s."""
     kinds = surveyunits.indicators()
+    codes = ", ".join(BREAKDOWNS[by][0] for by in _DIMENSIONS)
+    labels = ", ".join(f"min({BREAKDOWNS[by][1]})" for by in _DIMENSIONS)
     branches, params = [], []
-    for number, (indicator, by) in enumerate(asks):
-        code, name = BREAKDOWNS[by]
+    for number, indicator in enumerate(indicators):
         value = surveyunits.column(indicator)
         branches.append(
-            f"SELECT {number} AS ask, stratum, any_value(population), "
-            f"CAST({code} AS VARCHAR) AS code, CAST({name} AS VARCHAR) AS name, year, "
-            f"count(*), count({value}), count(*) FILTER (WHERE {value}) "
-            f"FROM {surveyunits.TABLE} WHERE kind = ? AND (? IS NULL OR center_code = ?) "
-            "GROUP BY stratum, code, name, year"
+            f"SELECT {number} AS ask, stratum, any_value(population), {codes}, year, "
+            f"{labels}, count(*), count({value}), count(*) FILTER (WHERE {value}) "
+            f"FROM {surveyunits.TABLE} WHERE kind = ? GROUP BY stratum, {codes}, year"
         )
-        params += [kinds[indicator], center, center]
+        params.append(kinds[indicator])
     rows = cursor.execute(" UNION ALL ".join(branches), params).fetchall()
-    found: dict[Ask, list[Count]] = defaultdict(list)
-    for number, *count in rows:
-        found[asks[number]].append(tuple(count))
+    found: dict[str, list[Count]] = defaultdict(list)
+    for number, stratum, population, *rest in rows:
+        atom, labels_, (units, answered, yes) = tuple(rest[:5]), tuple(rest[5:9]), rest[9:]
+        found[indicators[number]].append(
+            (stratum, int(population), atom, labels_, units, answered, yes)
+        )
     return found
 
 
-def _estimates(ask: Ask, counts: list[Count], year: int | None, minimum: int) -> list[Result]:
-    """Every domain's estimate; a stratum's respondents are counted over all its domains."""
+def _code(atom: Atom, by: str) -> str | None:
+    if by == "anio":
+        return str(atom[4])
+    value = atom[_DIMENSIONS.index(by)]
+    return None if value is None else str(value)
+
+
+def _release(indicator: str, counts: list[Count], minimum: int) -> Release:
+    """Every figure set of the indicator (each breakdown, all years and each year), with
+    the suppressions of analytics.surveysecrecy applied to all of them at once."""
     populations: dict[str, int] = {}
     respondents: dict[str, int] = defaultdict(int)
-    # domain code -> stratum -> [units, 1s, 0s] of the stratum inside the domain
-    inside: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
-    names: dict[str, str] = {}
-    for stratum, population, code, name, row_year, units, answered, yes in counts:
-        populations[stratum] = int(population)
+    atoms: dict[Atom, int] = {}
+    # atom index -> stratum -> [units, 1s, 0s]; atom index -> respondents to the item
+    inside: list[dict[str, list[int]]] = []
+    answered_in: list[int] = []
+    names: dict[tuple[str, str], str] = {}
+    for stratum, population, atom, labels, units, answered, yes in counts:
+        populations[stratum] = population
         respondents[stratum] += answered
-        if code is None or (year is not None and row_year != year):
-            continue  # outside every domain asked for (no chain, another year)
-        names.setdefault(code, code if name is None else name)
-        cell = inside[code][stratum]
+        if atom not in atoms:
+            atoms[atom] = len(atoms)
+            inside.append(defaultdict(lambda: [0, 0, 0]))
+            answered_in.append(0)
+        index = atoms[atom]
+        cell = inside[index][stratum]
         cell[0], cell[1], cell[2] = cell[0] + units, cell[1] + yes, cell[2] + answered - yes
-    results = []
-    for code in sorted(inside):
-        strata = [
-            Stratum(population, respondents[h], *inside[code].get(h, (0, 0, 0)))
-            for h, population in populations.items()
+        answered_in[index] += answered
+        for by, label in zip(_DIMENSIONS, labels, strict=True):
+            if (code := _code(atom, by)) is not None:
+                names.setdefault((by, code), code if label is None else str(label))
+    sets = _figure_sets(atoms)
+    hidden = surveysecrecy.protect(
+        {group for table in sets.values() for group in table.values()},
+        answered_in,
+        minimum,
+        secrets=_unnamed(atoms, sets),
+    )
+    release: Release = {}
+    for (by, scope), table in sets.items():
+        release[(by, scope)] = [
+            Result(
+                code,
+                code if by == "anio" else names[(by, code)],
+                indicator,
+                _estimate(group, inside, populations, respondents, minimum, group in hidden),
+            )
+            for code, group in sorted(table.items())
         ]
-        found = estimate_strata(strata, minimum=minimum)
-        results.append(Result(code, names[code], ask[0], found))
-    return results
+    return release
+
+
+def _figure_sets(atoms: dict[Atom, int]) -> dict[tuple[str, int | None], dict[str, Group]]:
+    """(breakdown, year or None) -> domain code -> its atoms: every table a door shows."""
+    years = sorted({atom[4] for atom in atoms})
+    sets: dict[tuple[str, int | None], dict[str, set[int]]] = {}
+    for by in BREAKDOWNS:
+        for scope in [None, *years]:
+            table: dict[str, set[int]] = defaultdict(set)
+            for atom, index in atoms.items():
+                code = _code(atom, by)
+                if code is not None and (scope is None or atom[4] == scope):
+                    table[code].add(index)
+            sets[(by, scope)] = table
+    return {key: {c: frozenset(g) for c, g in t.items()} for key, t in sets.items()}
+
+
+def _unnamed(atoms: dict[Atom, int], sets: dict) -> list[Group]:
+    """The groups a breakdown leaves out (no chain, no programme), per year and in all:
+    the year's total minus the table's domains would give them."""
+    groups = []
+    for (_by, scope), table in sets.items():
+        every = {i for atom, i in atoms.items() if scope is None or atom[4] == scope}
+        named = set().union(*table.values()) if table else set()
+        if every - named:
+            groups.append(frozenset(every - named))
+    return groups
+
+
+def _estimate(group, inside, populations, respondents, minimum, hidden: bool) -> Estimate:
+    """A domain's estimate; a suppressed one keeps its sample only."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for index in group:
+        for stratum, (units, yes, no) in inside[index].items():
+            cell = totals[stratum]
+            cell[0], cell[1], cell[2] = cell[0] + units, cell[1] + yes, cell[2] + no
+    strata = [
+        Stratum(population, respondents[h], *totals.get(h, (0, 0, 0)))
+        for h, population in populations.items()
+    ]
+    found = estimate_strata(strata, minimum=minimum)
+    if not hidden:
+        return found
+    return Estimate(found.sampled, None, None, None, None, None, True)
 
 
 _lock = threading.Lock()
-_local: OrderedDict[str, list[Result]] = OrderedDict()
+_local: OrderedDict[str, Release] = OrderedDict()
 
 
-def _cached(name: str) -> list[Result] | None:
+def _cached(name: str) -> Release | None:
     with _lock:
         if name in _local:
             _local.move_to_end(name)
@@ -159,12 +252,12 @@ def _cached(name: str) -> list[Result] | None:
     return found
 
 
-def _remember(name: str, results: list[Result]) -> None:
+def _remember(name: str, results: Release) -> None:
     _keep(name, results)
     sharedcache.put(name, results)
 
 
-def _keep(name: str, results: list[Result]) -> None:
+def _keep(name: str, results: Release) -> None:
     with _lock:
         _local[name] = results
         _local.move_to_end(name)

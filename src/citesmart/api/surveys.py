@@ -31,7 +31,7 @@ class ResultRow(Schema):
     nombre: str
     indicador: str
     muestra: int
-    respondentes: int
+    respondentes: int | None
     tasa_respuesta: float | None
     proporcion: float | None
     ic95_inferior: float | None
@@ -48,6 +48,7 @@ class ResultRow(Schema):
 def survey_results(request: HttpRequest, params: Query[ResultsQuery]):
     """Proporciones ponderadas con su intervalo de confianza al 95 %, la muestra, las
     respuestas y la tasa de respuesta (docs/SURVEYS.md). Las filas con menos respuestas que
-    el mínimo dicen `suprimido: true` y no traen proporción. Nunca se devuelve una respuesta
-    individual, un comentario ni un dato de quien respondió."""
+    el mínimo, y las que permitirían deducirlas restando otras cifras publicadas, dicen
+    `suprimido: true` y solo traen la muestra (ni respuestas, ni tasa, ni proporción). Nunca
+    se devuelve una respuesta individual, un comentario ni un dato de quien respondió."""
     return queries.published_results(indicator=params.indicador, by=params.por, year=params.anio)

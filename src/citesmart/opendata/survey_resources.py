@@ -17,7 +17,8 @@ SURVEYS = Resource(
     "empleo), ponderada por estrato, con su intervalo de confianza al 95 %, la muestra, las "
     "respuestas y la tasa de respuesta, por centro, cadena, categoría, programa y año "
     "(método en la página de metodología y en docs/SURVEYS.md). Una fila con menos "
-    "respuestas que el mínimo se publica reservada y sin proporción. Nunca se publica una "
+    "respuestas que el mínimo, o que permitiría deducir otra reservada restando cifras "
+    "publicadas, se publica reservada: solo con su muestra. Nunca se publica una "
     "respuesta individual, un comentario ni quién respondió.",
     "cuadros",
     (
@@ -43,8 +44,20 @@ SURVEYS = Resource(
         ),
         described("nombre", "string", "Nombre", "Nombre del grupo.", required=True),
         described("muestra", "integer", "Muestra", "Unidades invitadas a responder.", minimum=0),
-        described("respondentes", "integer", "Respuestas", "Unidades que respondieron.", minimum=0),
-        described("tasa_respuesta", "number", "Tasa de respuesta", "Entre 0 y 1.", minimum=0),
+        described(
+            "respondentes",
+            "integer",
+            "Respuestas",
+            "Unidades que respondieron; vacío si la fila está reservada.",
+            minimum=0,
+        ),
+        described(
+            "tasa_respuesta",
+            "number",
+            "Tasa de respuesta",
+            "Entre 0 y 1; vacía si la fila está reservada.",
+            minimum=0,
+        ),
         described(
             "proporcion",
             "number",
@@ -58,7 +71,8 @@ SURVEYS = Resource(
             "reservado",
             "boolean",
             "Fila reservada",
-            "Verdadero cuando hay menos respuestas que el mínimo publicado.",
+            "Verdadero cuando hay menos respuestas que el mínimo, o cuando la fila permitiría "
+            "deducir otra reservada; la fila trae entonces solo la muestra.",
             required=True,
         ),
     ),

@@ -1,8 +1,10 @@
 """Reads of the surveys: back-office lists and the published aggregates.
 
 `published_results` is the one door for survey figures outside the back office (portal,
-API, open data): it returns aggregates only, and none below SURVEY_MIN_RESPONDENTS. The
-figures are the read model's (analytics.surveyresults, fed by surveys.feed).
+API, open data): it returns aggregates only, none below SURVEY_MIN_RESPONDENTS and none
+that subtracting published figures would give back (docs/SURVEYS.md, "Secrecy"); a
+suppressed row shows its sample only. The figures and the secrecy are the read model's
+(analytics.surveyresults, fed by surveys.feed).
 """
 
 from dataclasses import asdict
@@ -43,7 +45,7 @@ def published_results(
     *, indicator: str, by: str, year: int | None = None, center: str | None = None
 ) -> list[dict]:
     """Rows of one indicator by one dimension: n sampled, respondents, response rate,
-    proportion and 95 % interval; a row under the minimum of respondents has no figures.
+    proportion and 95 % interval; a suppressed row has its sample only.
     Computed by the read model (analytics.surveyresults), like every published figure."""
     found = surveyresults.survey_results(indicator, by, year=year, center=center)
     return [_row(result) for result in found]
