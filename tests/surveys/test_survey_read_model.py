@@ -242,3 +242,23 @@ def test_a_committed_answer_notifies_the_read_models_listener(center_a, national
         )
         tables = {n.payload for n in listening.notifies(timeout=0.5)}
     assert Response._meta.db_table in tables
+
+
+def test_a_refresh_for_other_records_keeps_the_protected_survey_tables(
+    world, client, center_a, monkeypatch
+):
+    """The protection of the survey figures (a few seconds on a large network) is computed
+    again when the survey table changes, not after every import of services."""
+    from citesmart.analytics import surveyresults
+
+    refresh.rebuild()
+    before = published(client, "recomiendan", "centro")
+    released = []
+    original = surveyresults._release
+    monkeypatch.setattr(
+        surveyresults, "_release", lambda *args: released.append(args[0]) or original(*args)
+    )
+    served(center_a, [person("Otra Persona Nueva")], end=date(2025, 10, 1))
+    assert refresh.refresh().kind == "refresh"  # a new build, the same survey table
+    assert published(client, "recomiendan", "centro") == before
+    assert released == []

@@ -16,8 +16,9 @@ that no suppressed figure can be computed by subtracting published ones. A suppr
 keeps its sample only (no respondents, rate, proportion or interval).
 
 `survey_tables` answers several (indicator, breakdown) questions with one statement over the
-table (the open data asks every one of them). Releases are cached per build of the read
-model, in the process and in the cache shared by the server's workers (analytics.sharedcache).
+table (the open data asks every one of them). Releases are cached per version of the
+survey table (the surveys' version and the registry's names: not every refresh), in the
+process and in the cache shared by the server's workers (analytics.sharedcache).
 """
 
 # SQL here is assembled from constant identifiers and registered indicator codes only; every
@@ -81,8 +82,8 @@ def survey_tables(
     reader = refresh.ensure_fresh()
     indicators = list(dict.fromkeys(indicator for indicator, _ in asks))
     with reader.cursor() as cursor:
-        build = sharedcache.build_id(reader)
-        names = {i: sharedcache.key("surveys", build, minimum, i) for i in indicators}
+        version = _table_version(reader)
+        names = {i: sharedcache.key("surveys", version, minimum, i) for i in indicators}
         found = {i: hit for i in indicators if (hit := _cached(names[i])) is not None}
         missing = [i for i in indicators if i not in found]
         if missing:
@@ -95,6 +96,16 @@ def survey_tables(
         rows = found[indicator].get((by, year), [])
         answers[(indicator, by)] = [r for r in rows if center is None or r.code == center]
     return answers
+
+
+def _table_version(reader) -> str:
+    """What `survey_units` holds depends on the surveys' version and the registry's names
+    only (a refresh copies it unchanged otherwise): releases survive the refreshes of every
+    other write, so a page after an import does not pay for the protection again."""
+    meta = reader.meta
+    if not meta.get("surveys"):
+        return sharedcache.build_id(reader)
+    return "|".join((meta.get("schema", ""), meta["surveys"], meta.get("digest", "")))
 
 
 def _validate(asks: Sequence[Ask]) -> None:
