@@ -4,6 +4,7 @@ The expected side is computed with the Django ORM on the SQL tables, independent
 extraction code, so a bug in the refresh cannot hide itself.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -113,12 +114,18 @@ def aggregate_differences() -> list[AggregateDifference]:
 
     The expected side is the providers' own SQL sums (analytics.aggregates.Provider.totals),
     not the rows a build copied."""
+    return _differences(aggregates.stored_totals, aggregates.expected_totals, AggregateDifference)
+
+
+def _differences(stored: Callable, expected: Callable, difference: type) -> list:
+    """The keys where a copy in the read model (`stored`, read with a cursor) and its
+    source's own totals (`expected`) disagree, as `difference`s (key..., source, copy)."""
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
-        model = aggregates.stored_totals(cursor)
-    tables = aggregates.expected_totals()
+        model = stored(cursor)
+    tables = expected()
     return [
-        AggregateDifference(*key, tables.get(key), model.get(key))
+        difference(*key, tables.get(key), model.get(key))
         for key in sorted(tables.keys() | model.keys())
         if tables.get(key) != model.get(key)
     ]
@@ -149,12 +156,4 @@ def survey_differences() -> list[SurveyDifference]:
 
     The expected side is the providers' own SQL counts (analytics.surveyunits.Provider.totals),
     not the rows a build copied."""
-    reader = refresh.ensure_fresh()
-    with reader.cursor() as cursor:
-        model = surveyunits.stored_totals(cursor)
-    tables = surveyunits.expected_totals()
-    return [
-        SurveyDifference(*key, tables.get(key), model.get(key))
-        for key in sorted(tables.keys() | model.keys())
-        if tables.get(key) != model.get(key)
-    ]
+    return _differences(surveyunits.stored_totals, surveyunits.expected_totals, SurveyDifference)
