@@ -1,0 +1,160 @@
+"""bench/README.md's tables of figures, written from the results files (not a benchmark).
+
+Each table sits between two markers in the README:
+
+    <!-- table: NAME (bench/readme_tables.py from results/FILE.json; do not edit) -->
+    ...
+    <!-- end of table: NAME -->
+
+and is rendered here from its JSON, so a figure in the README is the one a benchmark wrote.
+
+    .venv/bin/python bench/readme_tables.py           # rewrite every table from its JSON
+    .venv/bin/python bench/readme_tables.py --check   # exit 1 if a table differs from its JSON
+"""
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import analytics_peers  # noqa: E402 - beside this script
+
+Renderer = Callable[[dict[str, Any]], str]
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def dashboard_request(report: dict[str, Any]) -> str:
+    """dashboard_request_bench.py: each page cold and warm, medians (min–max), × baseline."""
+    base = report["baseline"]
+    lines = [
+        "| page | cold ms | × | warm ms | × |",
+        "|---|---|---|---|---|",
+        f"| baseline `{base['path']}` | {_cell(base['cold_ms'])} | 1 | "
+        f"{_cell(base['warm_ms'])} | 1 |",
+    ]
+    for name, page in report["pages"].items():
+        cold = page["cold_ms"]["median"] / base["cold_ms"]["median"]
+        warm = page["warm_ms"]["median"] / base["warm_ms"]["median"]
+        lines.append(
+            f"| {name} (`{page['path']}`) | {_cell(page['cold_ms'])} | {cold:.1f} | "
+            f"{_cell(page['warm_ms'])} | {warm:.1f} |"
+        )
+    setup = base["setup_ms"]
+    lines.append(
+        f"\n{report['runs']} samples a figure; a worker's start-up (Django and "
+        f"ops/warmup.py) {_cell(setup)} ms, apart; load average "
+        f"{report['load_before'][0]:.2f} → {report['load_after'][0]:.2f} on "
+        f"{report['cpus']} cores; {report['when'][:16].replace('T', ' ')} UTC."
+    )
+    return "\n".join(lines)
+
+
+def _cell(stats: dict[str, float]) -> str:
+    return f"{_ms(stats['median'])} ({_ms(stats['min'])}–{_ms(stats['max'])})"
+
+
+def push_latency(report: dict[str, Any]) -> str:
+    """push_latency_bench.py: commit → public figure by push, against a refresh in process."""
+    push, base = report["push_seconds"], report["baseline_seconds"]
+    return "\n".join(
+        [
+            "| commit → public figure | writes | p50 | p95 | min–max |",
+            "|---|---|---|---|---|",
+            f"| by push (the listener's refresh) | {push['n']} | {push['p50']:.2f} s | "
+            f"**{push['p95']:.2f} s** | {push['min']:.2f}–{push['max']:.2f} s |",
+            f"| a refresh in the writing process (baseline) | {base['n']} | {base['p50']:.2f} s | "
+            f"{base['p95']:.2f} s | {base['min']:.2f}–{base['max']:.2f} s |",
+            "",
+            f"Target p95 ≤ {report['target_p95_seconds']:.0f} s; {report['database']}; load "
+            f"average {report['load_before'][0]:.2f} → {report['load_after'][0]:.2f}; "
+            f"{report['when'][:16].replace('T', ' ')} UTC.",
+        ]
+    )
+
+
+def cluster_drill(report: dict[str, Any]) -> str:
+    """ops/drills/cluster.py: per endpoint, the requests, latencies and errors."""
+    run, writes = report["run"], report["writes"]
+    lines = [
+        "| endpoint | requests | p50 ms | p95 ms | max ms | errors outside the switch | "
+        "503 inside it |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, e in report["endpoints"].items():
+        lines.append(
+            f"| {name} | {e['requests']:,} | {_ms(e['p50_ms'])} | {_ms(e['p95_ms'])} | "
+            f"{_ms(e['max_ms'])} | {e['errors_outside_switch']} | {e['errors_in_switch']} |"
+        )
+    loads = " / ".join(f"{load[0]:.1f}" for load in report["load_average"])
+    lines.append(
+        f"\n{run['visitors']} visitors, {run['api_readers']} API readers, {run['importers']} "
+        f"importers for {run['duration']:.0f} s; switch {report['switch_seconds']:.2f} s; "
+        f"writes acknowledged {writes['acknowledged']:,}, present {writes['present']:,}, lost "
+        f"{len(writes['lost'])}; load average at start / failover / end {loads}."
+    )
+    return "\n".join(lines)
+
+
+def analytics(report: dict[str, Any]) -> str:
+    return analytics_peers.markdown(report).rstrip("\n")
+
+
+TABLES: dict[str, tuple[str, Renderer]] = {
+    "analytics": ("analytics.json", analytics),
+    "dashboard-request-10m": ("dashboard-request-10m.json", dashboard_request),
+    "push-latency-10m": ("push-latency-10m.json", push_latency),
+    "cluster-drill-200": ("cluster-drill-200.json", cluster_drill),
+}
+BLOCK = re.compile(
+    r"(<!-- table: (?P<name>[\w-]+) \([^)]*\) -->\n)(?P<body>.*?)"
+    r"(\n<!-- end of table: (?P=name) -->)",
+    re.DOTALL,
+)
+
+
+def render(readme: str, results: Path) -> tuple[str, list[str]]:
+    """The README with every marked table rendered again, and the names of those that moved."""
+    moved: list[str] = []
+
+    def again(match: re.Match[str]) -> str:
+        name = match["name"]
+        file, renderer = TABLES[name]
+        body = renderer(json.loads((results / file).read_text()))
+        if body != match["body"]:
+            moved.append(name)
+        return match.group(1) + body + match.group(4)
+
+    return BLOCK.sub(again, readme), moved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only say which tables differ")
+    parser.add_argument("--readme", type=Path, default=BENCH / "README.md")
+    parser.add_argument("--results", type=Path, default=BENCH / "results")
+    args = parser.parse_args()
+    text = args.readme.read_text()
+    found = {m["name"] for m in BLOCK.finditer(text)}
+    if missing := sorted(set(TABLES) - found):
+        sys.exit(f"{args.readme}: sin marcas para {', '.join(missing)}")
+    rendered, moved = render(text, args.results)
+    if args.check:
+        if moved:
+            sys.exit(f"{args.readme}: tablas que no son las de sus resultados: {', '.join(moved)}")
+        print(f"{args.readme}: {len(found)} tablas iguales a sus resultados")
+        return
+    args.readme.write_text(rendered)
+    print(f"{args.readme}: {len(moved)} tablas reescritas ({', '.join(moved) or 'ninguna'})")
+
+
+if __name__ == "__main__":
+    main()
