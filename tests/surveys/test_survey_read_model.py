@@ -262,3 +262,24 @@ def test_a_refresh_for_other_records_keeps_the_protected_survey_tables(
     assert refresh.refresh().kind == "refresh"  # a new build, the same survey table
     assert published(client, "recomiendan", "centro") == before
     assert released == []
+
+
+def test_the_warm_up_after_a_publication_protects_the_survey_results_before_a_visitor(
+    world, client, center_a, monkeypatch, capsys
+):
+    """`analytics warm` (run by rebuild, refresh and the push listener after a publication)
+    computes the protected survey results: the first visitor of a center page or of
+    /resultados/ after new answers does not wait seconds for them."""
+    from citesmart.analytics import surveyresults
+
+    refresh.rebuild()
+    call_command("analytics", "warm")
+    assert "Resultados de encuestas precalculados" in capsys.readouterr().out
+    released = []
+    original = surveyresults._release
+    monkeypatch.setattr(
+        surveyresults, "_release", lambda *args: released.append(args[0]) or original(*args)
+    )
+    for page in (f"/centros/{center_a.code}/", "/resultados/"):
+        assert client.get(page).status_code == 200
+    assert released == []

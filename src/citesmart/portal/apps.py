@@ -11,3 +11,4 @@ class PortalConfig(AppConfig):
         from citesmart.portal import warm
 
         sharedcache.register_warmer(warm.dashboard)
+        sharedcache.register_warmer(warm.survey_results)  # after the dashboard: most visited

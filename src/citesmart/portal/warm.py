@@ -1,15 +1,18 @@
-"""Warming the public dashboard's answers after a new read model generation is published.
+"""Warming the public pages' answers after a new read model generation is published.
 
 The home page without filters (the latest year) and each year's page without other filters
 are what most visitors open first; their ~15 answers each go into the shared cache so the
-first visitors after a publication do not wait for DuckDB (see analytics.sharedcache).
+first visitors after a publication do not wait for DuckDB (see analytics.sharedcache). Then
+the survey results, protected together (analytics.surveysecrecy: seconds on a large
+network), which /resultados/ and every center page show: computed once per version of the
+survey table, a cache hit after any other publication.
 """
 
 import time
 
 from django.http import QueryDict
 
-from citesmart.analytics import sharedcache
+from citesmart.analytics import sharedcache, surveyresults, surveyunits
 from citesmart.historic import cost
 from citesmart.network.queries import public_centers
 from citesmart.portal import presenters
@@ -44,3 +47,13 @@ def dashboard(deadline: float) -> str:
     if errors := stats.errors - before.errors:
         line += f" La caché compartida falló {errors} veces: revise su directorio o servidor."
     return line
+
+
+def survey_results(deadline: float) -> str:
+    """Every indicator's protected survey results (one release each), before `deadline`."""
+    if time.monotonic() >= deadline:
+        return "Encuestas sin precalcular: tiempo agotado."
+    started = time.monotonic()
+    asks = [(i, by) for i in surveyunits.indicators() for by in surveyresults.BREAKDOWNS]
+    surveyresults.survey_tables(asks)
+    return f"Resultados de encuestas precalculados ({time.monotonic() - started:.2f} s)."

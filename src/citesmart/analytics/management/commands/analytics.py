@@ -12,8 +12,8 @@ class Command(BaseCommand):
     help = (
         "Modelo analítico (DuckDB): rebuild lo reconstruye desde cero, refresh aplica los "
         "cambios, check lo concilia con los registros, los cuadros históricos y las "
-        "encuestas, watch lo mantiene al día, warm precalcula el tablero público en la caché "
-        "compartida (también tras publicar)."
+        "encuestas, watch lo mantiene al día, warm precalcula el tablero público y los "
+        "resultados de las encuestas en la caché compartida (también tras publicar)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -59,7 +59,8 @@ class Command(BaseCommand):
             self._warm(strict=False)  # a new generation: its answers are not cached anywhere
 
     def _warm(self, *, strict: bool) -> None:
-        """Run the registered warmers (the portal's dashboard), each within the time given."""
+        """Run the registered warmers (the portal's dashboard and survey results), each within
+        the time given."""
         if not sharedcache.warmers:
             self.stdout.write("Nada que precalcular.")
             return
