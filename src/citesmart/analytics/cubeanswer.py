@@ -9,7 +9,6 @@ filtered dashboard's yearly series: that code's cells); None for any other quest
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
 # ruff: noqa: S608
 
-from dataclasses import fields
 from typing import Any
 
 from citesmart.analytics.cube import CODES, NO_REPORTS
@@ -35,21 +34,11 @@ _DIMENSION_OF = {
 }
 
 
-def chosen(filters: Filters) -> dict[str, Any]:
-    """The filters set to something else than their default (years and the technical
-    units' switch included)."""
-    return {
-        f.name: getattr(filters, f.name)
-        for f in fields(Filters)
-        if getattr(filters, f.name) != f.default
-    }
-
-
 def one_code(filters: Filters, ids: dict[str, Any]) -> tuple[str, Any] | None:
     """(cube dimension, code) when the filters are years plus one code of a dimension the
     cube keeps, so that the filtered services are exactly that code's cells; else None.
     `ids`: the read model's known ids (filters.known_codes' `_ids`)."""
-    rest = {k: v for k, v in chosen(filters).items() if k not in ("years", "with_technical_units")}
+    rest = {k: v for k, v in filters.chosen().items() if k not in ("years", "with_technical_units")}
     if len(rest) != 1:
         return None
     ((name, value),) = rest.items()

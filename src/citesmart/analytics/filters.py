@@ -9,7 +9,7 @@ per build) and raises InvalidQuery with a Spanish message per field.
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -48,6 +48,15 @@ class Filters:
     size_classes: tuple[str, ...] = ()
     free: bool | None = None  # True: free services only; False: paid only
     include_registered: bool = False  # count registered (not yet validated) reports too
+
+    def chosen(self) -> dict[str, Any]:
+        """The filters set to something else than their default (years and the technical
+        units' switch included), by field name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != f.default
+        }
 
     def __post_init__(self) -> None:
         # Normalised to sorted tuples so that equal filter sets share one cache entry.

@@ -26,15 +26,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from citesmart.analytics import (
-    cellkey,
-    cubeanswer,
-    cubecells,
-    disclosure,
-    queries,
-    refresh,
-    sharedcache,
-)
+from citesmart.analytics import cellkey, cubecells, disclosure, queries, refresh, sharedcache
 from citesmart.analytics.answer import Figures
 from citesmart.analytics.filters import Filters, known_codes
 from citesmart.analytics.vocabulary import MEASURES
@@ -47,7 +39,7 @@ ONE_CELL_FILTERS = ("centers", "departments", "chains", "categories")
 def is_official(filters: Filters, by: Sequence[str]) -> bool:
     """Whether (filters, by) is one of the official tables, or one cell of them."""
     by = tuple(by)
-    chosen = set(cubeanswer.chosen(filters)) - {"with_technical_units"}
+    chosen = set(filters.chosen()) - {"with_technical_units"}
     others = chosen - {"years", *ONE_CELL_FILTERS}
     if others or len(filters.years) > 1:
         return False

@@ -26,7 +26,7 @@ per-CITE counts of services and are added as they are (docs/COUNTING.md explains
 
 import calendar
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from citesmart.analytics import aggregates, cube, refresh, sharedcache
@@ -133,7 +133,7 @@ def _unanswerable(filters: Filters, measure: str) -> str:
     """Why the aggregates cannot answer this question ("" when they can)."""
     if measure not in AGGREGATE_MEASURES:
         return NO_MEASURE
-    chosen = {f.name for f in fields(Filters) if getattr(filters, f.name) != f.default}
+    chosen = set(filters.chosen())
     if chosen - AGGREGATE_FILTERS:
         return NO_FILTER
     if filters.date_from and filters.date_from.day != 1:

@@ -205,11 +205,7 @@ ONLY_YEAR = (
 
 def board_cost(filters: Filters) -> BoardCost:
     """The cost per service the dashboard shows for its filters, when they allow one."""
-    chosen = {
-        f.name
-        for f in fields(Filters)
-        if getattr(filters, f.name) != f.default and f.name != "with_technical_units"
-    }
+    chosen = set(filters.chosen()) - {"with_technical_units"}
     if chosen - {"years", "centers"} or len(filters.years) != 1 or len(filters.centers) > 1:
         return BoardCost(None, UNAVAILABLE, ONLY_YEAR)
     (year,) = filters.years
