@@ -727,7 +727,7 @@ def main() -> None:
         return
     Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
     setup_django(args)
-    from citesmart.analytics import queries, source
+    from citesmart.analytics import queries, watermark
 
     prepare(args)
     if args.load_only:
@@ -746,7 +746,7 @@ def main() -> None:
     cached = median_ms(lambda: [ours() for _, ours, _ in page], args.repeat)
     totals = page[0][1]()
     assert totals == {**page[0][2]("default"), "flagged": False}, totals
-    check_ms = median_ms(lambda: source.windows(source.new_anchors(600)), args.repeat)
+    check_ms = median_ms(lambda: watermark.windows(watermark.new_anchors(600)), args.repeat)
     peer_report = {} if args.no_peers else time_peers(page, results, questions, args)
     queries.clear_cache()
     refreshes = refresh_rounds(page, questions, args)

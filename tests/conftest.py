@@ -13,6 +13,7 @@ from citesmart.geo.loading import load_geography
 from citesmart.network.models import Center
 from citesmart.network.reference import load_network
 from citesmart.ops import demo
+from citesmart.portal import pagecache
 from citesmart.records import closing
 
 PASSWORD = "una-clave-de-prueba-larga"
@@ -80,6 +81,7 @@ def _empty_cache(settings, tmp_path):
     cache.clear()
     closing.forget_official_through()  # a process cache of 30 s: each test asks afresh
     demo.forget(assume=False)  # likewise; no test database starts with demo data
+    pagecache.forget()  # the pages this process keeps in front of the shared cache
     settings.CACHES = _with_shared_cache(settings.CACHES, tmp_path / "shared-cache")
 
 

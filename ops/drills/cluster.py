@@ -14,13 +14,18 @@ tears it all down at the end, also when it fails or is interrupted:
   whichever server is the primary;
 * nginx on 127.0.0.1:<port> in front, skipping a dead app server (retries).
 
-Then load through nginx (visitors, API readers, importing clients); at 1/4 of the run the
-app server of csd-a is killed (every process in its namespace, SIGKILL); at 1/2 the primary
-is stopped like a crash (immediate) and, --detect seconds later, the replica is promoted
-(--planned: the primary first refuses writes, read-only, for --detect seconds, then stops
-cleanly: a planned switchover).
+Each app server builds its read model and warms it as a deployment does. Then load through
+nginx from --load-processes processes (visitors and API readers arriving evenly over --ramp
+seconds, importing clients from the start); at 1/4 of the run the app server of csd-a is
+killed (every process in its namespace, SIGKILL); at 1/2 the primary is stopped like a crash
+(immediate) and, --detect seconds later, the replica is promoted (--planned: the primary
+first refuses writes, read-only, for --detect seconds, then stops cleanly: a planned
+switchover).
 Afterwards every acknowledged import must be on the new primary. Summary printed and written
-to bench/results/cluster-drill.json. The machine's own PostgreSQL (5432) is never touched.
+to bench/results/cluster-drill.json: per kind of request the clients' timings and nginx's
+($request_time), the dashboard's per phase, and the CPU seconds of each role (load generator,
+app servers, PostgreSQL, nginx): on one machine they all share its cores. The machine's own
+PostgreSQL (5432) is never touched.
 
     sudo .venv/bin/python ops/drills/cluster.py --duration 120 [--planned] [--logs DIR]
 """
@@ -31,13 +36,13 @@ import os
 import platform
 import signal
 import sys
-import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import infra
+import measure
 import traffic
 
 RESULTS = infra.ROOT / "bench" / "results" / "cluster-drill.json"
@@ -130,7 +135,7 @@ def start_app(stack: ExitStack, work: Path, ns: infra.Namespace, primary, replic
     """`citesmart serve` in namespace `ns`, its read model built first (its own directory)."""
     name = f"app-{ns.name}"
     local = app_env(work, name, primary.url("citesmart"), ns.host_ip)
-    citesmart(local, "analytics", "rebuild", "--warm-seconds", "0")
+    citesmart(local, "analytics", "rebuild")  # and its warm-up, as a deployment does
     env = app_env(work, name, failover_url(primary, replica, ns.host_ip), ns.host_ip)
     argv = ns.exec(infra.PYTHON, "-m", "citesmart", "serve", "--bind", f"{ns.ip}:8000")
     process = infra.start_process(stack, argv, work / f"{name}.log", env)
@@ -151,8 +156,10 @@ def centers_of(base: str) -> list[str]:
 
 def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> dict:
     """Load through nginx; kill app server A at 1/4, fail the primary over at 1/2."""
-    rec, stop = traffic.Recorder(), threading.Event()
-    threads = traffic.start_load(base, token, rec, stop, args, centers_of(base))
+    rec = traffic.Recorder()
+    wall_origin = time.time() - rec.now()
+    load = traffic.LoadProcesses(base, token, rec, args, centers_of(base), args.load_processes)
+    cpu = measure.CpuSampler({os.getpid(), *load.pids()}).start()
     events: dict[str, float] = {}
     loads = [infra.load_average()]
     try:
@@ -175,10 +182,9 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
         time.sleep(max(0.0, args.duration - rec.now()))
         loads.append(infra.load_average())
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=90)
-    return {"recorder": rec, "events": events, "load_average": loads}
+        load.finish()
+    return {"recorder": rec, "events": events, "load_average": loads, "cpu": cpu.finish(),
+            "wall_origin": wall_origin}  # fmt: skip
 
 
 def switch_window(rec: traffic.Recorder, events: dict) -> tuple[float, float]:
@@ -187,6 +193,16 @@ def switch_window(rec: traffic.Recorder, events: dict) -> tuple[float, float]:
     firsts = [s[0] + s[1] for s in rec.samples if s[2] == "import" and s[3] in (200, 201)
               and s[0] >= promoted]  # fmt: skip
     return start, min(firsts, default=promoted)
+
+
+def phases(args, events: dict, window: tuple[float, float]) -> dict[str, tuple[float, float]]:
+    """The run's phases: visitors arriving, two app servers, one, and after the failover."""
+    return {
+        "ramp": (0.0, args.ramp),
+        "two_app_servers": (args.ramp, events["app_server_killed_s"]),
+        "one_app_server": (events["app_server_killed_s"], window[0]),
+        "after_failover": (window[1], args.duration),
+    }
 
 
 def verify_writes(new_primary: infra.Postgres, acknowledged: list[str]) -> dict:
@@ -218,6 +234,8 @@ def drill(stack: ExitStack, args) -> dict:
     run = run_scenario(base, token, args, namespaces, primary, replica)
     rec, events = run["recorder"], run["events"]
     window = switch_window(rec, events)
+    time.sleep(1.5)  # nginx writes its access log once a second
+    at_proxy = sorted(measure.proxy_timings(work / "nginx-access.log", run["wall_origin"]).items())
     survivor_health = direct(namespaces[1], "/salud/").json()
     return {
         "seeding_s": seeded,
@@ -226,7 +244,11 @@ def drill(stack: ExitStack, args) -> dict:
         "switch_seconds": round(window[1] - window[0], 2),
         "load_average": run["load_average"],
         "endpoints": traffic.summarize(rec, window),
+        "dashboard_by_phase": traffic.by_phase(rec, "dashboard", phases(args, events, window)),
+        "at_proxy": {k: traffic.percentiles(v) | {"requests": len(v)} for k, v in at_proxy},
+        "cpu": run["cpu"],
         "failures_outside_switch": traffic.failures_outside(rec, window),
+        "unanswered": rec.errors[:20],
         "writes": verify_writes(replica, rec.acknowledged),
         "refusals": traffic.refusal_kinds(rec.refusals),
         "refusal_samples": sorted(set(rec.refusals))[:4],
@@ -265,6 +287,10 @@ def summary_lines(result: dict) -> list[str]:
         f"lost {len(writes['lost'])} (present but never acknowledged: "
         f"{writes['present_not_acknowledged']})",
         f"load average (1, 5, 15 min) at start / failover / end: {result['load_average']}",
+        f"at the proxy (nginx $request_time): dashboard {result['at_proxy'].get('dashboard')}",
+        f"dashboard by phase: {result['dashboard_by_phase']}",
+        f"CPU seconds by role over {result['cpu']['seconds']} s on {result['cpu']['cpus']} "
+        f"CPUs ({result['cpu']['cores_busy']} busy): {result['cpu']['cpu_seconds']}",
     ]
     return lines
 
@@ -279,6 +305,10 @@ def main() -> int:
     parser.add_argument("--visitors", type=int, default=20)
     parser.add_argument("--api-readers", type=int, default=3)
     parser.add_argument("--importers", type=int, default=2)
+    parser.add_argument(
+        "--load-processes", type=int, default=4, help="processes the clients are spread over"
+    )
+    parser.add_argument("--ramp", type=float, default=30, help="seconds over which visitors arrive")
     parser.add_argument("--detect", type=float, default=3, help="seconds before promoting")
     parser.add_argument(
         "--planned", action="store_true",

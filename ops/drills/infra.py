@@ -12,6 +12,8 @@ from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from measure import ACCESS_FORMAT
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -181,7 +183,9 @@ pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
 events {{ worker_connections 2048; }}
 http {{
-    access_log off;
+    {access_format}
+    # Buffered: one write a second, not one per request.
+    access_log {work}/nginx-access.log timing buffer=256k flush=1s;
     client_body_temp_path {work}/nginx-tmp/body;
     proxy_temp_path {work}/nginx-tmp/proxy;
     fastcgi_temp_path {work}/nginx-tmp/fastcgi;
@@ -225,7 +229,9 @@ def start_nginx(stack: ExitStack, work: Path, port: int, upstreams: list[str]):
     (work / "nginx-tmp").mkdir()
     servers = "\n".join(f"        server {u} max_fails=3 fail_timeout=10s;" for u in upstreams)
     conf = work / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(work=work, servers=servers, port=port))
+    conf.write_text(
+        NGINX_CONF.format(work=work, servers=servers, port=port, access_format=ACCESS_FORMAT)
+    )
     sh("nginx", "-t", "-q", "-c", str(conf), "-e", str(work / "nginx-error.log"))
     argv = ["nginx", "-c", str(conf), "-e", str(work / "nginx-error.log")]
     return start_process(stack, argv, work / "nginx.out")

@@ -4,6 +4,7 @@ statistics API, and importing clients posting reports to the write API. Every re
 recorded (start, duration, status); an import counts as acknowledged only on a 2xx answer,
 and a client whose import was refused sends the same report again until it is accepted."""
 
+import multiprocessing
 import random
 import statistics
 import threading
@@ -21,6 +22,7 @@ class Recorder:
     samples: list[tuple[float, float, str, int]] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)  # bodies of the 503s the clients saw
+    errors: list[str] = field(default_factory=list)  # requests with no answer: why
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def now(self) -> float:
@@ -34,8 +36,10 @@ class Recorder:
         try:
             response = client.request(method, url, **kw)
             status = response.status_code
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             response, status = None, 0
+            with self.lock:
+                self.errors.append(f"{self.now():.2f} s {method} {url}: {exc!r}"[:300])
         with self.lock:
             self.samples.append((started, self.now() - started, kind, status))
             if status == 503 and response is not None:
@@ -43,8 +47,10 @@ class Recorder:
         return response
 
 
-def visitor(base: str, rec: Recorder, stop: threading.Event, seed: int, centers: list[str]):
+def visitor(base, rec: Recorder, stop: threading.Event, seed: int, centers: list[str], delay=0.0):
+    """Arrives after `delay` seconds (the ramp), then a page every 0.5-2 s."""
     rng = random.Random(seed)
+    stop.wait(delay)
     with httpx.Client(base_url=base, timeout=60) as client:
         while not stop.is_set():
             roll = rng.random()
@@ -58,8 +64,9 @@ def visitor(base: str, rec: Recorder, stop: threading.Event, seed: int, centers:
             stop.wait(rng.uniform(0.5, 2.0))
 
 
-def api_reader(base: str, rec: Recorder, stop: threading.Event, seed: int):
+def api_reader(base: str, rec: Recorder, stop: threading.Event, seed: int, delay: float = 0.0):
     rng = random.Random(seed)
+    stop.wait(delay)
     with httpx.Client(base_url=base, timeout=60) as client:
         while not stop.is_set():
             year = rng.choice(["2025", "2026"])
@@ -103,22 +110,81 @@ def importer(base: str, token: str, rec: Recorder, stop: threading.Event, number
                 stop.wait(0.5)  # refused or lost: the same report again, a moment later
 
 
-def start_load(base: str, token: str, rec: Recorder, stop: threading.Event, args, centers):
-    threads = [
-        threading.Thread(target=visitor, args=(base, rec, stop, i, centers))
-        for i in range(args.visitors)
+def _share(n: int, part: int, parts: int) -> list[int]:
+    return [i for i in range(n) if i % parts == part]
+
+
+def _load_process(base, token, origin, counts, ramp, part, parts, centers, stop, results):
+    """One load process: its share of the clients as threads, visitors and API readers
+    arriving evenly over `ramp` seconds; at the stop, its records back to the drill through
+    `results`."""
+    rec = Recorder(origin=origin)
+    halt = threading.Event()
+    visitors, readers, _ = counts
+    targets = [
+        (visitor, (base, rec, halt, i, centers, ramp * i / max(visitors, 1)))
+        for i in _share(visitors, part, parts)
     ]
-    threads += [
-        threading.Thread(target=api_reader, args=(base, rec, stop, 1000 + i))
-        for i in range(args.api_readers)
+    targets += [
+        (api_reader, (base, rec, halt, 1000 + i, ramp * i / max(readers, 1)))
+        for i in _share(readers, part, parts)
     ]
-    threads += [
-        threading.Thread(target=importer, args=(base, token, rec, stop, i))
-        for i in range(args.importers)
-    ]
+    targets += [(importer, (base, token, rec, halt, i)) for i in _share(counts[2], part, parts)]
+    threads = [threading.Thread(target=t, args=a) for t, a in targets]
     for thread in threads:
         thread.start()
-    return threads
+    stop.wait()
+    halt.set()
+    for thread in threads:
+        thread.join(timeout=90)
+    results.put((rec.samples, rec.acknowledged, rec.refusals, rec.errors))
+
+
+class LoadProcesses:
+    """The clients spread over `processes` processes, so that 200 visitors are not 200 threads
+    of one Python process timing each other through its lock: a sample is a client's time, not
+    its wait for the interpreter. Monotonic clocks are shared by every process of the machine,
+    so every sample is on the drill's clock."""
+
+    def __init__(self, base: str, token: str, rec: Recorder, args, centers, processes: int):
+        ctx = multiprocessing.get_context("spawn")
+        self.rec, self.stop, self.results = rec, ctx.Event(), ctx.Queue()
+        counts = (args.visitors, args.api_readers, args.importers)
+        channels = (self.stop, self.results)
+        self.processes = [
+            ctx.Process(
+                target=_load_process,
+                args=(
+                    base,
+                    token,
+                    rec.origin,
+                    counts,
+                    args.ramp,
+                    part,
+                    processes,
+                    centers,
+                    *channels,
+                ),
+            )
+            for part in range(processes)
+        ]
+        for process in self.processes:
+            process.start()
+
+    def pids(self) -> set[int]:
+        return {p.pid for p in self.processes if p.pid}
+
+    def finish(self) -> None:
+        """Stop the clients and gather their records into the drill's recorder."""
+        self.stop.set()
+        for _ in self.processes:
+            samples, acknowledged, refusals, errors = self.results.get(timeout=180)
+            self.rec.samples += samples
+            self.rec.acknowledged += acknowledged
+            self.rec.refusals += refusals
+            self.rec.errors += errors
+        for process in self.processes:
+            process.join(timeout=30)
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -152,6 +218,14 @@ def summarize(rec: Recorder, window: tuple[float, float]) -> dict:
             **percentiles([s[1] for s in rows]),
         }
     return out
+
+
+def by_phase(rec: Recorder, kind: str, phases: dict[str, tuple[float, float]]) -> dict:
+    """Percentiles of one kind of request per phase of the run (by start time)."""
+    return {
+        name: percentiles([s[1] for s in rec.samples if s[2] == kind and start <= s[0] < end])
+        for name, (start, end) in phases.items()
+    }
 
 
 def overlaps(sample: tuple[float, float, str, int], window: tuple[float, float]) -> bool:

@@ -10,7 +10,7 @@ from analytics_world import build_world, facts_snapshot, make_unit, record
 from django import db
 from django.core.management import CommandError, call_command
 
-from citesmart.analytics import connection, queries, refresh, source
+from citesmart.analytics import connection, queries, refresh, watermark
 from citesmart.analytics.queries import Filters, figures
 from citesmart.network.models import Center
 from citesmart.records.actions import AttendedUnit, cancel_report, record_service_report
@@ -197,7 +197,7 @@ def test_background_check_logs_a_database_outage_without_a_traceback(
     def dropped(anchors):
         raise db.OperationalError("terminating connection due to administrator command")
 
-    monkeypatch.setattr(source, "windows", dropped)
+    monkeypatch.setattr(watermark, "windows", dropped)
     refresh.reset_throttle()
     with caplog.at_level(logging.WARNING, logger="citesmart.analytics"):
         refresh.ensure_fresh()

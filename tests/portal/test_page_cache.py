@@ -4,6 +4,7 @@ import gzip
 import io
 import os
 import re
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.urls import reverse
 from citesmart.analytics import queries
 from citesmart.analytics.queries import Filters, figures
 from citesmart.network.models import CatalogueService, Center, ServiceCategory
+from citesmart.portal import pagecache
 from citesmart.presentation.formatting import number
 from citesmart.records.actions import AttendedUnit, record_service_report
 from citesmart.records.models import ReportStatus
@@ -104,6 +106,20 @@ def test_anonymous_pages_are_rendered_once_then_served_from_the_shared_cache(rec
     for _ in range(2):
         wrong = client.get(HOME, {"anio": "dosmil"})
         assert wrong.status_code == 400 and rendered(wrong)
+
+
+def test_a_page_this_process_made_is_served_from_its_memory_for_the_same_lifetime(
+    records, client, settings, monkeypatch
+):
+    first = client.get(HOME)
+    assert rendered(first)
+    for entry in os.scandir(settings.CACHES["analytics"]["LOCATION"]):
+        os.remove(entry.path)  # the shared cache emptied: the process still has the page
+    second = client.get(HOME)
+    assert not rendered(second) and second.content == first.content
+    later = time.time() + pagecache.seconds() + 1  # past the lifetime of both caches
+    monkeypatch.setattr(pagecache.time, "time", lambda: later)
+    assert rendered(client.get(HOME))
 
 
 def test_cached_pages_are_compressed_once_and_sent_as_gzip_to_clients_that_accept_it(
@@ -233,7 +249,8 @@ def test_a_broken_cache_directory_never_breaks_the_page(
         for entry in os.scandir(location):
             with open(entry.path, "wb") as handle:
                 handle.write(b"garbage")
-        queries.clear_cache()
+        queries.clear_cache()  # as another process: only the shared cache holds the page
+        pagecache.forget()
     else:
         blocker = tmp_path / "blocker"
         blocker.write_text("not a directory")
@@ -244,5 +261,10 @@ def test_a_broken_cache_directory_never_breaks_the_page(
     for page in (first, second):
         assert page.status_code == 200 and services_shown(page.text) == expected
     assert rendered(first)  # nothing could be read
-    # A corrupt entry is simply replaced; a directory that cannot exist is never used.
-    assert rendered(second) == (breakage == "a file instead of a directory")
+    assert not rendered(second)  # the page this process keeps in front of the shared cache
+    # Without it: a corrupt entry was simply replaced; a directory that cannot exist is never
+    # used, so the page is made again.
+    pagecache.forget()
+    third = client.get(HOME)
+    assert services_shown(third.text) == expected
+    assert rendered(third) == (breakage == "a file instead of a directory")

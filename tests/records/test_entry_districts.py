@@ -11,6 +11,9 @@ from tests.records.test_entry_screen import (
     report_data,
 )
 
+from citesmart.geo.models import District
+from citesmart.network import registry
+from citesmart.records.imports import rows
 from citesmart.records.models import ServiceReport
 from citesmart.units.models import ProductiveUnit
 
@@ -80,3 +83,16 @@ def test_the_district_search_suggests_by_name_province_or_code(client_for, opera
     assert len(client.get(SEARCH, {"q": "san"}).json()["results"]) == 15
     client.logout()
     assert client.get(SEARCH, {"q": "ilo"}).status_code == 302  # staff only
+
+
+@pytest.mark.django_db
+def test_imports_reuse_the_geography_until_the_registry_moves(network, django_assert_num_queries):
+    first = rows._geography()
+    with django_assert_num_queries(1):  # the registry's version only
+        assert rows._geography() is first
+    district = District.objects.get(code="150101")
+    district.name = "Lima Cercado"
+    district.save()  # a geography edit: a new registry version
+    assert registry.version()
+    again = rows._geography()
+    assert again is not first and again[0]["150101"].code == "150101"

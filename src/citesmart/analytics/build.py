@@ -31,6 +31,7 @@ from citesmart.analytics import (
     sharedcache,
     source,
     surveyunits,
+    watermark,
 )
 
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
@@ -52,9 +53,9 @@ def rebuild_locked(directory: Path) -> Outcome:
     ) as con:
         # The watermark is read *before* the data: whatever commits in between is in the
         # data and also moves the watermark, so the worst case is one needless refresh.
-        as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
-        marks = source.windows(anchors)
-        seen = source.changed_since(anchors)  # before the data, like the watermark
+        as_of, anchors = timezone.now(), watermark.new_anchors(conf.overlap_seconds())
+        marks = watermark.windows(anchors)
+        seen = watermark.changed_since(anchors)  # before the data, like the watermark
         historic, surveys = aggregates.version(), surveyunits.version()
         dimensions = dimtables.dimension_tables()
         schema.create(con)
@@ -121,20 +122,20 @@ def _load_tables(con: duckdb.DuckDBPyConnection) -> None:
 def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
     started = time.perf_counter()
     old_anchors = json.loads(meta["anchors"])
-    as_of, anchors = timezone.now(), source.new_anchors(conf.overlap_seconds())
-    marks = source.windows(anchors)
+    as_of, anchors = timezone.now(), watermark.new_anchors(conf.overlap_seconds())
+    marks = watermark.windows(anchors)
     dimensions = dimtables.dimension_tables()
     digest = dimtables.dimensions_digest(dimensions)
     historic = aggregates.version()  # ITP's tables (analytics.aggregates), read before them
     surveys = surveyunits.version()  # the surveys' invitations (analytics.surveyunits), too
     if (
-        source.windows(old_anchors) == json.loads(meta["windows"])
+        watermark.windows(old_anchors) == json.loads(meta["windows"])
         and digest == meta["digest"]
         and historic == meta.get("aggregates", "")
         and surveys == meta.get("surveys", "")
     ):
         return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
-    changed = source.changed_since(old_anchors)
+    changed = watermark.changed_since(old_anchors)
     current = connection.current_path(directory)
     report_ids, unit_ids = _unseen(current, changed)
     if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
@@ -190,34 +191,40 @@ def _store_seen(
     con: duckdb.DuckDBPyConnection, changed: dict[str, dict[int, int]], anchors: dict[str, str]
 ) -> None:
     for name, rows in changed.items():
-        after = source.micros(datetime.fromisoformat(anchors[name]))
+        after = watermark.micros(datetime.fromisoformat(anchors[name]))
         kept = {pk: at for pk, at in rows.items() if at > after}  # the next window's rows
-        table = pa.table(
-            {
-                "id": pa.array(list(kept), type=pa.int64()),
-                "updated_at": pa.array(list(kept.values()), type=pa.int64()),
-            }
-        )
-        con.register("seen_rows", table)
+        con.register("seen_rows", _id_table(kept))
         con.execute(f"CREATE OR REPLACE TABLE seen_{name} AS SELECT * FROM seen_rows")
         con.unregister("seen_rows")
 
 
 def _unseen(current: Path | None, changed: dict[str, dict[int, int]]) -> tuple[set[int], set[int]]:
     """(report ids, unit ids) changed since the current generation read them (all of them
-    without one): one short read-only look at its seen tables."""
+    without one): one short read-only look at its seen tables, compared there (after a bulk
+    load both sides hold every loaded row for the overlap)."""
     if current is None or not any(changed.values()):
         return set(changed["reports"]), set(changed["units"])
+    found = {}
     with duckdb.connect(str(current), read_only=True) as con:
-        seen = {
-            name: dict(con.execute(f"SELECT id, updated_at FROM seen_{name}").fetchall())
-            for name in ("reports", "units")
+        for name in ("reports", "units"):
+            rows = changed[name]
+            con.register("changed_rows", _id_table(rows))
+            moved = con.execute(
+                f"SELECT c.id FROM changed_rows c LEFT JOIN seen_{name} s ON s.id = c.id"
+                " WHERE s.updated_at IS DISTINCT FROM c.updated_at"
+            ).fetchall()
+            con.unregister("changed_rows")
+            found[name] = {pk for (pk,) in moved}
+    return found["reports"], found["units"]
+
+
+def _id_table(rows: dict[int, int]) -> pa.Table:
+    return pa.table(
+        {
+            "id": pa.array(list(rows), type=pa.int64()),
+            "updated_at": pa.array(list(rows.values()), type=pa.int64()),
         }
-    reports, units = (
-        {pk for pk, at in changed[name].items() if seen[name].get(pk) != at}
-        for name in ("reports", "units")
     )
-    return reports, units
 
 
 def _reload_reports(

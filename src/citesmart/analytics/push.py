@@ -44,7 +44,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.db.models import Model
 
-from citesmart.analytics import aggregates, conf, refresh, sharedcache, source, surveyunits
+from citesmart.analytics import aggregates, conf, refresh, sharedcache, surveyunits, watermark
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def notifying_models() -> list[type[Model]]:
     # Apps above this one name theirs: ITP's historic tables through analytics.aggregates,
     # the surveys through analytics.surveyunits.
     above = [*aggregates.models(), *surveyunits.models()]
-    return [*source.WATCHED.values(), Service, RegistryChange, *dimensions, *geography, *above]
+    return [*watermark.WATCHED.values(), Service, RegistryChange, *dimensions, *geography, *above]
 
 
 _FUNCTION_SQL = f"""

@@ -13,8 +13,6 @@ analytics.cubeanswer, or a scan of the facts in analytics.scan) and shapes it; w
 asked is declared in analytics.vocabulary and checked by analytics.filters.
 """
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -32,6 +30,7 @@ from citesmart.analytics.filters import (
     validate,
 )
 from citesmart.analytics.vocabulary import DIMENSIONS, MEASURE_TITLES, MEASURES, MONTHS
+from citesmart.lib.lru import LRU
 
 
 def figures(
@@ -236,31 +235,6 @@ def _sort_key(value: Any) -> tuple[bool, Any]:
     return (value is None, value if value is not None else 0)
 
 
-class _LRU:
-    """Answers per (generation, query): a new generation makes every old key unreachable."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[Any, Figures] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Figures | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: Any, value: Figures) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > conf.cache_size():
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
 class _Shared:
     """Behind the LRU: answers shared by the processes of this app server (sharedcache)."""
 
@@ -275,7 +249,8 @@ class _Shared:
         sharedcache.put(sharedcache.key("figures", *key), value)
 
 
-_cache = _LRU()
+# Answers per (generation, query): a new generation makes every old key unreachable.
+_cache: LRU[Figures] = LRU(conf.cache_size)
 
 
 _shared = _Shared()

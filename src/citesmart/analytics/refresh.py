@@ -3,7 +3,7 @@
 Freshness by push (push.py): a committed write notifies each app server, whose listener
 refreshes at once, with or without traffic. Behind it, as a safety net (listener down, a
 server started without it), every query calls `ensure_fresh()`. At most once per
-`check_interval` (1 s) per app server it reads the watermark of the records (source.windows:
+`check_interval` (1 s) per app server it reads the watermark of the records (watermark.windows:
 count, max and checksum of `updated_at` of reports and units after an anchor) and compares
 it with the one stored in the current generation. When it moved, the query runs an
 incremental refresh itself, unless another process of this server is already writing one
@@ -36,8 +36,8 @@ from citesmart.analytics import (
     connection,
     recordkey,
     schema,
-    source,
     surveyunits,
+    watermark,
 )
 from citesmart.analytics.build import Outcome
 
@@ -191,7 +191,7 @@ def _check(reader: connection.Reader) -> None:
         return  # another process (`analytics watch`, cron) keeps the read model fresh
     meta = reader.meta
     if (
-        source.windows(json.loads(meta["anchors"])) != json.loads(meta["windows"])
+        watermark.windows(json.loads(meta["anchors"])) != json.loads(meta["windows"])
         or aggregates.version() != meta.get("aggregates", "")
         or surveyunits.version() != meta.get("surveys", "")
     ):

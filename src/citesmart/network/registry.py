@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Model, Prefetch
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
@@ -53,9 +54,13 @@ T = TypeVar("T")
 
 
 def version() -> str:
-    """The newest change token ("" before the first recorded change)."""
-    token = RegistryChange.objects.order_by("-pk").values_list("token", flat=True).first()
-    return token or ""
+    """The newest change token ("" before the first recorded change). Every public page
+    asks: one plain query (through the ORM it took twice as long)."""
+    table = RegistryChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else ""
 
 
 def note_change(*, what: str = "") -> None:

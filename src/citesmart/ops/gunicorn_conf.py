@@ -15,6 +15,11 @@ import os
 
 from prometheus_client import multiprocess
 
+from citesmart.ops import gunicorn_response
+
+# Headers leave with the body, in one send: an answer is whole or absent when a server dies.
+gunicorn_response.install()
+
 
 def _workers() -> int:
     value = os.environ.get("WEB_CONCURRENCY", "").strip()

@@ -20,7 +20,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Sum
 from django.utils.module_loading import import_string
 
-from citesmart.analytics import conf, refresh, source
+from citesmart.analytics import conf, refresh, watermark
 from citesmart.analytics import connection as analytics_connection
 
 
@@ -68,7 +68,7 @@ def analytics_state() -> dict[str, Any]:
         return {"ok": False, "error": "No hay generación del modelo analítico."}
     fresh_as_of = datetime.fromisoformat(meta["fresh_as_of"])
     age = max(0.0, (_now() - fresh_as_of).total_seconds())
-    moved = source.windows(json.loads(meta["anchors"])) != json.loads(meta["windows"])
+    moved = watermark.windows(json.loads(meta["anchors"])) != json.loads(meta["windows"])
     lag = age if moved else 0.0
     return {
         "ok": lag <= max_lag,

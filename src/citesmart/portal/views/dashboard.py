@@ -13,7 +13,6 @@ from citesmart.analytics.queries import freshness
 from citesmart.historic import cost
 from citesmart.lib.spreadsheets import write_csv
 from citesmart.network import registry
-from citesmart.ops.demo import is_demo
 from citesmart.portal import pagecache, presenters, scope
 from citesmart.portal.views.registry import get_public_center
 from citesmart.presentation.formatting import number, soles, stamp
@@ -21,13 +20,9 @@ from citesmart.records import closing
 
 
 def _etag(request: HttpRequest, *args, **kwargs) -> str:
-    """Same data generation + same query = same page: browsers and proxies may reuse it."""
-    partial = request.headers.get("X-Partial", "")
-    official = closing.official_through()
-    # ITP's tables (the costs) and the demo mark are not in the read model's freshness.
-    tables = f"{cost.version()}|{is_demo()}"
-    query = request.GET.urlencode()
-    key = f"{freshness().isoformat()}|{official}|{tables}|{request.path}|{query}|{partial}"
+    """Same data generation + same page key (registry, ITP's tables, official months, demo
+    mark, query, language...) = same page: browsers and proxies may reuse it."""
+    key = f"{freshness().isoformat()}|{pagecache.page_key(request)}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
