@@ -82,17 +82,21 @@ def push_latency(report: dict[str, Any]) -> str:
 
 
 def cluster_drill(report: dict[str, Any]) -> str:
-    """ops/drills/cluster.py: per endpoint, the requests, latencies and errors."""
+    """ops/drills/cluster.py: per endpoint, the requests, latencies (the clients' and, when
+    recorded, nginx's) and errors; the dashboard per phase and the CPU by role."""
     run, writes = report["run"], report["writes"]
+    proxy = report.get("at_proxy", {})
     lines = [
-        "| endpoint | requests | p50 ms | p95 ms | max ms | errors outside the switch | "
-        "503 inside it |",
-        "|---|---|---|---|---|---|---|",
+        "| endpoint | requests | p50 ms | p95 ms | max ms | p95 ms at nginx | errors outside the "
+        "switch | 503 inside it |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, e in report["endpoints"].items():
+        at_nginx = _ms(proxy[name]["p95_ms"]) if "p95_ms" in proxy.get(name, {}) else "–"
         lines.append(
             f"| {name} | {e['requests']:,} | {_ms(e['p50_ms'])} | {_ms(e['p95_ms'])} | "
-            f"{_ms(e['max_ms'])} | {e['errors_outside_switch']} | {e['errors_in_switch']} |"
+            f"{_ms(e['max_ms'])} | {at_nginx} | {e['errors_outside_switch']} | "
+            f"{e['errors_in_switch']} |"
         )
     loads = " / ".join(f"{load[0]:.1f}" for load in report["load_average"])
     lines.append(
@@ -101,6 +105,21 @@ def cluster_drill(report: dict[str, Any]) -> str:
         f"writes acknowledged {writes['acknowledged']:,}, present {writes['present']:,}, lost "
         f"{len(writes['lost'])}; load average at start / failover / end {loads}."
     )
+    if phases := report.get("dashboard_by_phase"):
+        parts = [
+            f"{name.replace('_', ' ')} p50 {_ms(p['p50_ms'])} / p95 {_ms(p['p95_ms'])} ms"
+            for name, p in phases.items()
+            if "p95_ms" in p
+        ]
+        lines.append(f"Dashboard by phase: {'; '.join(parts)}.")
+    if cpu := report.get("cpu"):
+        roles = ", ".join(
+            f"{role.replace('_', ' ')} {s:,.0f}" for role, s in cpu["cpu_seconds"].items()
+        )
+        lines.append(
+            f"CPU seconds over {cpu['seconds']:.0f} s on {cpu['cpus']} cores "
+            f"({cpu['cores_busy']} busy on average): {roles}."
+        )
     return "\n".join(lines)
 
 

@@ -47,8 +47,8 @@ class Recorder:
         return response
 
 
-def visitor(base, rec: Recorder, stop: threading.Event, seed: int, centers: list[str], delay=0.0):
-    """Arrives after `delay` seconds (the ramp), then a page every 0.5-2 s."""
+def visitor(base, rec: Recorder, stop, seed: int, centers: list[str], delay=0.0, think=(0.5, 2)):
+    """Arrives after `delay` seconds (the ramp), then reads each page `think` seconds."""
     rng = random.Random(seed)
     stop.wait(delay)
     with httpx.Client(base_url=base, timeout=60) as client:
@@ -61,7 +61,7 @@ def visitor(base, rec: Recorder, stop: threading.Event, seed: int, centers: list
                 rec.get(client, "center_page", f"/centros/{rng.choice(centers)}/")
             else:
                 rec.get(client, "catalogue", rng.choice(["/servicios/", "/servicios/?q=ensayo"]))
-            stop.wait(rng.uniform(0.5, 2.0))
+            stop.wait(rng.uniform(*think))
 
 
 def api_reader(base: str, rec: Recorder, stop: threading.Event, seed: int, delay: float = 0.0):
@@ -114,15 +114,16 @@ def _share(n: int, part: int, parts: int) -> list[int]:
     return [i for i in range(n) if i % parts == part]
 
 
-def _load_process(base, token, origin, counts, ramp, part, parts, centers, stop, results):
+def _load_process(base, token, origin, counts, pace, part, parts, centers, stop, results):
     """One load process: its share of the clients as threads, visitors and API readers
     arriving evenly over `ramp` seconds; at the stop, its records back to the drill through
     `results`."""
     rec = Recorder(origin=origin)
     halt = threading.Event()
     visitors, readers, _ = counts
+    ramp, think = pace
     targets = [
-        (visitor, (base, rec, halt, i, centers, ramp * i / max(visitors, 1)))
+        (visitor, (base, rec, halt, i, centers, ramp * i / max(visitors, 1), think))
         for i in _share(visitors, part, parts)
     ]
     targets += [
