@@ -363,9 +363,9 @@ _held_geography: tuple[str, tuple[dict[str, District], dict[str, Department]]] |
 
 def _geography() -> tuple[dict[str, District], dict[str, Department]]:
     """Districts and departments by code, kept by the process while the registry's version
-    (which every geography load moves) stays: 1,890 districts were read for every import,
-    two thirds of the time of a one-report import through the API. Read them, never change
-    them: concurrent imports share them."""
+    (which every geography load moves) stays: reading the 1,890 districts for every import
+    was two thirds of its lookups (20 of 30 ms), even for one report sent through the API.
+    Read them, never change them: concurrent imports share them."""
     global _held_geography
     token = registry.version()
     held = _held_geography
