@@ -160,7 +160,7 @@ class LoadProcesses:
                     token,
                     rec.origin,
                     counts,
-                    args.ramp,
+                    (args.ramp, tuple(args.think)),
                     part,
                     processes,
                     centers,
