@@ -309,6 +309,10 @@ def main() -> int:
         "--load-processes", type=int, default=4, help="processes the clients are spread over"
     )
     parser.add_argument("--ramp", type=float, default=30, help="seconds over which visitors arrive")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=[0.5, 2.0], metavar=("MIN", "MAX"),
+        help="seconds a visitor reads a page (0.5-2: a stress; bench/load.py's visitors: 5 15)",
+    )  # fmt: skip
     parser.add_argument("--detect", type=float, default=3, help="seconds before promoting")
     parser.add_argument(
         "--planned", action="store_true",
