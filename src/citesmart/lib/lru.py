@@ -3,26 +3,38 @@
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 V = TypeVar("V")
 
 
 class LRU(Generic[V]):
-    """At most `size()` values (asked at each store, so a setting can change it); the least
-    recently read or stored goes first."""
+    """At most `size` values (a number, or a function asked at each store so that a setting
+    can change it); the least recently read or stored goes first."""
 
-    def __init__(self, size: Callable[[], int]) -> None:
-        self._size = size
+    def __init__(self, size: int | Callable[[], int]) -> None:
+        self._size = size if callable(size) else (lambda: size)
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> V | None:
+    @overload
+    def get(self, key: Hashable) -> V | None: ...
+
+    @overload
+    def get(self, key: Hashable, build: Callable[[], V]) -> V: ...
+
+    def get(self, key: Hashable, build: Callable[[], V] | None = None) -> V | None:
+        """The value under `key`; when absent, None, or what `build()` returns, then stored
+        (built outside the lock: two threads may both build; both results are equal)."""
         with self._lock:
-            found = self._items.get(key)
-            if found is not None:
+            if key in self._items:
                 self._items.move_to_end(key)
-            return found
+                return self._items[key]
+        if build is None:
+            return None
+        value = build()
+        self.put(key, value)
+        return value
 
     def put(self, key: Hashable, value: V) -> None:
         with self._lock:

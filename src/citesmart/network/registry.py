@@ -17,7 +17,7 @@ changes. Its objects are shared by concurrent requests: read them, never modify 
 """
 
 import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from citesmart.geo.loading import geography_loaded
 from citesmart.geo.models import Department
+from citesmart.lib.lru import LRU
 from citesmart.lib.text import fold
 from citesmart.network.models import (
     CatalogueService,
@@ -106,27 +107,6 @@ def connect_signals() -> None:
 # --- the registry --------------------------------------------------------------------------
 
 
-class Memo:
-    """A bounded map of values derived from one registry (least recently used out first)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, build: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = build()  # outside the lock: two threads may both build; both results are equal
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-
 @dataclass(frozen=True)
 class Entry:
     """A catalogue service with what the search matches it on."""
@@ -159,7 +139,7 @@ class Registry:
         self.chains = chains  # by name
         self.categories = categories  # the active ones, in ITP's order
         self.programmes = programmes  # by name
-        self._memos: dict[str, Memo] = {}  # what the portal renders from this registry alone
+        self._memos: dict[str, LRU[Any]] = {}  # what the portal renders from this registry alone
         # Search order when no department gives distances: center name, service name.
         self.entries = sorted(
             (_entry(s) for s in catalogue), key=lambda e: (e.service.center.name, e.service.name)
@@ -169,9 +149,10 @@ class Registry:
         self._catalogue_of = _group(catalogue, lambda s: s.center_id)
         self._units_of = _group(centers, lambda c: c.parent_id)
 
-    def memo(self, name: str, *, size: int = 256) -> Memo:
-        """A bounded map named `name`, dropped with this registry (e.g. rendered fragments)."""
-        return self._memos.setdefault(name, Memo(size))  # atomic: racing threads share one
+    def memo(self, name: str, *, size: int = 256) -> LRU[Any]:
+        """A bounded map named `name`, dropped with this registry (e.g. rendered fragments):
+        `.get(key, build)`."""
+        return self._memos.setdefault(name, LRU(size))  # atomic: racing threads share one
 
     def center(self, code: str) -> Center | None:
         return self._by_code.get(code)

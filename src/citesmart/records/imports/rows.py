@@ -358,22 +358,16 @@ REPORT_PARSERS: dict[str, Callable[[CellValue, Lookups], Any]] = {
 }
 
 
-_held_geography: tuple[str, tuple[dict[str, District], dict[str, Department]]] | None = None
-
-
 def _geography() -> tuple[dict[str, District], dict[str, Department]]:
-    """Districts and departments by code, kept by the process while the registry's version
-    (which every geography load moves) stays: reading the 1,890 districts for every import
-    was two thirds of its lookups (20 of 30 ms), even for one report sent through the API.
-    Read them, never change them: concurrent imports share them."""
-    global _held_geography
-    token = registry.version()
-    held = _held_geography
-    if token and held is not None and held[0] == token:
-        return held[1]
-    found = (
+    """Districts and departments by code, kept with the process's registry (every geography
+    load gives a new one): reading the 1,890 districts for every import was two thirds of
+    its lookups (20 of 30 ms), even for one report sent through the API. Read them, never
+    change them: concurrent imports share them."""
+    return registry.current().memo("import-geography", size=1).get("all", _read_geography)
+
+
+def _read_geography() -> tuple[dict[str, District], dict[str, Department]]:
+    return (
         {d.code: d for d in District.objects.only("code", "department_id")},
         {d.code: d for d in Department.objects.only("code", "name")},
     )
-    _held_geography = (token, found)
-    return found
