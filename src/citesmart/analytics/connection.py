@@ -25,6 +25,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +206,15 @@ def _collect(directory: Path, *, keep: set[str]) -> None:
             Path(str(path) + ".wal").unlink(missing_ok=True)
 
 
+@dataclass
+class _Kept:
+    """A thread's cursor between its queries, and the connection (generation) it is from."""
+
+    parent: duckdb.DuckDBPyConnection
+    cursor: duckdb.DuckDBPyConnection
+    busy: bool = False
+
+
 def _new_cursor(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     cursor = connection.cursor()
     cursor.execute("USE rm")  # the search path is per cursor
@@ -238,7 +248,7 @@ class Reader:
         self.generation = ""
         self.meta: dict[str, Any] = {}
         self.corrupt = ""  # a generation a query found damaged: never served again
-        self._kept: dict[int, list[Any]] = {}  # see KEPT_CURSORS
+        self._kept: dict[int, _Kept] = {}  # each thread's cursor between queries
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -269,40 +279,39 @@ class Reader:
             else:
                 self._give_back(failed)
 
-    # Kept cursors, by thread: [the connection they come from, the cursor, in use]. Idle ones
-    # are closed when a new generation is attached (an old generation's file is freed when its
-    # last cursor goes) and when more threads than KEPT_CURSORS have one (threads that came
-    # and went, as under the development server).
+    # Idle kept cursors are closed when a new generation is attached (an old generation's
+    # file is freed when its last cursor goes) and when more threads than KEPT_CURSORS have
+    # one (threads that came and went, as under the development server).
     KEPT_CURSORS = 16
 
     def _take_kept(self, connection: duckdb.DuckDBPyConnection) -> Any:
         me = threading.get_ident()
         with self._lock:
-            entry = self._kept.get(me)
-            if entry is not None and entry[2]:
+            kept = self._kept.get(me)
+            if kept is not None and kept.busy:
                 return None  # nested: the caller's own cursor
-            if entry is None or entry[0] is not connection:
-                if entry is not None:
-                    entry[1].close()
+            if kept is None or kept.parent is not connection:
+                if kept is not None:
+                    kept.cursor.close()
                 elif len(self._kept) >= self.KEPT_CURSORS:
                     self._close_idle()
-                entry = self._kept[me] = [connection, _new_cursor(connection), False]
-            entry[2] = True
-            return entry[1]
+                kept = self._kept[me] = _Kept(connection, _new_cursor(connection))
+            kept.busy = True
+            return kept.cursor
 
     def _give_back(self, failed: bool) -> None:
+        me = threading.get_ident()
         with self._lock:
-            entry = self._kept.pop(threading.get_ident())
+            kept = self._kept[me]
+            kept.busy = False
             if failed:  # made anew after a failed query
-                entry[1].close()
-            else:
-                entry[2] = False
-                self._kept[threading.get_ident()] = entry
+                kept.cursor.close()
+                del self._kept[me]
 
     def _close_idle(self) -> None:
-        for me, entry in list(self._kept.items()):
-            if not entry[2]:
-                entry[1].close()
+        for me, kept in list(self._kept.items()):
+            if not kept.busy:
+                kept.cursor.close()
                 del self._kept[me]
 
     def attach(self) -> None:
