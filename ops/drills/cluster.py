@@ -164,6 +164,7 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
     loads = [infra.load_average()]
     try:
         time.sleep(args.duration / 4)
+        load.check()
         events["app_server_killed_s"] = rec.now()
         events["processes_killed"] = len(namespaces[0].kill_all())
         time.sleep(args.duration / 4)

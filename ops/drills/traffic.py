@@ -5,6 +5,7 @@ recorded (start, duration, status); an import counts as acknowledged only on a 2
 and a client whose import was refused sends the same report again until it is accepted."""
 
 import multiprocessing
+import queue
 import random
 import statistics
 import threading
@@ -175,15 +176,28 @@ class LoadProcesses:
     def pids(self) -> set[int]:
         return {p.pid for p in self.processes if p.pid}
 
+    def check(self) -> None:
+        """Every client process still running (else the run measures nothing: fail now)."""
+        if dead := [p.exitcode for p in self.processes if not p.is_alive()]:
+            raise RuntimeError(f"{len(dead)} load processes ended (exit codes {dead})")
+
     def finish(self) -> None:
-        """Stop the clients and gather their records into the drill's recorder."""
+        """Stop the clients and gather their records into the drill's recorder; a process
+        that died is reported at once, not waited for."""
         self.stop.set()
-        for _ in self.processes:
-            samples, acknowledged, refusals, errors = self.results.get(timeout=180)
+        pending = len(self.processes)
+        while pending:
+            try:
+                samples, acknowledged, refusals, errors = self.results.get(timeout=5)
+            except queue.Empty:
+                if not any(p.is_alive() for p in self.processes):
+                    self.check()  # some ended without their records
+                continue
             self.rec.samples += samples
             self.rec.acknowledged += acknowledged
             self.rec.refusals += refusals
             self.rec.errors += errors
+            pending -= 1
         for process in self.processes:
             process.join(timeout=30)
 
