@@ -142,6 +142,7 @@ class Refresher:
         self._wanted.set()
 
     def stop(self, timeout: float = 30) -> None:
+        """Stop after the current step (a refresh, or one warmer), waiting at most `timeout`."""
         self._stop.set()
         self._wanted.set()
         self._thread.join(timeout)
@@ -177,12 +178,14 @@ class Refresher:
             outcome.seconds,
         )
         if self.warm and not self._wanted.is_set():  # another refresh is due: warm that one
-            _warm()
+            _warm(self._stop)
 
 
-def _warm() -> None:
+def _warm(stop: threading.Event) -> None:
     deadline = time.monotonic() + WARM_SECONDS
     for warmer in sharedcache.warmers:
+        if stop.is_set():  # a retiring worker: the next generation's warm-up is another's
+            return
         try:
             warmer(deadline)
         except Exception as error:  # the generation is published either way
@@ -311,9 +314,11 @@ class Push:
         self.listener.start()
         return self
 
-    def stop(self) -> None:
-        self.listener.stop()
-        self.refresher.stop()
+    def stop(self, timeout: float = 30) -> None:
+        """Stop both, waiting at most `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
+        self.listener.stop(min(timeout, 10))
+        self.refresher.stop(max(deadline - time.monotonic(), 0))
 
 
 _running: Push | None = None
@@ -334,6 +339,15 @@ def start_for_server() -> None:
     """The WSGI/ASGI entry points' call: start unless ANALYTICS_PUSH is off."""
     if enabled():
         start()
+
+
+def stop(timeout: float = 30) -> None:
+    """Stop this process's listener and refresher, if started (a retiring server worker)."""
+    global _running
+    with _running_lock:
+        running, _running = _running, None
+    if running is not None:
+        running.stop(timeout)
 
 
 def _forget_after_fork() -> None:

@@ -45,6 +45,14 @@ access_log_format = (
 proc_name = "citesmart"
 
 
+def worker_exit(server, worker) -> None:
+    """In the retiring worker: stop its background refreshes, leave without Python's teardown
+    (ops/worker_exit: a daemon thread inside DuckDB aborted the process, an fsync held it)."""
+    from citesmart.ops import worker_exit  # the application's modules: Django is set up here
+
+    worker_exit.leave()
+
+
 def child_exit(server, worker) -> None:
     """A dead worker's gauges must leave the Prometheus sums (prometheus_client docs)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
