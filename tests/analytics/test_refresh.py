@@ -10,7 +10,7 @@ from analytics_world import build_world, facts_snapshot, make_unit, record
 from django import db
 from django.core.management import CommandError, call_command
 
-from citesmart.analytics import connection, queries, refresh, watermark
+from citesmart.analytics import conf, connection, queries, refresh, watermark
 from citesmart.analytics.queries import Filters, figures
 from citesmart.network.models import Center
 from citesmart.records.actions import AttendedUnit, cancel_report, record_service_report
@@ -113,6 +113,21 @@ def test_committed_change_is_visible_without_an_explicit_rebuild(built, settings
     while figures().totals["services"] == before:
         assert time.monotonic() - started < 5, "not visible within 5 seconds"
         time.sleep(0.05)
+
+
+def test_a_process_with_push_checks_only_as_a_safety_net(built, settings, monkeypatch):
+    """Its listener refreshes on each commit: the query path's check (the watermark, ITP's
+    and the surveys' versions) runs every ANALYTICS_PUSHED_CHECK_INTERVAL, not every second."""
+    settings.ANALYTICS_CHECK_INTERVAL = 0
+    settings.ANALYTICS_PUSHED_CHECK_INTERVAL = 3600
+    monkeypatch.setattr(refresh, "pushed_here", True)
+    monkeypatch.setattr(refresh, "_checked_at", float("-inf"))
+    directory = conf.directory()
+    (directory / "checked").unlink(missing_ok=True)
+    assert refresh._due(directory)  # the first check of the process
+    assert not refresh._due(directory)  # an hour later, not a second
+    monkeypatch.setattr(refresh, "pushed_here", False)
+    assert refresh._due(directory)  # without push: every ANALYTICS_CHECK_INTERVAL (0 here)
 
 
 def test_merge_alone_is_visible_without_an_explicit_rebuild(built, national_admin):

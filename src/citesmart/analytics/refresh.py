@@ -3,12 +3,12 @@
 Freshness by push (push.py): a committed write notifies each app server, whose listener
 refreshes at once, with or without traffic. Behind it, as a safety net (listener down, a
 server started without it), every query calls `ensure_fresh()`. At most once per
-`check_interval` (1 s) per app server it reads the watermark of the records (watermark.windows:
-count, max and checksum of `updated_at` of reports and units after an anchor) and compares
-it with the one stored in the current generation. When it moved, the query runs an
-incremental refresh itself, unless another process of this server is already writing one
-(then it answers from the current generation and the new one shows up within a second or
-two). No hook in the actions is needed: every write path (back office, importer, API,
+`check_interval` per app server (1 s; 30 s in a process whose push listener runs) it reads
+the watermark of the records (watermark.windows: count, max and checksum of `updated_at` of
+reports and units after an anchor) and compares it with the one stored in the current
+generation. When it moved, the query runs an incremental refresh itself, unless another
+process of this server is already writing one (then it answers from the current generation
+and the new one shows up within a second or two). No hook in the actions is needed: every write path (back office, importer, API,
 merges, batch reverts) saves a report or a unit, and `auto_now` moves its `updated_at`.
 
 Recovery: a generation that cannot be read (none yet, deleted, damaged) is replaced by a
@@ -120,7 +120,7 @@ def _set_aside(directory: Path, current: Path | None, error: BaseException | Non
 
 # --- freshness on the query path -----------------------------------------------------------
 
-_checked_at = 0.0
+_checked_at = float("-inf")  # never: the first query of a process checks
 _check_lock = threading.Lock()
 pushed_here = False  # set by push.start(): this process listens for committed writes
 
@@ -237,7 +237,7 @@ def wait_for_background_check(timeout: float = 30) -> None:
 def _due(directory: Path) -> bool:
     """True for the one caller per interval (per process, then per server) that must check."""
     global _checked_at
-    interval = conf.check_interval()
+    interval = conf.check_interval(pushed=pushed_here)
     now = time.monotonic()
     with _check_lock:
         if now - _checked_at < interval:
@@ -264,4 +264,4 @@ def reset_throttle() -> None:
     """Forget the last check time (tests, and after a write in the same process)."""
     global _checked_at
     with _check_lock:
-        _checked_at = 0.0
+        _checked_at = float("-inf")
