@@ -83,7 +83,8 @@ def push_latency(report: dict[str, Any]) -> str:
 
 def cluster_drill(report: dict[str, Any]) -> str:
     """ops/drills/cluster.py: per endpoint, the requests, latencies (the clients' and, when
-    recorded, nginx's) and errors; the dashboard per phase and the CPU by role."""
+    recorded, nginx's) and errors; the dashboard per phase, commit → figure and the CPU by
+    role."""
     run, writes = report["run"], report["writes"]
     proxy = report.get("at_proxy", {})
     lines = [
@@ -112,6 +113,13 @@ def cluster_drill(report: dict[str, Any]) -> str:
             if "p95_ms" in p
         ]
         lines.append(f"Dashboard by phase: {'; '.join(parts)}.")
+    if (fresh := report.get("commit_to_figure")) and "p95_ms" in fresh:
+        lines.append(
+            f"Commit → every live app server's public figure: {fresh['measured']} writes, p50 "
+            f"{_ms(fresh['p50_ms'])} / p95 {_ms(fresh['p95_ms'])} / max {_ms(fresh['max_ms'])} "
+            f"ms; {fresh['missed']} missed (not fresh within 30 s), {fresh['near_a_fault']} "
+            "near a fault set apart."
+        )
     if cpu := report.get("cpu"):
         roles = ", ".join(
             f"{role.replace('_', ' ')} {s:,.0f}" for role, s in cpu["cpu_seconds"].items()

@@ -40,6 +40,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+import freshness
 import httpx
 import infra
 import measure
@@ -160,12 +161,15 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
     wall_origin = time.time() - rec.now()
     load = traffic.LoadProcesses(base, token, rec, args, centers_of(base), args.load_processes)
     cpu = measure.CpuSampler({os.getpid(), *load.pids()}).start()
+    servers = {ns.name: f"http://{ns.ip}:8000" for ns in namespaces}
+    probe = freshness.Probe(base, token, rec, servers, args.duration / args.probe_writes).start()
     events: dict[str, float] = {}
     loads = [infra.load_average()]
     try:
         time.sleep(args.duration / 4)
         load.check()
         events["app_server_killed_s"] = rec.now()
+        probe.dead.add(namespaces[0].name)
         events["processes_killed"] = len(namespaces[0].kill_all())
         time.sleep(args.duration / 4)
         loads.append(infra.load_average())
@@ -184,8 +188,9 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
         loads.append(infra.load_average())
     finally:
         load.finish()
+        probed = probe.finish()
     return {"recorder": rec, "events": events, "load_average": loads, "cpu": cpu.finish(),
-            "wall_origin": wall_origin}  # fmt: skip
+            "wall_origin": wall_origin, "probed": probed}  # fmt: skip
 
 
 def switch_window(rec: traffic.Recorder, events: dict) -> tuple[float, float]:
@@ -248,6 +253,8 @@ def drill(stack: ExitStack, args) -> dict:
         "dashboard_by_phase": traffic.by_phase(rec, "dashboard", phases(args, events, window)),
         "at_proxy": {k: traffic.percentiles(v) | {"requests": len(v)} for k, v in at_proxy},
         "cpu": run["cpu"],
+        "commit_to_figure": freshness.summarize(run["probed"], window, events),
+        "commit_to_figure_samples": run["probed"],
         "failures_outside_switch": traffic.failures_outside(rec, window),
         "unanswered": rec.errors[:20],
         "writes": verify_writes(replica, rec.acknowledged),
@@ -290,6 +297,7 @@ def summary_lines(result: dict) -> list[str]:
         f"load average (1, 5, 15 min) at start / failover / end: {result['load_average']}",
         f"at the proxy (nginx $request_time): dashboard {result['at_proxy'].get('dashboard')}",
         f"dashboard by phase: {result['dashboard_by_phase']}",
+        f"commit → every live app server's public figure: {result['commit_to_figure']}",
         f"CPU seconds by role over {result['cpu']['seconds']} s on {result['cpu']['cpus']} "
         f"CPUs ({result['cpu']['cores_busy']} busy): {result['cpu']['cpu_seconds']}",
     ]
@@ -313,6 +321,10 @@ def main() -> int:
     parser.add_argument(
         "--think", type=float, nargs=2, default=[0.5, 2.0], metavar=("MIN", "MAX"),
         help="seconds a visitor reads a page (0.5-2: a stress; bench/load.py's visitors: 5 15)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--probe-writes", type=int, default=100,
+        help="writes over the run whose commit → public figure is timed on every app server",
     )  # fmt: skip
     parser.add_argument("--detect", type=float, default=3, help="seconds before promoting")
     parser.add_argument(
