@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import date
 
 import pytest
@@ -13,9 +14,10 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.urls import reverse
 
-from citesmart.analytics import connection, queries, refresh
+from citesmart.analytics import connection, push, queries, refresh, sharedcache
 from citesmart.analytics.disclosure import protect
 from citesmart.analytics.queries import Filters, figures
+from citesmart.network import registry
 from citesmart.portal.presenters import available_years
 from citesmart.presentation.formatting import number
 
@@ -214,6 +216,33 @@ def test_warm_fills_the_shared_cache_for_the_default_and_yearly_dashboards(
         page = client.get(HOME, query)
         assert page.status_code == 200
     assert sql_calls == []
+
+
+def test_warm_fills_every_center_page_but_the_push_refresher_does_not(
+    world, client, sql_calls, monkeypatch
+):
+    call_command("analytics", "rebuild", "--warm-seconds=0", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("analytics", "warm", stdout=out)
+    centers = registry.current().centers
+    assert f"Páginas de centros precalculadas: {len(centers)} de {len(centers)}" in out.getvalue()
+    queries.clear_cache()  # a web worker that never computed anything itself
+    sql_calls.clear()
+    for center in centers:
+        page = client.get(reverse("portal:center_detail", args=[center.code]))
+        assert page.status_code == 200
+    assert sql_calls == []
+    # After each push refresh only the short warmers run: ~50 pages would hold back the
+    # refresh of the next write.
+    ran = []
+    monkeypatch.setattr(sharedcache, "warmers", [])
+    monkeypatch.setattr(sharedcache, "not_after_push", set())
+    sharedcache.register_warmer(lambda deadline: ran.append("dashboard") or "")
+    sharedcache.register_warmer(lambda deadline: ran.append("centers") or "", after_push=False)
+    push._warm(threading.Event())
+    assert ran == ["dashboard"]
+    call_command("analytics", "warm", stdout=io.StringIO())
+    assert ran == ["dashboard", "dashboard", "centers"]
 
 
 def test_rebuild_and_refresh_warm_what_they_publish(world, client, sql_calls, settings):

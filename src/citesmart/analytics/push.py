@@ -186,6 +186,8 @@ def _warm(stop: threading.Event) -> None:
     for warmer in sharedcache.warmers:
         if stop.is_set():  # a retiring worker: the next generation's warm-up is another's
             return
+        if warmer in sharedcache.not_after_push:
+            continue
         try:
             warmer(deadline)
         except Exception as error:  # the generation is published either way

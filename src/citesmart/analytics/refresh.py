@@ -8,8 +8,9 @@ the watermark of the records (watermark.windows: count, max and checksum of `upd
 reports and units after an anchor) and compares it with the one stored in the current
 generation. When it moved, the query runs an incremental refresh itself, unless another
 process of this server is already writing one (then it answers from the current generation
-and the new one shows up within a second or two). No hook in the actions is needed: every write path (back office, importer, API,
-merges, batch reverts) saves a report or a unit, and `auto_now` moves its `updated_at`.
+and the new one shows up within a second or two). No hook in the actions is needed: every
+write path (back office, importer, API, merges, batch reverts) saves a report or a unit, and
+`auto_now` moves its `updated_at`.
 
 Recovery: a generation that cannot be read (none yet, deleted, damaged) is replaced by a
 rebuild (`recover`); a damaged one is first set aside as `.corrupt`. Writing a generation is

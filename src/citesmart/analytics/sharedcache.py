@@ -166,8 +166,13 @@ def _failed(action: str, error: Exception) -> None:
 # no import of them. `citesmart analytics rebuild|refresh|watch|warm` runs them.
 Warmer = Callable[[float], str]
 warmers: list[Warmer] = []
+not_after_push: set[Warmer] = set()  # run by the commands only, not after each push refresh
 
 
-def register_warmer(warmer: Warmer) -> None:
+def register_warmer(warmer: Warmer, *, after_push: bool = True) -> None:
+    """`after_push=False`: a long warm-up (many pages) that the push refresher must not run
+    after every refresh, where it would hold back the next write's refresh."""
     if warmer not in warmers:
         warmers.append(warmer)
+    if not after_push:
+        not_after_push.add(warmer)

@@ -12,3 +12,5 @@ class PortalConfig(AppConfig):
 
         sharedcache.register_warmer(warm.dashboard)
         sharedcache.register_warmer(warm.survey_results)  # after the dashboard: most visited
+        # Then each center's page: at deployment (`analytics rebuild|refresh|warm`) only.
+        sharedcache.register_warmer(warm.center_pages, after_push=False)

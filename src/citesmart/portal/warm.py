@@ -5,7 +5,8 @@ are what most visitors open first; their ~15 answers each go into the shared cac
 first visitors after a publication do not wait for DuckDB (see analytics.sharedcache). Then
 the survey results, protected together (analytics.surveysecrecy: seconds on a large
 network), which /resultados/ and every center page show: computed once per version of the
-survey table, a cache hit after any other publication.
+survey table, a cache hit after any other publication. Last, each center's page, while the
+time given lasts.
 """
 
 import time
@@ -14,6 +15,7 @@ from django.http import QueryDict
 
 from citesmart.analytics import sharedcache, surveyresults, surveyunits
 from citesmart.historic import cost
+from citesmart.network import registry
 from citesmart.network.queries import public_centers
 from citesmart.portal import presenters
 
@@ -57,3 +59,25 @@ def survey_results(deadline: float) -> str:
     asks = [(i, by) for i in surveyunits.indicators() for by in surveyresults.BREAKDOWNS]
     surveyresults.survey_tables(asks)
     return f"Resultados de encuestas precalculados ({time.monotonic() - started:.2f} s)."
+
+
+def center_pages(deadline: float) -> str:
+    """Each center's page answers (its dashboard, latest year), while time is left.
+
+    A center page first rendered cost 150-400 ms (demo data, cProfile): ~50 of them per app
+    server made the first minute of the cluster drill slow. Run by the commands that build
+    or warm a read model (a deployment), not after each push refresh (see push._warm).
+    """
+    started, done = time.monotonic(), 0
+    centers = registry.current().centers
+    for center in centers:
+        if time.monotonic() >= deadline:
+            break
+        fixed = {"centers": (center.code,)}
+        board = presenters.dashboard(QueryDict(""), centers=[center], fixed=fixed)
+        cost.board_cost(board.period.filters)
+        done += 1
+    return (
+        f"Páginas de centros precalculadas: {done} de {len(centers)} "
+        f"({time.monotonic() - started:.2f} s)."
+    )
