@@ -190,6 +190,50 @@ def test_a_unit_served_by_both_centers_is_visible_to_both(
     assert shared in units_for_user(operator_a) and shared in units_for_user(operator_b)
 
 
+def _quote_and_validate(center, code: str, person, typed_name: str, manager) -> ServiceReport:
+    report = record_service_report(
+        center=center,
+        code=code,
+        start_date=YESTERDAY,
+        end_date=YESTERDAY,
+        units=[AttendedUnit(person, typed_name=typed_name)],
+        category=ServiceCategory.objects.get(code="capacitacion"),
+    ).report
+    set_report_status(report=report, status=ReportStatus.VALIDATED, actor=manager)
+    return report
+
+
+def test_quoting_a_persons_dni_on_a_validated_report_does_not_reveal_their_record(
+    client_for, manager_a, center_a, center_b
+):
+    """A manager who validates a report quoting the DNI of a person another center
+    registered sees the person's name and phone only if the report named them as
+    registered: a DNI alone is no proof of knowing the person (user-path review)."""
+    person, _ = get_or_create_unit(
+        document_type="dni",
+        document_number="16322964",
+        name="Abel Aguilar Cahuana",
+        client_type="persona_natural_negocio",
+        center=center_b,
+    )
+    person.phone = "916237686"
+    person.save()
+    unit_url = reverse("admin:units_productiveunit_change", args=[person.pk])
+    client = client_for(manager_a)
+
+    guessed = _quote_and_validate(center_a, "ORACULO-1", person, "Nombre Inventado", manager_a)
+    assert person not in units_for_user(manager_a)
+    assert client.get(unit_url).status_code == 404
+    page = client.get(report_url("change", guessed)).content.decode()
+    assert "Nombre Inventado" in page
+    assert "Aguilar" not in page and "916237686" not in page
+
+    # The person in front of the operator gives their name: now the center may see them.
+    _quote_and_validate(center_a, "ATENDIDO-1", person, "abel aguilar CAHUANA", manager_a)
+    assert person in units_for_user(manager_a)
+    assert client.get(unit_url).status_code == 200
+
+
 def test_analyst_sees_every_report_but_cannot_change_them(client_for, analyst, report_a):
     client = client_for(analyst)
     assert "MOQ-001" in client.get(LIST_URL).content.decode()

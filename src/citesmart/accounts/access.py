@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from citesmart.accounts.models import StaffProfile
 from citesmart.accounts.roles import Role
+from citesmart.lib.identity import DocumentType
 from citesmart.network.models import Center
 
 
@@ -72,7 +73,11 @@ def get_center_for_user(user, code: str) -> Center:
 # become visible to a center's staff only once
 #   - one of their centers registered the unit, or
 #   - a service of one of their centers to it is on a validated report (the manager, or
-#     ITP, validated it: four eyes, not the operator alone).
+#     ITP, validated it: four eyes, not the operator alone) and, for a natural person, that
+#     report names the person as registered (the name typed equals the stored one, case
+#     aside): a center shows it knows the person before it is shown their record. Without
+#     that, a manager could validate a report quoting any DNI and read the name and phone
+#     another center registered (found by a user-path review, 2026-12-04).
 # Until then they see only what they typed on their own report (Service.typed_name), and
 # the entry form treats the document as new: typing a DNI or RUC reveals nothing. ITP staff
 # see every unit.
@@ -86,7 +91,16 @@ def units_with_visible_details(user, units: QuerySet, *, validated_services: Que
         return units
     centers = accessible_centers(user).values("pk")
     served = validated_services.filter(unit=OuterRef("pk"), report__center__in=centers)
-    return units.filter(Exists(served) | Q(registered_by__in=centers))
+    named = served.filter(typed_name__iexact=OuterRef("name"))
+    natural = (  # units.models.ProductiveUnit.is_natural_person, as a filter
+        Q(person_dni__gt="")
+        | Q(document_type__in=[DocumentType.DNI, DocumentType.CE, DocumentType.NONE])
+        | Q(document_type=DocumentType.RUC)
+        & (Q(document_number__startswith="10") | Q(document_number__regex=r"^1[57]"))
+    )
+    return units.filter(
+        Q(registered_by__in=centers) | (natural & Exists(named)) | (~natural & Exists(served))
+    )
 
 
 # --- spreadsheet import (records.imports): who may import where -------------------------

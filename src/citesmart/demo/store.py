@@ -253,7 +253,10 @@ def write_year(
     ServiceReport.objects.bulk_create(report_rows, batch_size=BATCH)
     Service.objects.bulk_create(
         (
-            Service(report_id=row.pk, unit_id=_pk(unit), amount=amount)
+            # The operator typed the unit's name, as the entry form and importer keep it: a
+            # center sees a person another center registered only when it named them
+            # (accounts.access.units_with_visible_details).
+            Service(report_id=row.pk, unit_id=_pk(unit), amount=amount, typed_name=unit.name)
             for report, row in zip(reports, report_rows, strict=True)
             for unit, amount in zip(report.units, report.amounts, strict=True)
         ),
