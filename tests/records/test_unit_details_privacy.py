@@ -3,7 +3,8 @@
 An operator of center A types the DNI of a person only center B registered and served,
 with a made-up name: the form asks for it as for a new unit, the report points to the
 existing unit (a document is one unit), and nowhere in A's back office does B's stored
-name appear until a service of A to that unit is validated (accounts.access)."""
+name appear until a service of A to that unit that names the person as registered is
+validated (accounts.access)."""
 
 from datetime import date, timedelta
 
@@ -99,14 +100,22 @@ def test_after_saving_nowhere_shows_the_stored_name(
     assert TYPED in body and hides_b(body)
 
 
-def test_once_a_service_is_validated_the_center_sees_the_unit(
+def test_a_validated_service_shows_the_unit_only_to_a_center_that_named_it(
     client_for, operator_a, manager_a, center_a, b_unit
 ):
+    """Validation alone is no proof of knowing a person: with the made-up name, the unit
+    stays hidden after the manager validates; typed as registered, it shows."""
     client = client_for(operator_a)
-    client.post(ADD_URL, entry(center_a, name=TYPED, client_type="emprendedor"))
-    report = ServiceReport.objects.get(code="INF-A-1")
-    client_for(manager_a).post(reverse("admin:records_servicereport_validate", args=[report.pk]))
-    report.refresh_from_db()
-    assert report.status == ReportStatus.VALIDATED
-    detail = client.get(reverse("admin:units_productiveunit_change", args=[b_unit.pk]))
+    detail_url = reverse("admin:units_productiveunit_change", args=[b_unit.pk])
+    for code, name in (("INF-A-1", TYPED), ("INF-A-2", STORED)):
+        client.post(ADD_URL, entry(center_a, name=name, client_type="emprendedor") | {"code": code})
+        report = ServiceReport.objects.get(code=code)
+        validate = reverse("admin:records_servicereport_validate", args=[report.pk])
+        client_for(manager_a).post(validate)
+        report.refresh_from_db()
+        assert report.status == ReportStatus.VALIDATED
+        detail = client.get(detail_url)
+        if name == TYPED:
+            assert detail.status_code == 404
+            assert hides_b(client.get(reverse("admin:records_servicereport_changelist")).text)
     assert detail.status_code == 200 and STORED in detail.text
