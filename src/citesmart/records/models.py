@@ -66,7 +66,12 @@ class ServiceReport(models.Model):
         verbose_name=_("lote de importación"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("creado por"),
     )
     # Who entered the report's current content (set on every change but a status change):
     # with RECORDS_FOUR_EYES they may not validate it. Empty for the system and API tokens.
