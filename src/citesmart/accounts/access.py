@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from citesmart.accounts.models import StaffProfile
 from citesmart.accounts.roles import Role
-from citesmart.lib.identity import DocumentType
+from citesmart.lib.identity import PERSONAL_RUC_PREFIXES, DocumentType
 from citesmart.network.models import Center
 
 
@@ -105,11 +105,10 @@ def units_with_visible_details(user, units: QuerySet, *, validated_services: Que
 
 def _natural_person(prefix: str = "") -> Q:
     """units.models.ProductiveUnit.is_natural_person as a filter (on `prefix` + field)."""
-    ruc = Q(**{f"{prefix}document_type": DocumentType.RUC}) & (
-        Q(**{f"{prefix}document_number__startswith": "10"})
-        | Q(**{f"{prefix}document_number__startswith": "15"})
-        | Q(**{f"{prefix}document_number__startswith": "17"})
-    )
+    personal = Q()
+    for start in PERSONAL_RUC_PREFIXES:
+        personal |= Q(**{f"{prefix}document_number__startswith": start})
+    ruc = Q(**{f"{prefix}document_type": DocumentType.RUC}) & personal
     kinds = [DocumentType.DNI, DocumentType.CE, DocumentType.NONE]
     return Q(**{f"{prefix}person_dni__gt": ""}) | Q(**{f"{prefix}document_type__in": kinds}) | ruc
 

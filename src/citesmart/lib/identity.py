@@ -19,7 +19,7 @@ RUC_PREFIXES = ("10", "15", "17", "20")
 persons, 20 legal persons (enterprises, associations, public bodies)."""
 
 # Natural persons: their RUC identifies an individual, so it is personal data.
-_PERSONAL_RUC_PREFIXES = ("10", "15", "17")
+PERSONAL_RUC_PREFIXES = ("10", "15", "17")
 
 _SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015]+")
 _DIGITS = re.compile(r"[0-9]+")
@@ -217,7 +217,7 @@ def is_personal_document(kind: DocumentType | str, number: str | None) -> bool:
         return True
     if doc_type is DocumentType.RUC:
         compact = _SEPARATORS.sub("", number or "")
-        return compact.startswith(_PERSONAL_RUC_PREFIXES)
+        return compact.startswith(PERSONAL_RUC_PREFIXES)
     return False
 
 
