@@ -6,7 +6,11 @@ Run as root from a checkout (docs/DEPLOYMENT.md, "Drills"); it builds everything
 tears it all down at the end, also when it fails or is interrupted:
 
 * two network namespaces (csd-a, csd-b), each joined to the host by a veth link, each running
-  `citesmart serve` (gunicorn) with its own var directory: read model, caches;
+  `citesmart serve` (gunicorn) with its own var directory (read model, caches) and, as the
+  deployment guide runs it (citesmart-analytics.service), `citesmart analytics watch`: the
+  read model refreshed on each committed write by a process of its own, the web workers
+  never refreshing themselves (ANALYTICS_AUTO_REFRESH=0; --no-watch: one web worker
+  listens and refreshes, as `citesmart serve` alone does);
 * a PostgreSQL 15 primary (port 5442) made with initdb, seeded with the reference data and a
   small demo history, and a replica (5443) made with pg_basebackup, streaming synchronously
   (a commit is acknowledged once the replica has it on disk). The app servers reach them over
@@ -132,12 +136,17 @@ def build_database(stack: ExitStack, work: Path, namespaces, years: str, scale: 
     return primary, replica, token, seeded
 
 
-def start_app(stack: ExitStack, work: Path, ns: infra.Namespace, primary, replica):
-    """`citesmart serve` in namespace `ns`, its read model built first (its own directory)."""
+def start_app(stack: ExitStack, work: Path, ns: infra.Namespace, primary, replica, watch: bool):
+    """`citesmart serve` in namespace `ns`, its read model built first (its own directory),
+    with `citesmart analytics watch` beside it when `watch`."""
     name = f"app-{ns.name}"
     local = app_env(work, name, primary.url("citesmart"), ns.host_ip)
     citesmart(local, "analytics", "rebuild")  # and its warm-up, as a deployment does
     env = app_env(work, name, failover_url(primary, replica, ns.host_ip), ns.host_ip)
+    if watch:  # docs/deploy/citesmart-analytics.service and citesmart.env
+        env["ANALYTICS_AUTO_REFRESH"] = "0"
+        argv = ns.exec(infra.PYTHON, "-m", "citesmart", "analytics", "watch", "--interval", "2")
+        infra.start_process(stack, argv, work / f"{name}-watch.log", env)
     argv = ns.exec(infra.PYTHON, "-m", "citesmart", "serve", "--bind", f"{ns.ip}:8000")
     process = infra.start_process(stack, argv, work / f"{name}.log", env)
     infra.wait_for(lambda: direct(ns, "/").status_code == 200, 180, f"{name} to answer")
@@ -233,7 +242,7 @@ def drill(stack: ExitStack, args) -> dict:
         stack, work, namespaces, args.years, args.scale
     )
     for ns in namespaces:
-        start_app(stack, work, ns, primary, replica)
+        start_app(stack, work, ns, primary, replica, args.watch)
     infra.start_nginx(stack, work, args.port, [f"{ns.ip}:8000" for ns in namespaces])
     base = f"http://127.0.0.1:{args.port}"
     infra.wait_for(lambda: httpx.get(base + "/", timeout=30).status_code == 200, 60, "nginx")
@@ -330,6 +339,10 @@ def main() -> int:
     parser.add_argument(
         "--planned", action="store_true",
         help="planned switchover: the primary refuses writes (read-only) before it stops",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-watch", dest="watch", action="store_false",
+        help="no `analytics watch` process: one web worker of each server refreshes",
     )  # fmt: skip
     parser.add_argument("--port", type=int, default=18080, help="nginx on 127.0.0.1:PORT")
     parser.add_argument("--years", default="2025", help="demo history (demo_data --years)")
