@@ -51,7 +51,7 @@ class Probe:
                 response = self.rec.send(client, "import", "POST", "/api/v1/informes/",
                                          json=traffic.report(code, n))  # fmt: skip
                 if response is None or response.status_code not in (200, 201):
-                    continue  # refused during the switch: the next one is another write
+                    continue  # refused (the switch): the same report at the next turn
                 acknowledged = time.time()
                 with self.rec.lock:
                     self.rec.acknowledged.append(code)
