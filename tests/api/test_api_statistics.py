@@ -96,6 +96,14 @@ def test_last_modified_and_conditional_requests(client, world):
     assert again.status_code == 304
 
 
+def test_statistics_without_a_breakdown_as_csv_hold_the_totals(client, world):
+    answer = client.get("/api/v1/estadisticas/", {"anio": 2025}).json()
+    response = client.get("/api/v1/estadisticas/", {"anio": 2025, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 1
+    assert int(rows[0]["services"]) == answer["totals"]["services"] > 0
+
+
 def test_statistics_as_csv(client, world):
     response = client.get("/api/v1/estadisticas/", {"por": "center", "format": "csv"})
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))

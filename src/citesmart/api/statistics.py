@@ -172,7 +172,9 @@ def statistics(request: HttpRequest, params: Query[StatisticsQuery]) -> HttpResp
     return respond(
         request,
         payload,
-        csv_rows=rows,
+        # Without a breakdown the answer is its totals: the file holds them as its one row
+        # (it was empty: only the BOM, while the JSON had them).
+        csv_rows=rows if by else [dict(answer.totals)],
         csv_name="estadisticas",
         fmt=params.format,
         last_modified=answer.fresh_as_of,
