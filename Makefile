@@ -45,12 +45,13 @@ demo: $(STAMP) $(CHROMIUM)
 	$(BIN)/citesmart demo_data
 	$(BIN)/citesmart demo_historic
 	$(BIN)/citesmart analytics rebuild
-	$(BIN)/citesmart publish_opendata
 	$(BIN)/citesmart create_demo_users
 	$(BIN)/citesmart demo_targets
 	$(BIN)/citesmart demo_closings
 	$(BIN)/citesmart demo_publications
 	$(BIN)/citesmart demo_surveys
+# Last: the open data carry the surveys, closings and publications loaded above.
+	$(BIN)/citesmart publish_opendata
 	$(BIN)/citesmart collectstatic --noinput -v0
 	@echo "Portal: http://127.0.0.1:$(PORT)/   Back office: http://127.0.0.1:$(PORT)/admin/"
 	@echo "Datos abiertos: http://127.0.0.1:$(PORT)/datos/"

@@ -128,6 +128,10 @@ def test_the_demo_sets_up_again_after_it_was_used(read_model, settings, tmp_path
     assert [s[0] for s in demo_steps()][:2] == ["load_reference", "demo_data"]
     printed = set_up_the_demo()
     assert DEMO_PASSWORD in printed
+    # Published last, the open data carry the demo's surveys (published before them, the
+    # survey file held only its header while /resultados/ showed results).
+    surveys = next((tmp_path / "opendata").rglob("encuestas.csv"))
+    assert len(surveys.read_text(encoding="utf-8-sig").splitlines()) > 1
     ids = dict(
         User.objects.filter(username__in=["admin", "analista", "gestor", "operador"]).values_list(
             "username", "pk"
