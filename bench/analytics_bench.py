@@ -746,7 +746,7 @@ def main() -> None:
     cached = median_ms(lambda: [ours() for _, ours, _ in page], args.repeat)
     totals = page[0][1]()
     assert totals == {**page[0][2]("default"), "flagged": False}, totals
-    check_ms = median_ms(lambda: watermark.windows(watermark.new_anchors(600)), args.repeat)
+    check_ms = median_ms(lambda: watermark.windows(watermark.new_anchors(600, 60)), args.repeat)
     peer_report = {} if args.no_peers else time_peers(page, results, questions, args)
     queries.clear_cache()
     refreshes = refresh_rounds(page, questions, args)

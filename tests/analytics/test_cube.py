@@ -13,7 +13,8 @@ from citesmart.analytics import connection, cube, cubeanswer, queries, refresh, 
 from citesmart.analytics.filters import known_codes
 from citesmart.analytics.queries import MEASURES, Filters
 from citesmart.geo.models import Department
-from citesmart.records.actions import cancel_report
+from citesmart.records.actions import cancel_report, validate_reports
+from citesmart.records.models import ReportStatus
 from citesmart.records.unit_actions import get_or_create_unit, merge_units
 from citesmart.units.models import ClientType, SizeClass
 
@@ -228,6 +229,28 @@ def test_a_refreshed_cube_holds_what_a_rebuild_computes(built, national_admin):
     unit = built.units[3]
     unit.size_class, unit.district = SizeClass.LARGE, None
     unit.save()
+    assert_refreshed_cube_is_rebuilt_cube()
+
+
+def test_registered_reports_leave_the_cube_alone_until_they_are_validated(
+    built, national_admin, monkeypatch
+):
+    # The cube holds validated rows only. Operators import registered reports all day: a
+    # refresh that loads them must not rework the cube (under load, the longest step of a
+    # refresh); validating them later brings them in as a rebuild would.
+    reworked = []
+    monkeypatch.setattr(cube, "_update", lambda *args: reworked.append(args[1]))
+    report = record(
+        built.centers[0],
+        "REGISTRADO-1",
+        built.units[:2],
+        end=date(2024, 5, 1),
+        status=ReportStatus.REGISTERED,
+    )
+    assert refresh.refresh().kind == "refresh"
+    assert reworked == []
+    monkeypatch.undo()
+    validate_reports(reports=[report], actor=national_admin)
     assert_refreshed_cube_is_rebuilt_cube()
 
 

@@ -7,17 +7,18 @@ the listener (analytics/push.py) can make a write visible to them.
 import os
 import threading
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from analytics_world import make_unit, record
 from django import db
 from django.conf import settings
+from django.utils import timezone
 
-from citesmart.analytics import push, queries, refresh
+from citesmart.analytics import push, queries, refresh, watermark
 from citesmart.analytics.public import public_figures
 from citesmart.analytics.queries import Filters
-from citesmart.records.models import ReportStatus
+from citesmart.records.models import ReportStatus, ServiceReport
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -172,3 +173,44 @@ def test_one_process_of_a_server_listens_and_another_takes_over_when_it_stops(pu
     finally:
         first.stop()
         second.stop()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="reads PostgreSQL's open transactions")
+def test_with_no_transaction_open_a_refresh_looks_back_a_minute_not_ten(published):
+    # While operators import all day, every refresh reads and compares the rows of its
+    # window: on PostgreSQL it reaches back to the oldest open transaction, less the clocks'
+    # margin (60 s), instead of the whole overlap (10 minutes).
+    before = timezone.now()
+    anchors = watermark.new_anchors(600, 60)
+    assert {name: datetime.fromisoformat(a) for name, a in anchors.items()} == {
+        name: pytest.approx(before - timedelta(seconds=60), abs=timedelta(seconds=5))
+        for name in watermark.WATCHED
+    }
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="reads PostgreSQL's open transactions")
+def test_a_write_open_during_refreshes_is_shown_when_it_commits_however_late(published, settings):
+    # A transaction that began before a refresh and commits after it, whose rows carry a
+    # time older than that refresh's window would be without it: the window reaches back to
+    # the start of the oldest open transaction.
+    settings.ANALYTICS_CLOCK_MARGIN_SECONDS = 0.2
+    import psycopg
+
+    report = published.reports[4]
+    counted = Filters(include_registered=True)
+    before = queries.figures(counted).totals["services"]
+    with psycopg.connect(**db.connection.get_connection_params()) as late:
+        late.execute(
+            "UPDATE records_servicereport SET status = %s, updated_at = statement_timestamp() "
+            "WHERE id = %s",
+            [ReportStatus.CANCELLED, report.pk],
+        )
+        time.sleep(1.0)  # five margins: a window of "now - margin" would start after it
+        # Another write commits meanwhile: a new generation, with the window of its time.
+        other = published.reports[5]
+        ServiceReport.objects.filter(pk=other.pk).update(updated_at=timezone.now())
+        assert refresh.refresh().kind == "refresh"
+        late.commit()
+    assert refresh.refresh().kind == "refresh"
+    queries.clear_cache()
+    assert queries.figures(counted).totals["services"] == before - report.services.count()

@@ -33,6 +33,7 @@ from citesmart.analytics import (
     surveyunits,
     watermark,
 )
+from citesmart.lib.laps import Laps
 
 REBUILD_ABOVE = 100_000  # changed reports + units beyond which a rebuild beats a delta
 
@@ -44,6 +45,7 @@ class Outcome:
     reports: int  # reports reloaded (all of them on a rebuild)
     rows: int  # fact rows in the generation
     seconds: float
+    phases: str = ""  # where a refresh's time went (lib.laps), for the log
 
 
 def rebuild_locked(directory: Path) -> Outcome:
@@ -53,7 +55,7 @@ def rebuild_locked(directory: Path) -> Outcome:
     ) as con:
         # The watermark is read *before* the data: whatever commits in between is in the
         # data and also moves the watermark, so the worst case is one needless refresh.
-        as_of, anchors = timezone.now(), watermark.new_anchors(conf.overlap_seconds())
+        as_of, anchors = timezone.now(), _new_anchors()
         marks = watermark.windows(anchors)
         seen = watermark.changed_since(anchors)  # before the data, like the watermark
         historic, surveys = aggregates.version(), surveyunits.version()
@@ -120,9 +122,9 @@ def _load_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
-    started = time.perf_counter()
+    laps = Laps()
     old_anchors = json.loads(meta["anchors"])
-    as_of, anchors = timezone.now(), watermark.new_anchors(conf.overlap_seconds())
+    as_of, anchors = timezone.now(), _new_anchors()
     marks = watermark.windows(anchors)
     dimensions = dimtables.dimension_tables()
     digest = dimtables.dimensions_digest(dimensions)
@@ -134,33 +136,33 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         and historic == meta.get("aggregates", "")
         and surveys == meta.get("surveys", "")
     ):
-        return Outcome("", "unchanged", 0, int(meta["rows"]), time.perf_counter() - started)
+        return Outcome("", "unchanged", 0, int(meta["rows"]), laps.seconds)
+    laps("marcas")
     changed = watermark.changed_since(old_anchors)
     current = connection.current_path(directory)
     report_ids, unit_ids = _unseen(current, changed)
+    laps("cambios")
     if len(report_ids) + len(unit_ids) > REBUILD_ABOVE:
         return rebuild_locked(directory)  # a mass update: one sequential read is cheaper
     with connection.new_generation(directory, copy_current=True, config=conf.build_config()) as con:
+        laps("copia")
         _store_seen(con, changed, anchors)
-        # One transaction and one checkpoint, when the generation is complete. Each commit
-        # fsyncs the WAL, and on ext4 the first fsync waited for the whole copied file to
-        # reach the disk (0.7-1.6 s at 10M services) instead of letting it be written out
-        # while the changes are applied; an automatic checkpoint midway (16 MB of WAL by
-        # default) wrote and fsynced the file a second time.
-        con.execute("SET wal_autocheckpoint = '1TB'")
-        con.execute("BEGIN TRANSACTION")
-        schema.replace_dimensions(con, dimensions)
-        if digest != meta["digest"]:
+        _begin(con)
+        if digest != meta["digest"]:  # the registry changed: its tables, and the labels
+            schema.replace_dimensions(con, dimensions)
             schema.rewrite_labels(con)
         # A merge moves Service rows without touching their reports: the reports to reload
         # are those whose facts name a changed unit (before) plus those attending it now.
         report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
-        years, validated_years = _reload_reports(con, report_ids)
-        # Codes may have changed with the registry: then every year of the cube is redone.
+        _, validated_years = _reload_reports(con, report_ids)
+        laps("registros")
+        # The cube holds validated rows only: an import of registered reports leaves it as it
+        # was. Codes may have changed with the registry: then every year of it is redone.
         if digest == meta["digest"]:
-            cube.build(con, years, changes=_CHANGES if report_ids else None)
+            cube.build(con, validated_years, changes=_CHANGES if report_ids else None)
         else:
             cube.build(con, None)
+        laps("cubo")
         rows = _count(con)
         # New labels change every answer; otherwise only the years whose validated rows moved.
         versions = _content_versions(meta, validated_years) if digest == meta["digest"] else None
@@ -175,8 +177,20 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         _store_meta(con, as_of, anchors, marks, digest, rows, versions)
         schema.write_meta(con, {"aggregates": historic, "surveys": surveys})
         con.execute("COMMIT")
+        laps("resto")
+    laps("cierre")
     generation = _published(directory)
-    return Outcome(generation, "refresh", len(report_ids), rows, time.perf_counter() - started)
+    return Outcome(generation, "refresh", len(report_ids), rows, laps.seconds, str(laps))
+
+
+def _begin(con: duckdb.DuckDBPyConnection) -> None:
+    """One transaction and one checkpoint, when the generation is complete. Each commit
+    fsyncs the WAL, and on ext4 the first fsync waited for the whole copied file to reach the
+    disk (0.7-1.6 s at 10M services) instead of letting it be written out while the changes
+    are applied; an automatic checkpoint midway (16 MB of WAL by default) wrote and fsynced
+    the file a second time."""
+    con.execute("SET wal_autocheckpoint = '1TB'")
+    con.execute("BEGIN TRANSACTION")
 
 
 # --- what the last build saw ----------------------------------------------------------------
@@ -407,6 +421,10 @@ def _temp_ids(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[int]) -> 
 def _count(con: duckdb.DuckDBPyConnection, expression: str = "count(*)") -> int:
     row = con.execute(f"SELECT {expression} FROM facts").fetchone()
     return int(row[0]) if row else 0
+
+
+def _new_anchors() -> dict[str, str]:
+    return watermark.new_anchors(conf.overlap_seconds(), conf.clock_margin_seconds())
 
 
 def _published(directory: Path) -> str:

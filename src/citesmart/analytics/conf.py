@@ -47,6 +47,12 @@ def overlap_seconds() -> float:
     return _number("ANALYTICS_OVERLAP_SECONDS", 600)
 
 
+def clock_margin_seconds() -> float:
+    """How far the clocks of app servers and PostgreSQL may differ: on PostgreSQL a refresh
+    looks back only this far before the oldest transaction still open (watermark)."""
+    return _number("ANALYTICS_CLOCK_MARGIN_SECONDS", 60)
+
+
 def auto_refresh() -> bool:
     """Whether a query that finds the records changed refreshes the read model itself."""
     return bool(getattr(settings, "ANALYTICS_AUTO_REFRESH", True))

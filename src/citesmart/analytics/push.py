@@ -171,14 +171,19 @@ class Refresher:
         outcome = refresh.refresh(wait=True)  # behind another writer of this server, if any
         if outcome.kind == "unchanged":
             return
+        warmed = ""
+        if self.warm and not self._wanted.is_set():  # another refresh is due: warm that one
+            started = time.perf_counter()
+            _warm(self._stop)
+            warmed = f"; precálculo {time.perf_counter() - started:.2f} s"
         logger.info(
-            "analytics: %s publicada por aviso (%s, %.2f s)",
+            "analytics: %s publicada por aviso (%s, %.2f s%s%s)",
             outcome.generation,
             outcome.kind,
             outcome.seconds,
+            f": {outcome.phases}" if outcome.phases else "",
+            warmed,
         )
-        if self.warm and not self._wanted.is_set():  # another refresh is due: warm that one
-            _warm(self._stop)
 
 
 def _warm(stop: threading.Event) -> None:

@@ -63,21 +63,49 @@ class Window:
     checksum: int
 
 
-def new_anchors(overlap: float) -> dict[str, str]:
+def new_anchors(overlap: float, margin: float) -> dict[str, str]:
     """Per table: now (or the latest updated_at, if a clock runs ahead) minus the overlap
     allowed for late commits and clocks.
 
     Not the latest updated_at alone: after a bulk load (the demo data, a migration) and no
     change since, every loaded row would stay in the window and each freshness check would
     sum them all (0.4 s a second on the demo data).
+
+    On PostgreSQL the window reaches back only to the start of the oldest transaction still
+    open, less `margin` for the clocks: any transaction that began earlier has committed or
+    rolled back, so no row older than that can still appear. While operators import all day
+    the window then holds a minute of rows rather than ten, and each refresh reads and
+    compares ten times fewer. Never wider than the overlap.
     """
+    settled = _settled()
     anchors = {}
     for name, model in WATCHED.items():
         latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]
         newest = max(latest or datetime(2000, 1, 1, tzinfo=UTC), timezone.now())
         anchor = newest - timedelta(seconds=overlap)
+        if settled is not None:
+            narrow = min(settled, newest) - timedelta(seconds=margin)
+            anchor = max(anchor, narrow)
         anchors[name] = anchor.isoformat()
     return anchors
+
+
+def _settled() -> datetime | None:
+    """PostgreSQL: the start of the oldest transaction open in this database now, or now.
+    None on SQLite, and when some session's state is hidden from this role (another role's,
+    without pg_read_all_stats): then the whole overlap is kept."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement_timestamp(), min(xact_start), COALESCE(bool_or(state IS NULL), "
+            "false) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        now, oldest, hidden = cursor.fetchone()
+    if hidden:
+        return None
+    return min(now, oldest) if oldest is not None else now
 
 
 def windows(anchors: dict[str, str]) -> dict[str, dict[str, Any]]:
