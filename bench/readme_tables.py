@@ -100,8 +100,10 @@ def cluster_drill(report: dict[str, Any]) -> str:
             f"{e['errors_in_switch']} |"
         )
     loads = " / ".join(f"{load[0]:.1f}" for load in report["load_average"])
+    think = run["think"]
     lines.append(
-        f"\n{run['visitors']} visitors, {run['api_readers']} API readers, {run['importers']} "
+        f"\n{run['visitors']} visitors (each page read {think[0]:g}–{think[1]:g} s), "
+        f"{run['api_readers']} API readers, {run['importers']} "
         f"importers for {run['duration']:.0f} s; switch {report['switch_seconds']:.2f} s; "
         f"writes acknowledged {writes['acknowledged']:,}, present {writes['present']:,}, lost "
         f"{len(writes['lost'])}; load average at start / failover / end {loads}."
@@ -140,6 +142,7 @@ TABLES: dict[str, tuple[str, Renderer]] = {
     "dashboard-request-10m": ("dashboard-request-10m.json", dashboard_request),
     "push-latency-10m": ("push-latency-10m.json", push_latency),
     "cluster-drill-200": ("cluster-drill-200.json", cluster_drill),
+    "cluster-drill-200-paced": ("cluster-drill-200-paced.json", cluster_drill),
 }
 BLOCK = re.compile(
     r"(<!-- table: (?P<name>[\w-]+) \([^)]*\) -->\n)(?P<body>.*?)"

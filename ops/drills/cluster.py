@@ -146,7 +146,8 @@ def start_app(stack: ExitStack, work: Path, ns: infra.Namespace, primary, replic
     if watch:  # docs/deploy/citesmart-analytics.service and citesmart.env
         env["ANALYTICS_AUTO_REFRESH"] = "0"
         argv = ns.exec(infra.PYTHON, "-m", "citesmart", "analytics", "watch", "--interval", "2")
-        infra.start_process(stack, argv, work / f"{name}-watch.log", env)
+        # One line per published generation, with where its refresh spent the time.
+        infra.start_process(stack, argv, work / f"{name}-watch.log", {**env, "LOG_LEVEL": "INFO"})
     argv = ns.exec(infra.PYTHON, "-m", "citesmart", "serve", "--bind", f"{ns.ip}:8000")
     process = infra.start_process(stack, argv, work / f"{name}.log", env)
     infra.wait_for(lambda: direct(ns, "/").status_code == 200, 180, f"{name} to answer")
