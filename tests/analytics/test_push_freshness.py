@@ -218,3 +218,39 @@ def test_a_write_open_during_refreshes_is_shown_when_it_commits_however_late(pub
     assert refresh.refresh().kind == "refresh"
     queries.clear_cache()
     assert queries.figures(counted).totals["services"] == before - report.services.count()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="reads PostgreSQL's open transactions")
+def test_a_session_hidden_from_the_role_keeps_the_whole_overlap_and_says_so(
+    published, monkeypatch, caplog
+):
+    # Without pg_read_all_stats a role does not see other roles' transactions: the window
+    # cannot be narrowed safely. The operator is told once, not at every refresh.
+    import psycopg
+
+    monkeypatch.setattr(watermark, "_warned_hidden", False)
+    role = f"cs_hidden_{os.getpid()}"
+    with psycopg.connect(**db.connection.get_connection_params()) as other:
+        other.execute("BEGIN")
+        other.execute("SELECT 1")  # a transaction open as the superuser
+        with db.connection.cursor() as cursor:
+            cursor.execute(f"CREATE ROLE {role}")
+            tables = ", ".join(m._meta.db_table for m in watermark.WATCHED.values())
+            cursor.execute(f"GRANT SELECT ON {tables} TO {role}")
+            cursor.execute(f"SET ROLE {role}")
+        try:
+            with caplog.at_level("WARNING", logger="citesmart.analytics.watermark"):
+                before = timezone.now()
+                first = watermark.new_anchors(600, 60)
+                watermark.new_anchors(600, 60)
+        finally:
+            with db.connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+                cursor.execute(f"DROP OWNED BY {role}")
+                cursor.execute(f"DROP ROLE {role}")
+    assert {name: datetime.fromisoformat(a) for name, a in first.items()} == {
+        name: pytest.approx(before - timedelta(seconds=600), abs=timedelta(seconds=5))
+        for name in watermark.WATCHED
+    }
+    warnings = [r.getMessage() for r in caplog.records if "pg_read_all_stats" in r.getMessage()]
+    assert len(warnings) == 1

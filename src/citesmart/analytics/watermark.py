@@ -8,6 +8,7 @@ build saw to tell whether anything changed, and the rows in it (`changed_since`)
 # SQL here is assembled from constant identifiers only; every value is a bound parameter.
 # ruff: noqa: S608
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,9 @@ from django.utils import timezone
 
 from citesmart.records.models import ServiceReport
 from citesmart.units.models import ProductiveUnit
+
+logger = logging.getLogger(__name__)
+_warned_hidden = False  # the fallback below is logged once per process
 
 
 def changed_since(anchors: dict[str, str]) -> dict[str, dict[int, int]]:
@@ -97,15 +101,30 @@ def _settled() -> datetime | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
+        # A session hidden from this role shows no state, no xact_start and no backend_type
+        # (all NULL), only its database and pid.
         cursor.execute(
-            "SELECT statement_timestamp(), min(xact_start), COALESCE(bool_or(state IS NULL), "
-            "false) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            "SELECT statement_timestamp(), min(xact_start), "
+            "COALESCE(bool_or(backend_type IS NULL), false) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND (backend_type = 'client backend' OR backend_type IS NULL)"
         )
         now, oldest, hidden = cursor.fetchone()
     if hidden:
+        _warn_hidden()
         return None
     return min(now, oldest) if oldest is not None else now
+
+
+def _warn_hidden() -> None:
+    global _warned_hidden
+    if not _warned_hidden:
+        _warned_hidden = True
+        logger.warning(
+            "analytics: otra sesión de la base oculta su estado a este rol; cada refresco lee "
+            "los cambios de todo el solape (ANALYTICS_OVERLAP_SECONDS). Conceda "
+            "pg_read_all_stats al rol de la aplicación (docs/DEPLOYMENT.md §1)."
+        )
 
 
 def windows(anchors: dict[str, str]) -> dict[str, dict[str, Any]]:
