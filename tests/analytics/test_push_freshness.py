@@ -131,6 +131,32 @@ def test_a_registered_report_does_not_change_the_public_figures(pushing, publish
     assert services_shown() == before
 
 
+def test_the_dashboard_is_warmed_again_only_when_a_public_answer_may_have_moved(
+    published, monkeypatch
+):
+    # Under imports of registered reports a server publishes a generation a second: every
+    # answer cached for the previous one still serves, and warming the dashboard of every
+    # year again took a second of CPU from the visitors each time.
+    warmed = []
+    monkeypatch.setattr(push, "_warm", lambda stop: warmed.append(services_shown()))
+    refresher = push.Refresher(warm=True).start()
+    try:
+        before = services_shown()
+        record(
+            published.centers[0], "REGISTRADO-2", [make_unit(901)], end=date(2025, 2, 1),
+            status=ReportStatus.REGISTERED,
+        )  # fmt: skip
+        refresher.poke()
+        assert _wait_for(lambda: refresher.refreshes == 1, DEADLINE * 5) is not None
+        assert warmed == []
+        commit_elsewhere(published, "VALIDADO-2", units=1)
+        refresher.poke()
+        assert _wait_for(lambda: refresher.refreshes == 2, DEADLINE * 5) is not None
+        assert warmed == [before + 1]
+    finally:
+        refresher.stop()
+
+
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="LISTEN/NOTIFY is PostgreSQL's")
 def test_the_listener_reconnects_after_its_connection_is_killed(pushing, published):
     listener = pushing.listener

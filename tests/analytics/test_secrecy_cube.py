@@ -16,6 +16,8 @@ from citesmart.analytics import cellkey, cubecells, public, queries, refresh
 from citesmart.analytics.filters import Filters, known_codes
 from citesmart.analytics.recordkey import NATURAL_BIT, record_key_sql
 from citesmart.geo.models import District
+from citesmart.records.actions import validate_reports
+from citesmart.records.models import ReportStatus
 from citesmart.records.unit_actions import merge_units
 
 # The year of the twins' report (see `built`): five natural persons, four natural bits.
@@ -218,6 +220,42 @@ def test_a_crossing_by_the_year_within_one_year_is_its_total(built, monkeypatch)
     public.prefetch(filters, asks)
     monkeypatch.setattr(cellkey, "cell_keys", _no_scan)
     assert public.public_figures(filters, by=("year",), measures=["services"]) == scanned
+
+
+def test_cells_outlive_generations_that_leave_their_years_alone(built, national_admin, monkeypatch):
+    """Cells depend on the validated rows, like the figures: under imports of registered
+    reports (a generation a second on a busy server) a question's cells are counted once,
+    not once per generation; validating a report of their year counts them again, as a new
+    process would."""
+    crossing = (Filters(years=(2024,)), ("center", "chain"))  # perturbed: its cell keys
+    official = (Filters(years=(2024,)), ("center",))  # exact: its natural persons
+    asked = [
+        public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
+    ]
+    report = record(
+        built.centers[0], "REG-1", built.units[:2], end=date(2024, 7, 1),
+        status=ReportStatus.REGISTERED,
+    )  # fmt: skip
+    assert refresh.refresh().kind == "refresh"
+    with monkeypatch.context() as patched:
+        for kind in (public.KEYS, public.NATURAL):
+            patched.setitem(public._COMPUTE, kind, _no_scan)
+        again = [
+            public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
+        ]
+    assert [(a.rows, a.totals) for a in again] == [(a.rows, a.totals) for a in asked]
+    validate_reports(reports=[report], actor=national_admin)
+    assert refresh.refresh().kind == "refresh"
+    validated = [
+        public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
+    ]
+    for clear in (public.clear_cache, queries.clear_cache, caches["analytics"].clear):
+        clear()
+    fresh = [
+        public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
+    ]
+    assert [(a.rows, a.totals) for a in validated] == [(a.rows, a.totals) for a in fresh]
+    assert validated[1].totals["services"] == asked[1].totals["services"] + 2
 
 
 def test_keys_of_another_secret_are_never_mixed_with_the_old(built, settings):

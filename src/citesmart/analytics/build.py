@@ -46,6 +46,10 @@ class Outcome:
     rows: int  # fact rows in the generation
     seconds: float
     phases: str = ""  # where a refresh's time went (lib.laps), for the log
+    # Whether a public answer may differ from the previous generation's: False when a
+    # refresh left every content version, and the surveys, as they were (registered reports
+    # imported), so what was cached for the previous generation still serves.
+    public_moved: bool = True
 
 
 def rebuild_locked(directory: Path) -> Outcome:
@@ -154,7 +158,7 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         # A merge moves Service rows without touching their reports: the reports to reload
         # are those whose facts name a changed unit (before) plus those attending it now.
         report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
-        _, validated_years = _reload_reports(con, report_ids)
+        validated_years = _reload_reports(con, report_ids)
         laps("registros")
         # The cube holds validated rows only: an import of registered reports leaves it as it
         # was. Codes may have changed with the registry: then every year of it is redone.
@@ -180,7 +184,8 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         laps("resto")
     laps("cierre")
     generation = _published(directory)
-    return Outcome(generation, "refresh", len(report_ids), rows, laps.seconds, str(laps))
+    moved = versions is None or bool(validated_years) or surveys != meta.get("surveys", "")
+    return Outcome(generation, "refresh", len(report_ids), rows, laps.seconds, str(laps), moved)
 
 
 def _begin(con: duckdb.DuckDBPyConnection) -> None:
@@ -241,18 +246,15 @@ def _id_table(rows: dict[int, int]) -> pa.Table:
     )
 
 
-def _reload_reports(
-    con: duckdb.DuckDBPyConnection, report_ids: set[int]
-) -> tuple[set[int], set[int]]:
+def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set[int]:
     """Replace the fact rows of these reports with their current rows, then fix first dates.
 
-    Returns the years whose figures may have changed: those of rows that differ before and
-    after (a report reloaded as it was changes nothing), and those a unit's first service
-    moved from or to; then the same restricted to validated rows (the public figures): an
-    import of registered reports leaves every validated answer as it was. Leaves behind, for
-    cube.build: `temp.rows_before` and `temp.rows_after` (the old and new fact rows of these
-    reports) and `temp.touched_units` (every unit of either: no other unit's rows or first
-    dates changed).
+    Returns the years whose public (validated) figures may have changed: those of validated
+    rows that differ before and after (a report reloaded as it was changes nothing; an import
+    of registered reports leaves every validated answer as it was), and those a unit's first
+    validated service moved from or to. Leaves behind, for cube.build: `temp.rows_before` and
+    `temp.rows_after` (the old and new fact rows of these reports) and `temp.touched_units`
+    (every unit of either: no other unit's rows or first dates changed).
 
     The facts (10M rows) are scanned three times: to take the old rows out, to delete them
     (both while the records are read) and to read the other rows of the touched units; a
@@ -260,7 +262,7 @@ def _reload_reports(
     reports. Everything else works on the few thousand rows staged in temp tables.
     """
     if not report_ids:
-        return set(), set()
+        return set()
     _stage_rows(con, report_ids)
     _replace_rows(con)
     changed = _changed_years(con)
@@ -353,8 +355,8 @@ def _replace_rows(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO facts BY NAME SELECT * FROM temp.rows_after")
 
 
-def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[int]]:
-    """The years whose figures may have changed, all and validated (see _reload_reports)."""
+def _changed_years(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The years whose validated figures may have changed (see _reload_reports)."""
     # Rows that differ before and after, matched by service (both sides of a moved row).
     columns = [c for (c, *_) in con.execute("DESCRIBE temp.rows_before").fetchall()]
     differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in columns if c not in _FIRSTS)
@@ -362,7 +364,6 @@ def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[int]]:
         "FROM temp.rows_after a FULL JOIN temp.rows_before b ON a.service_id = b.service_id "
         f"WHERE ({differs})"
     )
-    years = _years(con, f"SELECT a.year {changed} UNION SELECT b.year {changed}")
     validated = _years(
         con,
         f"SELECT a.year {changed} AND a.is_validated UNION "
@@ -375,9 +376,7 @@ def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[int]]:
     moved_years = _years(
         con, f"SELECT {old_ym} // 100 {moved_ym} UNION SELECT first_ym_validated // 100 {moved_ym}"
     )
-    years |= moved_years
-    validated |= moved_years
-    return years, validated
+    return validated | moved_years
 
 
 def _count_of(con: duckdb.DuckDBPyConnection, sql: str) -> int:

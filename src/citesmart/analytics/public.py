@@ -169,13 +169,14 @@ def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
     crossings = [tuple(a["by"]) for a in asks if not is_official(filters, a["by"])]
     official = [tuple(a["by"]) for a in asks if is_official(filters, a["by"])]
     reader = refresh.ensure_fresh()
-    build = sharedcache.build_id(reader)
+    reader.attach()
+    version = queries.content_version(reader, filters)
     with _lock:
-        todo = [by for by in dict.fromkeys(crossings) if (build, KEYS, filters, by) not in _keys]
+        todo = [by for by in dict.fromkeys(crossings) if (version, KEYS, filters, by) not in _keys]
     found = queries.prefetch(filters, asks, keyed=todo, extra=cellkey.signature_sql())
     with _lock:
         for by, (cells, total) in found.items():
-            _keys[(build, KEYS, filters, by)] = (
+            _keys[(version, KEYS, filters, by)] = (
                 {cell: int(value or 0) for cell, value in cells.items()},
                 int(total or 0),
             )
@@ -189,38 +190,41 @@ def prefetch(filters: Filters | None, asks: Sequence[dict[str, Any]]) -> None:
 
 def _per_cell(kind: str, filters: Filters, *breakdowns: tuple[str, ...]) -> cellkey.Keys:
     """_COMPUTE[kind] of the first breakdown (computing any others not yet known in the
-    same scan), remembered per read-model build (they only change with it)."""
+    same scan), remembered per content version of the figures (queries.content_version):
+    cells depend on the validated rows only, like the figures, so a generation that leaves
+    them alone (registered reports imported) keeps them."""
     reader = refresh.ensure_fresh()
     with reader.cursor() as cursor:
-        build = sharedcache.build_id(reader)
-        first = (build, kind, filters, breakdowns[0])
+        version = queries.content_version(reader, filters)
+        first = (version, kind, filters, breakdowns[0])
         with _lock:
             for by in breakdowns:
-                if (build, kind, filters, by) not in _keys and (
-                    derived := _within_one_year(build, kind, filters, by)
+                if (version, kind, filters, by) not in _keys and (
+                    derived := _within_one_year(version, kind, filters, by)
                 ):
-                    _keys[(build, kind, filters, by)] = derived
+                    _keys[(version, kind, filters, by)] = derived
                     _forget_oldest()
-            todo = [by for by in breakdowns if (build, kind, filters, by) not in _keys]
+            todo = [by for by in breakdowns if (version, kind, filters, by) not in _keys]
             if not todo:
                 _keys.move_to_end(first)
                 return _keys[first]
-        found = _shared(build, kind, filters, todo)
+        found = _shared(version, kind, filters, todo)
         if missing := [by for by in todo if by not in found]:
-            computed = _COMPUTE[kind](cursor, filters, missing, known_codes(cursor, build))
+            known = known_codes(cursor, sharedcache.build_id(reader))
+            computed = _COMPUTE[kind](cursor, filters, missing, known)
             for by, values in computed.items():
-                sharedcache.put(sharedcache.key("cells", build, kind, filters, by), values)
+                sharedcache.put(sharedcache.key("cells", version, kind, filters, by), values)
             found |= computed
     with _lock:
         for by, values in found.items():
-            _keys[(build, kind, filters, by)] = values
+            _keys[(version, kind, filters, by)] = values
         remembered = _keys[first]
         _forget_oldest()
         return remembered
 
 
 def _within_one_year(
-    build: str, kind: str, filters: Filters, by: tuple[str, ...]
+    version: str, kind: str, filters: Filters, by: tuple[str, ...]
 ) -> cellkey.Keys | None:
     """A breakdown by the year alone of a period within one year has one cell: the total,
     which any breakdown of the same filters already remembered holds (the dashboard's
@@ -228,8 +232,8 @@ def _within_one_year(
     year = _only_year(filters)
     if by != ("year",) or year is None:
         return None
-    for (b, k, f, _other), (_cells, total) in reversed(_keys.items()):
-        if (b, k, f) == (build, kind, filters):
+    for (v, k, f, _other), (_cells, total) in reversed(_keys.items()):
+        if (v, k, f) == (version, kind, filters):
             return ({(year,): total}, total)
     return None
 
@@ -243,11 +247,11 @@ def _only_year(filters: Filters) -> int | None:
     return start.year
 
 
-def _shared(build: str, kind: str, filters: Filters, todo: list) -> dict:
+def _shared(version: str, kind: str, filters: Filters, todo: list) -> dict:
     """What another process of this server already computed (analytics.sharedcache)."""
     found = {}
     for by in todo:
-        values = sharedcache.get(sharedcache.key("cells", build, kind, filters, by))
+        values = sharedcache.get(sharedcache.key("cells", version, kind, filters, by))
         if isinstance(values, tuple):
             found[by] = values
     return found

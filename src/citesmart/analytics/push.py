@@ -172,7 +172,9 @@ class Refresher:
         if outcome.kind == "unchanged":
             return
         warmed = ""
-        if self.warm and not self._wanted.is_set():  # another refresh is due: warm that one
+        # Not when another refresh is due (warm that one), nor when every public answer
+        # cached for the previous generation still serves (registered reports imported).
+        if self.warm and outcome.public_moved and not self._wanted.is_set():
             started = time.perf_counter()
             _warm(self._stop)
             warmed = f"; precálculo {time.perf_counter() - started:.2f} s"

@@ -56,7 +56,7 @@ def figures(
         build, threshold = sharedcache.build_id(reader), conf.disclosure_threshold()
         known = known_codes(cursor, build)
         validate(filters, by, measures, order_by, limit, known)
-        version = _content_version(reader, filters, build)
+        version = content_version(reader, filters)
         key = (version, threshold, filters, by, measures, order_by, descending, limit)
         cached = _cached(key)
         if cached is not None:
@@ -124,7 +124,7 @@ def _sum_asks(
     reader: connection.Reader, known: dict[str, Any], filters: Filters, asks: Sequence[Any]
 ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
     """The asks prefetch computes: valid one-dimension sums not cached nor in the cube."""
-    version = _content_version(reader, filters, sharedcache.build_id(reader))
+    version = content_version(reader, filters)
     threshold = conf.disclosure_threshold()
     todo: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     for ask in asks:
@@ -286,11 +286,12 @@ def _fresh_as_of(reader: connection.Reader) -> datetime:
     return datetime.fromisoformat(reader.meta["fresh_as_of"])
 
 
-def _content_version(reader: connection.Reader, filters: Filters, build: str) -> str:
+def content_version(reader: connection.Reader, filters: Filters) -> str:
     """The cache key's data part: the content versions of the years `filters` can select
-    (validated figures), or the build itself when registered reports count too."""
+    (validated figures), or the build itself when registered reports count too. Call after
+    `reader.attach()` or inside `reader.cursor()`."""
     if filters.include_registered:
-        return build
+        return sharedcache.build_id(reader)
     years: set[int] | None = set(filters.years) if filters.years else None
     if filters.date_from and filters.date_to:
         spanned = set(range(filters.date_from.year, filters.date_to.year + 1))
