@@ -127,3 +127,23 @@ def test_a_second_writer_is_refused_while_one_is_busy(world, read_model):
     refresh.rebuild()
     with connection.writer_lock(read_model), pytest.raises(connection.Busy):
         refresh.refresh(wait=False)
+
+
+def test_current_carries_the_meta_of_the_generation_it_names(tmp_path):
+    # What a page served from the cache needs (Reader.newest_meta), without attaching.
+    with (
+        connection.writer_lock(tmp_path),
+        connection.new_generation(tmp_path, copy_current=False) as con,
+    ):
+        con.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
+        con.execute("INSERT INTO meta VALUES ('build', 'b1'), ('fresh_as_of', 'x')")
+    reader = connection.Reader(tmp_path)
+    assert reader.newest_meta() == {"build": "b1", "fresh_as_of": "x"}
+    assert reader.generation == ""  # nothing attached
+    with reader.cursor():
+        assert reader.meta == reader.newest_meta()
+    # A CURRENT written by an older version names the generation only: attached then.
+    (tmp_path / connection.POINTER).write_text(reader.generation + "\n")
+    fresh = connection.Reader(tmp_path)
+    assert fresh.newest_meta() == {"build": "b1", "fresh_as_of": "x"}
+    assert fresh.generation == connection.current_path(tmp_path).name

@@ -156,9 +156,8 @@ def _valid(filters: Filters, known: dict[str, Any]) -> bool:
 
 def freshness() -> datetime:
     """When the records the read model reflects were read."""
-    reader = refresh.ensure_fresh()
-    reader.attach()  # the current generation, with its meta
-    return _fresh_as_of(reader)
+    meta = refresh.ensure_fresh().newest_meta()  # without attaching it (a cached page)
+    return datetime.fromisoformat(meta["fresh_as_of"])
 
 
 def _compute(
@@ -296,7 +295,7 @@ def content_version(reader: connection.Reader, filters: Filters) -> str:
     if filters.date_from and filters.date_to:
         spanned = set(range(filters.date_from.year, filters.date_to.year + 1))
         years = spanned if years is None else years & spanned
-    return sharedcache.content_version(reader, years)
+    return sharedcache.content_version(reader.meta, years)
 
 
 def clear_cache() -> None:

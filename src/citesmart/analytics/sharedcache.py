@@ -60,14 +60,15 @@ def versions_of(meta: dict[str, str]) -> dict[str, Any]:
     return {"base": str(meta.get("build") or meta.get("written_at", "")), "years": {}}
 
 
-def content_version(reader: connection.Reader, years: Iterable[int] | None) -> str:
-    """What the validated figures of these years (None: of all years) depend on.
+def content_version(meta: dict[str, str], years: Iterable[int] | None) -> str:
+    """What the validated figures of these years (None: of all years) depend on, from a
+    generation's meta (`reader.meta` after `reader.attach()` or inside `reader.cursor()`, or
+    `reader.newest_meta()`).
 
     Equal values mean equal validated rows and first dates in those years, labels included,
-    whatever the generations in between did (see build._content_versions). Call after
-    `reader.attach()` or inside `reader.cursor()`.
+    whatever the generations in between did (see build._content_versions).
     """
-    versions = versions_of(reader.meta)
+    versions = versions_of(meta)
     changed = versions["years"]
     if years is None:
         return f"{versions['base']}|{json.dumps(changed, sort_keys=True)}"

@@ -110,9 +110,10 @@ def page_key(request: HttpRequest) -> str:
 
 
 def _key(request: HttpRequest) -> str:
-    reader = refresh.ensure_fresh()
-    reader.attach()  # the newest generation and its meta
-    content = sharedcache.content_version(reader, None)
+    # The newest generation's meta, without attaching it: a page served from here asks
+    # nothing of DuckDB.
+    meta = refresh.ensure_fresh().newest_meta()
+    content = sharedcache.content_version(meta, None)
     # Sorted by name only: a parameter's repeated values keep their order (the last one is
     # the one shown selected).
     query = sorted(request.GET.lists(), key=lambda item: item[0])
@@ -128,7 +129,7 @@ def _key(request: HttpRequest) -> str:
         conf.disclosure_threshold(),
         # Center pages show the survey estimates (analytics.surveyresults): the version of the
         # surveys copied into this generation, and the minimum of respondents.
-        reader.meta.get("surveys", ""),
+        meta.get("surveys", ""),
         conf.survey_minimum(),
         request.path,
         query,
