@@ -61,6 +61,8 @@ def role_of(pid: int, own: set[int]) -> str:
         return "postgresql"
     if comm == "nginx":
         return "nginx"
+    if "analytics watch" in cmdline:  # each server's refresher (deployed beside `serve`)
+        return "app_servers_refresh"
     if "gunicorn" in cmdline or "citesmart" in cmdline:
         return "app_servers"
     return "rest_of_machine"
