@@ -155,8 +155,7 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         if digest != meta["digest"]:  # the registry changed: its tables, and the labels
             schema.replace_dimensions(con, dimensions)
             schema.rewrite_labels(con)
-        # A merge moves Service rows without touching their reports: the reports to reload
-        # are those whose facts name a changed unit (before) plus those attending it now.
+        # A merge moves services, not reports: add each changed unit's reports, before and now.
         report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
         validated_years = _reload_reports(con, report_ids)
         laps("registros")

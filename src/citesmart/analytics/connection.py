@@ -350,11 +350,7 @@ class Reader:
         catalog (~27 ms) at each publication, about one a second while operators import.
         The attached generation's meta when CURRENT carries none (an older version wrote it).
         """
-        try:
-            stat = os.stat(self.directory / POINTER)
-        except FileNotFoundError as error:
-            raise Unavailable(str(self.directory)) from error
-        key = (stat.st_ino, stat.st_mtime_ns)
+        key = self._pointer_now()
         with self._lock:
             if self._newest is not None and self._newest[0] == key:
                 return self._newest[1]
@@ -371,13 +367,16 @@ class Reader:
         (what cursor() does first, without the cost of a cursor)."""
         self._current_connection()
 
-    def _current_connection(self) -> tuple[duckdb.DuckDBPyConnection, str]:
-        # One stat() per query: os.replace gives CURRENT a new inode at every publication.
+    def _pointer_now(self) -> tuple[int, int]:
+        """CURRENT's identity: os.replace gives it a new inode at every publication."""
         try:
             stat = os.stat(self.directory / POINTER)
         except FileNotFoundError as error:
             raise Unavailable(str(self.directory)) from error
-        key = (stat.st_ino, stat.st_mtime_ns)
+        return (stat.st_ino, stat.st_mtime_ns)
+
+    def _current_connection(self) -> tuple[duckdb.DuckDBPyConnection, str]:
+        key = self._pointer_now()  # one stat() per query
         with self._lock:
             if key != self._pointer_key or self._connection is None:
                 self._attach_current()
