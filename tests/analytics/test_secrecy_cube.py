@@ -229,9 +229,13 @@ def test_cells_outlive_generations_that_leave_their_years_alone(built, national_
     process would."""
     crossing = (Filters(years=(2024,)), ("center", "chain"))  # perturbed: its cell keys
     official = (Filters(years=(2024,)), ("center",))  # exact: its natural persons
-    asked = [
-        public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
-    ]
+
+    def both():
+        return [
+            public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
+        ]
+
+    asked = both()
     report = record(
         built.centers[0], "REG-1", built.units[:2], end=date(2024, 7, 1),
         status=ReportStatus.REGISTERED,
@@ -240,20 +244,14 @@ def test_cells_outlive_generations_that_leave_their_years_alone(built, national_
     with monkeypatch.context() as patched:
         for kind in (public.KEYS, public.NATURAL):
             patched.setitem(public._COMPUTE, kind, _no_scan)
-        again = [
-            public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
-        ]
+        again = both()
     assert [(a.rows, a.totals) for a in again] == [(a.rows, a.totals) for a in asked]
     validate_reports(reports=[report], actor=national_admin)
     assert refresh.refresh().kind == "refresh"
-    validated = [
-        public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
-    ]
+    validated = both()
     for clear in (public.clear_cache, queries.clear_cache, caches["analytics"].clear):
         clear()
-    fresh = [
-        public.public_figures(f, by=by, measures=["services"]) for f, by in (crossing, official)
-    ]
+    fresh = both()
     assert [(a.rows, a.totals) for a in validated] == [(a.rows, a.totals) for a in fresh]
     assert validated[1].totals["services"] == asked[1].totals["services"] + 2
 
