@@ -31,6 +31,13 @@ $(NGINX):
 	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq nginx
 
+# A test makes an XFS file system (on a loop device, as root) to check that a refresh's copy
+# of the read model is a reflink there (analytics.clone).
+MKFS_XFS := /usr/sbin/mkfs.xfs
+$(MKFS_XFS):
+	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get install -y -qq xfsprogs
+
 # The browser tests' accessibility checks inject axe-core from npm (dev only, never served).
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -60,7 +67,7 @@ demo: $(STAMP) $(CHROMIUM)
 # Tests run with DEBUG=1 in the environment so no production secret is needed; pytest-django
 # still runs each test with settings.DEBUG = False. DATABASE_URL selects PostgreSQL.
 test: export DEBUG := 1
-test: $(STAMP) $(CHROMIUM) $(NGINX) node_modules/.installed
+test: $(STAMP) $(CHROMIUM) $(NGINX) $(MKFS_XFS) node_modules/.installed
 	@mkdir -p var
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

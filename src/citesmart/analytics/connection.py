@@ -34,6 +34,8 @@ from typing import Any
 
 import duckdb
 
+from citesmart.analytics.clone import clone
+
 Config = dict[str, str | bool | int | float | list[str]]
 POINTER = "CURRENT"
 LOCK = "writer.lock"
@@ -106,9 +108,8 @@ def new_generation(
     final = directory / f"gen-{_last_number(directory, current) + 1:08d}.duckdb"
     building = final.with_name(final.name + ".tmp")
     flushing: threading.Thread | None = None
-    if copy_current and current is not None:
-        shutil.copyfile(current, building)  # copy_file_range: a reflink on XFS/btrfs
-        # Without reflinks the copy is hundreds of MB of dirty pages, and the checkpoint's
+    if copy_current and current is not None and not clone(current, building):
+        # Without a reflink the copy is hundreds of MB of dirty pages, and the checkpoint's
         # fsync would wait for all of them at the end: start writing them out now, while
         # the caller reads the records and applies its changes.
         flushing = threading.Thread(target=_fsync, args=(building,), name="analytics-fsync")
