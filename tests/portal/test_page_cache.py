@@ -193,6 +193,47 @@ def test_a_generation_of_registered_reports_only_keeps_the_cached_pages(
     assert rendered(after) and services_shown(after.text) == number(7)
 
 
+def validate_at(center: Center, code: str, document: str) -> None:
+    """A report validated at `center` in May 2025 for the person with DNI `document`."""
+    unit = get_or_create_unit(document_type="dni", document_number=document, name="Persona")[0]
+    record_service_report(
+        center=center,
+        code=code,
+        start_date=date(2025, 5, 1),
+        end_date=date(2025, 5, 3),
+        units=[AttendedUnit(unit, Decimal(0))],
+        category=ServiceCategory.objects.order_by("order").first(),
+        status=ReportStatus.VALIDATED,
+        today=date(2025, 6, 30),
+    )
+    call_command("analytics", "refresh", stdout=io.StringIO())
+    queries.clear_cache()
+
+
+def test_a_center_page_moves_with_its_own_figures_and_its_technical_units_only(
+    records, client, settings
+):
+    settings.ANALYTICS_AUTO_REFRESH = False
+    call_command("analytics", "rebuild", stdout=io.StringIO())
+    moquegua = Center.objects.get(code="citeagroindustrial-moquegua")
+    tacna = moquegua.technical_units.get()
+    cite_page = reverse("portal:center_detail", args=[moquegua.code])
+    pages = [HOME, CENTER, cite_page]
+    before = {page: client.get(page) for page in pages}
+    assert all(rendered(response) for response in before.values())
+
+    # At the CITE's technical unit, for a person served at Trujillo in 2023: no first service
+    # moves, so Trujillo's figures stay as they were in every year.
+    validate_at(tacna, "PAG-TACNA-1", "41000000")
+    again = {page: client.get(page) for page in pages}
+    assert rendered(again[HOME]) and rendered(again[cite_page])
+    assert not rendered(again[CENTER]) and again[CENTER].content == before[CENTER].content
+
+    # A person served for the first time: new units move, at any center they may count in.
+    validate_at(tacna, "PAG-TACNA-2", "42999999")
+    assert rendered(client.get(CENTER))
+
+
 def test_logged_in_users_neither_get_nor_fill_the_page_cache(records, client, national_admin):
     assert rendered(client.get(HOME))
     assert not rendered(client.get(HOME))

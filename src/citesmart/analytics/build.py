@@ -157,18 +157,18 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
             schema.rewrite_labels(con)
         # A merge moves services, not reports: add each changed unit's reports, before and now.
         report_ids |= _reports_of_units(con, unit_ids) | source.reports_touching_units(unit_ids)
-        validated_years = _reload_reports(con, report_ids)
+        years, centers = _reload_reports(con, report_ids)
         laps("registros")
         # The cube holds validated rows only: an import of registered reports leaves it as it
         # was. Codes may have changed with the registry: then every year of it is redone.
         if digest == meta["digest"]:
-            cube.build(con, validated_years, changes=_CHANGES if report_ids else None)
+            cube.build(con, years, changes=_CHANGES if report_ids else None)
         else:
             cube.build(con, None)
         laps("cubo")
         rows = _count(con)
-        # New labels change every answer; otherwise only the years whose validated rows moved.
-        versions = _content_versions(meta, validated_years) if digest == meta["digest"] else None
+        # New labels change every answer; otherwise the years and centers whose rows moved.
+        versions = sharedcache.renewed(meta, years, centers) if digest == meta["digest"] else None
         if historic != meta.get("aggregates", ""):
             # A load or revert of ITP's tables (rare): the series of every page may move.
             aggregates.write(con, aggregates.table())
@@ -183,7 +183,7 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         laps("resto")
     laps("cierre")
     generation = _published(directory)
-    moved = versions is None or bool(validated_years) or surveys != meta.get("surveys", "")
+    moved = versions is None or bool(years) or surveys != meta.get("surveys", "")
     return Outcome(generation, "refresh", len(report_ids), rows, laps.seconds, str(laps), moved)
 
 
@@ -245,15 +245,19 @@ def _id_table(rows: dict[int, int]) -> pa.Table:
     )
 
 
-def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set[int]:
+def _reload_reports(
+    con: duckdb.DuckDBPyConnection, report_ids: set[int]
+) -> tuple[set[int], set[str] | None]:
     """Replace the fact rows of these reports with their current rows, then fix first dates.
 
     Returns the years whose public (validated) figures may have changed: those of validated
     rows that differ before and after (a report reloaded as it was changes nothing; an import
     of registered reports leaves every validated answer as it was), and those a unit's first
-    validated service moved from or to. Leaves behind, for cube.build: `temp.rows_before` and
-    `temp.rows_after` (the old and new fact rows of these reports) and `temp.touched_units`
-    (every unit of either: no other unit's rows or first dates changed).
+    validated service moved from or to; and the centers of those rows, or None (every center)
+    when a first service moved (new units may move at any center). Leaves behind, for
+    cube.build: `temp.rows_before` and `temp.rows_after` (the old and new fact rows of these
+    reports) and `temp.touched_units` (every unit of either: no other unit's rows or first
+    dates changed).
 
     The facts (10M rows) are scanned three times: to take the old rows out, to delete them
     (both while the records are read) and to read the other rows of the touched units; a
@@ -261,7 +265,7 @@ def _reload_reports(con: duckdb.DuckDBPyConnection, report_ids: set[int]) -> set
     reports. Everything else works on the few thousand rows staged in temp tables.
     """
     if not report_ids:
-        return set()
+        return set(), set()
     _stage_rows(con, report_ids)
     _replace_rows(con)
     changed = _changed_years(con)
@@ -354,8 +358,8 @@ def _replace_rows(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO facts BY NAME SELECT * FROM temp.rows_after")
 
 
-def _changed_years(con: duckdb.DuckDBPyConnection) -> set[int]:
-    """The years whose validated figures may have changed (see _reload_reports)."""
+def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[str] | None]:
+    """The years and centers whose validated figures may have changed (see _reload_reports)."""
     # Rows that differ before and after, matched by service (both sides of a moved row).
     columns = [c for (c, *_) in con.execute("DESCRIBE temp.rows_before").fetchall()]
     differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in columns if c not in _FIRSTS)
@@ -363,11 +367,10 @@ def _changed_years(con: duckdb.DuckDBPyConnection) -> set[int]:
         "FROM temp.rows_after a FULL JOIN temp.rows_before b ON a.service_id = b.service_id "
         f"WHERE ({differs})"
     )
-    validated = _years(
-        con,
-        f"SELECT a.year {changed} AND a.is_validated UNION "
-        f"SELECT b.year {changed} AND b.is_validated",
-    )
+    rows = con.execute(
+        f"SELECT a.year, a.center_code {changed} AND a.is_validated UNION "
+        f"SELECT b.year, b.center_code {changed} AND b.is_validated"
+    ).fetchall()
     # Where a unit's first validated service was and is, by month ("new units" per year).
     old_ym = "(year(old_validated) * 100 + month(old_validated))"
     moved_ym = f"FROM temp.unit_firsts WHERE {old_ym} IS DISTINCT FROM first_ym_validated"
@@ -375,7 +378,8 @@ def _changed_years(con: duckdb.DuckDBPyConnection) -> set[int]:
     moved_years = _years(
         con, f"SELECT {old_ym} // 100 {moved_ym} UNION SELECT first_ym_validated // 100 {moved_ym}"
     )
-    return validated | moved_years
+    years = {int(year) for year, _ in rows} | moved_years
+    return years, (None if moved_years else {center for _, center in rows})
 
 
 def _count_of(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -430,22 +434,6 @@ def _published(directory: Path) -> str:
     return path.name if path else ""
 
 
-def _content_versions(meta: dict[str, str], changed_years: set[int]) -> dict[str, Any]:
-    """The previous generation's content versions, with the changed years renewed.
-
-    A version names the build that last changed the validated figures of a year (`years`,
-    by year) or of everything (`base`: a rebuild, or new labels). Shared cached answers and
-    pages are keyed by the versions they depend on instead of the build, so a generation
-    that leaves a year alone (registered reports imported, another year corrected) keeps
-    serving that year's cached answers (see sharedcache.content_version).
-    """
-    build = sharedcache.new_build_id()
-    versions = sharedcache.versions_of(meta)
-    versions["years"] = versions["years"] | {str(year): build for year in changed_years}
-    versions["build"] = build
-    return versions
-
-
 def _store_meta(
     con: duckdb.DuckDBPyConnection,
     as_of: datetime,
@@ -458,7 +446,7 @@ def _store_meta(
     """`versions` None: a new base (every cached answer and page of older builds is stale)."""
     if versions is None:
         build = sharedcache.new_build_id()
-        versions = {"base": build, "years": {}, "build": build}
+        versions = {"base": build, "years": {}, "centers": {}, "build": build}
     schema.write_meta(
         con,
         {

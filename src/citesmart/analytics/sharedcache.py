@@ -52,12 +52,36 @@ def build_id(reader: connection.Reader) -> str:
 
 
 def versions_of(meta: dict[str, str]) -> dict[str, Any]:
-    """The content versions in a generation's meta: {"base": ..., "years": {year: ...}}."""
+    """The content versions in a generation's meta: {"base": ..., "years": {year: ...},
+    "centers": {code: ..., "*": ...}}."""
     if meta.get("versions"):
         stored = json.loads(meta["versions"])
-        return {"base": str(stored["base"]), "years": dict(stored["years"])}
+        centers = dict(stored.get("centers", {"*": stored["base"]}))  # before centers had theirs
+        return {"base": str(stored["base"]), "years": dict(stored["years"]), "centers": centers}
     # Generations written before content versions: everything changes with every build.
-    return {"base": str(meta.get("build") or meta.get("written_at", "")), "years": {}}
+    base = str(meta.get("build") or meta.get("written_at", ""))
+    return {"base": base, "years": {}, "centers": {"*": base}}
+
+
+def renewed(
+    meta: dict[str, str], years: Iterable[int], centers: Iterable[str] | None
+) -> dict[str, Any]:
+    """The content versions of `meta` with these years and centers (None: every center)
+    renewed, and the new build's id under "build".
+
+    A version names the build that last changed the validated figures of a year (`years`),
+    of a center in any year (`centers`; "*" for every center), or of everything (`base`: a
+    rebuild, or new labels). Shared cached answers and pages are keyed by the versions they
+    depend on instead of the build, so a generation that leaves a year or a center alone
+    (registered reports imported, another year corrected, another center's report
+    validated) keeps serving their cached answers and pages (`content_version`,
+    `center_version`).
+    """
+    build = new_build_id()
+    versions = versions_of(meta)
+    versions["years"] |= {str(year): build for year in years}
+    versions["centers"] |= {"*": build} if centers is None else dict.fromkeys(centers, build)
+    return versions | {"build": build}
 
 
 def content_version(meta: dict[str, str], years: Iterable[int] | None) -> str:
@@ -66,13 +90,23 @@ def content_version(meta: dict[str, str], years: Iterable[int] | None) -> str:
     `reader.newest_meta()`).
 
     Equal values mean equal validated rows and first dates in those years, labels included,
-    whatever the generations in between did (see build._content_versions).
+    whatever the generations in between did (see renewed).
     """
     versions = versions_of(meta)
     changed = versions["years"]
     if years is None:
         return f"{versions['base']}|{json.dumps(changed, sort_keys=True)}"
     return "|".join([versions["base"], *(changed.get(str(year), "") for year in sorted(years))])
+
+
+def center_version(meta: dict[str, str], codes: Iterable[str]) -> str:
+    """What the validated figures of these centers, in every year, depend on: a center's
+    page, which shows its own figures only (those of its technical units included)."""
+    versions = versions_of(meta)
+    centers = versions["centers"]
+    return "|".join(
+        [versions["base"], centers.get("*", ""), *(centers.get(c, "") for c in sorted(codes))]
+    )
 
 
 def key(kind: str, *parts: Any) -> str:

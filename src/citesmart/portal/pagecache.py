@@ -3,7 +3,8 @@
 For anonymous GETs the rendered body (page, X-Partial fragment or CSV) is kept in the
 analytics shared cache (analytics.sharedcache) under the content version of the validated
 figures (sharedcache.content_version: it moves only when a generation changes them, so an
-import of registered reports keeps every page), the path, the query string (parameters sorted
+import of registered reports keeps every page; a center's page under its own centers'
+versions, sharedcache.center_version, so a report validated elsewhere keeps it), the path, the query string (parameters sorted
 by name, each one's values in their order), X-Partial, the language, the disclosure
 threshold, the registry version, the version of ITP's tables (historic.cost.version: the
 costs), the surveys' version in the generation and the minimum of respondents (the survey
@@ -113,7 +114,11 @@ def _key(request: HttpRequest) -> str:
     # The newest generation's meta, without attaching it: a page served from here asks
     # nothing of DuckDB.
     meta = refresh.ensure_fresh().newest_meta()
-    content = sharedcache.content_version(meta, None)
+    centers = _page_centers(request)
+    if centers is None:
+        content = sharedcache.content_version(meta, None)
+    else:  # a center's page moves with its own figures only, not with the network's
+        content = sharedcache.center_version(meta, centers)
     # Sorted by name only: a parameter's repeated values keep their order (the last one is
     # the one shown selected).
     query = sorted(request.GET.lists(), key=lambda item: item[0])
@@ -135,6 +140,19 @@ def _key(request: HttpRequest) -> str:
         query,
         request.headers.get("X-Partial", ""),
     )
+
+
+def _page_centers(request: HttpRequest) -> list[str] | None:
+    """The centers whose figures a center's page shows (it and its technical units), or
+    None for any other page (the dashboard: the whole network's)."""
+    match = request.resolver_match
+    if match is None or match.view_name != "portal:center_detail":
+        return None
+    current = registry.current()
+    center = current.center(match.kwargs.get("code", ""))
+    if center is None:
+        return []  # a 404, never stored
+    return [center.code, *(unit.code for unit in current.technical_units(center))]
 
 
 def _cacheable_response(request: HttpRequest, response: HttpResponse) -> bool:
