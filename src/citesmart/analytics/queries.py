@@ -62,7 +62,7 @@ def figures(
         if cached is not None:
             # Possibly computed on an older generation with the same content: the answer
             # is this generation's, so it carries this generation's freshness.
-            return _copy(cached, _fresh_as_of(reader), reader.generation)
+            return _copy(cached, _fresh_as_of(reader.meta), reader.generation)
         result = _compute(cursor, filters, by, measures, known)
     return _copy(_remember(key, result, reader))
 
@@ -156,8 +156,7 @@ def _valid(filters: Filters, known: dict[str, Any]) -> bool:
 
 def freshness() -> datetime:
     """When the records the read model reflects were read."""
-    meta = refresh.ensure_fresh().newest_meta()  # without attaching it (a cached page)
-    return datetime.fromisoformat(meta["fresh_as_of"])
+    return _fresh_as_of(refresh.ensure_fresh().newest_meta())  # not attached (a cached page)
 
 
 def _compute(
@@ -208,7 +207,7 @@ def _shape(
         measures=measures,
         rows=tuple(rows[:limit] if limit else rows),
         totals=total,
-        fresh_as_of=_fresh_as_of(reader),
+        fresh_as_of=_fresh_as_of(reader.meta),
         threshold=threshold,
         truncated=truncated,
         generation=reader.generation,
@@ -281,8 +280,8 @@ def _copy(answer: Figures, fresh_as_of: datetime | None = None, generation: str 
     )
 
 
-def _fresh_as_of(reader: connection.Reader) -> datetime:
-    return datetime.fromisoformat(reader.meta["fresh_as_of"])
+def _fresh_as_of(meta: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(meta["fresh_as_of"])
 
 
 def content_version(reader: connection.Reader, filters: Filters) -> str:
