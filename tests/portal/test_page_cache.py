@@ -4,12 +4,14 @@ import gzip
 import io
 import os
 import re
+import threading
 import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpResponse
 from django.urls import reverse
 
 from citesmart.analytics import connection, queries, refresh
@@ -324,3 +326,27 @@ def test_a_broken_cache_directory_never_breaks_the_page(
     third = client.get(HOME)
     assert services_shown(third.text) == expected
     assert rendered(third) == (breakage == "a file instead of a directory")
+
+
+def test_a_page_asked_by_many_at_once_is_made_once_and_served_to_all(rf, monkeypatch):
+    # After a validation every visitor of the dashboard misses the cache at the same moment.
+    monkeypatch.setattr(pagecache, "page_key", lambda request: "page:test:many-at-once")
+    made: list[int] = []
+
+    @pagecache.cached_page
+    def slow(request):
+        made.append(1)
+        time.sleep(0.3)
+        return HttpResponse(b"<p>" + b"cifras " * 100 + b"</p>")
+
+    answers: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(slow(rf.get(HOME)).content))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(answers) == 6 and len(set(answers)) == 1
+    assert len(made) == 1

@@ -4,13 +4,13 @@ For anonymous GETs the rendered body (page, X-Partial fragment or CSV) is kept i
 analytics shared cache (analytics.sharedcache) under the content version of the validated
 figures (sharedcache.content_version: it moves only when a generation changes them, so an
 import of registered reports keeps every page; a center's page under its own centers'
-versions, sharedcache.center_version, so a report validated elsewhere keeps it), the path, the query string (parameters sorted
-by name, each one's values in their order), X-Partial, the language, the disclosure
-threshold, the registry version, the version of ITP's tables (historic.cost.version: the
-costs), the surveys' version in the generation and the minimum of respondents (the survey
-estimates on center pages), the demo mark (ops.demo) and today's date. Headers are not
-stored: the middleware (CSP with its per-request nonce, request id), `condition` (ETag,
-Last-Modified) and Vary are applied to every response as before.
+versions, sharedcache.center_version, so a report validated elsewhere keeps it), the path,
+the query string (parameters sorted by name, each one's values in their order), X-Partial,
+the language, the disclosure threshold, the registry version, the version of ITP's tables
+(historic.cost.version: the costs), the surveys' version in the generation and the minimum
+of respondents (the survey estimates on center pages), the demo mark (ops.demo) and today's
+date. Headers are not stored: the middleware (CSP with its per-request nonce, request id),
+`condition` (ETag, Last-Modified) and Vary are applied to every response as before.
 
 What the pages show besides figures (centers, catalogue, prices, filter choices) comes from
 the registry, whose version (network.registry, kept in the database) is in the key, so an
@@ -23,9 +23,14 @@ the cache, and a response is stored only when the view set no cookie, did not us
 token nor the session, and its body does not carry this request's CSP nonce.
 """
 
+import contextlib
+import fcntl
 import functools
+import hashlib
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -51,17 +56,58 @@ def cached_page(view: View) -> View:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         name = page_key(request) if _cacheable_request(request) else None
-        if name is not None and (entry := _stored(name)) is not None:
+        if name is None:
+            return view(request, *args, **kwargs)
+        if (entry := _stored(name)) is not None:
             return _response(entry)
-        response = view(request, *args, **kwargs)
-        if name is not None and _cacheable_response(request, response):
-            entry = _entry(response)
-            sharedcache.put(name, entry, timeout=seconds())
-            _recent.put(name, entry)
-            response.precompressed = entry["gzip"]  # type: ignore[attr-defined]
-        return response
+        with _making(name):  # the server's other requests for this page wait for this one
+            if (entry := _stored(name)) is not None:
+                return _response(entry)
+            response = view(request, *args, **kwargs)
+            if _cacheable_response(request, response):
+                entry = _entry(response)
+                sharedcache.put(name, entry, timeout=seconds())
+                _recent.put(name, entry)
+                response.precompressed = entry["gzip"]  # type: ignore[attr-defined]
+            return response
 
     return wrapper
+
+
+# After a validation every page of the network is made again. Under load many visitors ask
+# for the same one at once (the dashboard: a third of the requests); without this each of
+# them would compute it, every worker thread and process of the server at the same moment.
+# One request makes it; the others wait for it, then read it from the cache. The locks are
+# files (fcntl: across the server's worker processes and their threads), one of LOCK_FILES
+# by the key's hash; a page that takes longer than MAKING_WAIT seconds is made again by
+# whoever waited that long, and a lock that cannot be had (no directory) makes no one wait.
+LOCK_FILES = 64
+MAKING_WAIT = 5.0
+
+
+@contextlib.contextmanager
+def _making(name: str) -> Iterator[None]:
+    directory = _lock_directory()
+    path = directory / f"{int(hashlib.sha256(name.encode()).hexdigest(), 16) % LOCK_FILES}.lock"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + MAKING_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    break  # made again here rather than waiting any longer
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def seconds() -> int:
@@ -194,6 +240,14 @@ def _response(entry: dict[str, Any]) -> HttpResponse:
     if entry["vary"]:
         response["Vary"] = entry["vary"]
     return response
+
+
+def _lock_directory() -> Path:
+    """Beside the shared cache's files; under VAR_DIR when it has none (Redis)."""
+    location = str(settings.CACHES.get(sharedcache.ALIAS, {}).get("LOCATION", ""))
+    if location and "://" not in location:
+        return Path(location).with_name(Path(location).name + "-locks")
+    return Path(settings.VAR_DIR) / "cache" / "page-locks"
 
 
 # --- registry version ---------------------------------------------------------------------
