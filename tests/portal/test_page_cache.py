@@ -31,21 +31,25 @@ CENTER = reverse("portal:center_detail", args=[TRUJILLO])
 
 
 def add_report(
-    number_: int, year: int, units: int = 1, status: str = ReportStatus.VALIDATED
+    number_: int,
+    year: int,
+    units: int = 1,
+    status: str = ReportStatus.VALIDATED,
+    center: str = TRUJILLO,
+    documents: list[str] | None = None,
 ) -> None:
+    documents = documents or [f"{41_000_000 + 100 * number_ + i}" for i in range(units)]
     attended = [
         AttendedUnit(
             get_or_create_unit(
-                document_type="dni",
-                document_number=f"{41_000_000 + 100 * number_ + i}",
-                name=f"Unidad {number_}-{i}",
+                document_type="dni", document_number=document, name=f"Unidad {document}"
             )[0],
             Decimal(0),
         )
-        for i in range(units)
+        for document in documents
     ]
     record_service_report(
-        center=Center.objects.get(code=TRUJILLO),
+        center=Center.objects.get(code=center),
         code=f"PAG-{number_}",
         start_date=date(year, 5, 1),
         end_date=date(year, 5, 3),
@@ -195,19 +199,9 @@ def test_a_generation_of_registered_reports_only_keeps_the_cached_pages(
     assert rendered(after) and services_shown(after.text) == number(7)
 
 
-def validate_at(center: Center, code: str, document: str) -> None:
+def validate_at(center: Center, number_: int, document: str) -> None:
     """A report validated at `center` in May 2025 for the person with DNI `document`."""
-    unit = get_or_create_unit(document_type="dni", document_number=document, name="Persona")[0]
-    record_service_report(
-        center=center,
-        code=code,
-        start_date=date(2025, 5, 1),
-        end_date=date(2025, 5, 3),
-        units=[AttendedUnit(unit, Decimal(0))],
-        category=ServiceCategory.objects.order_by("order").first(),
-        status=ReportStatus.VALIDATED,
-        today=date(2025, 6, 30),
-    )
+    add_report(number_, 2025, center=center.code, documents=[document])
     call_command("analytics", "refresh", stdout=io.StringIO())
     queries.clear_cache()
 
@@ -226,13 +220,13 @@ def test_a_center_page_moves_with_its_own_figures_and_its_technical_units_only(
 
     # At the CITE's technical unit, for a person served at Trujillo in 2023: no first service
     # moves, so Trujillo's figures stay as they were in every year.
-    validate_at(tacna, "PAG-TACNA-1", "41000000")
+    validate_at(tacna, 80, "41000000")
     again = {page: client.get(page) for page in pages}
     assert rendered(again[HOME]) and rendered(again[cite_page])
     assert not rendered(again[CENTER]) and again[CENTER].content == before[CENTER].content
 
     # A person served for the first time: new units move, at any center they may count in.
-    validate_at(tacna, "PAG-TACNA-2", "42999999")
+    validate_at(tacna, 81, "42999999")
     assert rendered(client.get(CENTER))
 
 

@@ -81,7 +81,7 @@ def cached_page(view: View) -> View:
 # files (fcntl: across the server's worker processes and their threads), one of LOCK_FILES
 # by the key's hash; a page that takes longer than MAKING_WAIT seconds is made again by
 # whoever waited that long, and a lock that cannot be had (no directory) makes no one wait.
-LOCK_FILES = 64
+LOCK_FILES = 256
 MAKING_WAIT = 5.0
 
 
@@ -105,6 +105,8 @@ def _making(name: str) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     break  # made again here rather than waiting any longer
                 time.sleep(0.01)
+            except OSError:
+                break  # no locks on this file system: everyone makes it
         yield
     finally:
         os.close(fd)  # releases the lock
