@@ -52,11 +52,17 @@ import traffic
 
 RESULTS = infra.ROOT / "bench" / "results" / "cluster-drill.json"
 CENTER = "citemadera-y-del-mueble-lima"  # the demo manager's center: the importers' token
+# The importers' token (the demo manager's), and a second manager of the center who
+# validates the probe's reports: four eyes, and no TOTP step (that is for ITP's staff).
 TOKEN_CODE = (
     "from django.contrib.auth.models import User\n"
+    "from citesmart.accounts.actions import create_staff_user\n"
+    "from citesmart.accounts.roles import Role\n"
     "from citesmart.api.tokens import create_token\n"
     "from citesmart.network.models import Center\n"
     f"center = Center.objects.get(code='{CENTER}')\n"
+    f"create_staff_user(username='{freshness.VALIDATOR[0]}', password='{freshness.VALIDATOR[1]}',"
+    " role=Role.CENTER_MANAGER, center=center)\n"
     "user = User.objects.get(username='gestor')\n"
     "print(create_token(center=center, name='simulacro', actor=user)[1])\n"
 )
@@ -101,8 +107,9 @@ def citesmart(env: dict, *args: str) -> str:
     return infra.sh(infra.PYTHON, "-m", "citesmart", *args, env=env, timeout=1800)
 
 
-def build_database(stack: ExitStack, work: Path, namespaces, years: str, scale: str):
-    """Primary seeded with data and a demo API token, then the replica from a base backup."""
+def build_database(stack: ExitStack, work: Path, namespaces, args):
+    """Primary seeded with data (the demo's, or a copy of `--seed-database`) and a demo API
+    token, then the replica from a base backup."""
     pg_root = work / "pg"
     pg_root.mkdir()
     infra.shutil.chown(pg_root, "postgres")
@@ -118,8 +125,14 @@ def build_database(stack: ExitStack, work: Path, namespaces, years: str, scale: 
     primary.sql("CREATE DATABASE citesmart")
     env = app_env(work, "seed", primary.url("citesmart"), "127.0.0.1")
     started = time.monotonic()
-    for step in (["migrate", "-v", "0"], ["load_reference"], ["create_demo_users"],
-                 ["demo_data", "--years", years, "--scale", scale, "--seed", "3"]):  # fmt: skip
+    if args.seed_database:  # e.g. analytics_bench.py --10m's data set, copied whole
+        primary.restore(f"postgres://postgres@127.0.0.1:5432/{args.seed_database}", "citesmart",
+                        pg_root / "dump")  # fmt: skip
+        steps = [["migrate", "-v", "0"], ["create_demo_users"]]
+    else:
+        history = ["demo_data", "--years", args.years, "--scale", args.scale, "--seed", "3"]
+        steps = [["migrate", "-v", "0"], ["load_reference"], ["create_demo_users"], history]
+    for step in steps:
         citesmart(env, *step)
     token = citesmart(env, "shell", "-c", TOKEN_CODE).strip().splitlines()[-1]
     seeded = round(time.monotonic() - started, 1)
@@ -172,7 +185,8 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
     load = traffic.LoadProcesses(base, token, rec, args, centers_of(base), args.load_processes)
     cpu = measure.CpuSampler({os.getpid(), *load.pids()}).start()
     servers = {ns.name: f"http://{ns.ip}:8000" for ns in namespaces}
-    probe = freshness.Probe(base, token, rec, servers, args.duration / args.probe_writes).start()
+    interval = args.duration / args.probe_writes
+    probe = freshness.Probe(base, token, rec, servers, interval, args.probe_year).start()
     events: dict[str, float] = {}
     loads = [infra.load_average()]
     try:
@@ -200,7 +214,7 @@ def run_scenario(base: str, token: str, args, namespaces, primary, replica) -> d
         load.finish()
         probed = probe.finish()
     return {"recorder": rec, "events": events, "load_average": loads, "cpu": cpu.finish(),
-            "wall_origin": wall_origin, "probed": probed}  # fmt: skip
+            "wall_origin": wall_origin, "probed": probed, "validated": probe.validated}  # fmt: skip
 
 
 def switch_window(rec: traffic.Recorder, events: dict) -> tuple[float, float]:
@@ -234,15 +248,24 @@ def verify_writes(new_primary: infra.Postgres, acknowledged: list[str]) -> dict:
     }
 
 
+def verify_validations(new_primary: infra.Postgres, acknowledged: list[str]) -> dict:
+    """Every validation the probe saw acknowledged is on the new primary, as validated."""
+    validated = set(new_primary.sql(
+        "SELECT code FROM records_servicereport WHERE code LIKE 'DRILL-PROBE-%' "
+        "AND status = 'validado'", "citesmart"
+    ).split())  # fmt: skip
+    return {"acknowledged": len(acknowledged), "lost": sorted(set(acknowledged) - validated)}
+
+
 def drill(stack: ExitStack, args) -> dict:
     work = infra.work_dir(stack, "citesmart-cluster")
     if args.logs:  # runs after every process is stopped, before the work dir goes
         stack.callback(infra.keep_logs, work, args.logs)
     namespaces = [infra.make_namespace(stack, "csd-a", 1), infra.make_namespace(stack, "csd-b", 2)]
-    primary, replica, token, seeded = build_database(
-        stack, work, namespaces, args.years, args.scale
-    )
+    primary, replica, token, seeded = build_database(stack, work, namespaces, args)
     for ns in namespaces:
+        if args.xfs_gb:  # the server's var directory (read model, caches) on XFS
+            infra.xfs_mount(stack, work / f"app-{ns.name}", args.xfs_gb)
         start_app(stack, work, ns, primary, replica, args.watch)
     infra.start_nginx(stack, work, args.port, [f"{ns.ip}:8000" for ns in namespaces])
     base = f"http://127.0.0.1:{args.port}"
@@ -268,6 +291,7 @@ def drill(stack: ExitStack, args) -> dict:
         "failures_outside_switch": traffic.failures_outside(rec, window),
         "unanswered": rec.errors[:20],
         "writes": verify_writes(replica, rec.acknowledged),
+        "validations": verify_validations(replica, run["validated"]),
         "refusals": traffic.refusal_kinds(rec.refusals),
         "refusal_samples": sorted(set(rec.refusals))[:4],
         "refusals_in_spanish": all("intentarlo" in body for body in rec.refusals),
@@ -303,11 +327,12 @@ def summary_lines(result: dict) -> list[str]:
         f"dashboard p95 {ends.get('dashboard', {}).get('p95_ms')} ms",
         f"writes acknowledged {writes['acknowledged']}, present {writes['present']}, "
         f"lost {len(writes['lost'])} (present but never acknowledged: "
-        f"{writes['present_not_acknowledged']})",
+        f"{writes['present_not_acknowledged']}); validations acknowledged "
+        f"{result['validations']['acknowledged']}, lost {len(result['validations']['lost'])}",
         f"load average (1, 5, 15 min) at start / failover / end: {result['load_average']}",
         f"at the proxy (nginx $request_time): dashboard {result['at_proxy'].get('dashboard')}",
         f"dashboard by phase: {result['dashboard_by_phase']}",
-        f"commit → every live app server's public figure: {result['commit_to_figure']}",
+        f"validation → every live app server's official figure: {result['commit_to_figure']}",
         f"CPU seconds by role over {result['cpu']['seconds']} s on {result['cpu']['cpus']} "
         f"CPUs ({result['cpu']['cores_busy']} busy): {result['cpu']['cpu_seconds']}",
     ]
@@ -334,7 +359,7 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument(
         "--probe-writes", type=int, default=100,
-        help="writes over the run whose commit → public figure is timed on every app server",
+        help="validations over the run whose commit → public figure is timed on every server",
     )  # fmt: skip
     parser.add_argument("--detect", type=float, default=3, help="seconds before promoting")
     parser.add_argument(
@@ -348,6 +373,18 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18080, help="nginx on 127.0.0.1:PORT")
     parser.add_argument("--years", default="2025", help="demo history (demo_data --years)")
     parser.add_argument("--scale", default="0.05", help="demo history (demo_data --scale)")
+    parser.add_argument(
+        "--seed-database",
+        help="instead of the demo history, a copy of this database of the machine's PostgreSQL"
+        " (127.0.0.1:5432), e.g. cs_bench10m (bench/analytics_bench.py --10m --load-only)",
+    )
+    parser.add_argument(
+        "--probe-year", default="2025", help="the year of the probe's reports (seeded data's)"
+    )
+    parser.add_argument(
+        "--xfs-gb", type=int, default=0,
+        help="each app server's var directory on an XFS file system of this size (loop device)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--logs", type=Path, help="keep the servers' logs in this directory")
     args = parser.parse_args()
@@ -368,9 +405,8 @@ def main() -> int:
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print("\n".join(summary_lines(result)))
     print(f"written to {args.out}; everything torn down")
-    ok = not result["writes"]["lost"] and all(
-        e["errors_outside_switch"] == 0 for e in result["endpoints"].values()
-    )
+    lost = result["writes"]["lost"] or result["validations"]["lost"]
+    ok = not lost and all(e["errors_outside_switch"] == 0 for e in result["endpoints"].values())
     return 0 if ok else 1
 
 

@@ -99,6 +99,31 @@ class Postgres:
         as_postgres(str(PG_BIN / "pg_basebackup"), "-h", str(self.sockets), "-p", str(self.port),
                     "-D", str(other.datadir), "-X", "stream", "-c", "fast", *extra)  # fmt: skip
 
+    def restore(self, source: str, db: str, dump: Path) -> None:
+        """Database `db` of this cluster filled with a copy of `source` (a URL), through a
+        parallel dump in directory `dump` (removed after)."""
+        jobs = str(os.cpu_count() or 2)
+        as_postgres("pg_dump", "-Fd", "-Z0", "-j", jobs, "-f", str(dump), "-d", source,
+                    timeout=3600)  # fmt: skip
+        as_postgres("pg_restore", "-j", jobs, "--no-owner", "-h", str(self.sockets), "-p",
+                    str(self.port), "-d", db, str(dump), timeout=3600)  # fmt: skip
+        shutil.rmtree(dump)
+
+
+def xfs_mount(stack: ExitStack, mount: Path, gigabytes: int) -> Path:
+    """`mount` made an XFS file system (reflinks on) on a loop device, its sparse image beside
+    it; unmounted and removed at the end. A read model's copies share blocks there
+    (analytics.clone)."""
+    image = mount.with_name(mount.name + ".img")
+    with open(image, "wb") as handle:
+        handle.truncate(gigabytes * 2**30)
+    stack.callback(image.unlink, missing_ok=True)
+    sh("mkfs.xfs", "-q", "-f", "-m", "reflink=1", str(image))
+    mount.mkdir(exist_ok=True)
+    sh("mount", "-o", "loop", str(image), str(mount))
+    stack.callback(sh, "umount", "--lazy", str(mount), check=False)
+    return mount
+
 
 def trusting_hba() -> list[str]:
     return [
