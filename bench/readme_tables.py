@@ -190,6 +190,7 @@ TABLES: dict[str, tuple[str, Renderer]] = {
         "cluster-drill-200-validations-paced.json",
         cluster_drill,
     ),
+    "cluster-drill-10m-paced": ("cluster-drill-10m-paced.json", cluster_drill),
     "reflink-10m": ("reflink-10m.json", reflink),
 }
 BLOCK = re.compile(
