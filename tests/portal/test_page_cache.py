@@ -11,7 +11,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection as connection_for_queries
 from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from citesmart.analytics import connection, queries, refresh
@@ -344,3 +346,15 @@ def test_a_page_asked_by_many_at_once_is_made_once_and_served_to_all(rf, monkeyp
         thread.join(10)
     assert len(answers) == 6 and len(set(answers)) == 1
     assert len(made) == 1
+
+
+def test_a_cached_center_page_asks_the_database_no_more_than_a_cached_dashboard(records, client):
+    # Its key names the center's own versions: found in the registry, not by a second query.
+    for path in (HOME, CENTER):
+        assert rendered(client.get(path))
+    asked = {}
+    for path in (HOME, CENTER):
+        with CaptureQueriesContext(connection_for_queries) as queries_made:
+            assert not rendered(client.get(path))
+        asked[path] = len(queries_made)
+    assert asked[CENTER] <= asked[HOME], asked

@@ -162,7 +162,8 @@ def _key(request: HttpRequest) -> str:
     # The newest generation's meta, without attaching it: a page served from here asks
     # nothing of DuckDB.
     meta = refresh.ensure_fresh().newest_meta()
-    centers = _page_centers(request)
+    current = registry.current()  # its version: one query, asked once per request
+    centers = _page_centers(request, current)
     if centers is None:
         content = sharedcache.content_version(meta, None)
     else:  # a center's page moves with its own figures only, not with the network's
@@ -173,7 +174,7 @@ def _key(request: HttpRequest) -> str:
     return sharedcache.key(
         "page",
         content,
-        registry_version(),
+        current.version,
         cost.version(),  # ITP's tables: the costs on the dashboard and center pages
         is_demo(),  # the demonstration banner
         closing.official_through(),  # approving a month changes the note beside the stamp
@@ -190,13 +191,12 @@ def _key(request: HttpRequest) -> str:
     )
 
 
-def _page_centers(request: HttpRequest) -> list[str] | None:
+def _page_centers(request: HttpRequest, current: registry.Registry) -> list[str] | None:
     """The centers whose figures a center's page shows (it and its technical units), or
     None for any other page (the dashboard: the whole network's)."""
     match = request.resolver_match
     if match is None or match.view_name != "portal:center_detail":
         return None
-    current = registry.current()
     center = current.center(match.kwargs.get("code", ""))
     if center is None:
         return []  # a 404, never stored
@@ -250,12 +250,3 @@ def _lock_directory() -> Path:
     if location and "://" not in location:
         return Path(location).with_name(Path(location).name + "-locks")
     return Path(settings.VAR_DIR) / "cache" / "page-locks"
-
-
-# --- registry version ---------------------------------------------------------------------
-
-
-def registry_version() -> str:
-    """The registry's version (network.registry): in the database, so every server sees an
-    edit as soon as it commits, bulk loads included."""
-    return registry.version()
