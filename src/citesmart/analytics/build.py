@@ -25,6 +25,7 @@ from citesmart.analytics import (
     conf,
     connection,
     cube,
+    cubebits,
     dimtables,
     recordkey,
     schema,
@@ -162,7 +163,7 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         # The cube holds validated rows only: an import of registered reports leaves it as it
         # was. Codes may have changed with the registry: then every year of it is redone.
         if digest == meta["digest"]:
-            cube.build(con, years, changes=_CHANGES if report_ids else None)
+            cube.build(con, years, changes=_changes(centers) if report_ids else None)
         else:
             cube.build(con, None)
         laps("cubo")
@@ -342,7 +343,7 @@ def _replace_rows(con: duckdb.DuckDBPyConnection) -> None:
         "old_validated IS DISTINCT FROM first_date_validated OR "
         "old_counted IS DISTINCT FROM first_date_counted)"
     )
-    if _count_of(con, f"SELECT count(*) {moved}"):
+    if cubebits.count_of(con, f"SELECT count(*) {moved}"):
         con.execute(
             "UPDATE facts SET first_date_validated = fd.first_date_validated, "
             "first_date_counted = fd.first_date_counted, "
@@ -382,15 +383,15 @@ def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[str] |
     return years, (None if moved_years else {center for _, center in rows})
 
 
-def _count_of(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
-
-
-# The tables _reload_reports leaves for cube.build.
-_CHANGES = cube.Changes(
-    before="temp.rows_before", after="temp.rows_after", units="temp.touched_units"
-)
+def _changes(centers: set[str] | None) -> cube.Changes:
+    """The tables _reload_reports leaves for cube.build; `centers` None: first services
+    moved (see _changed_years)."""
+    return cube.Changes(
+        before="temp.rows_before",
+        after="temp.rows_after",
+        units="temp.touched_units",
+        firsts_moved=centers is None,
+    )
 
 
 # A reloaded row equal on all but these (compared on their own, per unit) leaves every
