@@ -134,13 +134,16 @@ class ServiceReportAdmin(ValidationScreen, CenterScopedAdmin):
     def get_search_results(self, request, queryset, search_term):
         """Code (contains) or an attended unit's RUC/DNI (exact), each word required.
 
-        search_fields describe it; done here with a subquery instead of the admin's join
-        through services and units, which needs a DISTINCT over every report.
+        search_fields describe it; done here with one subquery, the UNION of both matches,
+        instead of the admin's join through services and units (a DISTINCT over every
+        report) or an OR of the two (which PostgreSQL answers by reading every report: 0.5 s
+        a search at 3.4M reports; each side alone has its index, migration 0010).
         """
         for word in search_term.split():
             units = ProductiveUnit.objects.filter(Q(document_number=word) | Q(person_dni=word))
-            reports = Service.objects.filter(unit__in=units).values("report_id")
-            queryset = queryset.filter(Q(code__icontains=word) | Q(pk__in=reports))
+            served = Service.objects.filter(unit__in=units).order_by().values("report_id")
+            coded = ServiceReport.objects.filter(code__icontains=word).order_by().values("pk")
+            queryset = queryset.filter(pk__in=coded.union(served))
         return queryset, False
 
     def has_delete_permission(self, request, obj=None):

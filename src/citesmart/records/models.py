@@ -108,6 +108,9 @@ class ServiceReport(models.Model):
             # The back-office list's order (Meta.ordering plus the admin's "-pk"): its first
             # page is read from the index instead of sorting every report.
             models.Index(fields=["-start_date", "code", "-id"], name="report_list_order"),
+            # The list's year filter, per center. (A search by code has a trigram index on
+            # PostgreSQL: migration 0010.)
+            models.Index(fields=["center", "end_date"], name="report_center_end_date"),
         ]
 
     def __str__(self) -> str:
