@@ -3,6 +3,7 @@
 import gc
 from datetime import date
 from decimal import Decimal
+from random import Random
 
 import duckdb
 import pytest
@@ -13,6 +14,7 @@ from citesmart.analytics import connection, cube, cubeanswer, queries, refresh, 
 from citesmart.analytics.filters import known_codes
 from citesmart.analytics.queries import MEASURES, Filters
 from citesmart.geo.models import Department
+from citesmart.lib.identity import random_ruc
 from citesmart.records.actions import cancel_report, validate_reports
 from citesmart.records.models import ReportStatus
 from citesmart.records.unit_actions import get_or_create_unit, merge_units
@@ -263,6 +265,18 @@ def test_a_refresh_rewrites_only_the_bitmaps_a_unit_joined_or_left(built, monkey
     assert_refreshed_cube_is_rebuilt_cube()
     assert bitmaps_written("center") == {(2024, second.code)}
     assert bitmaps_written("none") == set()
+
+
+def test_a_unit_no_more_a_natural_person_leaves_the_natural_persons_of_its_cells(built):
+    # Its rows stay in the same cells (no bitmap of units moves there), but each of those
+    # cells has one natural person less: a refresh counts them again, as a rebuild does.
+    unit = make_unit(901)
+    record(built.centers[0], "NATURAL-1", [unit], end=date(2024, 5, 1))
+    assert_refreshed_cube_is_rebuilt_cube()
+    unit.document_type, unit.document_number = "ruc", random_ruc(Random(5))
+    unit.person_dni = ""
+    unit.save()
+    assert_refreshed_cube_is_rebuilt_cube()
 
 
 def test_registered_reports_leave_the_cube_alone_until_they_are_validated(

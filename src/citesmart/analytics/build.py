@@ -163,7 +163,7 @@ def refresh_locked(directory: Path, meta: dict[str, str]) -> Outcome:
         # The cube holds validated rows only: an import of registered reports leaves it as it
         # was. Codes may have changed with the registry: then every year of it is redone.
         if digest == meta["digest"]:
-            cube.build(con, years, changes=_changes(centers) if report_ids else None)
+            cube.build(con, years, changes=_changes(centers, unit_ids) if report_ids else None)
         else:
             cube.build(con, None)
         laps("cubo")
@@ -383,14 +383,15 @@ def _changed_years(con: duckdb.DuckDBPyConnection) -> tuple[set[int], set[str] |
     return years, (None if moved_years else {center for _, center in rows})
 
 
-def _changes(centers: set[str] | None) -> cube.Changes:
-    """The tables _reload_reports leaves for cube.build; `centers` None: first services
-    moved (see _changed_years)."""
+def _changes(centers: set[str] | None, unit_ids: set[int]) -> cube.Changes:
+    """The tables _reload_reports leaves for cube.build. Every cell of a changed unit gets
+    new bitmaps when first services moved (`centers` None, see _changed_years) or units
+    themselves changed (`unit_ids`: edited, merged or new)."""
     return cube.Changes(
         before="temp.rows_before",
         after="temp.rows_after",
         units="temp.touched_units",
-        firsts_moved=centers is None,
+        all_cells=centers is None or bool(unit_ids),
     )
 
 

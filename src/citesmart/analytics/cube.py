@@ -73,15 +73,17 @@ class Changes:
 
     `before` and `after`: the old and new fact rows of the reloaded reports (facts columns);
     `units`: a `unit_id` column with every unit that had or has a row among them. No other
-    unit's rows or first dates changed (see build._reload_reports). `firsts_moved`: whether
-    some unit's first validated service moved (True when unknown): then the cells of every
-    changed unit may count new units differently, not only those its rows left or joined.
+    unit's rows or first dates changed (see build._reload_reports). `all_cells`: whether
+    every cell of a changed row or unit gets new bitmaps (True when unknown), as it must when
+    a unit's first validated service moved (its cells count new units differently) or a unit
+    itself changed (a natural person no more: its cells' natural persons), not only the
+    cells a unit joined or left.
     """
 
     before: str
     after: str
     units: str
-    firsts_moved: bool = True
+    all_cells: bool = True
 
 
 def build(
@@ -250,10 +252,10 @@ def _update(
 def _moved_cells(dim: str, code: str, changes: Changes) -> str:
     """The SQL of `temp.moved`: the cells of one dimension whose bitmaps change, those a
     changed unit joined or left (its rows there now against before: its rows outside the
-    reloaded reports and its old rows); with moved first services, every cell of a changed
-    row or unit (the cells' counts of new units may move). The other changed cells only
+    reloaded reports and its old rows); or every cell of a changed row or unit (see
+    Changes.all_cells). The other changed cells only
     move their sums: their bitmaps (60 KB each at 10M services) are not read or written."""
-    if changes.firsts_moved:
+    if changes.all_cells:
         return (
             f"CREATE OR REPLACE TEMP TABLE moved AS SELECT year, CAST({code} AS VARCHAR) AS code "
             f"FROM temp.changed_signed UNION SELECT year, {dim} FROM temp.changed_rows"
