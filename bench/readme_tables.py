@@ -191,6 +191,8 @@ TABLES: dict[str, tuple[str, Renderer]] = {
         cluster_drill,
     ),
     "cluster-drill-10m-paced": ("cluster-drill-10m-paced.json", cluster_drill),
+    "cluster-drill-10m-before-search": ("cluster-drill-10m-before-search.json", cluster_drill),
+    "cluster-drill-10m-search-cube": ("cluster-drill-10m-search-cube.json", cluster_drill),
     "reflink-10m": ("reflink-10m.json", reflink),
 }
 BLOCK = re.compile(
