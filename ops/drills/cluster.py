@@ -134,6 +134,8 @@ def build_database(stack: ExitStack, work: Path, namespaces, args):
         steps = [["migrate", "-v", "0"], ["load_reference"], ["create_demo_users"], history]
     for step in steps:
         citesmart(env, *step)
+    if args.seed_database:
+        primary.vacuum_analyze("citesmart")
     token = citesmart(env, "shell", "-c", TOKEN_CODE).strip().splitlines()[-1]
     seeded = round(time.monotonic() - started, 1)
     primary.basebackup_into(replica, "-R")

@@ -101,18 +101,20 @@ class Postgres:
 
     def restore(self, source: str, db: str, dump: Path) -> None:
         """Database `db` of this cluster filled with a copy of `source` (a URL), through a
-        parallel dump in directory `dump` (removed after); then vacuumed and analyzed, as a
-        restored database should be before it serves (PostgreSQL's docs): a restore carries
-        no statistics, and autovacuum would otherwise plan blind and read every table in the
-        middle of the drill."""
+        parallel dump in directory `dump` (removed after). Then `vacuum_analyze` it."""
         jobs = str(os.cpu_count() or 2)
         as_postgres("pg_dump", "-Fd", "-Z0", "-j", jobs, "-f", str(dump), "-d", source,
                     timeout=3600)  # fmt: skip
         as_postgres("pg_restore", "-j", jobs, "--no-owner", "-h", str(self.sockets), "-p",
                     str(self.port), "-d", db, str(dump), timeout=3600)  # fmt: skip
         shutil.rmtree(dump)
-        as_postgres("vacuumdb", "--analyze", "-j", jobs, "-h", str(self.sockets), "-p",
-                    str(self.port), "-d", db, timeout=3600)  # fmt: skip
+
+    def vacuum_analyze(self, db: str) -> None:
+        """As a restored database should be before it serves (PostgreSQL's docs): a restore
+        carries no statistics, and autovacuum would otherwise plan blind and read every
+        table in the middle of the drill. After `migrate`: its new indexes too."""
+        as_postgres("vacuumdb", "--analyze", "-j", str(os.cpu_count() or 2), "-h",
+                    str(self.sockets), "-p", str(self.port), "-d", db, timeout=3600)  # fmt: skip
 
 
 def xfs_mount(stack: ExitStack, mount: Path, gigabytes: int) -> Path:

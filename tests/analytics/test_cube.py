@@ -234,7 +234,9 @@ def test_a_refreshed_cube_holds_what_a_rebuild_computes(built, national_admin):
     assert_refreshed_cube_is_rebuilt_cube()
 
 
-def test_a_refresh_rewrites_only_the_bitmaps_a_unit_joined_or_left(built, monkeypatch):
+def test_a_refresh_rewrites_only_the_bitmaps_a_unit_joined_or_left(
+    built, national_admin, monkeypatch
+):
     # A validated report moves the sums of the cells it falls in; a cell's bitmap of units
     # only when a unit joins or leaves it. Reading and writing every bitmap of the year
     # again (at 10M services some 200 of 60 KB) made each validation's refresh take 0.6 s
@@ -261,9 +263,15 @@ def test_a_refresh_rewrites_only_the_bitmaps_a_unit_joined_or_left(built, monkey
     record(first, "UNA-CELDA-2", [unit], end=date(2024, 5, 20))  # the same unit and cells
     assert_refreshed_cube_is_rebuilt_cube()
     assert moved == []
-    record(second, "UNA-CELDA-3", [unit], end=date(2024, 7, 1))  # a center new to the unit
+    third = record(second, "UNA-CELDA-3", [unit], end=date(2024, 7, 1))  # a new center
     assert_refreshed_cube_is_rebuilt_cube()
     assert bitmaps_written("center") == {(2024, second.code)}
+    assert bitmaps_written("none") == set()
+    moved.clear()
+    cancel_report(report=third, reason="error", actor=national_admin)  # it leaves that center
+    assert_refreshed_cube_is_rebuilt_cube()
+    assert bitmaps_written("center") == {(2024, second.code)}
+    assert bitmaps_written("month") == {(2024, "2024-07")}
     assert bitmaps_written("none") == set()
 
 

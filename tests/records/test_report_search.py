@@ -45,7 +45,7 @@ def test_a_search_by_code_reads_the_trigram_index_on_postgresql(manager_a, repor
     columns = [
         field.column for field in ServiceReport._meta.concrete_fields if not field.primary_key
     ]
-    # Other codes (letters a-p only): none shares a trigram with the one searched.
+    # Other codes (letters a-p only): none has all the trigrams of the one searched.
     other = "translate(md5(g::text), '0123456789', 'ghijklmnop')"
     copied = ", ".join(other if column == "code" else column for column in columns)
     with connection.cursor() as cursor:  # enough reports for an index to be worth reading
