@@ -192,6 +192,10 @@ TABLES: dict[str, tuple[str, Renderer]] = {
     ),
     "cluster-drill-10m-paced": ("cluster-drill-10m-paced.json", cluster_drill),
     "cluster-drill-10m-before-search": ("cluster-drill-10m-before-search.json", cluster_drill),
+    "cluster-drill-10m-vacuumed-before": (
+        "cluster-drill-10m-vacuumed-before.json",
+        cluster_drill,
+    ),
     "cluster-drill-10m-search-cube": ("cluster-drill-10m-search-cube.json", cluster_drill),
     "reflink-10m": ("reflink-10m.json", reflink),
 }
