@@ -16,26 +16,25 @@ YEARS_INDEX = models.Index(fields=["center", "end_date"], name="report_center_en
 
 
 def create_indexes(apps, schema_editor):
+    model = apps.get_model("records", "ServiceReport")
     if schema_editor.connection.vendor != "postgresql":
-        schema_editor.add_index(apps.get_model("records", "ServiceReport"), YEARS_INDEX)
+        schema_editor.add_index(model, YEARS_INDEX)
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {TRIGRAM_INDEX} ON records_servicereport "
+        f"CREATE INDEX CONCURRENTLY {TRIGRAM_INDEX} ON records_servicereport "
         "USING gin (UPPER(code::text) gin_trgm_ops)"
     )
-    schema_editor.execute(
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {YEARS_INDEX.name} ON records_servicereport "
-        "(center_id, end_date)"
-    )
+    schema_editor.add_index(model, YEARS_INDEX, concurrently=True)
 
 
 def drop_indexes(apps, schema_editor):
+    model = apps.get_model("records", "ServiceReport")
     if schema_editor.connection.vendor != "postgresql":
-        schema_editor.remove_index(apps.get_model("records", "ServiceReport"), YEARS_INDEX)
+        schema_editor.remove_index(model, YEARS_INDEX)
         return
-    for name in (TRIGRAM_INDEX, YEARS_INDEX.name):
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {TRIGRAM_INDEX}")
+    schema_editor.remove_index(model, YEARS_INDEX, concurrently=True)
 
 
 class Migration(migrations.Migration):
