@@ -244,10 +244,10 @@ def test_a_refresh_rewrites_only_the_bitmaps_a_unit_joined_or_left(
     moved = []
     store = cube._store_changed_cells
 
-    def spy(con, dim, existing):
+    def spy(con, dim, *args):
         cells = con.execute("SELECT year, code FROM temp.moved").fetchall()
         moved.extend((dim, year, code) for year, code in cells)
-        store(con, dim, existing)
+        store(con, dim, *args)
 
     def bitmaps_written(dim: str) -> set:
         return {(year, code) for d, year, code in moved if d == dim}

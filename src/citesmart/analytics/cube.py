@@ -233,7 +233,8 @@ def _update(
     for dim, code in CODES.items():
         con.execute(_moved_cells(dim, code, changes))
         moved_years = {y for (y,) in con.execute("SELECT DISTINCT year FROM temp.moved").fetchall()}
-        old_bits = cubebits.bits_of(dim, moved_years & tables.get(dim, set()))
+        existing = tables.setdefault(dim, set())  # kept up to date by _store_changed_cells
+        old_bits = cubebits.bits_of(dim, moved_years & existing)
         con.execute(_updated_cells(dim, code, where, bits, old_bits))
         if removed and removed[0]:
             con.execute(
@@ -241,11 +242,11 @@ def _update(
                 "WHERE lost <> 0 AND services > 0"
             )
         con.execute(f"INSERT INTO temp.affected SELECT '{dim}', year, code FROM temp.moved")
-        _store_changed_cells(con, dim, tables.get(dim, set()))
+        _store_changed_cells(con, dim, existing, moved_years)
     _restore_lost_bits(con)
     for name in ("cell", "moved", "changed_rows", "changed_mask", "changed_signed", "lost_bits"):
         con.execute(f"DROP TABLE temp.{name}")
-    cubebits.natural_units(con, CODES, years, only="temp.affected")
+    cubebits.natural_units(con, CODES, years, only="temp.affected", tables=tables)
     con.execute("DROP TABLE temp.affected")
 
 
@@ -270,17 +271,19 @@ def _moved_cells(dim: str, code: str, changes: Changes) -> str:
     )
 
 
-def _store_changed_cells(con: duckdb.DuckDBPyConnection, dim: str, existing: set[int]) -> None:
+def _store_changed_cells(
+    con: duckdb.DuckDBPyConnection, dim: str, existing: set[int], moved_years: set[int]
+) -> None:
     """Replace the cells of `temp.cell` (one dimension: the cells a refresh changed, those
     left with no service included) in `cube`, and the bitmaps of the moved ones in the
     tables of their years; every other cell stays as it is, bitmap and all. `existing`: the
-    years with a bitmap table."""
+    years with a bitmap table (kept up to date); `moved_years`: those of `temp.moved`."""
     con.execute(
         f"DELETE FROM cube USING temp.cell c WHERE cube.dim = '{dim}' AND cube.year = c.year "
         "AND cube.code IS NOT DISTINCT FROM c.code"
     )
     before = set(existing)
-    for (year,) in con.execute("SELECT DISTINCT year FROM temp.moved ORDER BY 1").fetchall():
+    for year in sorted(moved_years):
         table, kept = f"cube_bits_{dim}_{int(year)}", f"year = {int(year)} AND services > 0"
         moved = f"moved AND year = {int(year)}"
         if year in existing:

@@ -74,24 +74,25 @@ def natural_units(
     dims: Iterable[str],
     years: set[int] | None,
     only: str | None = None,
+    tables: dict[str, set[int]] | None = None,
 ) -> None:
     """Each cell's distinct natural persons (its units AND the year's `person` bitmap), kept
     for statistical secrecy (analytics.cubecells), once every dimension's bitmaps are in.
-    `only`: a table of the (dim, year, code) cells to do; the others have not changed."""
+    `only`: a table of the (dim, year, code) cells to do, the others have not changed; they
+    are read from the year tables of theirs (`tables`, as year_tables answers)."""
     where = "TRUE" if years is None else f"cube.year IN ({', '.join(str(int(y)) for y in years)})"
-    tables = year_tables(con) if only is not None else {}
+    wanted: dict[str, set[int]] = {}
+    if only is not None:
+        tables = year_tables(con) if tables is None else tables
+        for dim, year in con.execute(f"SELECT DISTINCT dim, year FROM {only}").fetchall():
+            if year in tables.get(dim, set()):
+                wanted.setdefault(dim, set()).add(year)
     for dim in dims:
         cells, bits, persons = "", f"cube_bits_{dim}", "cube_bits_person"
         if only is not None:
-            found = {
-                y
-                for (y,) in con.execute(
-                    f"SELECT DISTINCT year FROM {only} WHERE dim = '{dim}'"
-                ).fetchall()
-            } & tables.get(dim, set())
-            if not found:
+            if dim not in wanted:
                 continue
-            bits, persons = f"({bits_of(dim, found)})", f"({bits_of('person', found)})"
+            bits, persons = f"({bits_of(dim, wanted[dim])})", f"({bits_of('person', wanted[dim])})"
             cells = f", {only} a"
             where = (
                 f"a.dim = '{dim}' AND a.year = cube.year AND a.code IS NOT DISTINCT FROM cube.code"
