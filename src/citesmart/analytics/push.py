@@ -9,7 +9,7 @@ The notice. On PostgreSQL, statement-level triggers on the tables the read model
 delivered when it commits, and never if it rolls back, and identical ones are folded: an
 import of 10,000 rows sends one notice per table. A statement that only added or changed
 registered reports (their services, new units) says so: `<table>:quiet` (the triggers read
-the rows it wrote). No official figure moved; only the provisional ones that count
+the rows it wrote). No validated (public) figure moved; only the provisional ones that count
 registered reports (`incluir_registrados`) did. Triggers cover every write path (actions,
 importer, API, merges, batch reverts, bulk updates, raw SQL) with no hook in the actions;
 they are (re)installed after every `migrate` (post_migrate), from the models' table names.
@@ -94,7 +94,7 @@ def notifying_models() -> list[type[Model]]:
 
 QUIET = ":quiet"
 """A notice's ending when its statement can only have added or changed registered reports
-(an import of registered reports): no official figure moved. See Refresher."""
+(an import of registered reports): no validated figure moved. See Refresher."""
 
 _FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION citesmart_notify_change() RETURNS trigger
@@ -116,22 +116,22 @@ _QUIET_FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION citesmart_notify_written() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    official boolean := false;  -- it wrote a validated report, or a validated report's services
+    moved boolean := false;  -- it wrote a validated report, or a validated report's services
 BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') AND TG_TABLE_NAME = '{reports}' THEN
-        official := EXISTS (SELECT 1 FROM new_rows WHERE status = '{validated}');
+        moved := EXISTS (SELECT 1 FROM new_rows WHERE status = '{validated}');
     ELSIF TG_OP IN ('INSERT', 'UPDATE') AND TG_TABLE_NAME = '{services}' THEN
-        official := EXISTS (SELECT 1 FROM {reports} WHERE status = '{validated}'
-                            AND id IN (SELECT report_id FROM new_rows));
+        moved := EXISTS (SELECT 1 FROM {reports} WHERE status = '{validated}'
+                           AND id IN (SELECT report_id FROM new_rows));
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND TG_TABLE_NAME = '{reports}' THEN
-        official := official OR EXISTS (SELECT 1 FROM old_rows WHERE status = '{validated}');
+        moved := moved OR EXISTS (SELECT 1 FROM old_rows WHERE status = '{validated}');
     ELSIF TG_OP IN ('UPDATE', 'DELETE') AND TG_TABLE_NAME = '{services}' THEN
-        official := official OR EXISTS (SELECT 1 FROM {reports} WHERE status = '{validated}'
-                                        AND id IN (SELECT report_id FROM old_rows));
+        moved := moved OR EXISTS (SELECT 1 FROM {reports} WHERE status = '{validated}'
+                                      AND id IN (SELECT report_id FROM old_rows));
     END IF;
     -- (units: INSERT only, and a new unit has no service yet)
-    PERFORM pg_notify('{channel}', TG_TABLE_NAME || CASE WHEN official THEN '' ELSE '{quiet}' END);
+    PERFORM pg_notify('{channel}', TG_TABLE_NAME || CASE WHEN moved THEN '' ELSE '{quiet}' END);
     RETURN NULL;
 END $$
 """
@@ -208,7 +208,7 @@ def connect_installer(records: AppConfig) -> None:
 class Refresher:
     """One background refresh at a time; pokes during one cause exactly one more after it.
 
-    A quiet poke (registered reports imported: no official figure moved) waits until
+    A quiet poke (registered reports imported: no validated figure moved) waits until
     `fold_seconds` after the last refresh ended: while operators import all day, their
     refreshes are folded into one every few seconds instead of one per import, and a
     validation seldom finds the refresher busy with them. A plain poke refreshes at once
