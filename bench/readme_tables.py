@@ -197,6 +197,8 @@ TABLES: dict[str, tuple[str, Renderer]] = {
         cluster_drill,
     ),
     "cluster-drill-10m-search-cube": ("cluster-drill-10m-search-cube.json", cluster_drill),
+    "cluster-drill-10m-quiet-notices": ("cluster-drill-10m-quiet-notices.json", cluster_drill),
+    "cluster-drill-10m-folded": ("cluster-drill-10m-folded.json", cluster_drill),
     "reflink-10m": ("reflink-10m.json", reflink),
 }
 BLOCK = re.compile(

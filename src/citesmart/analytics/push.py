@@ -7,10 +7,11 @@ The notice. On PostgreSQL, statement-level triggers on the tables the read model
 (reports, services, units, the registry and geography, `RegistryChange`) call
 `pg_notify('citesmart_changes', <table>)`. A notification raised inside a transaction is
 delivered when it commits, and never if it rolls back, and identical ones are folded: an
-import of 10,000 rows sends one notice per table. A statement that only added or changed
-registered reports (their services, new units) says so: `<table>:quiet` (the triggers read
-the rows it wrote). No validated (public) figure moved; only the provisional ones that count
-registered reports (`incluir_registrados`) did. Triggers cover every write path (actions,
+import of 10,000 rows sends one notice per table. A statement on reports or services that
+wrote no row of a validated report (an import of registered reports, a registered report
+cancelled), and a new unit, say so: `<table>:quiet` (the triggers read the rows written).
+No validated (public) figure moved; at most the provisional ones that count registered
+reports (`incluir_registrados`) did. Triggers cover every write path (actions,
 importer, API, merges, batch reverts, bulk updates, raw SQL) with no hook in the actions;
 they are (re)installed after every `migrate` (post_migrate), from the models' table names.
 SQLite has no notifications: the listener polls `PRAGMA data_version` (moves when another
@@ -93,8 +94,8 @@ def notifying_models() -> list[type[Model]]:
 
 
 QUIET = ":quiet"
-"""A notice's ending when its statement can only have added or changed registered reports
-(an import of registered reports): no validated figure moved. See Refresher."""
+"""A notice's ending when its statement wrote no row of a validated report (an import of
+registered reports): no validated figure moved. See Refresher."""
 
 _FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION citesmart_notify_change() RETURNS trigger
@@ -174,7 +175,10 @@ def install_triggers(*, using: str = db.DEFAULT_DB_ALIAS, **kwargs: Any) -> None
             quoted = wrapper.ops.quote_name(table)
             plain = [event for event in _EVENTS if event not in quiet.get(model, [])]
             cursor.execute(_TRIGGER_SQL.format(events=" OR ".join(plain), table=quoted))
-            for event in quiet.get(model, []):
+            for event in _TRANSITIONS:
+                if event not in quiet.get(model, []):  # left by an earlier version, if any
+                    cursor.execute(f"DROP TRIGGER IF EXISTS citesmart_notify_{event} ON {quoted}")
+                    continue
                 transitions = _TRANSITIONS[event]
                 cursor.execute(
                     _QUIET_TRIGGER_SQL.format(event=event, table=quoted, transitions=transitions)

@@ -115,8 +115,8 @@ class Command(BaseCommand):
         # set ANALYTICS_AUTO_REFRESH = False on the web workers when running it. Committed
         # writes are pushed (analytics/push.py: LISTEN/NOTIFY, or a poll on SQLite); every
         # `interval` seconds it also refreshes unasked, in case a notice was lost. That poke
-        # is quiet (folded with the imports'): a plain one every 2 s took in each import's
-        # changes at once, as if nothing was folded.
+        # is quiet (folded with the imports'): a plain one every 2 s (the cluster drill's
+        # interval) took in each import's changes at once, as if nothing was folded.
         pusher = push.Push(warm=self.warm_seconds > 0).start()
         self.stdout.write(f"Atento a los cambios; además, una revisión cada {interval:g} s.")
         try:
