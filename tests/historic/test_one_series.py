@@ -13,6 +13,7 @@ from tests.historic.cost_world import load
 from tests.historic.series_world import YEARS, build_series_world
 
 from citesmart.analytics import push, refresh
+from citesmart.analytics import series as series_module
 from citesmart.analytics.filters import Filters
 from citesmart.analytics.series import AGGREGATES, RECORDS, series
 from citesmart.historic.actions import revert_batch
@@ -182,6 +183,25 @@ def test_a_load_or_a_revert_of_itp_tables_reaches_the_series_at_once(national_ad
     revert_batch(user=national_admin, batch=batch)
     assert "2017" not in {p.period for p in series(by="year").points}
     call_command("analytics", "check")
+
+
+def test_a_series_asks_the_aggregates_once_per_build(monkeypatch, national_admin):
+    # A dashboard page asks for its series several times (the years it offers, its yearly
+    # and monthly charts): at 10M services, asking DuckDB each time was a third of the
+    # dashboard's warm-up after each validation.
+    world = build_series_world()
+    asked = []
+    original = series_module._query_cells
+    monkeypatch.setattr(
+        series_module, "_query_cells", lambda *args: asked.append(args[2:]) or original(*args)
+    )
+    first = series(by="year")
+    assert [series(by="year") for _ in range(3)] == [first] * 3
+    assert len(asked) == 1
+    load(TableKind.SERVICES, [[world.historic_only.name, "2017", world.categories[0].name, "",
+                               *["2"] * 12]])  # fmt: skip
+    assert {p.period: p.value for p in series(by="year").points}["2017"] == 24  # a new build
+    assert len(asked) == 2
 
 
 def push_models_include(model) -> bool:
