@@ -199,6 +199,11 @@ TABLES: dict[str, tuple[str, Renderer]] = {
     "cluster-drill-10m-search-cube": ("cluster-drill-10m-search-cube.json", cluster_drill),
     "cluster-drill-10m-quiet-notices": ("cluster-drill-10m-quiet-notices.json", cluster_drill),
     "cluster-drill-10m-folded": ("cluster-drill-10m-folded.json", cluster_drill),
+    "cluster-drill-10m-series-cache": ("cluster-drill-10m-series-cache.json", cluster_drill),
+    "cluster-drill-10m-series-cache-2": (
+        "cluster-drill-10m-series-cache-2.json",
+        cluster_drill,
+    ),
     "reflink-10m": ("reflink-10m.json", reflink),
 }
 BLOCK = re.compile(
